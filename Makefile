@@ -1,0 +1,83 @@
+# PEL - plain GNU make. `make` builds build/pel and build/libpel.a;
+# `make test` runs every test (plain, ASan+UBSan, TSan) and fuzzes briefly;
+# `make bench` runs the benchmarks; `make run` installs deps, builds, runs.
+#
+# Variants share the rules below through BUILD and SAN:
+#   make BUILD=build/asan SAN="-fsanitize=address,undefined" tests
+
+CC      ?= cc
+BUILD   ?= build
+SAN     ?=
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+ALLCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -Itests -pthread $(CFLAGS) $(SAN) -MMD -MP
+LDLIBS  := -lsodium -pthread -lm
+
+LIB_SRC  := $(shell find src -name '*.c' ! -path 'src/cli/*' | sort)
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(shell find tests -name 'test_*.c' ! -path 'tests/fuzz/*' | sort)
+BENCH_SRC:= $(sort $(wildcard bench/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
+
+.PHONY: all tests test bench run fuzz soak clean deps
+all: $(BUILD)/pel
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -c $< -o $@
+
+$(BUILD)/libpel.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/pel: $(CLI_OBJ) $(BUILD)/libpel.a
+	$(CC) $(ALLCFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libpel.a $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libpel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -o $@ $< $(BUILD)/libpel.a $(LDLIBS)
+
+tests: $(TEST_BIN) $(BUILD)/pel
+
+# Fuzz targets: clang + libFuzzer, library rebuilt with coverage.
+FUZZ_BUILD := build/fuzz
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SAN="$(FUZZ_FLAGS)" $(FUZZ_BUILD)/libpel.a
+	@mkdir -p $(FUZZ_BUILD)/fuzz
+	@for f in $(FUZZ_SRC); do \
+	  n=$$(basename $$f .c); \
+	  clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $$f $(FUZZ_BUILD)/libpel.a $(LDLIBS) -o $(FUZZ_BUILD)/fuzz/$$n || exit 1; \
+	done
+
+# make fuzz FUZZ_SECONDS=300 for a long run; make test runs each briefly.
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BUILD)/fuzz
+
+test:
+	scripts/run-tests.sh
+
+soak:
+	PEL_TEST_ITERS=20000 scripts/run-tests.sh
+	$(MAKE) fuzz FUZZ_SECONDS=600
+
+bench: $(BUILD)/pel
+	scripts/run-bench.sh $(BUILD)/pel
+
+deps:
+	@scripts/install-deps.sh --if-missing
+
+run: deps all
+	$(BUILD)/pel demo
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,52 @@
+/*
+ * err.h - PEL error codes.
+ *
+ * Every function that can fail returns 0 or one of these negative codes;
+ * pel_strerror() names each one. Codes are stable: they appear in receipts
+ * and in RPC errors, so append new ones at the end of their group only.
+ */
+#ifndef PEL_ERR_H
+#define PEL_ERR_H
+
+typedef enum pel_err {
+    PEL_OK = 0,
+    /* generic */
+    PEL_ENOMEM = -1,      /* allocation failed */
+    PEL_EINVAL = -2,      /* invalid argument */
+    PEL_ENOTFOUND = -3,   /* key or object does not exist */
+    PEL_ERANGE = -4,      /* value out of range */
+    PEL_EIO = -5,         /* I/O error */
+    PEL_EEXIST = -6,      /* already exists */
+    /* codec */
+    PEL_ETRUNC = -20,     /* input ends before the value does */
+    PEL_ETRAILING = -21,  /* bytes left after the value */
+    PEL_ETOOLONG = -22,   /* declared length over the limit */
+    PEL_ENONCANON = -23,  /* input is not the canonical encoding */
+    PEL_EHEX = -24,       /* not valid hex */
+    /* crypto */
+    PEL_EBADSIG = -30,    /* signature does not verify */
+    PEL_EBADKEY = -31,    /* malformed or weak public key */
+    PEL_ECRYPTO = -32,    /* crypto library failure */
+    /* execution */
+    PEL_EBOUND = -40,     /* delta_add would cross its bound */
+    PEL_ETYPE = -41,      /* value has the wrong type (e.g. counter not 8 bytes) */
+    PEL_EACCESS = -42,    /* access to a key the transaction did not declare */
+    PEL_EHALT = -43,      /* execution halted by the engine (speculation) */
+    PEL_EGAS = -44,       /* out of gas */
+    PEL_EFUNDS = -45,     /* insufficient funds */
+    PEL_EABORT = -46,     /* transaction aborted itself */
+} pel_err;
+
+/* pel_strerror - a static, human-readable name for an error code.
+ * Never returns NULL; unknown codes give "unknown error". Thread-safe. */
+const char *pel_strerror(int code);
+
+#if defined(__GNUC__)
+#define PEL_MUST_USE __attribute__((warn_unused_result))
+#define PEL_NONNULL(...) __attribute__((nonnull(__VA_ARGS__)))
+#else
+#define PEL_MUST_USE
+#define PEL_NONNULL(...)
+#endif
+
+#endif
