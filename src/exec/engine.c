@@ -1,0 +1,234 @@
+/*
+ * engine.c - the engine interface: options, dispatch, and the pieces of a
+ * block result every engine builds the same way (sorting, digest).
+ */
+#include "exec/engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "core/hash.h"
+
+static const char *const kind_names[] = { "sequential", "blockstm", "declared" };
+
+int pel_engine_kind_parse(const char *s, pel_engine_kind *out)
+{
+    for (int k = 0; k < 3; k++)
+        if (strcmp(s, kind_names[k]) == 0) { *out = (pel_engine_kind)k; return 0; }
+    return PEL_EINVAL;
+}
+
+const char *pel_engine_kind_name(pel_engine_kind k)
+{
+    return (unsigned)k < 3 ? kind_names[k] : "unknown";
+}
+
+pel_engine_opts pel_engine_defaults(pel_engine_kind kind, unsigned threads)
+{
+    pel_engine_opts o = { kind, threads ? threads : 1, 64, 3, 0 };
+    o.wave_min_parallel = 8 * o.threads;
+    return o;
+}
+
+int pel_engine_new(const pel_engine_opts *opts, pel_engine **out)
+{
+    *out = NULL;
+    if ((unsigned)opts->kind > PEL_ENGINE_DECLARED || opts->threads < 1 || opts->threads > 1024)
+        return PEL_EINVAL;
+    pel_engine *e = calloc(1, sizeof(*e));
+    if (!e) return PEL_ENOMEM;
+    e->o = *opts;
+    unsigned threads = opts->kind == PEL_ENGINE_SEQUENTIAL ? 1 : opts->threads;
+    int rc = pel_pool_new(threads, &e->pool);
+    if (rc) { free(e); return rc; }
+    *out = e;
+    return 0;
+}
+
+void pel_engine_free(pel_engine *e)
+{
+    if (!e) return;
+    pel_pool_free(e->pool);
+    free(e);
+}
+
+int pel_engine_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs,
+                       uint32_t n, const pel_executor *ex, pel_block_result *out)
+{
+    switch (e->o.kind) {
+    case PEL_ENGINE_BLOCKSTM: return pel_bstm_execute(e, base, txs, n, ex, out);
+    case PEL_ENGINE_DECLARED: return pel_decl_execute(e, base, txs, n, ex, out);
+    default: return pel_seq_execute(e, base, txs, n, ex, out);
+    }
+}
+
+void pel_block_result_free(pel_block_result *r)
+{
+    pel_arena_free(&r->arena);
+    for (unsigned i = 0; i < r->n_more_arenas; i++) pel_arena_free(&r->more_arenas[i]);
+    free(r->more_arenas);
+    memset(r, 0, sizeof(*r));
+}
+
+int pel_result_alloc(pel_block_result *r, uint32_t n)
+{
+    memset(r, 0, sizeof(*r));
+    pel_arena_init(&r->arena, 1 << 20);
+    r->n = n;
+    r->receipts = pel_arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(pel_receipt));
+    r->tx_writes = pel_arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(pel_writeset));
+    if (!r->receipts || !r->tx_writes) { pel_block_result_free(r); return PEL_ENOMEM; }
+    memset(r->receipts, 0, (size_t)n * sizeof(pel_receipt));
+    memset(r->tx_writes, 0, (size_t)n * sizeof(pel_writeset));
+    r->stats.fallback_from = n;
+    return 0;
+}
+
+int pel_u64_val(pel_arena *a, uint64_t x, pel_val *out)
+{
+    uint8_t *p = pel_arena_alloc(a, 8);
+    if (!p) return PEL_ENOMEM;
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(x >> (8 * i));
+    out->p = p;
+    out->len = 8;
+    return 0;
+}
+
+/* ---- running one transaction ---- */
+
+static void sort_ents(pel_txent *w, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        pel_txent t = w[i];
+        uint32_t j = i;
+        for (; j > 0 && pel_key_cmp(&w[j - 1].key, &t.key) > 0; j--) w[j] = w[j - 1];
+        w[j] = t;
+    }
+}
+
+int pel_exec_run(const pel_executor *ex, const pel_txdesc *tx, pel_view *v,
+                 pel_arena *a, pel_txout *out)
+{
+    memset(out, 0, sizeof(*out));
+    int status = ex->exec(ex->ctx, tx->tx, v);
+    if (v->halted) return PEL_EHALT;
+    if (status == PEL_ENOMEM) return PEL_ENOMEM;
+    if (v->violation) {          /* the rule: undeclared access voids the writes */
+        pel_view_rollback(v);
+        status = PEL_EACCESS;
+    }
+    uint32_t nd = 0;
+    for (uint32_t i = 0; i < v->n; i++) nd += v->ents[i].dirty;
+    out->w = pel_arena_alloc(a, (size_t)(nd ? nd : 1) * sizeof(pel_txent));
+    if (!out->w) return PEL_ENOMEM;
+    for (uint32_t i = 0; i < v->n; i++)
+        if (v->ents[i].dirty) out->w[out->nw++] = v->ents[i];
+    sort_ents(out->w, out->nw);
+    out->receipt.status = status;
+    out->receipt.gas_used = v->gas;
+    out->receipt.events_len = v->events_len;
+    out->receipt.events = v->events_len ? pel_arena_memdup(a, v->events, v->events_len) : NULL;
+    if (v->events_len && !out->receipt.events) return PEL_ENOMEM;
+    return 0;
+}
+
+/* ---- sorting writes: LSD radix sort on the first 8 key bytes, then an
+ * insertion pass for keys sharing that prefix (rare: keys are hashes). ---- */
+
+static uint64_t prefix(const pel_key *k)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++) x = (x << 8) | k->b[i];
+    return x;
+}
+
+static int write_cmp(const pel_write *a, const pel_write *b)
+{
+    return pel_key_cmp(&a->key, &b->key);
+}
+
+/* merge_sort - stable sort for small and medium sets. */
+static int merge_sort(pel_write *w, uint32_t n)
+{
+    if (n < 2) return 0;
+    pel_write *tmp = malloc((size_t)n * sizeof(*tmp));
+    if (!tmp) return PEL_ENOMEM;
+    for (uint32_t width = 1; width < n; width *= 2) {
+        for (uint32_t lo = 0; lo < n; lo += 2 * width) {
+            uint32_t mid = lo + width < n ? lo + width : n;
+            uint32_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            uint32_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = write_cmp(&w[j], &w[i]) < 0 ? w[j++] : w[i++];
+            while (i < mid) tmp[k++] = w[i++];
+            while (j < hi) tmp[k++] = w[j++];
+        }
+        memcpy(w, tmp, (size_t)n * sizeof(*w));
+    }
+    free(tmp);
+    return 0;
+}
+
+int pel_writes_sort(pel_write *w, uint32_t n)
+{
+    if (n < 4096) return merge_sort(w, n);
+    pel_write *tmp = malloc((size_t)n * sizeof(*tmp));
+    if (!tmp) return PEL_ENOMEM;
+    pel_write *src = w, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 16) {
+        uint32_t count[65537] = {0};
+        for (uint32_t i = 0; i < n; i++) count[((prefix(&src[i].key) >> shift) & 0xffff) + 1]++;
+        for (uint32_t b = 0; b < 65536; b++) count[b + 1] += count[b];
+        for (uint32_t i = 0; i < n; i++) dst[count[(prefix(&src[i].key) >> shift) & 0xffff]++] = src[i];
+        pel_write *t = src; src = dst; dst = t;
+    }
+    free(tmp);   /* four passes: the data is back in w */
+    for (uint32_t i = 1; i < n; i++) {   /* equal prefixes: finish by full key, stably */
+        pel_write t = w[i];
+        uint32_t j = i;
+        for (; j > 0 && pel_key_cmp(&w[j - 1].key, &t.key) > 0; j--) w[j] = w[j - 1];
+        w[j] = t;
+    }
+    return 0;
+}
+
+uint32_t pel_writes_dedup_last(pel_write *w, uint32_t n)
+{
+    uint32_t o = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (o > 0 && pel_key_eq(&w[o - 1].key, &w[i].key)) w[o - 1] = w[i];
+        else w[o++] = w[i];
+    }
+    return o;
+}
+
+/* ---- the result digest ---- */
+
+static void put_le(pel_hasher *h, uint64_t x, int bytes)
+{
+    uint8_t b[8];
+    for (int i = 0; i < bytes; i++) b[i] = (uint8_t)(x >> (8 * i));
+    pel_hasher_update(h, b, (size_t)bytes);
+}
+
+int pel_block_result_digest(pel_block_result *r)
+{
+    pel_hasher h;
+    int rc = pel_hasher_init(&h, "PEL/exec-result");
+    if (rc) return rc;
+    put_le(&h, r->n, 4);
+    for (uint32_t i = 0; i < r->n; i++) {
+        const pel_receipt *rc_ = &r->receipts[i];
+        put_le(&h, (uint32_t)rc_->status, 4);
+        put_le(&h, rc_->gas_used, 8);
+        put_le(&h, rc_->events_len, 4);
+        pel_hasher_update(&h, rc_->events, rc_->events_len);
+        const pel_writeset *ws = &r->tx_writes[i];
+        put_le(&h, ws->n, 4);
+        for (uint32_t j = 0; j < ws->n; j++) {
+            pel_hasher_update(&h, ws->w[j].key.b, PEL_KEY_LEN);
+            put_le(&h, ws->w[j].kind, 1);
+            put_le(&h, ws->w[j].val.len, 4);
+            pel_hasher_update(&h, ws->w[j].val.p, ws->w[j].val.len);
+        }
+    }
+    return pel_hasher_final(&h, r->digest);
+}

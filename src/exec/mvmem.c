@@ -1,0 +1,206 @@
+/*
+ * mvmem.c - multi-version memory (see mvmem.h).
+ *
+ * Invariants of a key's list, under its lock: entries sorted by idx, one per
+ * transaction; n_values counts VALUE/DEL entries, n_est ESTIMATE marks;
+ * sum_pos / sum_neg are the sums of positive / negative DELTA entries
+ * (ESTIMATE or not). They make additions cheap: with no VALUE/DEL entry and
+ * no ESTIMATE, the value seen by ANY transaction lies in
+ * [base - sum_neg, base + sum_pos], and an addition whose bound check gives
+ * the same answer at both ends needs no walk down the list. That is what
+ * lets thousands of fee payments into one pool run in parallel: the claim
+ * "this addition stayed within its bound" is checked, not the exact value.
+ */
+#include "exec/mvmem.h"
+
+#include <stdlib.h>
+
+int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys)
+{
+    m->base = base;
+    return pel_kmap_init(&m->map, expected_keys);
+}
+
+void mvmem_free(mvmem *m)
+{
+    for (pel_kmap_node *n = pel_kmap_first(&m->map); n; n = n->all_next)
+        free(((mv_key *)n)->e);
+    pel_kmap_free(&m->map);
+}
+
+mv_key *mvmem_find(mvmem *m, const pel_key *key)
+{
+    return (mv_key *)pel_kmap_find(&m->map, key, pel_key_hash(key));
+}
+
+mv_key *mvmem_key(mvmem *m, const pel_key *key, pel_arena *arena)
+{
+    uint64_t h = pel_key_hash(key);
+    mv_key *k = (mv_key *)pel_kmap_find(&m->map, key, h);
+    if (k) return k;
+    k = pel_arena_alloc(arena, sizeof(*k));
+    if (!k) return NULL;
+    memset(k, 0, sizeof(*k));
+    k->node.key = *key;
+    pel_spin_init(&k->lock);
+    k->base_present = pel_state_get(m->base, key, &k->base) == 0;
+    return (mv_key *)pel_kmap_insert(&m->map, &k->node, h);
+}
+
+/* below - number of entries with idx < j (binary search). */
+static uint32_t below(const mv_key *k, uint32_t j)
+{
+    uint32_t lo = 0, hi = k->ne;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (k->e[mid].idx < j) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+/* fold - resolve additions from entry p-1 downwards (lock held). */
+static void fold(const mv_key *k, uint32_t p, mv_read *out)
+{
+    pel_i128 acc = 0;
+    uint64_t base;
+    for (; p > 0; p--) {
+        const mv_entry *e = &k->e[p - 1];
+        if (e->est) { out->kind = MVR_DEPEND; out->idx = e->idx; return; }
+        if (e->kind != MV_DELTA) {
+            if (pel_val_u64(&e->val, e->kind == MV_VALUE, &base) != 0) { out->kind = MVR_BAD; return; }
+            goto done;
+        }
+        acc += e->acc;
+    }
+    if (pel_val_u64(&k->base, k->base_present, &base) != 0) { out->kind = MVR_BAD; return; }
+done:
+    acc += base;
+    if (acc < 0 || acc > (pel_i128)UINT64_MAX) { out->kind = MVR_BAD; return; }
+    out->kind = MVR_RESOLVED;
+    out->value = (uint64_t)acc;
+}
+
+static void read_locked(const mv_key *k, uint32_t j, mv_read *out)
+{
+    uint32_t p = below(k, j);
+    if (p == 0) {
+        out->kind = MVR_STORAGE;
+        out->present = k->base_present;
+        out->val = k->base;
+        return;
+    }
+    const mv_entry *e = &k->e[p - 1];
+    if (e->est) { out->kind = MVR_DEPEND; out->idx = e->idx; return; }
+    if (e->kind == MV_DELTA) { fold(k, p, out); return; }
+    out->kind = MVR_VERSION;
+    out->idx = e->idx;
+    out->inc = e->inc;
+    out->present = e->kind == MV_VALUE;
+    out->val = e->val;
+}
+
+void mvmem_read(mv_key *k, uint32_t j, mv_read *out)
+{
+    memset(out, 0, sizeof(*out));
+    pel_spin_lock(&k->lock);
+    read_locked(k, j, out);
+    pel_spin_unlock(&k->lock);
+}
+
+/* fast_outcome - decide from the bounds alone; 1 if decided. */
+static int fast_outcome(const mv_key *k, pel_i128 offset, uint64_t bound, int *rc)
+{
+    uint64_t base;
+    if (k->n_values || k->n_est) return 0;
+    if (pel_val_u64(&k->base, k->base_present, &base) != 0) { *rc = PEL_ETYPE; return 1; }
+    pel_i128 lo = (pel_i128)base - (pel_i128)k->sum_neg, hi = (pel_i128)base + (pel_i128)k->sum_pos;
+    if (lo < 0) lo = 0;
+    int at_lo = pel_view_counter_ok(lo, offset, bound), at_hi = pel_view_counter_ok(hi, offset, bound);
+    if (at_lo == 0 && at_hi == 0) { *rc = 0; return 1; }
+    if (lo + offset > (pel_i128)bound || hi + offset < 0) { *rc = PEL_EBOUND; return 1; }
+    return 0;
+}
+
+int mvmem_delta_outcome(mv_key *k, uint32_t j, pel_i128 offset, uint64_t bound,
+                        uint32_t *blocking)
+{
+    int rc;
+    mv_read r;
+    uint64_t base;
+    pel_spin_lock(&k->lock);
+    if (fast_outcome(k, offset, bound, &rc)) { pel_spin_unlock(&k->lock); return rc; }
+    memset(&r, 0, sizeof(r));
+    read_locked(k, j, &r);
+    pel_spin_unlock(&k->lock);
+    switch (r.kind) {
+    case MVR_DEPEND: *blocking = r.idx; return PEL_EHALT;
+    case MVR_RESOLVED: return pel_view_counter_ok(r.value, offset, bound);
+    case MVR_BAD: return PEL_ETYPE;
+    default:
+        if (pel_val_u64(&r.val, r.present, &base) != 0) return PEL_ETYPE;
+        return pel_view_counter_ok(base, offset, bound);
+    }
+}
+
+/* account - add (sign=+1) or remove (sign=-1) an entry's share of the
+ * counters kept for the fast path. */
+static void account(mv_key *k, const mv_entry *e, int sign)
+{
+    if (e->est) k->n_est += (uint32_t)sign;
+    if (e->kind != MV_DELTA) { k->n_values += (uint32_t)sign; return; }
+    unsigned __int128 mag = e->acc < 0 ? (unsigned __int128)(-e->acc) : (unsigned __int128)e->acc;
+    unsigned __int128 *sum = e->acc < 0 ? &k->sum_neg : &k->sum_pos;
+    if (sign > 0) *sum += mag; else *sum -= mag;
+}
+
+static int insert_at(mv_key *k, uint32_t p)
+{
+    if (k->ne == k->cap) {
+        uint32_t cap = k->cap ? k->cap * 2 : 4;
+        mv_entry *e = realloc(k->e, (size_t)cap * sizeof(*e));
+        if (!e) return PEL_ENOMEM;
+        k->e = e;
+        k->cap = cap;
+    }
+    memmove(&k->e[p + 1], &k->e[p], (size_t)(k->ne - p) * sizeof(*k->e));
+    k->ne++;
+    return 0;
+}
+
+int mvmem_write(mv_key *k, uint32_t idx, uint32_t inc, const pel_txent *t)
+{
+    mv_entry ne = { .idx = idx, .inc = inc };
+    if (t->state == PEL_TXE_DELTA) { ne.kind = MV_DELTA; ne.acc = t->acc; }
+    else { ne.kind = t->present ? MV_VALUE : MV_DEL; ne.val = t->val; }
+    pel_spin_lock(&k->lock);
+    uint32_t p = below(k, idx);
+    if (p < k->ne && k->e[p].idx == idx) account(k, &k->e[p], -1);
+    else if (insert_at(k, p) != 0) { pel_spin_unlock(&k->lock); return PEL_ENOMEM; }
+    k->e[p] = ne;
+    account(k, &ne, +1);
+    pel_spin_unlock(&k->lock);
+    return 0;
+}
+
+void mvmem_remove(mv_key *k, uint32_t idx)
+{
+    pel_spin_lock(&k->lock);
+    uint32_t p = below(k, idx);
+    if (p < k->ne && k->e[p].idx == idx) {
+        account(k, &k->e[p], -1);
+        memmove(&k->e[p], &k->e[p + 1], (size_t)(k->ne - p - 1) * sizeof(*k->e));
+        k->ne--;
+    }
+    pel_spin_unlock(&k->lock);
+}
+
+void mvmem_mark_estimate(mv_key *k, uint32_t idx)
+{
+    pel_spin_lock(&k->lock);
+    uint32_t p = below(k, idx);
+    if (p < k->ne && k->e[p].idx == idx && !k->e[p].est) {
+        k->e[p].est = 1;
+        k->n_est++;
+    }
+    pel_spin_unlock(&k->lock);
+}

@@ -1,0 +1,26 @@
+/*
+ * pool.h - a fixed set of worker threads that run one job at a time.
+ *
+ * pel_pool_run(p, fn, arg) runs fn(arg, w) on every worker w in [0, size):
+ * worker 0 is the calling thread, the others are the pool's threads. It
+ * returns when all have returned, and everything they wrote is then visible
+ * to the caller (the completion handshake is under a mutex).
+ *
+ * Thread safety: one pel_pool_run at a time per pool (an engine owns its pool).
+ */
+#ifndef PEL_POOL_H
+#define PEL_POOL_H
+
+#include "core/err.h"
+
+typedef struct pel_pool pel_pool;
+typedef void (*pel_pool_fn)(void *arg, unsigned worker);
+
+/* pel_pool_new - start size-1 threads. @return 0, PEL_EINVAL (size 0), PEL_ENOMEM. */
+int pel_pool_new(unsigned size, pel_pool **out) PEL_MUST_USE;
+/* pel_pool_free - stop and join the threads. NULL is fine. */
+void pel_pool_free(pel_pool *p);
+unsigned pel_pool_size(const pel_pool *p);
+void pel_pool_run(pel_pool *p, pel_pool_fn fn, void *arg);
+
+#endif
