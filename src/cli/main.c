@@ -1,2 +1,48 @@
-/* placeholder replaced below */
-int main(void) { return 0; }
+/*
+ * main.c - entry point of the `pel` command: dispatch to subcommand groups.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: pel <command> [args]\n"
+        "\n"
+        "commands:\n"
+        "  bench exec   benchmark the execution engines (JSON lines with --json)\n"
+        "  demo         run a few blocks through every engine and compare them\n"
+        "\n"
+        "Run `pel <command> --help` for a command's options.\n");
+}
+
+int pel_cli_u64(const char *opt, const char *s, unsigned long long min,
+                unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-') goto bad;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max) goto bad;
+    *out = v;
+    return 0;
+bad:
+    fprintf(stderr, "pel: %s needs a number from %llu to %llu, got '%s'\n",
+            opt, min, max, s ? s : "");
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) { usage(stderr); return 2; }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { usage(stdout); return 0; }
+    if (!strcmp(cmd, "bench")) return pel_cli_bench(argc - 2, argv + 2);
+    if (!strcmp(cmd, "demo")) return pel_cli_demo(argc - 2, argv + 2);
+    fprintf(stderr, "pel: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -204,6 +204,7 @@ static int apply_deltas(decl *d, dworker *w, uint32_t i)
         (void)!pel_val_u64(&dn->val, dn->present, &base);   /* checked when added */
         if (pel_u64_val(w->arena, (uint64_t)((pel_i128)base + e->acc), &dn->val)) return PEL_ENOMEM;
         dn->present = 1;
+        dn->written = 1;
         e->state = PEL_TXE_KNOWN;
         e->present = 1;
         e->val = dn->val;
@@ -223,8 +224,7 @@ static int apply_rest(decl *d, dworker *w, uint32_t i)
         const pel_txent *e = &o->w[k];
         dnode *dn = node_for(d, &e->key, w->arena);
         if (!dn) return PEL_ENOMEM;
-        if (e->dirty != 2) { dn->present = e->present; dn->val = e->val; }
-        dn->written = 1;
+        if (e->dirty != 2) { dn->present = e->present; dn->val = e->val; dn->written = 1; }
         ws[k] = (pel_write){ e->key, e->present ? PEL_W_PUT : PEL_W_DEL, e->present ? e->val : (pel_val){ NULL, 0 } };
     }
     d->r->tx_writes[i] = (pel_writeset){ ws, o->nw };
