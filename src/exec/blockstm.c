@@ -17,8 +17,8 @@
  * (txio) is published with a release store before its status becomes
  * EXECUTED (under the lock), so a validator that saw EXECUTED sees it.
  *
- * Abort storms: when aborts exceed executions / storm_ratio (after
- * storm_min aborts), the workers stop, the longest prefix of transactions
+ * Abort storms: when failed validations plus suspensions exceed
+ * executions / storm_ratio (after storm_min of them), the workers stop, the longest prefix of transactions
  * that are executed and still valid is kept, and the rest of the block runs
  * on the sequential core (seq.c) over that prefix's state. Never an endless
  * loop, never a different answer.
@@ -44,13 +44,12 @@ typedef struct bread {
     pel_i128 offset;       /* R_DELTA */
 } bread;
 
-typedef struct bwrite { mv_key *key; pel_txent e; } bwrite;
-
 /* Everything one incarnation produced; immutable once published. */
 typedef struct txio {
     uint32_t inc;
     bread *reads; uint32_t nreads;
-    bwrite *writes; uint32_t nwrites;   /* sorted by key */
+    pel_txent *writes; uint32_t nwrites;   /* sorted by key */
+    mv_key **wkeys;                        /* wkeys[i]: record of writes[i].key */
     pel_receipt receipt;
 } txio;
 
@@ -68,7 +67,7 @@ typedef struct bstm bstm;
 
 typedef struct bworker {
     bstm *b;
-    pel_arena arena;           /* incarnation data; lives until the block ends */
+    pel_arena *arena;          /* incarnation data; handed to the result */
     bread *reads; uint32_t nreads, capreads;   /* scratch for the running incarnation */
     uint32_t blocking;
     int error;
@@ -116,7 +115,7 @@ static bread *new_read(bworker *w, mv_key *k, int kind)
 static int bstm_read(pel_view *v, const pel_key *key, pel_val *out)
 {
     bworker *w = v->eng;
-    mv_key *k = mvmem_key(&w->b->mv, key, &w->arena);
+    mv_key *k = mvmem_key(&w->b->mv, key, w->arena);
     mv_read r;
     bread *rec;
     if (!k) return PEL_ENOMEM;
@@ -128,7 +127,7 @@ static int bstm_read(pel_view *v, const pel_key *key, pel_val *out)
     case MVR_RESOLVED:
         if (!(rec = new_read(w, k, R_RESOLVED))) return PEL_ENOMEM;
         rec->value = r.value;
-        return pel_u64_val(&w->arena, r.value, out);
+        return pel_u64_val(w->arena, r.value, out);
     case MVR_BAD:   /* inconsistent speculation: never validates */
         if (!new_read(w, k, R_BAD)) return PEL_ENOMEM;
         return PEL_ENOTFOUND;
@@ -145,7 +144,7 @@ static int bstm_read(pel_view *v, const pel_key *key, pel_val *out)
 static int bstm_delta_check(pel_view *v, const pel_key *key, pel_i128 offset, uint64_t bound)
 {
     bworker *w = v->eng;
-    mv_key *k = mvmem_key(&w->b->mv, key, &w->arena);
+    mv_key *k = mvmem_key(&w->b->mv, key, w->arena);
     if (!k) return PEL_ENOMEM;
     int rc = mvmem_delta_outcome(k, v->txn_idx, offset, bound, &w->blocking);
     if (rc == PEL_EHALT) return pel_view_halt(v);
@@ -267,6 +266,19 @@ static task next_task(bstm *b)
     return next_version_to_execute(b);
 }
 
+/* storm_check - wasted work (failed validations plus suspensions) against
+ * executions; past the threshold the block finishes sequentially. */
+static void storm_check(bstm *b)
+{
+    const pel_engine_opts *o = b->o;
+    if (!o->storm_ratio) return;
+    uint64_t waste = atomic_load_explicit(&b->aborts, memory_order_relaxed)
+                   + atomic_load_explicit(&b->dependencies, memory_order_relaxed);
+    if (waste < o->storm_min) return;
+    if (waste * o->storm_ratio > atomic_load_explicit(&b->executions, memory_order_relaxed))
+        atomic_store(&b->halt, 1);
+}
+
 /* add_dependency - suspend idx until `blocking` finishes executing. Returns 0
  * if `blocking` already finished (then idx simply runs again). Lock order:
  * blocking < idx always, and the lower index is locked first. */
@@ -283,6 +295,7 @@ static int add_dependency(bstm *b, uint32_t idx, uint32_t blocking)
     pel_spin_unlock(&bs->lock);
     atomic_fetch_sub(&b->num_active, 1);
     atomic_fetch_add_explicit(&b->dependencies, 1, memory_order_relaxed);
+    storm_check(b);
     return 1;
 }
 
@@ -353,20 +366,18 @@ static void fail(bstm *b, bworker *w, int rc)
 /* build_io - copy the finished incarnation's reads and writes out of scratch. */
 static txio *build_io(bstm *b, bworker *w, uint32_t inc, const pel_txout *o)
 {
-    txio *io = pel_arena_alloc(&w->arena, sizeof(*io));
+    txio *io = pel_arena_alloc(w->arena, sizeof(*io));
     if (!io) return NULL;
     io->inc = inc;
     io->receipt = o->receipt;
     io->nreads = w->nreads;
-    io->reads = pel_arena_memdup(&w->arena, w->reads, (size_t)w->nreads * sizeof(bread));
+    io->reads = pel_arena_memdup(w->arena, w->reads, (size_t)w->nreads * sizeof(bread));
     io->nwrites = o->nw;
-    io->writes = pel_arena_alloc(&w->arena, (size_t)(o->nw ? o->nw : 1) * sizeof(bwrite));
-    if (!io->reads || !io->writes) return NULL;
-    for (uint32_t i = 0; i < o->nw; i++) {
-        io->writes[i].e = o->w[i];
-        io->writes[i].key = mvmem_key(&b->mv, &o->w[i].key, &w->arena);
-        if (!io->writes[i].key) return NULL;
-    }
+    io->writes = o->w;
+    io->wkeys = pel_arena_alloc(w->arena, (size_t)(o->nw ? o->nw : 1) * sizeof(mv_key *));
+    if ((w->nreads && !io->reads) || !io->wkeys) return NULL;
+    for (uint32_t i = 0; i < o->nw; i++)
+        if (!(io->wkeys[i] = mvmem_key(&b->mv, &o->w[i].key, w->arena))) return NULL;
     return io;
 }
 
@@ -380,15 +391,15 @@ static int record(bstm *b, uint32_t idx, txio *io)
     int wrote_new = 0;
     uint32_t p = 0, np = prev ? prev->nwrites : 0;
     for (uint32_t i = 0; i < io->nwrites; i++) {
-        const bwrite *wr = &io->writes[i];
-        if (mvmem_write(wr->key, idx, io->inc, &wr->e) != 0) return PEL_ENOMEM;
+        const pel_txent *e = &io->writes[i];
+        if (mvmem_write(io->wkeys[i], idx, io->inc, e) != 0) return PEL_ENOMEM;
         /* both lists sorted by key: advance through prev in step */
-        while (p < np && pel_key_cmp(&prev->writes[p].e.key, &wr->e.key) < 0)
-            mvmem_remove(prev->writes[p++].key, idx);
-        if (p < np && pel_key_eq(&prev->writes[p].e.key, &wr->e.key)) p++;
+        while (p < np && pel_key_cmp(&prev->writes[p].key, &e->key) < 0)
+            mvmem_remove(prev->wkeys[p++], idx);
+        if (p < np && pel_key_eq(&prev->writes[p].key, &e->key)) p++;
         else wrote_new = 1;
     }
-    while (p < np) mvmem_remove(prev->writes[p++].key, idx);
+    while (p < np) mvmem_remove(prev->wkeys[p++], idx);
     /* release: validators that load io see the complete record */
     atomic_store_explicit(&b->tx[idx].io, io, memory_order_release);
     return wrote_new;
@@ -400,9 +411,9 @@ static task try_execute(bstm *b, bworker *w, task t)
         pel_view v;
         pel_txout o;
         w->nreads = 0;
-        pel_view_init(&v, &bstm_ops, w, t.idx, b->txs[t.idx].access, &w->arena);
+        pel_view_init(&v, &bstm_ops, w, t.idx, b->txs[t.idx].access, w->arena);
         atomic_fetch_add_explicit(&b->executions, 1, memory_order_relaxed);
-        int rc = pel_exec_run(b->ex, &b->txs[t.idx], &v, &w->arena, &o);
+        int rc = pel_exec_run(b->ex, &b->txs[t.idx], &v, w->arena, &o);
         if (rc == PEL_EHALT) {
             if (add_dependency(b, t.idx, w->blocking)) return NO_TASK;
             continue;   /* the blocking transaction already finished: go again */
@@ -414,21 +425,13 @@ static task try_execute(bstm *b, bworker *w, task t)
     }
 }
 
-static void storm_check(bstm *b)
-{
-    const pel_engine_opts *o = b->o;
-    uint64_t aborts = atomic_fetch_add_explicit(&b->aborts, 1, memory_order_relaxed) + 1;
-    if (!o->storm_ratio || aborts < o->storm_min) return;
-    if (aborts * o->storm_ratio > atomic_load_explicit(&b->executions, memory_order_relaxed))
-        atomic_store(&b->halt, 1);
-}
-
 static task needs_reexecution(bstm *b, task t)
 {
     int aborted = !validate(b, t.idx) && try_validation_abort(b, t.idx, t.inc);
     if (aborted) {
         const txio *io = atomic_load_explicit(&b->tx[t.idx].io, memory_order_acquire);
-        for (uint32_t i = 0; i < io->nwrites; i++) mvmem_mark_estimate(io->writes[i].key, t.idx);
+        for (uint32_t i = 0; i < io->nwrites; i++) mvmem_mark_estimate(io->wkeys[i], t.idx);
+        atomic_fetch_add_explicit(&b->aborts, 1, memory_order_relaxed);
         storm_check(b);
     }
     return finish_validation(b, t.idx, aborted);
@@ -474,28 +477,22 @@ static int materialise(bstm *b, uint32_t c, pel_block_result *r)
         pel_write *out = pel_arena_alloc(a, (size_t)(io->nwrites ? io->nwrites : 1) * sizeof(*out));
         if (!out) return PEL_ENOMEM;
         for (uint32_t j = 0; j < io->nwrites; j++) {
-            const bwrite *wr = &io->writes[j];
-            mv_key *k = wr->key;
-            if (wr->e.state == PEL_TXE_DELTA) {
+            const pel_txent *e = &io->writes[j];
+            mv_key *k = io->wkeys[j];
+            if (e->state == PEL_TXE_DELTA) {
                 uint64_t base = 0;
                 (void)!pel_val_u64(&k->cur, k->cur_present, &base);
-                if (pel_u64_val(a, (uint64_t)((pel_i128)base + wr->e.acc), &k->cur)) return PEL_ENOMEM;
+                if (pel_u64_val(a, (uint64_t)((pel_i128)base + e->acc), &k->cur)) return PEL_ENOMEM;
                 k->cur_present = 1;
-            } else {
-                k->cur_present = wr->e.present;
-                k->cur.len = wr->e.present ? wr->e.val.len : 0;
-                k->cur.p = wr->e.present ? pel_arena_memdup(a, wr->e.val.p, wr->e.val.len) : NULL;
-                if (wr->e.present && !k->cur.p) return PEL_ENOMEM;
+            } else {   /* values live in the worker arenas, now the result's */
+                k->cur_present = e->present;
+                k->cur = e->present ? e->val : (pel_val){ NULL, 0 };
             }
             k->touched = 1;
-            out[j] = (pel_write){ wr->e.key, k->cur_present ? PEL_W_PUT : PEL_W_DEL, k->cur };
+            out[j] = (pel_write){ e->key, k->cur_present ? PEL_W_PUT : PEL_W_DEL, k->cur };
         }
         r->tx_writes[i] = (pel_writeset){ out, io->nwrites };
         r->receipts[i] = io->receipt;
-        if (io->receipt.events_len) {
-            r->receipts[i].events = pel_arena_memdup(a, io->receipt.events, io->receipt.events_len);
-            if (!r->receipts[i].events) return PEL_ENOMEM;
-        }
     }
     return 0;
 }
@@ -544,7 +541,7 @@ static int finish_sequentially(bstm *b, uint32_t c, pel_block_result *r)
 /* ---------------- the engine ---------------- */
 
 static int setup(bstm *b, pel_engine *e, const pel_state *base, const pel_txdesc *txs,
-                 uint32_t n, const pel_executor *ex)
+                 uint32_t n, const pel_executor *ex, pel_block_result *r)
 {
     memset(b, 0, sizeof(*b));
     b->txs = txs;
@@ -554,11 +551,14 @@ static int setup(bstm *b, pel_engine *e, const pel_state *base, const pel_txdesc
     b->nworkers = pel_pool_size(e->pool);
     b->tx = aligned_alloc(64, (size_t)(n ? n : 1) * sizeof(txstate));
     b->w = aligned_alloc(64, (size_t)b->nworkers * sizeof(bworker));
-    if (!b->tx || !b->w) return PEL_ENOMEM;
+    r->more_arenas = calloc(b->nworkers, sizeof(pel_arena));
+    if (!b->tx || !b->w || !r->more_arenas) return PEL_ENOMEM;
+    r->n_more_arenas = b->nworkers;
     memset(b->w, 0, (size_t)b->nworkers * sizeof(bworker));
     for (unsigned i = 0; i < b->nworkers; i++) {
         b->w[i].b = b;
-        pel_arena_init(&b->w[i].arena, 1 << 20);
+        b->w[i].arena = &r->more_arenas[i];
+        pel_arena_init(b->w[i].arena, 1 << 20);
     }
     for (uint32_t i = 0; i < n; i++) {
         txstate *s = &b->tx[i];
@@ -574,10 +574,7 @@ static int setup(bstm *b, pel_engine *e, const pel_state *base, const pel_txdesc
 static void teardown(bstm *b)
 {
     if (b->mv.map.buckets) mvmem_free(&b->mv);
-    for (unsigned i = 0; b->w && i < b->nworkers; i++) {
-        pel_arena_free(&b->w[i].arena);
-        free(b->w[i].reads);
-    }
+    for (unsigned i = 0; b->w && i < b->nworkers; i++) free(b->w[i].reads);
     free(b->w);
     free(b->tx);
 }
@@ -595,7 +592,7 @@ int pel_bstm_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs
     bstm b;
     int rc = pel_result_alloc(out, n);
     if (rc) return rc;
-    if ((rc = setup(&b, e, base, txs, n, ex)) != 0) goto done;
+    if ((rc = setup(&b, e, base, txs, n, ex, out)) != 0) goto done;
     if (n > 0) pel_pool_run(e->pool, worker_run, &b);
     if (atomic_load(&b.error)) { rc = first_error(&b); goto done; }
     uint32_t c = atomic_load(&b.done) ? n : committed_prefix(&b);

@@ -13,6 +13,7 @@
  */
 #include "exec/mvmem.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys)
@@ -23,8 +24,10 @@ int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys)
 
 void mvmem_free(mvmem *m)
 {
-    for (pel_kmap_node *n = pel_kmap_first(&m->map); n; n = n->all_next)
-        free(((mv_key *)n)->e);
+    for (pel_kmap_node *n = pel_kmap_first(&m->map); n; n = n->all_next) {
+        mv_key *k = (mv_key *)n;
+        if (k->e != k->inl) free(k->e);
+    }
     pel_kmap_free(&m->map);
 }
 
@@ -40,8 +43,10 @@ mv_key *mvmem_key(mvmem *m, const pel_key *key, pel_arena *arena)
     if (k) return k;
     k = pel_arena_alloc(arena, sizeof(*k));
     if (!k) return NULL;
-    memset(k, 0, sizeof(*k));
+    memset(k, 0, offsetof(mv_key, inl));
     k->node.key = *key;
+    k->e = k->inl;
+    k->cap = 2;
     pel_spin_init(&k->lock);
     k->base_present = pel_state_get(m->base, key, &k->base) == 0;
     return (mv_key *)pel_kmap_insert(&m->map, &k->node, h);
@@ -107,14 +112,41 @@ void mvmem_read(mv_key *k, uint32_t j, mv_read *out)
     pel_spin_unlock(&k->lock);
 }
 
-/* fast_outcome - decide from the bounds alone; 1 if decided. */
-static int fast_outcome(const mv_key *k, pel_i128 offset, uint64_t bound, int *rc)
+/* publish - recompute the fast path's bounds (lock held). Writer side of the
+ * sequence lock: odd while updating; the release fence orders the odd
+ * marker before the fields, the final release store the fields before the
+ * even marker. */
+static void publish(mv_key *k)
 {
     uint64_t base;
-    if (k->n_values || k->n_est) return 0;
-    if (pel_val_u64(&k->base, k->base_present, &base) != 0) { *rc = PEL_ETYPE; return 1; }
-    pel_i128 lo = (pel_i128)base - (pel_i128)k->sum_neg, hi = (pel_i128)base + (pel_i128)k->sum_pos;
-    if (lo < 0) lo = 0;
+    uint32_t ok = !k->n_values && !k->n_est && pel_val_u64(&k->base, k->base_present, &base) == 0;
+    pel_i128 lo = 0, hi = 0;
+    if (ok) {
+        lo = (pel_i128)base - (pel_i128)k->sum_neg;
+        hi = (pel_i128)base + (pel_i128)k->sum_pos;
+        if (lo < 0) lo = 0;   /* a consistent value is never negative ... */
+        if (hi > (pel_i128)UINT64_MAX) hi = (pel_i128)UINT64_MAX;   /* ... nor above 2^64-1 */
+    }
+    uint32_t s = atomic_load_explicit(&k->fast_seq, memory_order_relaxed);
+    atomic_store_explicit(&k->fast_seq, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&k->fast_ok, ok, memory_order_relaxed);
+    atomic_store_explicit(&k->fast_lo, (uint64_t)lo, memory_order_relaxed);
+    atomic_store_explicit(&k->fast_hi, (uint64_t)hi, memory_order_relaxed);
+    atomic_store_explicit(&k->fast_seq, s + 2, memory_order_release);
+}
+
+/* fast_outcome - decide from a consistent snapshot of the bounds, without
+ * the lock; 1 if decided. Reader side of the sequence lock: a snapshot
+ * taken while the sequence was odd or changed is not used. */
+static int fast_outcome(mv_key *k, pel_i128 offset, uint64_t bound, int *rc)
+{
+    uint32_t s1 = atomic_load_explicit(&k->fast_seq, memory_order_acquire);
+    uint32_t ok = atomic_load_explicit(&k->fast_ok, memory_order_relaxed);
+    pel_i128 lo = atomic_load_explicit(&k->fast_lo, memory_order_relaxed);
+    pel_i128 hi = atomic_load_explicit(&k->fast_hi, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    if ((s1 & 1) || s1 != atomic_load_explicit(&k->fast_seq, memory_order_relaxed) || !ok) return 0;
     int at_lo = pel_view_counter_ok(lo, offset, bound), at_hi = pel_view_counter_ok(hi, offset, bound);
     if (at_lo == 0 && at_hi == 0) { *rc = 0; return 1; }
     if (lo + offset > (pel_i128)bound || hi + offset < 0) { *rc = PEL_EBOUND; return 1; }
@@ -127,9 +159,9 @@ int mvmem_delta_outcome(mv_key *k, uint32_t j, pel_i128 offset, uint64_t bound,
     int rc;
     mv_read r;
     uint64_t base;
-    pel_spin_lock(&k->lock);
-    if (fast_outcome(k, offset, bound, &rc)) { pel_spin_unlock(&k->lock); return rc; }
+    if (fast_outcome(k, offset, bound, &rc)) return rc;
     memset(&r, 0, sizeof(r));
+    pel_spin_lock(&k->lock);
     read_locked(k, j, &r);
     pel_spin_unlock(&k->lock);
     switch (r.kind) {
@@ -156,9 +188,11 @@ static void account(mv_key *k, const mv_entry *e, int sign)
 static int insert_at(mv_key *k, uint32_t p)
 {
     if (k->ne == k->cap) {
-        uint32_t cap = k->cap ? k->cap * 2 : 4;
-        mv_entry *e = realloc(k->e, (size_t)cap * sizeof(*e));
+        uint32_t cap = k->cap * 2;
+        mv_entry *e = k->e == k->inl ? malloc((size_t)cap * sizeof(*e))
+                                     : realloc(k->e, (size_t)cap * sizeof(*e));
         if (!e) return PEL_ENOMEM;
+        if (k->e == k->inl) memcpy(e, k->inl, sizeof(k->inl));
         k->e = e;
         k->cap = cap;
     }
@@ -178,6 +212,7 @@ int mvmem_write(mv_key *k, uint32_t idx, uint32_t inc, const pel_txent *t)
     else if (insert_at(k, p) != 0) { pel_spin_unlock(&k->lock); return PEL_ENOMEM; }
     k->e[p] = ne;
     account(k, &ne, +1);
+    publish(k);
     pel_spin_unlock(&k->lock);
     return 0;
 }
@@ -190,6 +225,7 @@ void mvmem_remove(mv_key *k, uint32_t idx)
         account(k, &k->e[p], -1);
         memmove(&k->e[p], &k->e[p + 1], (size_t)(k->ne - p - 1) * sizeof(*k->e));
         k->ne--;
+        publish(k);
     }
     pel_spin_unlock(&k->lock);
 }
@@ -201,6 +237,7 @@ void mvmem_mark_estimate(mv_key *k, uint32_t idx)
     if (p < k->ne && k->e[p].idx == idx && !k->e[p].est) {
         k->e[p].est = 1;
         k->n_est++;
+        publish(k);
     }
     pel_spin_unlock(&k->lock);
 }

@@ -33,16 +33,24 @@ typedef struct mv_entry {
 typedef struct mv_key {
     pel_kmap_node node;    /* key; must be first */
     pel_spin lock;
-    mv_entry *e;           /* sorted by idx; guarded by lock */
+    mv_entry *e;           /* sorted by idx; guarded by lock; inl or malloc'd */
     uint32_t ne, cap;
     uint32_t n_values;     /* entries of kind VALUE or DEL */
     uint32_t n_est;        /* entries marked ESTIMATE */
     unsigned __int128 sum_pos, sum_neg;  /* over DELTA entries: bounds for the fast path */
+    /* The fast path's bounds, republished after every change under a
+     * sequence lock so that bound checks never take the lock (or write the
+     * cache line): fast_ok = no VALUE/DEL entry, no ESTIMATE, counter base;
+     * then every transaction sees a value in [fast_lo, fast_hi]. */
+    _Atomic uint32_t fast_seq;
+    _Atomic uint32_t fast_ok;
+    _Atomic uint64_t fast_lo, fast_hi;
     uint8_t base_present;  /* pre-block state, loaded once at creation */
     pel_val base;
     /* materialisation scratch (single-threaded, after execution) */
     uint8_t touched, cur_present;
     pel_val cur;
+    mv_entry inl[2];       /* most keys are written by one or two transactions */
 } mv_key;
 
 /* Result of a read at index j. */

@@ -25,7 +25,7 @@ static inline void pel_spin_lock(pel_spin *s)
 {
     unsigned spins = 0;
     while (atomic_flag_test_and_set_explicit(&s->f, memory_order_acquire)) {
-        if (++spins >= 32) { spins = 0; sched_yield(); }
+        if (++spins >= 1024) { spins = 0; sched_yield(); }
 #if defined(__x86_64__) || defined(__i386__)
         else __builtin_ia32_pause();
 #endif

@@ -14,12 +14,18 @@
 void pel_view_init(pel_view *v, const pel_view_ops *ops, void *eng, uint32_t txn_idx,
                    const pel_access *access, pel_arena *arena)
 {
-    memset(v, 0, sizeof(*v));
     v->ops = ops;
     v->eng = eng;
     v->txn_idx = txn_idx;
     v->access = access;
     v->arena = arena;
+    v->ents = v->inline_ents;   /* no arena memory for small transactions */
+    v->n = 0;
+    v->cap = PEL_VIEW_INLINE_ENTS;
+    v->events = NULL;
+    v->events_len = v->events_cap = 0;
+    v->gas = 0;
+    v->halted = v->violation = 0;
 }
 
 static int key_in(const pel_key *arr, uint32_t n, const pel_key *key)
@@ -60,7 +66,7 @@ static pel_txent *find(pel_view *v, const pel_key *key)
 static pel_txent *append(pel_view *v, const pel_key *key)
 {
     if (v->n == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 8;
+        uint32_t cap = v->cap * 2;
         pel_txent *e = pel_arena_alloc(v->arena, (size_t)cap * sizeof(*e));
         if (!e) return NULL;
         if (v->n) memcpy(e, v->ents, (size_t)v->n * sizeof(*e));

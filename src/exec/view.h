@@ -90,6 +90,8 @@ typedef struct pel_txent {
     pel_i128 acc;      /* DELTA: sum of successful additions */
 } pel_txent;
 
+#define PEL_VIEW_INLINE_ENTS 6
+
 struct pel_view {
     const pel_view_ops *ops;
     void *eng;                 /* engine context for ops */
@@ -103,6 +105,7 @@ struct pel_view {
     uint64_t gas;
     int halted;                /* set by pel_view_halt */
     int violation;             /* sticky PEL_EACCESS flag */
+    pel_txent inline_ents[PEL_VIEW_INLINE_ENTS];   /* most transactions fit here */
 };
 
 /* pel_view_init - a fresh view for one execution; buffers from `arena`. */
