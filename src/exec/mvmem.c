@@ -113,9 +113,10 @@ void mvmem_read(mv_key *k, uint32_t j, mv_read *out)
 }
 
 /* publish - recompute the fast path's bounds (lock held). Writer side of the
- * sequence lock: odd while updating; the release fence orders the odd
- * marker before the fields, the final release store the fields before the
- * even marker. */
+ * sequence lock: odd while updating; the fields are stored with release, so
+ * a reader that acquires a new field value also sees the odd marker (and
+ * rejects its snapshot); the final release store orders the fields before
+ * the even marker. (No fences: GCC's ThreadSanitizer does not model them.) */
 static void publish(mv_key *k)
 {
     uint64_t base;
@@ -129,23 +130,22 @@ static void publish(mv_key *k)
     }
     uint32_t s = atomic_load_explicit(&k->fast_seq, memory_order_relaxed);
     atomic_store_explicit(&k->fast_seq, s + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&k->fast_ok, ok, memory_order_relaxed);
-    atomic_store_explicit(&k->fast_lo, (uint64_t)lo, memory_order_relaxed);
-    atomic_store_explicit(&k->fast_hi, (uint64_t)hi, memory_order_relaxed);
+    atomic_store_explicit(&k->fast_ok, ok, memory_order_release);
+    atomic_store_explicit(&k->fast_lo, (uint64_t)lo, memory_order_release);
+    atomic_store_explicit(&k->fast_hi, (uint64_t)hi, memory_order_release);
     atomic_store_explicit(&k->fast_seq, s + 2, memory_order_release);
 }
 
 /* fast_outcome - decide from a consistent snapshot of the bounds, without
- * the lock; 1 if decided. Reader side of the sequence lock: a snapshot
- * taken while the sequence was odd or changed is not used. */
+ * the lock; 1 if decided. Reader side of the sequence lock: acquire loads
+ * keep the second read of the sequence after the fields; a snapshot taken
+ * while the sequence was odd or changed is not used. */
 static int fast_outcome(mv_key *k, pel_i128 offset, uint64_t bound, int *rc)
 {
     uint32_t s1 = atomic_load_explicit(&k->fast_seq, memory_order_acquire);
-    uint32_t ok = atomic_load_explicit(&k->fast_ok, memory_order_relaxed);
-    pel_i128 lo = atomic_load_explicit(&k->fast_lo, memory_order_relaxed);
-    pel_i128 hi = atomic_load_explicit(&k->fast_hi, memory_order_relaxed);
-    atomic_thread_fence(memory_order_acquire);
+    uint32_t ok = atomic_load_explicit(&k->fast_ok, memory_order_acquire);
+    pel_i128 lo = atomic_load_explicit(&k->fast_lo, memory_order_acquire);
+    pel_i128 hi = atomic_load_explicit(&k->fast_hi, memory_order_acquire);
     if ((s1 & 1) || s1 != atomic_load_explicit(&k->fast_seq, memory_order_relaxed) || !ok) return 0;
     int at_lo = pel_view_counter_ok(lo, offset, bound), at_hi = pel_view_counter_ok(hi, offset, bound);
     if (at_lo == 0 && at_hi == 0) { *rc = 0; return 1; }
