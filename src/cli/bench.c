@@ -19,7 +19,7 @@
 
 typedef struct bench_opts {
     pel_engine_kind kind;
-    unsigned long long accounts, txs, threads, runs, seed;
+    unsigned long long accounts, txs, threads, runs, seed, work;
     int json;
 } bench_opts;
 
@@ -27,11 +27,13 @@ static void bench_usage(FILE *f)
 {
     fprintf(f,
         "usage: pel bench exec [--engine sequential|blockstm|declared] [--accounts N]\n"
-        "                      [--txs M] [--threads T] [--runs R] [--seed S] [--json]\n"
+        "                      [--txs M] [--threads T] [--runs R] [--seed S] [--work W] [--json]\n"
         "\n"
         "Executes blocks of M random transfers among N accounts (each paying a fee\n"
         "into one fee pool) with the chosen engine and with the sequential engine,\n"
         "checks the results are identical, and prints medians over R runs.\n"
+        "--work W adds W rounds of computation to each transfer, standing in for\n"
+        "a heavier transaction body (about 1 ns per round).\n"
         "Defaults: --engine blockstm --accounts 10000 --txs 10000 --threads 2 --runs 5.\n");
 }
 
@@ -56,7 +58,7 @@ static double median(double *v, unsigned n)
 
 static int parse(int argc, char **argv, bench_opts *o)
 {
-    *o = (bench_opts){ PEL_ENGINE_BLOCKSTM, 10000, 10000, 2, 5, 1, 0 };
+    *o = (bench_opts){ PEL_ENGINE_BLOCKSTM, 10000, 10000, 2, 5, 1, 0, 0 };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
@@ -73,6 +75,7 @@ static int parse(int argc, char **argv, bench_opts *o)
         else if (!strcmp(a, "--threads")) rc = pel_cli_u64(a, v, 1, 1024, &o->threads);
         else if (!strcmp(a, "--runs")) rc = pel_cli_u64(a, v, 1, 1000, &o->runs);
         else if (!strcmp(a, "--seed")) rc = pel_cli_u64(a, v, 0, ~0ULL, &o->seed);
+        else if (!strcmp(a, "--work")) rc = pel_cli_u64(a, v, 0, 100000000, &o->work);
         else { fprintf(stderr, "pel: unknown option '%s'\n", a); bench_usage(stderr); return -1; }
         if (rc) return -1;
         i++;
@@ -94,6 +97,7 @@ static int env_make(const bench_opts *o, unsigned run, bench_env *env)
     memset(env, 0, sizeof(*env));
     pel_arena_init(&env->a, 0);
     if (pel_synth_init(&env->s, (uint32_t)o->accounts, 1) || pel_memstate_new(&env->ms)
+        || (env->s.transfer_work = (uint32_t)o->work, 0)
         || pel_synth_genesis(&env->s, env->ms, 1000000000000ULL, NULL)
         || pel_synth_transfers(&env->s, &rng, (uint32_t)o->txs, o->kind == PEL_ENGINE_DECLARED,
                                &env->a, &env->txs, &env->d))
@@ -159,10 +163,10 @@ static void report(const bench_opts *o, bench_out *out)
     double ts = median(out->seq, (unsigned)o->runs), te = median(out->eng, (unsigned)o->runs);
     const char *name = pel_engine_kind_name(o->kind);
     if (o->json)
-        printf("{\"engine\":\"%s\",\"threads\":%llu,\"accounts\":%llu,\"txs\":%llu,\"runs\":%llu,"
+        printf("{\"engine\":\"%s\",\"threads\":%llu,\"accounts\":%llu,\"txs\":%llu,\"work\":%llu,\"runs\":%llu,"
                "\"tps_median\":%.0f,\"seconds_median\":%.6f,\"speedup_vs_sequential\":%.3f,"
                "\"sequential_tps_median\":%.0f,\"executions_per_tx\":%.3f,\"state_digest\":\"%s\"}\n",
-               name, o->threads, o->accounts, o->txs, o->runs, (double)o->txs / te, te, ts / te,
+               name, o->threads, o->accounts, o->txs, o->work, o->runs, (double)o->txs / te, te, ts / te,
                (double)o->txs / ts, (double)out->executions / (double)(o->txs * o->runs), out->digest);
     else
         printf("%-10s threads=%-3llu accounts=%-8llu txs=%-8llu %10.0f tx/s  %8.3f ms  %.2fx sequential (%.0f tx/s)\n",

@@ -392,7 +392,7 @@ static int record(bstm *b, uint32_t idx, txio *io)
     uint32_t p = 0, np = prev ? prev->nwrites : 0;
     for (uint32_t i = 0; i < io->nwrites; i++) {
         const pel_txent *e = &io->writes[i];
-        if (mvmem_write(io->wkeys[i], idx, io->inc, e) != 0) return PEL_ENOMEM;
+        if (mvmem_write(&b->mv, io->wkeys[i], idx, io->inc, e) != 0) return PEL_ENOMEM;
         /* both lists sorted by key: advance through prev in step */
         while (p < np && pel_key_cmp(&prev->writes[p].key, &e->key) < 0)
             mvmem_remove(prev->wkeys[p++], idx);
@@ -461,40 +461,107 @@ static uint32_t committed_prefix(bstm *b)
     return b->n;
 }
 
-/* materialise - turn the final incarnations of txs [0, c) into receipts and
- * write sets, additions becoming values, in block order. */
-static int materialise(bstm *b, uint32_t c, pel_block_result *r)
+/* first_error - a worker's error, or 0. */
+static int first_error(bstm *b)
 {
-    pel_arena *a = &r->arena;
-    for (pel_kmap_node *nd = pel_kmap_first(&b->mv.map); nd; nd = nd->all_next) {
-        mv_key *k = (mv_key *)nd;
-        k->touched = 0;
-        k->cur_present = k->base_present;
-        k->cur = k->base;
-    }
-    for (uint32_t i = 0; i < c; i++) {
-        const txio *io = atomic_load_explicit(&b->tx[i].io, memory_order_acquire);
-        pel_write *out = pel_arena_alloc(a, (size_t)(io->nwrites ? io->nwrites : 1) * sizeof(*out));
+    for (unsigned i = 0; i < b->nworkers; i++)
+        if (b->w[i].error) return b->w[i].error;
+    return 0;
+}
+
+/* Materialisation: turn the final incarnations of txs [0, c) into receipts
+ * and write sets, additions becoming values. Two parallel passes: per
+ * transaction (allocate its write set, copy its receipt), then per key (walk
+ * the key's entries in block order, which is the order its values follow,
+ * and fill each writer's slot). Every slot is written by exactly one key's
+ * walk, so the passes need no locks. Values stay in the worker arenas, which
+ * the result owns. */
+typedef struct mat {
+    bstm *b;
+    uint32_t c;
+    pel_block_result *r;
+    mv_key **keys;
+    uint32_t nkeys;
+    _Atomic uint32_t next;   /* relaxed: only distributes work; pool_run orders passes */
+} mat;
+
+enum { MAT_CHUNK = 256 };
+
+static int mat_txs(mat *m, bworker *w, uint32_t lo, uint32_t hi)
+{
+    for (uint32_t i = lo; i < hi; i++) {
+        const txio *io = atomic_load_explicit(&m->b->tx[i].io, memory_order_acquire);
+        pel_write *out = pel_arena_alloc(w->arena, (size_t)(io->nwrites ? io->nwrites : 1) * sizeof(*out));
         if (!out) return PEL_ENOMEM;
-        for (uint32_t j = 0; j < io->nwrites; j++) {
-            const pel_txent *e = &io->writes[j];
-            mv_key *k = io->wkeys[j];
-            if (e->state == PEL_TXE_DELTA) {
-                uint64_t base = 0;
-                (void)!pel_val_u64(&k->cur, k->cur_present, &base);
-                if (pel_u64_val(a, (uint64_t)((pel_i128)base + e->acc), &k->cur)) return PEL_ENOMEM;
-                k->cur_present = 1;
-            } else {   /* values live in the worker arenas, now the result's */
-                k->cur_present = e->present;
-                k->cur = e->present ? e->val : (pel_val){ NULL, 0 };
-            }
-            k->touched = 1;
-            out[j] = (pel_write){ e->key, k->cur_present ? PEL_W_PUT : PEL_W_DEL, k->cur };
-        }
-        r->tx_writes[i] = (pel_writeset){ out, io->nwrites };
-        r->receipts[i] = io->receipt;
+        m->r->tx_writes[i] = (pel_writeset){ out, io->nwrites };
+        m->r->receipts[i] = io->receipt;
     }
     return 0;
+}
+
+/* slot_of - where tx idx's write set holds key k. */
+static pel_write *slot_of(mat *m, uint32_t idx, const mv_key *k)
+{
+    const txio *io = atomic_load_explicit(&m->b->tx[idx].io, memory_order_relaxed);
+    uint32_t j = 0;
+    while (io->wkeys[j] != k) j++;   /* present: the entry came from this io */
+    return &m->r->tx_writes[idx].w[j];
+}
+
+static int mat_key(mat *m, bworker *w, mv_key *k)
+{
+    k->touched = 0;
+    k->cur_present = k->base_present;
+    k->cur = k->base;
+    for (uint32_t p = 0; p < k->ne && k->e[p].idx < m->c; p++) {
+        const mv_entry *e = &k->e[p];
+        if (e->kind == MV_DELTA) {
+            uint64_t base = 0;
+            (void)!pel_val_u64(&k->cur, k->cur_present, &base);   /* validated */
+            if (pel_u64_val(w->arena, (uint64_t)((pel_i128)base + e->acc), &k->cur)) return PEL_ENOMEM;
+            k->cur_present = 1;
+        } else {
+            k->cur_present = e->kind == MV_VALUE;
+            k->cur = k->cur_present ? e->val : (pel_val){ NULL, 0 };
+        }
+        k->touched = 1;
+        *slot_of(m, e->idx, k) = (pel_write){ k->node.key, k->cur_present ? PEL_W_PUT : PEL_W_DEL, k->cur };
+    }
+    return 0;
+}
+
+static void mat_pass(mat *m, unsigned id, int keys)
+{
+    bworker *w = &m->b->w[id];
+    uint32_t total = keys ? m->nkeys : m->c;
+    for (;;) {
+        uint32_t lo = atomic_fetch_add_explicit(&m->next, MAT_CHUNK, memory_order_relaxed);
+        if (lo >= total || w->error) return;
+        uint32_t hi = lo + MAT_CHUNK < total ? lo + MAT_CHUNK : total;
+        for (uint32_t i = lo; keys && i < hi && !w->error; i++) w->error = mat_key(m, w, m->keys[i]);
+        if (!keys) w->error = mat_txs(m, w, lo, hi);
+    }
+}
+
+static void mat_txs_worker(void *arg, unsigned id) { mat_pass(arg, id, 0); }
+static void mat_keys_worker(void *arg, unsigned id) { mat_pass(arg, id, 1); }
+
+static int materialise(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r)
+{
+    mat m = { b, c, r, NULL, 0, 0 };
+    m.keys = malloc((pel_kmap_count(&b->mv.map) + 1) * sizeof(mv_key *));
+    if (!m.keys) return PEL_ENOMEM;
+    for (pel_kmap_node *nd = pel_kmap_first(&b->mv.map); nd; nd = nd->all_next)
+        m.keys[m.nkeys++] = (mv_key *)nd;
+    pel_pool_run(pool, mat_txs_worker, &m);
+    int rc = first_error(b);
+    if (rc == 0) {
+        atomic_store_explicit(&m.next, 0, memory_order_relaxed);
+        pel_pool_run(pool, mat_keys_worker, &m);
+        rc = first_error(b);
+    }
+    free(m.keys);
+    return rc;
 }
 
 /* prefix_get - the state after txs [0, c): what the sequential fallback
@@ -509,7 +576,7 @@ static int prefix_get(const void *ctx, const pel_key *key, pel_val *out)
     return 0;
 }
 
-static int block_writes(bstm *b, pel_seq *tail, pel_block_result *r)
+static int block_writes(bstm *b, pel_pool *pool, pel_seq *tail, pel_block_result *r)
 {
     size_t cap = pel_kmap_count(&b->mv.map) + (tail ? tail->nwritten : 0) + 1;
     pel_write *w = pel_arena_alloc(&r->arena, cap * sizeof(*w));
@@ -521,19 +588,19 @@ static int block_writes(bstm *b, pel_seq *tail, pel_block_result *r)
             w[n++] = (pel_write){ nd->key, k->cur_present ? PEL_W_PUT : PEL_W_DEL, k->cur };
     }
     if (tail) n += pel_seq_writes(tail, w + n);   /* after: the tail's values win */
-    int rc = pel_writes_sort(w, n);
+    int rc = pel_writes_sort_par(pool, &r->arena, &w, n);
     if (rc) return rc;
     r->block_writes = (pel_writeset){ w, pel_writes_dedup_last(w, n) };
     return 0;
 }
 
-static int finish_sequentially(bstm *b, uint32_t c, pel_block_result *r)
+static int finish_sequentially(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r)
 {
     pel_state prefix = { prefix_get, b };
     pel_seq s;
     int rc = pel_seq_init(&s, &prefix, b->txs, b->ex, r, (size_t)(b->n - c) * 4);
     if (rc == 0) rc = pel_seq_run(&s, c, b->n);
-    if (rc == 0) rc = block_writes(b, &s, r);
+    if (rc == 0) rc = block_writes(b, pool, &s, r);
     pel_seq_free(&s);
     return rc;
 }
@@ -579,13 +646,6 @@ static void teardown(bstm *b)
     free(b->tx);
 }
 
-static int first_error(bstm *b)
-{
-    for (unsigned i = 0; i < b->nworkers; i++)
-        if (b->w[i].error) return b->w[i].error;
-    return PEL_ENOMEM;
-}
-
 int pel_bstm_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs,
                      uint32_t n, const pel_executor *ex, pel_block_result *out)
 {
@@ -594,14 +654,14 @@ int pel_bstm_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs
     if (rc) return rc;
     if ((rc = setup(&b, e, base, txs, n, ex, out)) != 0) goto done;
     if (n > 0) pel_pool_run(e->pool, worker_run, &b);
-    if (atomic_load(&b.error)) { rc = first_error(&b); goto done; }
+    if (atomic_load(&b.error)) { rc = first_error(&b); if (!rc) rc = PEL_ENOMEM; goto done; }
     uint32_t c = atomic_load(&b.done) ? n : committed_prefix(&b);
-    if ((rc = materialise(&b, c, out)) != 0) goto done;
+    if ((rc = materialise(&b, e->pool, c, out)) != 0) goto done;
     out->stats.executions = atomic_load(&b.executions);
     out->stats.aborts = atomic_load(&b.aborts);
     out->stats.dependencies = atomic_load(&b.dependencies);
     out->stats.fallback_from = c;
-    rc = c < n ? finish_sequentially(&b, c, out) : block_writes(&b, NULL, out);
+    rc = c < n ? finish_sequentially(&b, e->pool, c, out) : block_writes(&b, e->pool, NULL, out);
 done:
     teardown(&b);
     if (rc) pel_block_result_free(out);

@@ -65,7 +65,7 @@ struct decl {
     dworker *w;
     unsigned nworkers;
     pel_block_result *r;
-    uint32_t nwritten;
+    pel_pool *pool;
 };
 
 /* ---------------- the overlay ---------------- */
@@ -312,13 +312,15 @@ static int collect(decl *d)
         dnode *dn = (dnode *)nd;
         if (dn->written) w[n++] = (pel_write){ nd->key, dn->present ? PEL_W_PUT : PEL_W_DEL, dn->val };
     }
+    int rc = pel_writes_sort_par(d->pool, &r->arena, &w, n);
     r->block_writes = (pel_writeset){ w, n };
-    return pel_writes_sort(w, n);
+    return rc;
 }
 
 static int setup(decl *d, pel_engine *e, pel_block_result *r)
 {
     d->nworkers = pel_pool_size(e->pool);
+    d->pool = e->pool;
     d->r = r;
     d->tx = calloc((size_t)d->n + 1, sizeof(dtx));
     d->order = malloc(((size_t)d->n + 1) * sizeof(uint32_t));

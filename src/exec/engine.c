@@ -24,7 +24,7 @@ const char *pel_engine_kind_name(pel_engine_kind k)
 
 pel_engine_opts pel_engine_defaults(pel_engine_kind kind, unsigned threads)
 {
-    pel_engine_opts o = { kind, threads ? threads : 1, 64, 3, 0 };
+    pel_engine_opts o = { kind, threads ? threads : 1, 32, 3, 0 };
     o.wave_min_parallel = 8 * o.threads;
     return o;
 }
@@ -187,6 +187,39 @@ int pel_writes_sort(pel_write *w, uint32_t n)
         for (; j > 0 && pel_key_cmp(&w[j - 1].key, &t.key) > 0; j--) w[j] = w[j - 1];
         w[j] = t;
     }
+    return 0;
+}
+
+/* Parallel sort: scatter by the key's first byte into one range per worker
+ * (keys are hashes, so ranges are even), then sort the ranges concurrently.
+ * Scattering keeps order within a range, so the whole sort is stable. */
+typedef struct psort {
+    pel_write *w;
+    uint32_t start[65];   /* range r is w[start[r], start[r+1]) */
+    _Atomic int err;
+} psort;
+
+static void psort_worker(void *arg, unsigned id)
+{
+    psort *p = arg;
+    int rc = pel_writes_sort(p->w + p->start[id], p->start[id + 1] - p->start[id]);
+    if (rc) atomic_store(&p->err, rc);
+}
+
+int pel_writes_sort_par(pel_pool *pool, pel_arena *a, pel_write **w, uint32_t n)
+{
+    unsigned parts = pel_pool_size(pool);
+    if (parts == 1 || parts > 64 || n < 4096) return pel_writes_sort(*w, n);
+    psort p = { pel_arena_alloc(a, (size_t)n * sizeof(pel_write)), { 0 }, 0 };
+    if (!p.w) return PEL_ENOMEM;
+    uint32_t fill[65] = { 0 };
+    for (uint32_t i = 0; i < n; i++) p.start[(*w)[i].key.b[0] * parts / 256 + 1]++;
+    for (unsigned r = 0; r < parts; r++) p.start[r + 1] += p.start[r];
+    memcpy(fill, p.start, sizeof(fill));
+    for (uint32_t i = 0; i < n; i++) p.w[fill[(*w)[i].key.b[0] * parts / 256]++] = (*w)[i];
+    pel_pool_run(pool, psort_worker, &p);
+    if (atomic_load(&p.err)) return atomic_load(&p.err);
+    *w = p.w;
     return 0;
 }
 

@@ -37,6 +37,10 @@ int pel_result_alloc(pel_block_result *r, uint32_t n);
 /* pel_writes_sort - sort by key; stable (equal keys keep their order). */
 int pel_writes_sort(pel_write *w, uint32_t n);
 
+/* pel_writes_sort_par - the same, the ranges sorted by the pool's workers;
+ * *w may be replaced by a sorted copy allocated from `a`. */
+int pel_writes_sort_par(pel_pool *pool, pel_arena *a, pel_write **w, uint32_t n);
+
 /* pel_writes_dedup_last - after a stable sort, keep the last of each key.
  * Returns the new count. */
 uint32_t pel_writes_dedup_last(pel_write *w, uint32_t n);

@@ -19,15 +19,13 @@
 int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys)
 {
     m->base = base;
+    atomic_init(&m->spilled, NULL);
     return pel_kmap_init(&m->map, expected_keys);
 }
 
 void mvmem_free(mvmem *m)
 {
-    for (pel_kmap_node *n = pel_kmap_first(&m->map); n; n = n->all_next) {
-        mv_key *k = (mv_key *)n;
-        if (k->e != k->inl) free(k->e);
-    }
+    for (mv_key *k = atomic_load(&m->spilled); k; k = k->spill_next) free(k->e);
     pel_kmap_free(&m->map);
 }
 
@@ -185,14 +183,23 @@ static void account(mv_key *k, const mv_entry *e, int sign)
     if (sign > 0) *sum += mag; else *sum -= mag;
 }
 
-static int insert_at(mv_key *k, uint32_t p)
+/* spill - remember a key whose entries left the inline array (lock held). */
+static void spill(mvmem *m, mv_key *k)
+{
+    mv_key *head = atomic_load_explicit(&m->spilled, memory_order_relaxed);
+    do k->spill_next = head;
+    while (!atomic_compare_exchange_weak_explicit(&m->spilled, &head, k,
+               memory_order_release, memory_order_relaxed));
+}
+
+static int insert_at(mvmem *m, mv_key *k, uint32_t p)
 {
     if (k->ne == k->cap) {
         uint32_t cap = k->cap * 2;
         mv_entry *e = k->e == k->inl ? malloc((size_t)cap * sizeof(*e))
                                      : realloc(k->e, (size_t)cap * sizeof(*e));
         if (!e) return PEL_ENOMEM;
-        if (k->e == k->inl) memcpy(e, k->inl, sizeof(k->inl));
+        if (k->e == k->inl) { memcpy(e, k->inl, sizeof(k->inl)); spill(m, k); }
         k->e = e;
         k->cap = cap;
     }
@@ -201,7 +208,7 @@ static int insert_at(mv_key *k, uint32_t p)
     return 0;
 }
 
-int mvmem_write(mv_key *k, uint32_t idx, uint32_t inc, const pel_txent *t)
+int mvmem_write(mvmem *m, mv_key *k, uint32_t idx, uint32_t inc, const pel_txent *t)
 {
     mv_entry ne = { .idx = idx, .inc = inc };
     if (t->state == PEL_TXE_DELTA) { ne.kind = MV_DELTA; ne.acc = t->acc; }
@@ -209,7 +216,7 @@ int mvmem_write(mv_key *k, uint32_t idx, uint32_t inc, const pel_txent *t)
     pel_spin_lock(&k->lock);
     uint32_t p = below(k, idx);
     if (p < k->ne && k->e[p].idx == idx) account(k, &k->e[p], -1);
-    else if (insert_at(k, p) != 0) { pel_spin_unlock(&k->lock); return PEL_ENOMEM; }
+    else if (insert_at(m, k, p) != 0) { pel_spin_unlock(&k->lock); return PEL_ENOMEM; }
     k->e[p] = ne;
     account(k, &ne, +1);
     publish(k);

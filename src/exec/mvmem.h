@@ -30,7 +30,8 @@ typedef struct mv_entry {
     pel_i128 acc;          /* MV_DELTA */
 } mv_entry;
 
-typedef struct mv_key {
+typedef struct mv_key mv_key;
+struct mv_key {
     pel_kmap_node node;    /* key; must be first */
     pel_spin lock;
     mv_entry *e;           /* sorted by idx; guarded by lock; inl or malloc'd */
@@ -50,8 +51,9 @@ typedef struct mv_key {
     /* materialisation scratch (single-threaded, after execution) */
     uint8_t touched, cur_present;
     pel_val cur;
+    mv_key *spill_next;    /* list of keys whose entries moved to malloc */
     mv_entry inl[2];       /* most keys are written by one or two transactions */
-} mv_key;
+};
 
 /* Result of a read at index j. */
 enum { MVR_STORAGE = 1, MVR_VERSION, MVR_RESOLVED, MVR_DEPEND, MVR_BAD };
@@ -66,6 +68,7 @@ typedef struct mv_read {
 typedef struct mvmem {
     pel_kmap map;
     const pel_state *base;
+    _Atomic(mv_key *) spilled;   /* keys to free() entries of, pushed by CAS */
 } mvmem;
 
 int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys) PEL_MUST_USE;
@@ -89,7 +92,7 @@ int mvmem_delta_outcome(mv_key *k, uint32_t j, pel_i128 offset, uint64_t bound,
 
 /* mvmem_write - set transaction idx's entry (incarnation inc) from a dirty
  * buffer entry; clears an ESTIMATE. @return 0 or PEL_ENOMEM. */
-int mvmem_write(mv_key *k, uint32_t idx, uint32_t inc, const pel_txent *e) PEL_MUST_USE;
+int mvmem_write(mvmem *m, mv_key *k, uint32_t idx, uint32_t inc, const pel_txent *e) PEL_MUST_USE;
 /* mvmem_remove - drop transaction idx's entry, if any. */
 void mvmem_remove(mv_key *k, uint32_t idx);
 /* mvmem_mark_estimate - mark transaction idx's entry ESTIMATE, if any. */

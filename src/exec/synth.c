@@ -82,9 +82,24 @@ static int fail_charge(const pel_synth *s, const pel_synth_tx *t, pel_view *v, i
     return status;
 }
 
+/* busy_work - deterministic computation standing in for a heavier
+ * transaction body (a VM, a signature-free ledger check). */
+static uint64_t busy_work(uint32_t salt, uint32_t loops)
+{
+    uint64_t h = salt;
+    for (uint32_t i = 0; i < loops; i++) {
+        h = (h ^ i) * 0x100000001b3ULL;
+#if defined(__GNUC__)
+        __asm__ volatile("" : "+r"(h));   /* keep the loop: the work must happen */
+#endif
+    }
+    return h;
+}
+
 static int transfer(const pel_synth *s, const pel_synth_tx *t, pel_view *v)
 {
     uint64_t from_bal, to_bal;
+    if (t->loops) (void)busy_work(t->salt, t->loops);
     int rc = pel_view_get_u64(v, &s->acct[t->from], &from_bal);
     if (rc) return rc;
     if (from_bal < t->amount || from_bal - t->amount < t->fee) return fail_charge(s, t, v, PEL_EFUNDS);
@@ -135,10 +150,8 @@ static int rmw(const pel_synth *s, const pel_synth_tx *t, pel_view *v)
 
 static int long_tx(const pel_synth *s, const pel_synth_tx *t, pel_view *v)
 {
-    volatile uint64_t h = t->salt;   /* volatile: the work must really happen */
-    for (uint32_t i = 0; i < t->loops; i++) h = (h ^ i) * 0x100000001b3ULL;
     pel_synth_tx u = *t;
-    u.salt ^= (uint32_t)h;
+    u.salt ^= (uint32_t)busy_work(t->salt, t->loops);
     return rmw(s, &u, v);
 }
 
@@ -278,6 +291,7 @@ int pel_synth_transfers(const pel_synth *s, pel_rng *rng, uint32_t n, int declar
     int rc = alloc_block(n, a, txs, descs);
     for (uint32_t i = 0; !rc && i < n; i++) {
         pick_transfer(s, rng, &(*txs)[i]);
+        (*txs)[i].loops = s->transfer_work;
         (*descs)[i].tx = &(*txs)[i];
         (*descs)[i].access = declare ? access_for(s, &(*txs)[i], a) : NULL;
         if (declare && !(*descs)[i].access) rc = PEL_ENOMEM;

@@ -33,7 +33,7 @@ typedef struct pel_synth_tx {
     uint32_t keys[PEL_SYNTH_MAXKEYS];   /* generic key indices */
     int64_t delta;
     uint64_t bound;
-    uint32_t loops;            /* SYN_LONG: work iterations */
+    uint32_t loops;            /* SYN_LONG, SYN_TRANSFER: work iterations */
     uint32_t salt;             /* makes written values distinct */
 } pel_synth_tx;
 
@@ -42,6 +42,7 @@ typedef struct pel_synth {
     uint32_t n_accounts, n_keys;
     pel_key *acct, *keys;
     pel_key fee_pool, hot;
+    uint32_t transfer_work;   /* extra work loops per generated transfer (bench) */
 } pel_synth;
 
 /* A small deterministic PRNG (splitmix64): same seed, same blocks. */
