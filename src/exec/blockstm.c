@@ -71,6 +71,7 @@ typedef struct bworker {
     bread *reads; uint32_t nreads, capreads;   /* scratch for the running incarnation */
     uint32_t blocking;
     int error;
+    _Atomic uint64_t executions;   /* written by its worker, read by storm_check */
 } __attribute__((aligned(64))) bworker;
 
 struct bstm {
@@ -82,13 +83,17 @@ struct bstm {
     bworker *w;
     unsigned nworkers;
     const pel_engine_opts *o;
-    /* scheduler: seq_cst throughout (see file comment) */
-    _Atomic uint32_t execution_idx, validation_idx;
-    _Atomic int32_t num_active;
-    _Atomic uint64_t decrease_cnt;
-    _Atomic int done, halt, error;
-    /* statistics: relaxed, only read after the workers joined */
-    _Atomic uint64_t executions, aborts, dependencies;
+    /* scheduler: seq_cst throughout (see file comment). Each counter that
+     * every task writes has a cache line of its own, and the flags every
+     * loop iteration reads share none with them. */
+    _Alignas(64) _Atomic uint32_t execution_idx;
+    _Alignas(64) _Atomic uint32_t validation_idx;
+    _Alignas(64) _Atomic int32_t num_active;
+    _Alignas(64) _Atomic uint64_t decrease_cnt;
+    _Alignas(64) _Atomic int done, halt, error;
+    /* statistics: relaxed; aborts and suspensions are rare, executions are
+     * counted per worker (bworker.executions) to keep this line quiet */
+    _Alignas(64) _Atomic uint64_t aborts, dependencies;
 };
 
 typedef struct task { int kind; uint32_t idx, inc; } task;
@@ -275,8 +280,10 @@ static void storm_check(bstm *b)
     uint64_t waste = atomic_load_explicit(&b->aborts, memory_order_relaxed)
                    + atomic_load_explicit(&b->dependencies, memory_order_relaxed);
     if (waste < o->storm_min) return;
-    if (waste * o->storm_ratio > atomic_load_explicit(&b->executions, memory_order_relaxed))
-        atomic_store(&b->halt, 1);
+    uint64_t executions = 0;
+    for (unsigned i = 0; i < b->nworkers; i++)
+        executions += atomic_load_explicit(&b->w[i].executions, memory_order_relaxed);
+    if (waste * o->storm_ratio > executions) atomic_store(&b->halt, 1);
 }
 
 /* add_dependency - suspend idx until `blocking` finishes executing. Returns 0
@@ -412,7 +419,8 @@ static task try_execute(bstm *b, bworker *w, task t)
         pel_txout o;
         w->nreads = 0;
         pel_view_init(&v, &bstm_ops, w, t.idx, b->txs[t.idx].access, w->arena);
-        atomic_fetch_add_explicit(&b->executions, 1, memory_order_relaxed);
+        atomic_store_explicit(&w->executions,
+            atomic_load_explicit(&w->executions, memory_order_relaxed) + 1, memory_order_relaxed);
         int rc = pel_exec_run(b->ex, &b->txs[t.idx], &v, w->arena, &o);
         if (rc == PEL_EHALT) {
             if (add_dependency(b, t.idx, w->blocking)) return NO_TASK;
@@ -657,7 +665,7 @@ int pel_bstm_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs
     if (atomic_load(&b.error)) { rc = first_error(&b); if (!rc) rc = PEL_ENOMEM; goto done; }
     uint32_t c = atomic_load(&b.done) ? n : committed_prefix(&b);
     if ((rc = materialise(&b, e->pool, c, out)) != 0) goto done;
-    out->stats.executions = atomic_load(&b.executions);
+    for (unsigned i = 0; i < b.nworkers; i++) out->stats.executions += atomic_load(&b.w[i].executions);
     out->stats.aborts = atomic_load(&b.aborts);
     out->stats.dependencies = atomic_load(&b.dependencies);
     out->stats.fallback_from = c;

@@ -1,0 +1,138 @@
+/*
+ * test_pool.c - pel_pool: every worker id runs exactly once per run, the
+ * workers' writes are visible when pel_pool_run returns, runs can follow
+ * each other many times, a pool of one runs inline, and size 0 is refused.
+ */
+#include <pthread.h>
+#include "exec/pool.h"
+#include "test.h"
+
+typedef struct job {
+    unsigned size;
+    unsigned runs[64];          /* per worker: how many times it ran (own slot only) */
+    uint64_t result[64];        /* per worker: a value only it computes */
+    uint64_t round;
+    pthread_t thread[64];
+} job;
+
+static void work(void *arg, unsigned w)
+{
+    job *j = arg;
+    if (w >= 64) return;
+    j->runs[w]++;
+    j->thread[w] = pthread_self();
+    uint64_t x = j->round * 1000003u + w;
+    for (int i = 0; i < 1000; i++) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    j->result[w] = x;
+}
+
+static uint64_t expected(uint64_t round, unsigned w)
+{
+    uint64_t x = round * 1000003u + w;
+    for (int i = 0; i < 1000; i++) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return x;
+}
+
+static void test_each_worker_once(unsigned size, unsigned rounds)
+{
+    pel_pool *p = NULL;
+    CHECK_EQ_INT(pel_pool_new(size, &p), 0);
+    if (!p) return;
+    CHECK_EQ_INT(pel_pool_size(p), size);
+    job *j = calloc(1, sizeof(*j));
+    CHECK(j != NULL);
+    if (!j) { pel_pool_free(p); return; }
+    unsigned bad_runs = 0, bad_results = 0, caller_not_0 = 0;
+    for (unsigned r = 1; r <= rounds; r++) {
+        j->round = r;
+        pel_pool_run(p, work, j);
+        for (unsigned w = 0; w < size; w++) {
+            bad_runs += j->runs[w] != r;                 /* exactly once per run */
+            bad_results += j->result[w] != expected(r, w);
+        }
+        caller_not_0 += !pthread_equal(j->thread[0], pthread_self());
+    }
+    for (unsigned w = size; w < 64; w++) bad_runs += j->runs[w] != 0;   /* no id >= size */
+    CHECK_EQ_INT(bad_runs, 0);
+    CHECK_EQ_INT(bad_results, 0);
+    CHECK_EQ_INT(caller_not_0, 0);
+    /* workers other than 0 are distinct threads, not the caller */
+    unsigned dup = 0;
+    for (unsigned a = 1; a < size; a++) {
+        dup += pthread_equal(j->thread[a], pthread_self()) != 0;
+        for (unsigned b = a + 1; b < size; b++) dup += pthread_equal(j->thread[a], j->thread[b]) != 0;
+    }
+    CHECK_EQ_INT(dup, 0);
+    free(j);
+    pel_pool_free(p);
+}
+
+static void test_sizes(void)
+{
+    unsigned rounds = test_env_u64("PEL_TEST_TSAN", 0) ? 200 : 2000;
+    test_each_worker_once(2, rounds);
+    test_each_worker_once(4, rounds);
+    test_each_worker_once(16, rounds / 4);
+}
+
+static void test_size_one_inline(void)
+{
+    pel_pool *p = NULL;
+    CHECK_EQ_INT(pel_pool_new(1, &p), 0);
+    if (!p) return;
+    CHECK_EQ_INT(pel_pool_size(p), 1);
+    job *j = calloc(1, sizeof(*j));
+    CHECK(j != NULL);
+    if (!j) { pel_pool_free(p); return; }
+    for (unsigned r = 1; r <= 100; r++) {
+        j->round = r;
+        pel_pool_run(p, work, j);
+        CHECK_EQ_INT(j->runs[0], r);
+        CHECK(pthread_equal(j->thread[0], pthread_self()));
+        CHECK(j->result[0] == expected(r, 0));
+    }
+    CHECK_EQ_INT(j->runs[1], 0);
+    free(j);
+    pel_pool_free(p);
+}
+
+static void test_invalid(void)
+{
+    pel_pool *p = (pel_pool *)&p;   /* must be cleared */
+    CHECK_EQ_INT(pel_pool_new(0, &p), PEL_EINVAL);
+    CHECK(p == NULL);
+    pel_pool_free(NULL);
+}
+
+/* Pools are independent: two used alternately. */
+static void test_two_pools(void)
+{
+    pel_pool *a = NULL, *b = NULL;
+    CHECK(pel_pool_new(3, &a) == 0 && pel_pool_new(2, &b) == 0);
+    if (!a || !b) { pel_pool_free(a); pel_pool_free(b); return; }
+    job *ja = calloc(1, sizeof(*ja)), *jb = calloc(1, sizeof(*jb));
+    CHECK(ja && jb);
+    if (ja && jb) {
+        for (unsigned r = 1; r <= 50; r++) {
+            ja->round = jb->round = r;
+            pel_pool_run(a, work, ja);
+            pel_pool_run(b, work, jb);
+        }
+        CHECK(ja->runs[0] == 50 && ja->runs[1] == 50 && ja->runs[2] == 50 && ja->runs[3] == 0);
+        CHECK(jb->runs[0] == 50 && jb->runs[1] == 50 && jb->runs[2] == 0);
+        CHECK(ja->result[2] == expected(50, 2) && jb->result[1] == expected(50, 1));
+    }
+    free(ja);
+    free(jb);
+    pel_pool_free(a);
+    pel_pool_free(b);
+}
+
+int main(void)
+{
+    RUN(test_invalid);
+    RUN(test_size_one_inline);
+    RUN(test_sizes);
+    RUN(test_two_pools);
+    return TEST_END("test_pool");
+}
