@@ -503,17 +503,11 @@ static int mat_txs(mat *m, bworker *w, uint32_t lo, uint32_t hi)
         if (!out) return PEL_ENOMEM;
         m->r->tx_writes[i] = (pel_writeset){ out, io->nwrites };
         m->r->receipts[i] = io->receipt;
+        /* tell each entry where its value goes: the key pass then writes
+         * slots without touching transaction records */
+        for (uint32_t j = 0; j < io->nwrites; j++) mvmem_entry(io->wkeys[j], i)->slot = &out[j];
     }
     return 0;
-}
-
-/* slot_of - where tx idx's write set holds key k. */
-static pel_write *slot_of(mat *m, uint32_t idx, const mv_key *k)
-{
-    const txio *io = atomic_load_explicit(&m->b->tx[idx].io, memory_order_relaxed);
-    uint32_t j = 0;
-    while (io->wkeys[j] != k) j++;   /* present: the entry came from this io */
-    return &m->r->tx_writes[idx].w[j];
 }
 
 static int mat_key(mat *m, bworker *w, mv_key *k)
@@ -533,7 +527,7 @@ static int mat_key(mat *m, bworker *w, mv_key *k)
             k->cur = k->cur_present ? e->val : (pel_val){ NULL, 0 };
         }
         k->touched = 1;
-        *slot_of(m, e->idx, k) = (pel_write){ k->node.key, k->cur_present ? PEL_W_PUT : PEL_W_DEL, k->cur };
+        *e->slot = (pel_write){ k->node.key, k->cur_present ? PEL_W_PUT : PEL_W_DEL, k->cur };
     }
     return 0;
 }

@@ -131,8 +131,9 @@ int pel_exec_run(const pel_executor *ex, const pel_txdesc *tx, pel_view *v,
     return 0;
 }
 
-/* ---- sorting writes: LSD radix sort on the first 8 key bytes, then an
- * insertion pass for keys sharing that prefix (rare: keys are hashes). ---- */
+/* ---- sorting writes: a stable merge sort for small sets; for large ones
+ * an LSD radix sort on the first 4 key bytes, then a merge sort of each run
+ * sharing that prefix (rare: keys are hashes; correct for any keys). ---- */
 
 static uint64_t prefix(const pel_key *k)
 {
@@ -171,21 +172,28 @@ int pel_writes_sort(pel_write *w, uint32_t n)
 {
     if (n < 4096) return merge_sort(w, n);
     pel_write *tmp = malloc((size_t)n * sizeof(*tmp));
-    if (!tmp) return PEL_ENOMEM;
+    uint32_t *count = malloc(65537 * sizeof(uint32_t));
+    if (!tmp || !count) { free(tmp); free(count); return PEL_ENOMEM; }
     pel_write *src = w, *dst = tmp;
-    for (int shift = 0; shift < 64; shift += 16) {
-        uint32_t count[65537] = {0};
+    for (int shift = 32; shift < 64; shift += 16) {   /* the first 4 key bytes */
+        memset(count, 0, 65537 * sizeof(uint32_t));
         for (uint32_t i = 0; i < n; i++) count[((prefix(&src[i].key) >> shift) & 0xffff) + 1]++;
         for (uint32_t b = 0; b < 65536; b++) count[b + 1] += count[b];
         for (uint32_t i = 0; i < n; i++) dst[count[(prefix(&src[i].key) >> shift) & 0xffff]++] = src[i];
         pel_write *t = src; src = dst; dst = t;
     }
-    free(tmp);   /* four passes: the data is back in w */
-    for (uint32_t i = 1; i < n; i++) {   /* equal prefixes: finish by full key, stably */
-        pel_write t = w[i];
-        uint32_t j = i;
-        for (; j > 0 && pel_key_cmp(&w[j - 1].key, &t.key) > 0; j--) w[j] = w[j - 1];
-        w[j] = t;
+    free(tmp);   /* two passes: the data is back in w */
+    free(count);
+    /* runs sharing a 4-byte prefix (rare for hashed keys, but any key is
+     * allowed): finish each run by full key, stably */
+    for (uint32_t lo = 0; lo < n;) {
+        uint32_t hi = lo + 1;
+        while (hi < n && prefix(&w[hi].key) >> 32 == prefix(&w[lo].key) >> 32) hi++;
+        if (hi - lo > 1) {
+            int rc = merge_sort(w + lo, hi - lo);
+            if (rc) return rc;
+        }
+        lo = hi;
     }
     return 0;
 }

@@ -208,6 +208,12 @@ static int insert_at(mvmem *m, mv_key *k, uint32_t p)
     return 0;
 }
 
+mv_entry *mvmem_entry(mv_key *k, uint32_t idx)
+{
+    uint32_t p = below(k, idx);
+    return p < k->ne && k->e[p].idx == idx ? &k->e[p] : NULL;
+}
+
 int mvmem_write(mvmem *m, mv_key *k, uint32_t idx, uint32_t inc, const pel_txent *t)
 {
     mv_entry ne = { .idx = idx, .inc = inc };

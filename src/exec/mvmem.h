@@ -28,6 +28,7 @@ typedef struct mv_entry {
     uint8_t est;           /* ESTIMATE marker */
     pel_val val;           /* MV_VALUE */
     pel_i128 acc;          /* MV_DELTA */
+    struct pel_write *slot;   /* materialisation: the writer's write-set slot */
 } mv_entry;
 
 typedef struct mv_key mv_key;
@@ -89,6 +90,10 @@ void mvmem_read(mv_key *k, uint32_t j, mv_read *out);
  * ESTIMATE decides it. */
 int mvmem_delta_outcome(mv_key *k, uint32_t j, pel_i128 offset, uint64_t bound,
                         uint32_t *blocking);
+
+/* mvmem_entry - transaction idx's entry of k, or NULL. No lock: only for
+ * the single-writer phases after execution. */
+mv_entry *mvmem_entry(mv_key *k, uint32_t idx);
 
 /* mvmem_write - set transaction idx's entry (incarnation inc) from a dirty
  * buffer entry; clears an ESTIMATE. @return 0 or PEL_ENOMEM. */
