@@ -67,7 +67,8 @@ typedef struct bstm bstm;
 
 typedef struct bworker {
     bstm *b;
-    pel_arena *arena;          /* incarnation data; handed to the result */
+    pel_arena *arena;          /* values written and outputs: handed to the result */
+    pel_arena *scratch;        /* key records, incarnation records: the engine's */
     bread *reads; uint32_t nreads, capreads;   /* scratch for the running incarnation */
     uint32_t blocking;
     int error;
@@ -120,7 +121,7 @@ static bread *new_read(bworker *w, mv_key *k, int kind)
 static int bstm_read(pel_view *v, const pel_key *key, pel_val *out)
 {
     bworker *w = v->eng;
-    mv_key *k = mvmem_key(&w->b->mv, key, w->arena);
+    mv_key *k = mvmem_key(&w->b->mv, key, w->scratch);
     mv_read r;
     bread *rec;
     if (!k) return PEL_ENOMEM;
@@ -132,7 +133,7 @@ static int bstm_read(pel_view *v, const pel_key *key, pel_val *out)
     case MVR_RESOLVED:
         if (!(rec = new_read(w, k, R_RESOLVED))) return PEL_ENOMEM;
         rec->value = r.value;
-        return pel_u64_val(w->arena, r.value, out);
+        return pel_u64_val(w->scratch, r.value, out);
     case MVR_BAD:   /* inconsistent speculation: never validates */
         if (!new_read(w, k, R_BAD)) return PEL_ENOMEM;
         return PEL_ENOTFOUND;
@@ -149,7 +150,7 @@ static int bstm_read(pel_view *v, const pel_key *key, pel_val *out)
 static int bstm_delta_check(pel_view *v, const pel_key *key, pel_i128 offset, uint64_t bound)
 {
     bworker *w = v->eng;
-    mv_key *k = mvmem_key(&w->b->mv, key, w->arena);
+    mv_key *k = mvmem_key(&w->b->mv, key, w->scratch);
     if (!k) return PEL_ENOMEM;
     int rc = mvmem_delta_outcome(k, v->txn_idx, offset, bound, &w->blocking);
     if (rc == PEL_EHALT) return pel_view_halt(v);
@@ -373,18 +374,18 @@ static void fail(bstm *b, bworker *w, int rc)
 /* build_io - copy the finished incarnation's reads and writes out of scratch. */
 static txio *build_io(bstm *b, bworker *w, uint32_t inc, const pel_txout *o)
 {
-    txio *io = pel_arena_alloc(w->arena, sizeof(*io));
+    txio *io = pel_arena_alloc(w->scratch, sizeof(*io));
     if (!io) return NULL;
     io->inc = inc;
     io->receipt = o->receipt;
     io->nreads = w->nreads;
-    io->reads = pel_arena_memdup(w->arena, w->reads, (size_t)w->nreads * sizeof(bread));
+    io->reads = pel_arena_memdup(w->scratch, w->reads, (size_t)w->nreads * sizeof(bread));
     io->nwrites = o->nw;
     io->writes = o->w;
-    io->wkeys = pel_arena_alloc(w->arena, (size_t)(o->nw ? o->nw : 1) * sizeof(mv_key *));
+    io->wkeys = pel_arena_alloc(w->scratch, (size_t)(o->nw ? o->nw : 1) * sizeof(mv_key *));
     if ((w->nreads && !io->reads) || !io->wkeys) return NULL;
     for (uint32_t i = 0; i < o->nw; i++)
-        if (!(io->wkeys[i] = mvmem_key(&b->mv, &o->w[i].key, w->arena))) return NULL;
+        if (!(io->wkeys[i] = mvmem_key(&b->mv, &o->w[i].key, w->scratch))) return NULL;
     return io;
 }
 
@@ -421,7 +422,7 @@ static task try_execute(bstm *b, bworker *w, task t)
         pel_view_init(&v, &bstm_ops, w, t.idx, b->txs[t.idx].access, w->arena);
         atomic_store_explicit(&w->executions,
             atomic_load_explicit(&w->executions, memory_order_relaxed) + 1, memory_order_relaxed);
-        int rc = pel_exec_run(b->ex, &b->txs[t.idx], &v, w->arena, &o);
+        int rc = pel_exec_run(b->ex, &b->txs[t.idx], &v, w->scratch, &o);
         if (rc == PEL_EHALT) {
             if (add_dependency(b, t.idx, w->blocking)) return NO_TASK;
             continue;   /* the blocking transaction already finished: go again */
@@ -503,6 +504,10 @@ static int mat_txs(mat *m, bworker *w, uint32_t lo, uint32_t hi)
         if (!out) return PEL_ENOMEM;
         m->r->tx_writes[i] = (pel_writeset){ out, io->nwrites };
         m->r->receipts[i] = io->receipt;
+        if (io->receipt.events_len) {   /* events were recorded in scratch */
+            m->r->receipts[i].events = pel_arena_memdup(w->arena, io->receipt.events, io->receipt.events_len);
+            if (!m->r->receipts[i].events) return PEL_ENOMEM;
+        }
         /* tell each entry where its value goes: the key pass then writes
          * slots without touching transaction records */
         for (uint32_t j = 0; j < io->nwrites; j++) mvmem_entry(io->wkeys[j], i)->slot = &out[j];
@@ -628,6 +633,8 @@ static int setup(bstm *b, pel_engine *e, const pel_state *base, const pel_txdesc
         b->w[i].b = b;
         b->w[i].arena = &r->more_arenas[i];
         pel_arena_init(b->w[i].arena, 1 << 20);
+        b->w[i].scratch = &e->scratch[i];
+        pel_arena_reset(b->w[i].scratch);
     }
     for (uint32_t i = 0; i < n; i++) {
         txstate *s = &b->tx[i];

@@ -40,6 +40,9 @@ int pel_engine_new(const pel_engine_opts *opts, pel_engine **out)
     unsigned threads = opts->kind == PEL_ENGINE_SEQUENTIAL ? 1 : opts->threads;
     int rc = pel_pool_new(threads, &e->pool);
     if (rc) { free(e); return rc; }
+    e->scratch = calloc(threads, sizeof(pel_arena));
+    if (!e->scratch) { pel_engine_free(e); return PEL_ENOMEM; }
+    for (unsigned i = 0; i < threads; i++) pel_arena_init(&e->scratch[i], 8 << 20);
     *out = e;
     return 0;
 }
@@ -47,6 +50,8 @@ int pel_engine_new(const pel_engine_opts *opts, pel_engine **out)
 void pel_engine_free(pel_engine *e)
 {
     if (!e) return;
+    for (unsigned i = 0; e->scratch && i < pel_pool_size(e->pool); i++) pel_arena_free(&e->scratch[i]);
+    free(e->scratch);
     pel_pool_free(e->pool);
     free(e);
 }

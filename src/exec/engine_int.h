@@ -16,6 +16,8 @@
 struct pel_engine {
     pel_engine_opts o;
     pel_pool *pool;
+    pel_arena *scratch;   /* one per worker: per-block bookkeeping, reset (not
+                             freed) between blocks so its memory stays warm */
 };
 
 /* One execution's output: dirty entries sorted by key, and the receipt. */
