@@ -42,7 +42,7 @@ if build; then run_bins plain $(bins build); fi
 ASAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 if build BUILD=build/asan OPT=-O1 SAN="$ASAN"; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-  PEL_TEST_ITERS=${PEL_TEST_ITERS_ASAN:-${PEL_TEST_ITERS:-150}} run_bins asan $(bins build/asan)
+  PEL_TEST_ITERS=${PEL_TEST_ITERS_ASAN:-${PEL_TEST_ITERS:-300}} run_bins asan $(bins build/asan)
 fi
 
 if build BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread"; then

@@ -107,7 +107,7 @@ static void test_random_blocks(void)
 {
     uint64_t seed = test_env_u64("PEL_TEST_SEED", (uint64_t)time(NULL) ^ ((uint64_t)clock() << 20));
     int tsan = test_env_u64("PEL_TEST_TSAN", 0) != 0;
-    uint32_t iters = (uint32_t)test_env_u64("PEL_TEST_ITERS", tsan ? 60 : 1000);
+    uint32_t iters = (uint32_t)test_env_u64("PEL_TEST_ITERS", tsan ? 200 : 2000);
     printf("test_engines: seed 0x%llx, %u random blocks (replay: PEL_TEST_SEED=0x%llx)\n",
            (unsigned long long)seed, iters, (unsigned long long)seed);
     pel_rng master = { seed };
