@@ -104,13 +104,7 @@ static const task NO_TASK = { T_NONE, 0, 0 };
 
 static bread *new_read(bworker *w, mv_key *k, int kind)
 {
-    if (w->nreads == w->capreads) {
-        uint32_t cap = w->capreads ? w->capreads * 2 : 64;
-        bread *r = realloc(w->reads, (size_t)cap * sizeof(*r));
-        if (!r) return NULL;
-        w->reads = r;
-        w->capreads = cap;
-    }
+    if (pel_grow((void **)&w->reads, w->nreads, &w->capreads, sizeof(bread), 64)) return NULL;
     bread *r = &w->reads[w->nreads++];
     memset(r, 0, sizeof(*r));
     r->key = k;

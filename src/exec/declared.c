@@ -99,13 +99,7 @@ static int decl_delta_check(pel_view *v, const pel_key *key, pel_i128 offset, ui
     if (!dn) return PEL_ENOMEM;
     int rc = pel_val_u64(&dn->val, dn->present, &base) ? PEL_ETYPE
            : pel_view_counter_ok(base, offset, bound);
-    if (w->nchecks == w->capchecks) {
-        uint32_t cap = w->capchecks ? w->capchecks * 2 : 16;
-        dcheck *c = realloc(w->checks, (size_t)cap * sizeof(*c));
-        if (!c) return PEL_ENOMEM;
-        w->checks = c;
-        w->capchecks = cap;
-    }
+    if (pel_grow((void **)&w->checks, w->nchecks, &w->capchecks, sizeof(dcheck), 16)) return PEL_ENOMEM;
     w->checks[w->nchecks++] = (dcheck){ dn, offset, bound, rc };
     return rc;
 }

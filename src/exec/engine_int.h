@@ -13,12 +13,28 @@
 #include "exec/kmap.h"
 #include "exec/pool.h"
 
+#include <stdlib.h>
+
 struct pel_engine {
     pel_engine_opts o;
     pel_pool *pool;
     pel_arena *scratch;   /* one per worker: per-block bookkeeping, reset (not
                              freed) between blocks so its memory stays warm */
 };
+
+/* pel_grow - make room for one more element in a malloc'd array of
+ * `elem`-byte elements holding *n of *cap (doubling, first `first`).
+ * Returns 0 or PEL_ENOMEM (the array is then unchanged). */
+static inline int pel_grow(void **arr, uint32_t n, uint32_t *cap, size_t elem, uint32_t first)
+{
+    if (n < *cap) return 0;
+    uint32_t c = *cap ? *cap * 2 : first;
+    void *p = realloc(*arr, (size_t)c * elem);
+    if (!p) return PEL_ENOMEM;
+    *arr = p;
+    *cap = c;
+    return 0;
+}
 
 /* One execution's output: dirty entries sorted by key, and the receipt. */
 typedef struct pel_txout {
