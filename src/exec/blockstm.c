@@ -383,10 +383,21 @@ static txio *build_io(bstm *b, bworker *w, uint32_t inc, const pel_txout *o)
     return io;
 }
 
+/* delta_changed - does replacing prev's entry by cur's invalidate checks
+ * that read through prev's entry as an ESTIMATE? (mvmem.c: an ESTIMATE on
+ * an addition is read with its old amount.) */
+static int delta_changed(const pel_txent *prev, const pel_txent *cur)
+{
+    int pd = prev->state == PEL_TXE_DELTA, cd = cur && cur->state == PEL_TXE_DELTA;
+    if (!pd) return 0;
+    return !cd || prev->acc != cur->acc;
+}
+
 /* record - apply the incarnation's writes, drop entries its predecessor
- * wrote but it did not, publish it. Returns 1 if it wrote a key the previous
- * incarnation did not (later transactions must then be validated again),
- * 0, or a negative error. */
+ * wrote but it did not, publish it. Returns 1 if later transactions must be
+ * validated again: it wrote a key the previous incarnation did not (the
+ * paper's rule), or it changed or dropped an addition (our rule, see
+ * mvmem.c); 0; or a negative error. */
 static int record(bstm *b, uint32_t idx, txio *io)
 {
     txio *prev = atomic_load_explicit(&b->tx[idx].io, memory_order_relaxed);
@@ -396,12 +407,17 @@ static int record(bstm *b, uint32_t idx, txio *io)
         const pel_txent *e = &io->writes[i];
         if (mvmem_write(&b->mv, io->wkeys[i], idx, io->inc, e) != 0) return PEL_ENOMEM;
         /* both lists sorted by key: advance through prev in step */
-        while (p < np && pel_key_cmp(&prev->writes[p].key, &e->key) < 0)
+        while (p < np && pel_key_cmp(&prev->writes[p].key, &e->key) < 0) {
+            wrote_new |= delta_changed(&prev->writes[p], NULL);
             mvmem_remove(prev->wkeys[p++], idx);
-        if (p < np && pel_key_eq(&prev->writes[p].key, &e->key)) p++;
+        }
+        if (p < np && pel_key_eq(&prev->writes[p].key, &e->key)) wrote_new |= delta_changed(&prev->writes[p++], e);
         else wrote_new = 1;
     }
-    while (p < np) mvmem_remove(prev->wkeys[p++], idx);
+    for (; p < np; p++) {
+        wrote_new |= delta_changed(&prev->writes[p], NULL);
+        mvmem_remove(prev->wkeys[p], idx);
+    }
     /* release: validators that load io see the complete record */
     atomic_store_explicit(&b->tx[idx].io, io, memory_order_release);
     return wrote_new;

@@ -4,12 +4,21 @@
  * Invariants of a key's list, under its lock: entries sorted by idx, one per
  * transaction; n_values counts VALUE/DEL entries, n_est ESTIMATE marks;
  * sum_pos / sum_neg are the sums of positive / negative DELTA entries
- * (ESTIMATE or not). They make additions cheap: with no VALUE/DEL entry and
- * no ESTIMATE, the value seen by ANY transaction lies in
- * [base - sum_neg, base + sum_pos], and an addition whose bound check gives
- * the same answer at both ends needs no walk down the list. That is what
- * lets thousands of fee payments into one pool run in parallel: the claim
- * "this addition stayed within its bound" is checked, not the exact value.
+ * (ESTIMATE or not). They make additions cheap: with no VALUE/DEL entry, the
+ * value seen by ANY transaction lies in [base - sum_neg, base + sum_pos], and
+ * an addition whose bound check gives the same answer at both ends needs no
+ * walk down the list. That is what lets thousands of fee payments into one
+ * pool run in parallel: the claim "this addition stayed within its bound" is
+ * checked, not the exact value.
+ *
+ * An ESTIMATE on an addition does not block readers: its old amount is used.
+ * This is safe because Block-STM's record step (blockstm.c: record) reports
+ * a re-execution that changes or drops an addition as writing a new path,
+ * which re-validates every later transaction after the new value is in place;
+ * an unchanged addition leaves every check that used it correct. (An
+ * ESTIMATE on a value or deletion still makes readers wait, as in the paper.)
+ * Fee payments thus do not wait on an unrelated abort that happens to pay a
+ * fee too.
  */
 #include "exec/mvmem.h"
 
@@ -68,7 +77,7 @@ static void fold(const mv_key *k, uint32_t p, mv_read *out)
     uint64_t base;
     for (; p > 0; p--) {
         const mv_entry *e = &k->e[p - 1];
-        if (e->est) { out->kind = MVR_DEPEND; out->idx = e->idx; return; }
+        if (e->est && e->kind != MV_DELTA) { out->kind = MVR_DEPEND; out->idx = e->idx; return; }
         if (e->kind != MV_DELTA) {
             if (pel_val_u64(&e->val, e->kind == MV_VALUE, &base) != 0) { out->kind = MVR_BAD; return; }
             goto done;
@@ -93,8 +102,8 @@ static void read_locked(const mv_key *k, uint32_t j, mv_read *out)
         return;
     }
     const mv_entry *e = &k->e[p - 1];
-    if (e->est) { out->kind = MVR_DEPEND; out->idx = e->idx; return; }
     if (e->kind == MV_DELTA) { fold(k, p, out); return; }
+    if (e->est) { out->kind = MVR_DEPEND; out->idx = e->idx; return; }
     out->kind = MVR_VERSION;
     out->idx = e->idx;
     out->inc = e->inc;
@@ -118,7 +127,7 @@ void mvmem_read(mv_key *k, uint32_t j, mv_read *out)
 static void publish(mv_key *k)
 {
     uint64_t base;
-    uint32_t ok = !k->n_values && !k->n_est && pel_val_u64(&k->base, k->base_present, &base) == 0;
+    uint32_t ok = !k->n_values && pel_val_u64(&k->base, k->base_present, &base) == 0;
     pel_i128 lo = 0, hi = 0;
     if (ok) {
         lo = (pel_i128)base - (pel_i128)k->sum_neg;
