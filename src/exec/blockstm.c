@@ -365,6 +365,15 @@ static void fail(bstm *b, bworker *w, int rc)
     atomic_store(&b->halt, 1);
 }
 
+/* write_key - the record of a key written; most were read first, so look
+ * in this incarnation's reads before the shared table. */
+static mv_key *write_key(bstm *b, bworker *w, const pel_key *key)
+{
+    for (uint32_t r = 0; r < w->nreads; r++)
+        if (pel_key_eq(&w->reads[r].key->node.key, key)) return w->reads[r].key;
+    return mvmem_key(&b->mv, key, w->scratch);
+}
+
 /* build_io - copy the finished incarnation's reads and writes out of scratch. */
 static txio *build_io(bstm *b, bworker *w, uint32_t inc, const pel_txout *o)
 {
@@ -379,7 +388,7 @@ static txio *build_io(bstm *b, bworker *w, uint32_t inc, const pel_txout *o)
     io->wkeys = pel_arena_alloc(w->scratch, (size_t)(o->nw ? o->nw : 1) * sizeof(mv_key *));
     if ((w->nreads && !io->reads) || !io->wkeys) return NULL;
     for (uint32_t i = 0; i < o->nw; i++)
-        if (!(io->wkeys[i] = mvmem_key(&b->mv, &o->w[i].key, w->scratch))) return NULL;
+        if (!(io->wkeys[i] = write_key(b, w, &o->w[i].key))) return NULL;
     return io;
 }
 
