@@ -2,7 +2,7 @@
  * mvmem.c - multi-version memory (see mvmem.h).
  *
  * Invariants of a key's list, under its lock: entries sorted by idx, one per
- * transaction; n_values counts VALUE/DEL entries, n_est ESTIMATE marks;
+ * transaction; n_values counts VALUE/DEL entries;
  * sum_pos / sum_neg are the sums of positive / negative DELTA entries
  * (ESTIMATE or not). They make additions cheap: with no VALUE/DEL entry, the
  * value seen by ANY transaction lies in [base - sum_neg, base + sum_pos], and
@@ -185,7 +185,6 @@ int mvmem_delta_outcome(mv_key *k, uint32_t j, pel_i128 offset, uint64_t bound,
  * counters kept for the fast path. */
 static void account(mv_key *k, const mv_entry *e, int sign)
 {
-    if (e->est) k->n_est += (uint32_t)sign;
     if (e->kind != MV_DELTA) { k->n_values += (uint32_t)sign; return; }
     unsigned __int128 mag = e->acc < 0 ? (unsigned __int128)(-e->acc) : (unsigned __int128)e->acc;
     unsigned __int128 *sum = e->acc < 0 ? &k->sum_neg : &k->sum_pos;
@@ -229,12 +228,13 @@ int mvmem_write(mvmem *m, mv_key *k, uint32_t idx, uint32_t inc, const pel_txent
     if (t->state == PEL_TXE_DELTA) { ne.kind = MV_DELTA; ne.acc = t->acc; }
     else { ne.kind = t->present ? MV_VALUE : MV_DEL; ne.val = t->val; }
     pel_spin_lock(&k->lock);
+    uint32_t values_before = k->n_values;
     uint32_t p = below(k, idx);
     if (p < k->ne && k->e[p].idx == idx) account(k, &k->e[p], -1);
     else if (insert_at(m, k, p) != 0) { pel_spin_unlock(&k->lock); return PEL_ENOMEM; }
     k->e[p] = ne;
     account(k, &ne, +1);
-    publish(k);
+    if (values_before == 0 || k->n_values == 0) publish(k);   /* else the fast path stays off */
     pel_spin_unlock(&k->lock);
     return 0;
 }
@@ -244,10 +244,11 @@ void mvmem_remove(mv_key *k, uint32_t idx)
     pel_spin_lock(&k->lock);
     uint32_t p = below(k, idx);
     if (p < k->ne && k->e[p].idx == idx) {
+        uint32_t values_before = k->n_values;
         account(k, &k->e[p], -1);
         memmove(&k->e[p], &k->e[p + 1], (size_t)(k->ne - p - 1) * sizeof(*k->e));
         k->ne--;
-        publish(k);
+        if (values_before == 0 || k->n_values == 0) publish(k);
     }
     pel_spin_unlock(&k->lock);
 }
@@ -257,9 +258,7 @@ void mvmem_mark_estimate(mv_key *k, uint32_t idx)
     pel_spin_lock(&k->lock);
     uint32_t p = below(k, idx);
     if (p < k->ne && k->e[p].idx == idx && !k->e[p].est) {
-        k->e[p].est = 1;
-        k->n_est++;
-        publish(k);
+        k->e[p].est = 1;   /* the fast path's bounds do not change (see above) */
     }
     pel_spin_unlock(&k->lock);
 }

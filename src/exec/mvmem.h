@@ -38,11 +38,10 @@ struct mv_key {
     mv_entry *e;           /* sorted by idx; guarded by lock; inl or malloc'd */
     uint32_t ne, cap;
     uint32_t n_values;     /* entries of kind VALUE or DEL */
-    uint32_t n_est;        /* entries marked ESTIMATE */
     unsigned __int128 sum_pos, sum_neg;  /* over DELTA entries: bounds for the fast path */
     /* The fast path's bounds, republished after every change under a
      * sequence lock so that bound checks never take the lock (or write the
-     * cache line): fast_ok = no VALUE/DEL entry, no ESTIMATE, counter base;
+     * cache line): fast_ok = no VALUE/DEL entry and a counter base;
      * then every transaction sees a value in [fast_lo, fast_hi]. */
     _Atomic uint32_t fast_seq;
     _Atomic uint32_t fast_ok;
