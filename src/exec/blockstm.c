@@ -642,7 +642,7 @@ static int setup(bstm *b, pel_engine *e, const pel_state *base, const pel_txdesc
     b->n = n;
     b->o = &e->o;
     b->nworkers = pel_pool_size(e->pool);
-    b->tx = aligned_alloc(64, (size_t)(n ? n : 1) * sizeof(txstate));
+    b->tx = pel_engine_txbuf(e, (size_t)(n ? n : 1) * sizeof(txstate));   /* the engine's */
     b->w = aligned_alloc(64, (size_t)b->nworkers * sizeof(bworker));
     r->more_arenas = calloc(b->nworkers, sizeof(pel_arena));
     if (!b->tx || !b->w || !r->more_arenas) return PEL_ENOMEM;
@@ -671,7 +671,6 @@ static void teardown(bstm *b)
     if (b->mv.map.buckets) mvmem_free(&b->mv);
     for (unsigned i = 0; b->w && i < b->nworkers; i++) free(b->w[i].reads);
     free(b->w);
-    free(b->tx);
 }
 
 int pel_bstm_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs,

@@ -52,6 +52,7 @@ void pel_engine_free(pel_engine *e)
     if (!e) return;
     for (unsigned i = 0; e->scratch && i < pel_pool_size(e->pool); i++) pel_arena_free(&e->scratch[i]);
     free(e->scratch);
+    free(e->txbuf);
     pel_pool_free(e->pool);
     free(e);
 }
@@ -64,6 +65,18 @@ int pel_engine_execute(pel_engine *e, const pel_state *base, const pel_txdesc *t
     case PEL_ENGINE_DECLARED: return pel_decl_execute(e, base, txs, n, ex, out);
     default: return pel_seq_execute(e, base, txs, n, ex, out);
     }
+}
+
+void *pel_engine_txbuf(pel_engine *e, size_t size)
+{
+    if (size <= e->txbuf_size) return e->txbuf;
+    size = (size + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, size);
+    if (!p) return NULL;
+    free(e->txbuf);
+    e->txbuf = p;
+    e->txbuf_size = size;
+    return p;
 }
 
 void pel_block_result_free(pel_block_result *r)

@@ -20,7 +20,13 @@ struct pel_engine {
     pel_pool *pool;
     pel_arena *scratch;   /* one per worker: per-block bookkeeping, reset (not
                              freed) between blocks so its memory stays warm */
+    void *txbuf;          /* per-transaction engine state, reused across blocks */
+    size_t txbuf_size;
 };
+
+/* pel_engine_txbuf - at least `size` bytes of 64-byte-aligned memory owned by
+ * the engine and kept between blocks (contents undefined). NULL on PEL_ENOMEM. */
+void *pel_engine_txbuf(pel_engine *e, size_t size);
 
 /* pel_grow - make room for one more element in a malloc'd array of
  * `elem`-byte elements holding *n of *cap (doubling, first `first`).
