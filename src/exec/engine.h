@@ -105,9 +105,12 @@ int pel_block_result_digest(pel_block_result *r) PEL_MUST_USE;
 typedef struct pel_engine_opts {
     pel_engine_kind kind;
     unsigned threads;          /* worker threads including the caller, >= 1 */
-    /* Block-STM abort-storm fallback: after `storm_min` aborts, if aborts
-     * exceed executions / storm_ratio, finish the block sequentially.
-     * storm_ratio 0 disables the fallback. */
+    /* Block-STM abort-storm fallback: once failed validations plus
+     * dependency suspensions reach `storm_min` and exceed executions /
+     * storm_ratio, finish the block sequentially from the longest valid
+     * prefix. storm_ratio 0 disables it (tests only: without it a
+     * pathological block can take quadratic time and memory).
+     * Defaults: 32 and 3. */
     unsigned storm_min, storm_ratio;
     /* Declared engine: waves smaller than this run on the calling thread. */
     unsigned wave_min_parallel;
