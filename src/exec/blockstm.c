@@ -527,19 +527,32 @@ static int mat_txs(mat *m, bworker *w, uint32_t lo, uint32_t hi)
             m->r->receipts[i].events = pel_arena_memdup(w->arena, io->receipt.events, io->receipt.events_len);
             if (!m->r->receipts[i].events) return PEL_ENOMEM;
         }
-        /* tell each entry where its value goes: the key pass then writes
-         * slots without touching transaction records */
-        for (uint32_t j = 0; j < io->nwrites; j++) mvmem_entry(io->wkeys[j], i)->slot = &out[j];
+        /* a value or deletion is final as written; an addition's value
+         * depends on the ones before it, so its entry learns where to put
+         * it and the key pass fills it in block order */
+        for (uint32_t j = 0; j < io->nwrites; j++) {
+            const pel_txent *e = &io->writes[j];
+            if (e->state == PEL_TXE_DELTA) mvmem_entry(io->wkeys[j], i)->slot = &out[j];
+            else out[j] = (pel_write){ e->key, e->present ? PEL_W_PUT : PEL_W_DEL,
+                                       e->present ? e->val : (pel_val){ NULL, 0 } };
+        }
     }
     return 0;
 }
 
+/* mat_key - the key's value after txs [0, c), and the values its additions
+ * produce. Keys never added to only need their last entry. */
 static int mat_key(mat *m, bworker *w, mv_key *k)
 {
     k->touched = 0;
     k->cur_present = k->base_present;
     k->cur = k->base;
-    for (uint32_t p = 0; p < k->ne && k->e[p].idx < m->c; p++) {
+    uint32_t first = 0;
+    if (!k->has_delta) {
+        first = mvmem_count_below(k, m->c);
+        first = first ? first - 1 : 0;
+    }
+    for (uint32_t p = first; p < k->ne && k->e[p].idx < m->c; p++) {
         const mv_entry *e = &k->e[p];
         if (e->kind == MV_DELTA) {
             uint64_t base = 0;
@@ -551,7 +564,8 @@ static int mat_key(mat *m, bworker *w, mv_key *k)
             k->cur = k->cur_present ? e->val : (pel_val){ NULL, 0 };
         }
         k->touched = 1;
-        *e->slot = (pel_write){ k->node.key, k->cur_present ? PEL_W_PUT : PEL_W_DEL, k->cur };
+        if (e->kind == MV_DELTA)
+            *e->slot = (pel_write){ k->node.key, PEL_W_PUT, k->cur };
     }
     return 0;
 }

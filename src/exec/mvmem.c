@@ -216,6 +216,11 @@ static int insert_at(mvmem *m, mv_key *k, uint32_t p)
     return 0;
 }
 
+uint32_t mvmem_count_below(const mv_key *k, uint32_t j)
+{
+    return below(k, j);
+}
+
 mv_entry *mvmem_entry(mv_key *k, uint32_t idx)
 {
     uint32_t p = below(k, idx);
@@ -228,6 +233,7 @@ int mvmem_write(mvmem *m, mv_key *k, uint32_t idx, uint32_t inc, const pel_txent
     if (t->state == PEL_TXE_DELTA) { ne.kind = MV_DELTA; ne.acc = t->acc; }
     else { ne.kind = t->present ? MV_VALUE : MV_DEL; ne.val = t->val; }
     pel_spin_lock(&k->lock);
+    if (ne.kind == MV_DELTA) k->has_delta = 1;
     uint32_t values_before = k->n_values;
     uint32_t p = below(k, idx);
     if (p < k->ne && k->e[p].idx == idx) account(k, &k->e[p], -1);

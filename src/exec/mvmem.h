@@ -38,6 +38,7 @@ struct mv_key {
     mv_entry *e;           /* sorted by idx; guarded by lock; inl or malloc'd */
     uint32_t ne, cap;
     uint32_t n_values;     /* entries of kind VALUE or DEL */
+    uint8_t has_delta;     /* ever held a DELTA entry this block */
     unsigned __int128 sum_pos, sum_neg;  /* over DELTA entries: bounds for the fast path */
     /* The fast path's bounds, republished after every change under a
      * sequence lock so that bound checks never take the lock (or write the
@@ -89,6 +90,10 @@ void mvmem_read(mv_key *k, uint32_t j, mv_read *out);
  * ESTIMATE decides it. */
 int mvmem_delta_outcome(mv_key *k, uint32_t j, pel_i128 offset, uint64_t bound,
                         uint32_t *blocking);
+
+/* mvmem_count_below - number of entries with idx < j. No lock: only for
+ * the single-writer phases after execution. */
+uint32_t mvmem_count_below(const mv_key *k, uint32_t j);
 
 /* mvmem_entry - transaction idx's entry of k, or NULL. No lock: only for
  * the single-writer phases after execution. */
