@@ -4,22 +4,23 @@
  * Every transaction that carries an access list is placed in the earliest
  * wave after every earlier transaction it conflicts with: a read after the
  * last write or addition to the key, a write after every earlier access, an
- * addition after the last read or write and no earlier than the last
- * addition (additions commute among themselves, but each one's bound check
- * and resulting value depend on the additions before it in block order).
- * A transaction without a list conflicts with everything: it gets a wave of
- * its own, and everything after it comes later. Waves run in order; the
- * transactions of a wave run in parallel against the state left by earlier
- * waves, since none of them writes what another reads.
+ * addition after the last read or write of the key. Additions do not order
+ * each other. A transaction without a list conflicts with everything: it
+ * gets a wave of its own, and everything after it comes later. Waves run in
+ * order; the transactions of a wave run in parallel against the state left
+ * by earlier waves, since none of them writes what another reads.
  *
- * Additions to one counter inside a wave are speculative: each transaction
- * checks its bound against the counter at the start of the wave. A short
- * sequential pass then replays the wave's additions in block order against
- * the exact counter values; a transaction whose bound check would have come
- * out differently is executed again right there (its other keys are private
- * to it within the wave, so that re-execution sees exactly the sequential
- * state). Then the wave's other writes are applied in parallel, one key per
- * writer. The view enforces the lists (view.c), in every engine alike.
+ * Additions are therefore applied out of block order, so each bound check
+ * made during execution is speculative (it saw the counter as the earlier
+ * waves left it). Reads are not: a read comes after every earlier addition
+ * and before every later one. When all waves have run, one sequential pass
+ * replays the block in order over every write and recorded bound check:
+ * if every check comes out as it did, the execution was the sequential one
+ * and the pass gives each addition the value it produces in block order; if
+ * one does not (a counter close to its bound, additions racing for it), the
+ * block is executed again by the sequential engine. Counters with ample
+ * headroom, such as fee pools, never take that path. The view enforces the
+ * lists (view.c), in every engine alike.
  */
 #include "exec/engine_int.h"
 
@@ -29,7 +30,9 @@
 typedef struct dnode {
     pel_kmap_node n;
     uint8_t present, written;
-    pel_val val;
+    pel_val val;               /* current value (overlay) */
+    uint8_t base_present, run_present;
+    pel_val base, run;         /* pre-block value; block-order replay */
     /* planning */
     uint32_t last_write, last_read, last_delta;   /* waves, 0 = none */
 } dnode;
@@ -38,6 +41,7 @@ typedef struct dcheck { dnode *node; pel_i128 offset; uint64_t bound; int outcom
 
 typedef struct dtx {
     pel_txout out;
+    dnode **wnodes;            /* wnodes[k]: overlay node of out.w[k] */
     dcheck *checks;
     uint32_t nchecks;
 } dtx;
@@ -79,6 +83,8 @@ static dnode *node_for(decl *d, const pel_key *key, pel_arena *a)
     memset(dn, 0, sizeof(*dn));
     dn->n.key = *key;
     dn->present = pel_state_get(d->base, key, &dn->val) == 0;
+    dn->base_present = dn->present;
+    dn->base = dn->val;
     return (dnode *)pel_kmap_insert(&d->map, &dn->n, h);
 }
 
@@ -129,7 +135,6 @@ static int wave_of(decl *d, const pel_access *a, uint32_t floor, uint32_t *wave)
                            : l == 1 ? max3(dn->last_write, dn->last_read, dn->last_delta)
                            : (dn->last_write > dn->last_read ? dn->last_write : dn->last_read);
             if (after + 1 > w) w = after + 1;
-            if (l == 2 && dn->last_delta > w) w = dn->last_delta;   /* same wave at the earliest */
         }
     }
     for (int l = 0; l < 3; l++) {
@@ -213,10 +218,12 @@ static int apply_rest(decl *d, dworker *w, uint32_t i)
 {
     pel_txout *o = &d->tx[i].out;
     pel_write *ws = pel_arena_alloc(w->arena, (size_t)(o->nw ? o->nw : 1) * sizeof(*ws));
-    if (!ws) return PEL_ENOMEM;
+    dnode **nodes = pel_arena_alloc(w->arena, (size_t)(o->nw ? o->nw : 1) * sizeof(*nodes));
+    if (!ws || !nodes) return PEL_ENOMEM;
+    d->tx[i].wnodes = nodes;
     for (uint32_t k = 0; k < o->nw; k++) {
         const pel_txent *e = &o->w[k];
-        dnode *dn = node_for(d, &e->key, w->arena);
+        dnode *dn = nodes[k] = node_for(d, &e->key, w->arena);
         if (!dn) return PEL_ENOMEM;
         if (e->dirty != 2) { dn->present = e->present; dn->val = e->val; dn->written = 1; }
         ws[k] = (pel_write){ e->key, e->present ? PEL_W_PUT : PEL_W_DEL, e->present ? e->val : (pel_val){ NULL, 0 } };
@@ -224,19 +231,6 @@ static int apply_rest(decl *d, dworker *w, uint32_t i)
     d->r->tx_writes[i] = (pel_writeset){ ws, o->nw };
     d->r->receipts[i] = o->receipt;
     return 0;
-}
-
-static int checks_hold(decl *d, uint32_t i)
-{
-    const dtx *t = &d->tx[i];
-    for (uint32_t c = 0; c < t->nchecks; c++) {
-        const dnode *dn = t->checks[c].node;
-        uint64_t base;
-        int rc = pel_val_u64(&dn->val, dn->present, &base) ? PEL_ETYPE
-               : pel_view_counter_ok(base, t->checks[c].offset, t->checks[c].bound);
-        if (rc != t->checks[c].outcome) return 0;
-    }
-    return 1;
 }
 
 typedef int (*phase_fn)(decl *d, dworker *w, uint32_t i);
@@ -282,17 +276,55 @@ static int run_parallel(decl *d, pel_pool *pool, const uint32_t *txs, uint32_t n
     atomic_store(&d->next, 0);
     pel_pool_run(pool, exec_phase, d);
     int rc = phase_error(d);
-    for (uint32_t k = 0; !rc && k < n; k++) {   /* the additions, in block order */
-        if (!checks_hold(d, txs[k])) {
-            d->r->stats.reexecutions++;
-            rc = execute_one(d, &d->w[0], txs[k]);
-        }
-        if (!rc) rc = apply_deltas(d, &d->w[0], txs[k]);
-    }
+    for (uint32_t k = 0; !rc && k < n; k++)   /* several may add to one key */
+        rc = apply_deltas(d, &d->w[0], txs[k]);
     if (rc) return rc;
     atomic_store(&d->next, 0);
     pel_pool_run(pool, apply_phase, d);
     return phase_error(d);
+}
+
+/* replay_check - outcome of a recorded bound check against the replayed
+ * value (the same rule the view applied). */
+static int replay_check(const dcheck *c)
+{
+    uint64_t base;
+    if (pel_val_u64(&c->node->run, c->node->run_present, &base) != 0) return PEL_ETYPE;
+    return pel_view_counter_ok(base, c->offset, c->bound);
+}
+
+/* replay - walk the block in order over every write and bound check: each
+ * check must come out as it did during execution, and each addition gets
+ * the value it produces in block order. Returns 1 if all checks held, 0 if
+ * one did not (the caller then executes the block sequentially), or an error. */
+static int replay(decl *d)
+{
+    pel_arena *a = d->w[0].arena;
+    for (pel_kmap_node *nd = pel_kmap_first(&d->map); nd; nd = nd->all_next) {
+        dnode *dn = (dnode *)nd;
+        dn->run_present = dn->base_present;
+        dn->run = dn->base;
+    }
+    for (uint32_t i = 0; i < d->n; i++) {
+        const dtx *t = &d->tx[i];
+        for (uint32_t c = 0; c < t->nchecks; c++)
+            if (replay_check(&t->checks[c]) != t->checks[c].outcome) return 0;
+        for (uint32_t k = 0; k < t->out.nw; k++) {
+            const pel_txent *e = &t->out.w[k];
+            dnode *dn = t->wnodes[k];
+            if (e->dirty == 2) {   /* an addition: its value in block order */
+                uint64_t base = 0;
+                (void)!pel_val_u64(&dn->run, dn->run_present, &base);   /* checked above */
+                if (pel_u64_val(a, (uint64_t)((pel_i128)base + e->acc), &dn->run)) return PEL_ENOMEM;
+                dn->run_present = 1;
+                d->r->tx_writes[i].w[k].val = dn->run;
+            } else {
+                dn->run_present = e->present;
+                dn->run = e->present ? e->val : (pel_val){ NULL, 0 };
+            }
+        }
+    }
+    return 1;
 }
 
 static int collect(decl *d)
@@ -345,6 +377,7 @@ int pel_decl_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs
 {
     decl d;
     uint32_t *start = NULL;
+    int held = 1;   /* replay verdict: 1 all bound checks held, 0 not */
     memset(&d, 0, sizeof(d));
     d.base = base;
     d.txs = txs;
@@ -362,11 +395,18 @@ int pel_decl_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs
         int par = d.nworkers > 1 && wn >= e->o.wave_min_parallel;
         rc = par ? run_parallel(&d, e->pool, wt, wn) : run_inline(&d, wt, wn);
     }
-    out->stats.executions = n + out->stats.reexecutions;
-    if (rc == 0) rc = collect(&d);
+    out->stats.executions = n;
+    held = rc == 0 ? replay(&d) : rc;
+    if (held == 1) rc = collect(&d);
+    else if (held < 0) rc = held;
 done:
     free(start);
     teardown(&d);
     if (rc) pel_block_result_free(out);
+    if (rc == 0 && held == 0) {   /* a bound check depended on the order of additions */
+        pel_block_result_free(out);
+        rc = pel_seq_execute(e, base, txs, n, ex, out);
+        if (rc == 0) { out->stats.fallback_from = 0; out->stats.reexecutions = n; }
+    }
     return rc;
 }

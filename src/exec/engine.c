@@ -25,7 +25,7 @@ const char *pel_engine_kind_name(pel_engine_kind k)
 pel_engine_opts pel_engine_defaults(pel_engine_kind kind, unsigned threads)
 {
     pel_engine_opts o = { kind, threads ? threads : 1, 32, 3, 0 };
-    o.wave_min_parallel = 8 * o.threads;
+    o.wave_min_parallel = 64 * o.threads;   /* a parallel phase costs two pool hand-offs */
     return o;
 }
 

@@ -76,8 +76,9 @@ typedef struct pel_exec_stats {
     uint64_t aborts;        /* failed validations (Block-STM) */
     uint64_t dependencies;  /* suspensions on an ESTIMATE (Block-STM) */
     uint64_t waves;         /* waves (declared) */
-    uint64_t reexecutions;  /* delta re-executions (declared) */
-    uint32_t fallback_from; /* Block-STM: index where sequential fallback began, or n */
+    uint64_t reexecutions;  /* declared: transactions re-run by the fallback */
+    uint32_t fallback_from; /* index where the sequential fallback began, or n
+                               (declared: 0 when the block was re-run sequentially) */
 } pel_exec_stats;
 
 /* The result of a block. Everything is owned by `arena`. */
