@@ -12,8 +12,7 @@
 static int put_le(pel_buf *b, uint64_t v, size_t n)
 {
     uint8_t tmp[8];
-    for (size_t i = 0; i < n; i++)
-        tmp[i] = (uint8_t)(v >> (8 * i));
+    pel_le_store(tmp, v, n);
     return pel_buf_append(b, tmp, n);
 }
 
@@ -75,8 +74,7 @@ static int get_le(pel_dec *d, size_t n, uint64_t *out)
     const uint8_t *s;
     *out = 0;
     int rc = take(d, n, &s);
-    for (size_t i = 0; !rc && i < n; i++)
-        *out |= (uint64_t)s[i] << (8 * i);
+    if (!rc) *out = pel_le_load(s, n);
     return rc;
 }
 

@@ -29,6 +29,21 @@
 #include "core/buf.h"
 #include "core/err.h"
 
+/* pel_le_store / pel_le_load - the codec's integer layout on raw memory:
+ * the low n bytes (n <= 8) of v, little-endian. For fixed-width fields that
+ * are not in a pel_buf (state values such as counters, digest inputs). */
+static inline void pel_le_store(uint8_t *out, uint64_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) out[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t pel_le_load(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
 /* Encoders: each appends one value to b.
  * @return 0 or PEL_ENOMEM; on failure b is unchanged. */
 PEL_MUST_USE int pel_enc_u8(pel_buf *b, uint8_t v) PEL_NONNULL(1);

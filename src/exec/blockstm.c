@@ -522,11 +522,7 @@ static int mat_txs(mat *m, bworker *w, uint32_t lo, uint32_t hi)
         pel_write *out = pel_arena_alloc(w->arena, (size_t)(io->nwrites ? io->nwrites : 1) * sizeof(*out));
         if (!out) return PEL_ENOMEM;
         m->r->tx_writes[i] = (pel_writeset){ out, io->nwrites };
-        m->r->receipts[i] = io->receipt;
-        if (io->receipt.events_len) {   /* events were recorded in scratch */
-            m->r->receipts[i].events = pel_arena_memdup(w->arena, io->receipt.events, io->receipt.events_len);
-            if (!m->r->receipts[i].events) return PEL_ENOMEM;
-        }
+        m->r->receipts[i] = io->receipt;   /* events are in a result-owned arena */
         /* a value or deletion is final as written; an addition's value
          * depends on the ones before it, so its entry learns where to put
          * it and the key pass fills it in block order */
@@ -555,10 +551,7 @@ static int mat_key(mat *m, bworker *w, mv_key *k)
     for (uint32_t p = first; p < k->ne && k->e[p].idx < m->c; p++) {
         const mv_entry *e = &k->e[p];
         if (e->kind == MV_DELTA) {
-            uint64_t base = 0;
-            (void)!pel_val_u64(&k->cur, k->cur_present, &base);   /* validated */
-            if (pel_u64_val(w->arena, (uint64_t)((pel_i128)base + e->acc), &k->cur)) return PEL_ENOMEM;
-            k->cur_present = 1;
+            if (pel_counter_add(w->arena, &k->cur, &k->cur_present, e->acc)) return PEL_ENOMEM;
         } else {
             k->cur_present = e->kind == MV_VALUE;
             k->cur = k->cur_present ? e->val : (pel_val){ NULL, 0 };
@@ -658,14 +651,11 @@ static int setup(bstm *b, pel_engine *e, const pel_state *base, const pel_txdesc
     b->nworkers = pel_pool_size(e->pool);
     b->tx = pel_engine_txbuf(e, (size_t)(n ? n : 1) * sizeof(txstate));   /* the engine's */
     b->w = aligned_alloc(64, (size_t)b->nworkers * sizeof(bworker));
-    r->more_arenas = calloc(b->nworkers, sizeof(pel_arena));
-    if (!b->tx || !b->w || !r->more_arenas) return PEL_ENOMEM;
-    r->n_more_arenas = b->nworkers;
+    if (!b->tx || !b->w || pel_result_worker_arenas(r, b->nworkers)) return PEL_ENOMEM;
     memset(b->w, 0, (size_t)b->nworkers * sizeof(bworker));
     for (unsigned i = 0; i < b->nworkers; i++) {
         b->w[i].b = b;
         b->w[i].arena = &r->more_arenas[i];
-        pel_arena_init(b->w[i].arena, 1 << 20);
         b->w[i].scratch = &e->scratch[i];
         pel_arena_reset(b->w[i].scratch);
     }

@@ -101,10 +101,8 @@ static int decl_delta_check(pel_view *v, const pel_key *key, pel_i128 offset, ui
 {
     dworker *w = v->eng;
     dnode *dn = node_for(w->d, key, w->arena);
-    uint64_t base;
     if (!dn) return PEL_ENOMEM;
-    int rc = pel_val_u64(&dn->val, dn->present, &base) ? PEL_ETYPE
-           : pel_view_counter_ok(base, offset, bound);
+    int rc = pel_counter_check(&dn->val, dn->present, offset, bound);
     if (pel_grow((void **)&w->checks, w->nchecks, &w->capchecks, sizeof(dcheck), 16)) return PEL_ENOMEM;
     w->checks[w->nchecks++] = (dcheck){ dn, offset, bound, rc };
     return rc;
@@ -198,11 +196,7 @@ static int apply_deltas(decl *d, dworker *w, uint32_t i)
         pel_txent *e = &o->w[k];
         if (e->state != PEL_TXE_DELTA) continue;
         dnode *dn = node_for(d, &e->key, w->arena);
-        uint64_t base = 0;
-        if (!dn) return PEL_ENOMEM;
-        (void)!pel_val_u64(&dn->val, dn->present, &base);   /* checked when added */
-        if (pel_u64_val(w->arena, (uint64_t)((pel_i128)base + e->acc), &dn->val)) return PEL_ENOMEM;
-        dn->present = 1;
+        if (!dn || pel_counter_add(w->arena, &dn->val, &dn->present, e->acc)) return PEL_ENOMEM;
         dn->written = 1;
         e->state = PEL_TXE_KNOWN;
         e->present = 1;
@@ -284,15 +278,6 @@ static int run_parallel(decl *d, pel_pool *pool, const uint32_t *txs, uint32_t n
     return phase_error(d);
 }
 
-/* replay_check - outcome of a recorded bound check against the replayed
- * value (the same rule the view applied). */
-static int replay_check(const dcheck *c)
-{
-    uint64_t base;
-    if (pel_val_u64(&c->node->run, c->node->run_present, &base) != 0) return PEL_ETYPE;
-    return pel_view_counter_ok(base, c->offset, c->bound);
-}
-
 /* replay - walk the block in order over every write and bound check: each
  * check must come out as it did during execution, and each addition gets
  * the value it produces in block order. Returns 1 if all checks held, 0 if
@@ -308,15 +293,14 @@ static int replay(decl *d)
     for (uint32_t i = 0; i < d->n; i++) {
         const dtx *t = &d->tx[i];
         for (uint32_t c = 0; c < t->nchecks; c++)
-            if (replay_check(&t->checks[c]) != t->checks[c].outcome) return 0;
+            if (pel_counter_check(&t->checks[c].node->run, t->checks[c].node->run_present,
+                                  t->checks[c].offset, t->checks[c].bound) != t->checks[c].outcome)
+                return 0;
         for (uint32_t k = 0; k < t->out.nw; k++) {
             const pel_txent *e = &t->out.w[k];
             dnode *dn = t->wnodes[k];
             if (e->dirty == 2) {   /* an addition: its value in block order */
-                uint64_t base = 0;
-                (void)!pel_val_u64(&dn->run, dn->run_present, &base);   /* checked above */
-                if (pel_u64_val(a, (uint64_t)((pel_i128)base + e->acc), &dn->run)) return PEL_ENOMEM;
-                dn->run_present = 1;
+                if (pel_counter_add(a, &dn->run, &dn->run_present, e->acc)) return PEL_ENOMEM;
                 d->r->tx_writes[i].w[k].val = dn->run;
             } else {
                 dn->run_present = e->present;
@@ -351,14 +335,11 @@ static int setup(decl *d, pel_engine *e, pel_block_result *r)
     d->tx = calloc((size_t)d->n + 1, sizeof(dtx));
     d->order = malloc(((size_t)d->n + 1) * sizeof(uint32_t));
     d->w = aligned_alloc(64, (size_t)d->nworkers * sizeof(dworker));
-    r->more_arenas = calloc(d->nworkers, sizeof(pel_arena));
-    if (!d->tx || !d->order || !d->w || !r->more_arenas) return PEL_ENOMEM;
-    r->n_more_arenas = d->nworkers;
+    if (!d->tx || !d->order || !d->w || pel_result_worker_arenas(r, d->nworkers)) return PEL_ENOMEM;
     memset(d->w, 0, (size_t)d->nworkers * sizeof(dworker));
     for (unsigned i = 0; i < d->nworkers; i++) {
         d->w[i].d = d;
         d->w[i].arena = &r->more_arenas[i];
-        pel_arena_init(d->w[i].arena, 1 << 20);
     }
     return pel_kmap_init(&d->map, (size_t)d->n * 4);
 }

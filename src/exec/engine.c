@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "core/codec.h"
 #include "core/hash.h"
 
 static const char *const kind_names[] = { "sequential", "blockstm", "declared" };
@@ -101,13 +102,31 @@ int pel_result_alloc(pel_block_result *r, uint32_t n)
     return 0;
 }
 
+int pel_result_worker_arenas(pel_block_result *r, unsigned workers)
+{
+    r->more_arenas = calloc(workers, sizeof(pel_arena));
+    if (!r->more_arenas) return PEL_ENOMEM;
+    r->n_more_arenas = workers;
+    for (unsigned i = 0; i < workers; i++) pel_arena_init(&r->more_arenas[i], 1 << 20);
+    return 0;
+}
+
 int pel_u64_val(pel_arena *a, uint64_t x, pel_val *out)
 {
     uint8_t *p = pel_arena_alloc(a, 8);
     if (!p) return PEL_ENOMEM;
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(x >> (8 * i));
+    pel_le_store(p, x, 8);
     out->p = p;
     out->len = 8;
+    return 0;
+}
+
+int pel_counter_add(pel_arena *a, pel_val *val, uint8_t *present, pel_i128 acc)
+{
+    uint64_t base = 0;
+    (void)!pel_val_u64(val, *present, &base);   /* a counter: its check passed */
+    if (pel_u64_val(a, (uint64_t)((pel_i128)base + acc), val)) return PEL_ENOMEM;
+    *present = 1;
     return 0;
 }
 
@@ -144,8 +163,7 @@ int pel_exec_run(const pel_executor *ex, const pel_txdesc *tx, pel_view *v,
     out->receipt.status = status;
     out->receipt.gas_used = v->gas;
     out->receipt.events_len = v->events_len;
-    out->receipt.events = v->events_len ? pel_arena_memdup(a, v->events, v->events_len) : NULL;
-    if (v->events_len && !out->receipt.events) return PEL_ENOMEM;
+    out->receipt.events = v->events_len ? v->events : NULL;   /* in the view's arena */
     return 0;
 }
 
@@ -278,7 +296,7 @@ uint32_t pel_writes_dedup_last(pel_write *w, uint32_t n)
 static void put_le(pel_hasher *h, uint64_t x, int bytes)
 {
     uint8_t b[8];
-    for (int i = 0; i < bytes; i++) b[i] = (uint8_t)(x >> (8 * i));
+    pel_le_store(b, x, (size_t)bytes);
     pel_hasher_update(h, b, (size_t)bytes);
 }
 

@@ -50,13 +50,19 @@ typedef struct pel_txout {
 } pel_txout;
 
 /* pel_exec_run - run the executor for txs[i] on a prepared view and collect
- * its output (entries and events copied into `a`). Returns 0, PEL_EHALT when
+ * its output: entries copied into `a`; the receipt's events stay where the
+ * view wrote them, in the view's arena, which must live as long as the
+ * result. Returns 0, PEL_EHALT when
  * the view was halted (output empty), or PEL_ENOMEM. */
 int pel_exec_run(const pel_executor *ex, const pel_txdesc *tx, pel_view *v,
                  pel_arena *a, pel_txout *out);
 
 /* pel_result_alloc - zero *r, allocate receipts and tx_writes for n txs. */
 int pel_result_alloc(pel_block_result *r, uint32_t n);
+
+/* pel_result_worker_arenas - give r one arena per worker for the values and
+ * outputs workers write (r owns and frees them). 0 or PEL_ENOMEM. */
+int pel_result_worker_arenas(pel_block_result *r, unsigned workers);
 
 /* pel_writes_sort - sort by key; stable (equal keys keep their order). */
 int pel_writes_sort(pel_write *w, uint32_t n);
@@ -71,6 +77,11 @@ uint32_t pel_writes_dedup_last(pel_write *w, uint32_t n);
 
 /* pel_u64_val - encode x as an 8-byte counter value in arena memory. */
 int pel_u64_val(pel_arena *a, uint64_t x, pel_val *out);
+
+/* pel_counter_add - apply an addition whose bound check already passed:
+ * *val (absent = 0) becomes the 8-byte value + acc, allocated from a.
+ * Returns 0 or PEL_ENOMEM. */
+int pel_counter_add(pel_arena *a, pel_val *val, uint8_t *present, pel_i128 acc);
 
 /* Engines. Each fills *out completely or returns an error with *out empty. */
 int pel_seq_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs,

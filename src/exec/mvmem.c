@@ -165,7 +165,6 @@ int mvmem_delta_outcome(mv_key *k, uint32_t j, pel_i128 offset, uint64_t bound,
 {
     int rc;
     mv_read r;
-    uint64_t base;
     if (fast_outcome(k, offset, bound, &rc)) return rc;
     memset(&r, 0, sizeof(r));
     pel_spin_lock(&k->lock);
@@ -176,8 +175,7 @@ int mvmem_delta_outcome(mv_key *k, uint32_t j, pel_i128 offset, uint64_t bound,
     case MVR_RESOLVED: return pel_view_counter_ok(r.value, offset, bound);
     case MVR_BAD: return PEL_ETYPE;
     default:
-        if (pel_val_u64(&r.val, r.present, &base) != 0) return PEL_ETYPE;
-        return pel_view_counter_ok(base, offset, bound);
+        return pel_counter_check(&r.val, r.present, offset, bound);
     }
 }
 

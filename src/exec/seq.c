@@ -46,9 +46,7 @@ static int seq_delta_check(pel_view *v, const pel_key *key, pel_i128 offset, uin
 {
     seqnode *sn = lookup(v->eng, key);
     if (!sn) return PEL_ENOMEM;
-    uint64_t base;
-    if (pel_val_u64(&sn->val, sn->present, &base) != 0) return PEL_ETYPE;
-    return pel_view_counter_ok(base, offset, bound);
+    return pel_counter_check(&sn->val, sn->present, offset, bound);
 }
 
 static const pel_view_ops seq_ops = { seq_read, seq_delta_check };
@@ -81,10 +79,7 @@ static int apply(pel_seq *s, uint32_t i, const pel_txout *o)
         seqnode *sn = lookup(s, &e->key);
         if (!sn) return PEL_ENOMEM;
         if (e->state == PEL_TXE_DELTA) {
-            uint64_t base = 0;
-            (void)!pel_val_u64(&sn->val, sn->present, &base);   /* checked by delta_check */
-            if (pel_u64_val(s->arena, (uint64_t)((pel_i128)base + e->acc), &sn->val)) return PEL_ENOMEM;
-            sn->present = 1;
+            if (pel_counter_add(s->arena, &sn->val, &sn->present, e->acc)) return PEL_ENOMEM;
         } else {
             sn->present = e->present;
             sn->val = e->val;

@@ -8,6 +8,7 @@
 #include "exec/state.h"
 
 #include <stdlib.h>
+#include "core/codec.h"
 #include "core/hash.h"
 
 typedef struct slot {
@@ -145,8 +146,7 @@ int pel_memstate_digest(const pel_memstate *ms, uint8_t out[32])
     uint8_t len[4];
     for (size_t i = 0; rc == 0 && i < n; i++) {
         pel_hasher_update(&h, order[i]->key.b, PEL_KEY_LEN);
-        len[0] = (uint8_t)order[i]->len; len[1] = (uint8_t)(order[i]->len >> 8);
-        len[2] = (uint8_t)(order[i]->len >> 16); len[3] = (uint8_t)(order[i]->len >> 24);
+        pel_le_store(len, order[i]->len, 4);
         pel_hasher_update(&h, len, 4);
         pel_hasher_update(&h, order[i]->val, order[i]->len);
     }

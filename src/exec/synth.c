@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include "core/codec.h"
 #include "core/hash.h"
 
 static int derive(const char *tag, uint32_t i, pel_key *out)
@@ -42,24 +43,19 @@ void pel_synth_free(pel_synth *s)
     s->acct = s->keys = NULL;
 }
 
-static void le64(uint8_t b[8], uint64_t x)
-{
-    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(x >> (8 * i));
-}
-
 int pel_synth_genesis(const pel_synth *s, pel_memstate *ms, uint64_t balance, pel_rng *rng)
 {
     uint8_t b[24];
     int rc = 0;
     for (uint32_t i = 0; !rc && i < s->n_accounts; i++) {
         uint64_t bal = rng && pel_rng_below(rng, 10) == 0 ? pel_rng_below(rng, 500) : balance;
-        le64(b, bal);
+        pel_le_store(b, bal, 8);
         rc = pel_memstate_put(ms, &s->acct[i], b, 8);
     }
     for (uint32_t i = 0; rng && !rc && i < s->n_keys; i++) {
         uint32_t r = pel_rng_below(rng, 4);
-        le64(b, pel_rng_next(rng) >> (r == 0 ? 40 : 0));
-        le64(b + 8, pel_rng_next(rng));
+        pel_le_store(b, pel_rng_next(rng) >> (r == 0 ? 40 : 0), 8);
+        pel_le_store(b + 8, pel_rng_next(rng), 8);
         if (r == 0) rc = pel_memstate_put(ms, &s->keys[i], b, 8);                 /* counter */
         else if (r == 1) rc = pel_memstate_put(ms, &s->keys[i], b, 1 + r * 5);    /* not one */
         /* r >= 2: absent */
@@ -135,7 +131,7 @@ static int readonly(const pel_synth *s, const pel_synth_tx *t, pel_view *v)
         sum += val.len;
     }
     uint8_t b[8];
-    le64(b, sum);
+    pel_le_store(b, sum, 8);
     return pel_view_emit(v, b, 8);
 }
 
@@ -162,7 +158,7 @@ static int delta_tx(const pel_synth *s, const pel_synth_tx *t, pel_view *v)
     int rc = pel_view_delta_add(v, k, t->delta, t->bound);
     if (rc && rc != PEL_EBOUND && rc != PEL_ETYPE) return rc;
     uint8_t b[8];
-    le64(b, (uint64_t)(int64_t)rc);
+    pel_le_store(b, (uint64_t)(int64_t)rc, 8);
     if ((rc = pel_view_emit(v, b, 8)) != 0) return rc;
     if (t->nkeys > 1) {   /* a second addition to another counter */
         rc = pel_view_delta_add(v, &s->keys[t->keys[1]], -t->delta / 2, t->bound);

@@ -10,6 +10,7 @@
 #include "exec/view.h"
 
 #include <string.h>
+#include "core/codec.h"
 
 void pel_view_init(pel_view *v, const pel_view_ops *ops, void *eng, uint32_t txn_idx,
                    const pel_access *access, pel_arena *arena)
@@ -84,15 +85,22 @@ int pel_val_u64(const pel_val *val, int present, uint64_t *out)
     *out = 0;
     if (!present) return 0;
     if (val->len != 8) return PEL_ETYPE;
-    for (int i = 7; i >= 0; i--) *out = (*out << 8) | val->p[i];
+    *out = pel_le_load(val->p, 8);
     return 0;
+}
+
+int pel_counter_check(const pel_val *val, int present, pel_i128 offset, uint64_t bound)
+{
+    uint64_t base;
+    if (pel_val_u64(val, present, &base) != 0) return PEL_ETYPE;
+    return pel_view_counter_ok(base, offset, bound);
 }
 
 static int set_u64(pel_view *v, pel_txent *e, uint64_t x)
 {
     uint8_t *p = pel_arena_alloc(v->arena, 8);
     if (!p) return PEL_ENOMEM;
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(x >> (8 * i));
+    pel_le_store(p, x, 8);
     e->state = PEL_TXE_KNOWN;
     e->present = 1;
     e->val.p = p;
@@ -208,7 +216,7 @@ int pel_view_emit(pel_view *v, const void *data, size_t len)
         v->events_cap = (uint32_t)cap;
     }
     uint8_t *o = v->events + v->events_len;
-    for (int i = 0; i < 4; i++) o[i] = (uint8_t)(len >> (8 * i));
+    pel_le_store(o, len, 4);
     if (len) memcpy(o + 4, data, len);
     v->events_len = (uint32_t)need;
     return 0;
@@ -232,6 +240,6 @@ int pel_view_get_u64(pel_view *v, const pel_key *key, uint64_t *out)
 int pel_view_put_u64(pel_view *v, const pel_key *key, uint64_t x)
 {
     uint8_t b[8];
-    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(x >> (8 * i));
+    pel_le_store(b, x, 8);
     return pel_view_put(v, key, b, 8);
 }

@@ -97,7 +97,7 @@ struct pel_view {
     void *eng;                 /* engine context for ops */
     uint32_t txn_idx;          /* index of the transaction in its block */
     const pel_access *access;  /* NULL: undeclared, anything allowed */
-    pel_arena *arena;          /* copies of written values (lives for the block) */
+    pel_arena *arena;          /* written values and events: must outlive the block result */
     pel_txent *ents;           /* private buffer, ents[0..n) */
     uint32_t n, cap;
     uint8_t *events;           /* encoded events: u32 len ‖ bytes, repeated */
@@ -131,6 +131,10 @@ static inline int pel_view_halt(pel_view *v) { v->halted = 1; return PEL_EHALT; 
 
 /* pel_val_u64 - decode a counter value; absent (NULL p) is 0. */
 int pel_val_u64(const pel_val *val, int present, uint64_t *out) PEL_MUST_USE;
+
+/* pel_counter_check - the bound rule on a stored value: PEL_ETYPE if it is
+ * not a counter (absent counts as 0), else pel_view_counter_ok. */
+int pel_counter_check(const pel_val *val, int present, pel_i128 offset, uint64_t bound) PEL_MUST_USE;
 
 /* pel_view_counter_ok - the delta semantics in one place: is base+offset in
  * [0, bound]? Returns 0 or PEL_EBOUND. */
