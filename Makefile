@@ -12,7 +12,7 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 ALLCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -Itests -pthread $(CFLAGS) $(SAN) -MMD -MP
-LDLIBS  := -lsodium -pthread -lm
+LDLIBS  := -llmdb -lmicrohttpd -lcjson -lcurl -lsodium -pthread -lm
 
 LIB_SRC  := $(shell find src -name '*.c' ! -path 'src/cli/*' | sort)
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
@@ -24,7 +24,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all tests test bench run fuzz soak clean deps
+.PHONY: all tests test bench run fuzz soak clean deps crash-test
 all: $(BUILD)/pel
 
 $(BUILD)/obj/%.o: %.c
@@ -64,8 +64,13 @@ fuzz: fuzz-build
 test:
 	scripts/run-tests.sh
 
+# The kill -9 loop of the node, long: 200 kills (make test runs 20).
+crash-test: tests
+	PEL_CRASH_KILLS=$${PEL_CRASH_KILLS:-200} $(BUILD)/tests/node/test_crash
+
 soak:
 	PEL_TEST_ITERS=20000 scripts/run-tests.sh
+	$(MAKE) crash-test
 	$(MAKE) fuzz FUZZ_SECONDS=600
 
 bench: $(BUILD)/pel
@@ -74,8 +79,11 @@ bench: $(BUILD)/pel
 deps:
 	@scripts/install-deps.sh --if-missing
 
+# make run: a single-node devnet in ./devnet (created on first run), in the
+# foreground with the explorer/API on http://127.0.0.1:8645. Ctrl-C stops it.
 run: deps all
-	$(BUILD)/pel demo
+	@test -f devnet/genesis.json || $(BUILD)/pel init --dir devnet
+	$(BUILD)/pel node --dir devnet
 
 clean:
 	rm -rf build

@@ -9,6 +9,10 @@ PACKAGES=(
   build-essential   # gcc, make
   pkg-config
   libsodium-dev     # Ed25519, BLAKE2b, SHA-256
+  liblmdb-dev       # the node's store
+  libmicrohttpd-dev # the node's HTTP API
+  libcjson-dev      # JSON for the API, config and genesis
+  libcurl4-openssl-dev # the CLI's HTTP client
   clang             # libFuzzer fuzz targets
   libclang-rt-14-dev
   python3           # test and bench helper scripts

@@ -42,13 +42,16 @@ if build; then run_bins plain $(bins build); fi
 ASAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 if build BUILD=build/asan OPT=-O1 SAN="$ASAN"; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  PEL_CRASH_KILLS=${PEL_CRASH_KILLS_ASAN:-3} \
   PEL_TEST_ITERS=${PEL_TEST_ITERS_ASAN:-${PEL_TEST_ITERS:-300}} run_bins asan $(bins build/asan)
 fi
 
 if build BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread"; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   PEL_TEST_ITERS=${PEL_TEST_ITERS_TSAN:-${PEL_TEST_ITERS:-}} PEL_TEST_TSAN=1 \
-  run_bins tsan $(find build/tsan/tests/exec -type f -perm -u+x -name 'test_*' | sort)
+  run_bins tsan $(find build/tsan/tests/exec build/tsan/tests/state build/tsan/tests/rpc \
+                   build/tsan/tests/node -type f -perm -u+x -name 'test_*' \
+                   ! -name test_crash ! -name test_e2e 2>/dev/null | sort)
 fi
 
 if make -s fuzz-build >/dev/null; then

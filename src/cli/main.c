@@ -7,13 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/client.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
         "usage: pel <command> [args]\n"
         "\n"
-        "commands:\n"
+        "node:\n"
+        "  init         create a node directory (keys, genesis, config)\n"
+        "  node         run a node in the foreground\n"
+        "  admin verify replay a stopped node's chain and check everything\n"
+        "\n"
+        "client (talks to a node: --rpc URL, $PEL_RPC, or http://127.0.0.1:8645/rpc):\n"
+        "  keygen       create a key file\n"
+        "  account show show an account\n"
+        "  tx transfer|status  send a transfer, show a transaction\n"
+        "  block show   show a block\n"
+        "  faucet       devnet tokens\n"
+        "  loadgen      load generator (signed transfers over the API)\n"
+        "\n"
+        "tools:\n"
         "  bench exec   benchmark the execution engines (JSON lines with --json)\n"
         "  demo         run a few blocks through every engine and compare them\n"
         "\n"
@@ -53,6 +67,15 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { usage(stdout); return 0; }
     if (!strcmp(cmd, "bench")) return pel_cli_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "demo")) return pel_cli_demo(argc - 2, argv + 2);
+    if (!strcmp(cmd, "init")) return pel_cli_init(argc - 2, argv + 2);
+    if (!strcmp(cmd, "node")) return pel_cli_node(argc - 2, argv + 2);
+    if (!strcmp(cmd, "admin")) return pel_cli_admin(argc - 2, argv + 2);
+    if (!strcmp(cmd, "keygen")) return pel_cli_keygen(argc - 2, argv + 2);
+    if (!strcmp(cmd, "account")) return pel_cli_account(argc - 2, argv + 2);
+    if (!strcmp(cmd, "tx")) return pel_cli_tx(argc - 2, argv + 2);
+    if (!strcmp(cmd, "block")) return pel_cli_block(argc - 2, argv + 2);
+    if (!strcmp(cmd, "faucet")) return pel_cli_faucet(argc - 2, argv + 2);
+    if (!strcmp(cmd, "loadgen")) return pel_cli_loadgen(argc - 2, argv + 2);
     fprintf(stderr, "pel: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -26,6 +26,21 @@ const char *pel_strerror(int code)
     case PEL_EGAS: return "out of gas";
     case PEL_EFUNDS: return "insufficient funds";
     case PEL_EABORT: return "transaction aborted";
+    case PEL_ENONCE: return "bad nonce";
+    case PEL_EFUTURE: return "nonce too far ahead";
+    case PEL_ECHAIN: return "wrong chain id";
+    case PEL_EEXPIRED: return "transaction expired";
+    case PEL_ETXSIZE: return "transaction too large";
+    case PEL_EDUP: return "duplicate transaction";
+    case PEL_EFULL: return "mempool full";
+    case PEL_ETXTYPE: return "unknown transaction type or bad body";
+    case PEL_EEVICTED: return "evicted from mempool";
+    case PEL_EFEE: return "gas price too low";
+    case PEL_ELOCKED: return "node directory locked by another process";
+    case PEL_ECORRUPT: return "stored data corrupt";
+    case PEL_EMAPFULL: return "store full";
+    case PEL_ESTOPPED: return "node stopping";
+    case PEL_EREMOTE: return "remote call failed";
     default: return "unknown error";
     }
 }

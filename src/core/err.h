@@ -35,6 +35,24 @@ typedef enum pel_err {
     PEL_EGAS = -44,       /* out of gas */
     PEL_EFUNDS = -45,     /* insufficient funds */
     PEL_EABORT = -46,     /* transaction aborted itself */
+    /* ledger: admission and execution of signed transactions */
+    PEL_ENONCE = -50,     /* nonce already used (too low) or not the next one */
+    PEL_EFUTURE = -51,    /* nonce too far ahead of the account's */
+    PEL_ECHAIN = -52,     /* transaction is for another chain */
+    PEL_EEXPIRED = -53,   /* expiry height passed */
+    PEL_ETXSIZE = -54,    /* transaction larger than the limit */
+    PEL_EDUP = -55,       /* transaction already known */
+    PEL_EFULL = -56,      /* mempool (or the sender's share of it) is full */
+    PEL_ETXTYPE = -57,    /* unknown transaction type or malformed body */
+    PEL_EEVICTED = -58,   /* dropped from the mempool for a better-paying one */
+    PEL_EFEE = -59,       /* gas price below the node's minimum */
+    /* node and store */
+    PEL_ELOCKED = -70,    /* node directory in use by another process */
+    PEL_ECORRUPT = -71,   /* stored data fails its checks */
+    PEL_EMAPFULL = -72,   /* store reached its configured size */
+    PEL_ESTOPPED = -73,   /* node is shutting down */
+    /* rpc */
+    PEL_EREMOTE = -80,    /* the remote side answered with a JSON-RPC error */
 } pel_err;
 
 /* pel_strerror - a static, human-readable name for an error code.

@@ -119,6 +119,13 @@ int pel_view_delta_add(pel_view *v, const pel_key *key, int64_t amount, uint64_t
 int pel_view_emit(pel_view *v, const void *data, size_t len) PEL_MUST_USE;
 void pel_view_rollback(pel_view *v);
 
+/* pel_view_gas / pel_view_set_gas - the gas counter. The receipt's gas_used
+ * is the counter's value when the executor returns, so an executor with its
+ * own gas rules (the ledger adds intrinsic costs and caps at the limit) sets
+ * its final figure here just before returning. */
+static inline uint64_t pel_view_gas(const pel_view *v) { return v->gas; }
+static inline void pel_view_set_gas(pel_view *v, uint64_t gas) { v->gas = gas; }
+
 /* Helpers for u64 values (8 bytes little-endian, absent = 0). A value of
  * another length gives PEL_ETYPE. */
 int pel_view_get_u64(pel_view *v, const pel_key *key, uint64_t *out) PEL_MUST_USE;

@@ -1,0 +1,103 @@
+/*
+ * bench_verify.c - `pel bench verify`: the machine's raw Ed25519
+ * verification rate on T threads. The end-to-end node benchmark reports
+ * its committed throughput as a fraction of this bound (a node can never
+ * commit signed transactions faster than it can verify them).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/hash.h"
+#include "core/sign.h"
+
+#define MSGS 256
+
+typedef struct vjob {
+    uint8_t pk[PEL_PUBKEY_LEN];
+    uint8_t msg[MSGS][32], sig[MSGS][PEL_SIG_LEN];
+    double seconds;
+    uint64_t done;
+    int bad;
+} vjob;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void *verify_loop(void *arg)
+{
+    vjob *j = arg;
+    double end = now_s() + j->seconds;
+    uint64_t n = 0;
+    while (now_s() < end)
+        for (int i = 0; i < MSGS; i++, n++)
+            if (pel_sign_verify(j->pk, j->msg[i], 32, j->sig[i]) != 0) j->bad = 1;
+    j->done = n;
+    return NULL;
+}
+
+static int prepare(vjob *j, unsigned t)
+{
+    uint8_t sk[PEL_SECKEY_LEN], seed[PEL_SEED_LEN];
+    memset(seed, (int)t + 1, sizeof seed);
+    if (pel_sign_seed_keypair(j->pk, sk, seed)) return -1;
+    for (int i = 0; i < MSGS; i++) {
+        if (pel_hash_tagged("PEL/bench", &i, sizeof i, j->msg[i])) return -1;
+        if (pel_sign(sk, j->msg[i], 32, j->sig[i])) return -1;
+    }
+    return 0;
+}
+
+int pel_cli_bench_verify(int argc, char **argv)
+{
+    unsigned long long threads = (unsigned long long)sysconf(_SC_NPROCESSORS_ONLN), secs = 3;
+    int json = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--threads") && v) { if (pel_cli_u64(a, v, 1, 1024, &threads)) return 2; i++; }
+        else if (!strcmp(a, "--seconds") && v) { if (pel_cli_u64(a, v, 1, 3600, &secs)) return 2; i++; }
+        else {
+            fprintf(stderr, "usage: pel bench verify [--threads T (default: all cores)] [--seconds S (3)] [--json]\n");
+            return !strcmp(a, "--help") || !strcmp(a, "-h") ? 0 : 2;
+        }
+    }
+    vjob *jobs = calloc(threads, sizeof *jobs);
+    pthread_t *tid = calloc(threads, sizeof *tid);
+    if (!jobs || !tid) { free(jobs); free(tid); fprintf(stderr, "pel: out of memory\n"); return 1; }
+    int rc = 0;
+    for (unsigned t = 0; t < threads && !rc; t++) {
+        jobs[t].seconds = (double)secs;
+        rc = prepare(&jobs[t], t);
+    }
+    double t0 = now_s();
+    for (unsigned t = 0; t < threads && !rc; t++) pthread_create(&tid[t], NULL, verify_loop, &jobs[t]);
+    uint64_t total = 0;
+    int bad = 0;
+    for (unsigned t = 0; t < threads && !rc; t++) {
+        pthread_join(tid[t], NULL);
+        total += jobs[t].done;
+        bad |= jobs[t].bad;
+    }
+    double el = now_s() - t0;
+    free(jobs);
+    free(tid);
+    if (rc || bad) { fprintf(stderr, "pel bench verify: signing or verification failed\n"); return 1; }
+    double rate = (double)total / el;
+    if (json)
+        printf("{\"bench\":\"verify\",\"threads\":%llu,\"seconds\":%.2f,\"verified\":%llu,\"per_s\":%.0f}\n",
+               threads, el, (unsigned long long)total, rate);
+    else
+        printf("Ed25519 strict verification: %.0f/s on %llu threads (%.0f/s per thread)\n", rate, threads,
+               rate / (double)threads);
+    return 0;
+}

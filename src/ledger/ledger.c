@@ -1,0 +1,207 @@
+/*
+ * ledger.c - accounts, fees and the executor for signed transactions
+ * (semantics in ledger.h). Every engine calls pel_ledger_exec; everything it
+ * knows about state comes through the view.
+ */
+#include "ledger/ledger.h"
+
+#include <string.h>
+
+#include "core/codec.h"
+#include "core/hash.h"
+
+pel_gas_schedule pel_gas_defaults(void)
+{
+    pel_gas_schedule g = { .base = 1000, .per_byte = 10 };
+    return g;
+}
+
+/* ---- state keys ---- */
+
+static void addr_key(const char *tag, const pel_addr *a, pel_key *out)
+{
+    if (pel_hash_tagged(tag, a->b, PEL_ADDR_LEN, out->b) != 0) memset(out, 0, sizeof *out);
+}
+
+void pel_key_balance(const pel_addr *a, pel_key *out) { addr_key("PEL/acct-balance", a, out); }
+void pel_key_nonce(const pel_addr *a, pel_key *out) { addr_key("PEL/acct-nonce", a, out); }
+
+void pel_key_fee_pool(pel_key *out)
+{
+    if (pel_hash_tagged("PEL/fee-pool", NULL, 0, out->b) != 0) memset(out, 0, sizeof *out);
+}
+
+/* ---- fees ---- */
+
+uint64_t pel_intrinsic_gas(const pel_gas_schedule *g, uint32_t size)
+{
+    uint64_t bytes;
+    if (__builtin_mul_overflow(g->per_byte, (uint64_t)size, &bytes)) return UINT64_MAX;
+    return g->base > UINT64_MAX - bytes ? UINT64_MAX : g->base + bytes;
+}
+
+int pel_tx_max_fee(const pel_tx *tx, uint64_t *out)
+{
+    if (__builtin_mul_overflow(tx->gas_limit, tx->gas_price, out)) { *out = 0; return PEL_ERANGE; }
+    return 0;
+}
+
+/* The amount a transaction's body moves out of the sender (0 if none). */
+static uint64_t body_amount(const pel_tx *tx)
+{
+    pel_addr to;
+    uint64_t amount = 0;
+    if (tx->type == PEL_TX_TRANSFER && pel_transfer_parse(tx->body, tx->body_len, &to, &amount))
+        amount = 0;
+    return amount;
+}
+
+int pel_tx_spend(const pel_tx *tx, uint64_t *out)
+{
+    uint64_t fee;
+    if (pel_tx_max_fee(tx, &fee) || __builtin_add_overflow(fee, body_amount(tx), out)) {
+        *out = 0;
+        return PEL_ERANGE;
+    }
+    return 0;
+}
+
+static int known_body(const pel_tx *tx)
+{
+    pel_addr to;
+    uint64_t amount;
+    switch (tx->type) {
+    case PEL_TX_TRANSFER: return pel_transfer_parse(tx->body, tx->body_len, &to, &amount) == 0;
+    default: return 0;
+    }
+}
+
+static int chain_matches(const pel_chain_params *p, const pel_tx *tx)
+{
+    return tx->chain_id_len == strlen(p->chain_id) &&
+           memcmp(tx->chain_id, p->chain_id, tx->chain_id_len) == 0;
+}
+
+int pel_ledger_precheck(const pel_chain_params *p, const pel_tx *tx, const char **why)
+{
+    uint64_t spend;
+    int rc = 0;
+    const char *msg = NULL;
+    if (!chain_matches(p, tx)) { rc = PEL_ECHAIN; msg = "transaction is for another chain id"; }
+    else if (!known_body(tx)) { rc = PEL_ETXTYPE; msg = "unknown transaction type or malformed body"; }
+    else if (tx->gas_limit < pel_intrinsic_gas(&p->gas, tx->size)) {
+        rc = PEL_EGAS; msg = "gas limit below the intrinsic cost (base + per byte)";
+    } else if (tx->gas_price < p->min_gas_price) { rc = PEL_EFEE; msg = "gas price below the node's minimum"; }
+    else if (pel_tx_spend(tx, &spend)) { rc = PEL_EFUNDS; msg = "max fee plus amount overflows 64 bits"; }
+    if (why) *why = msg;
+    return rc;
+}
+
+/* ---- execution ---- */
+
+static int exec_transfer(const pel_tx *tx, pel_view *v)
+{
+    pel_addr to;
+    uint64_t amount;
+    pel_key kf, kt;
+    uint8_t ev[1 + 2 * PEL_ADDR_LEN + 8];
+    int rc = pel_transfer_parse(tx->body, tx->body_len, &to, &amount);
+    if (rc) return rc;
+    if (amount > INT64_MAX) return PEL_ERANGE;
+    pel_key_balance(&tx->from, &kf);
+    pel_key_balance(&to, &kt);
+    rc = pel_view_delta_add(v, &kf, -(int64_t)amount, UINT64_MAX);
+    if (rc == PEL_EBOUND) return PEL_EFUNDS;
+    if (!rc) rc = pel_view_delta_add(v, &kt, (int64_t)amount, UINT64_MAX);
+    if (rc == PEL_EBOUND) return PEL_ERANGE;   /* recipient balance would overflow */
+    ev[0] = PEL_EV_TRANSFER;
+    memcpy(ev + 1, tx->from.b, PEL_ADDR_LEN);
+    memcpy(ev + 1 + PEL_ADDR_LEN, to.b, PEL_ADDR_LEN);
+    pel_le_store(ev + 1 + 2 * PEL_ADDR_LEN, amount, 8);
+    return rc ? rc : pel_view_emit(v, ev, sizeof ev);
+}
+
+static int exec_body(const pel_tx *tx, pel_view *v)
+{
+    switch (tx->type) {
+    case PEL_TX_TRANSFER: return exec_transfer(tx, v);
+    default: return PEL_ETXTYPE;
+    }
+}
+
+/* Add `amount` (may be negative) to a counter with no upper bound but
+ * u64. Fee amounts fit int64: the reservation was checked against that. */
+static int counter_add(pel_view *v, const pel_key *k, int64_t amount)
+{
+    return pel_view_delta_add(v, k, amount, UINT64_MAX);
+}
+
+/* Step 1 of ledger.h: is the transaction valid at all in this block? */
+static int check_void(const pel_ledger_ctx *c, const pel_tx *tx, pel_view *v, uint64_t *max_fee)
+{
+    pel_key kn;
+    uint64_t nonce;
+    if (!chain_matches(c->params, tx)) return PEL_ECHAIN;
+    if (tx->expiry_height != 0 && c->height > tx->expiry_height) return PEL_EEXPIRED;
+    if (tx->gas_limit < pel_intrinsic_gas(&c->params->gas, tx->size)) return PEL_EGAS;
+    if (pel_tx_max_fee(tx, max_fee) || *max_fee > INT64_MAX) return PEL_EGAS;
+    pel_key_nonce(&tx->from, &kn);
+    int rc = pel_view_get_u64(v, &kn, &nonce);
+    if (rc) return rc;
+    return nonce == tx->nonce ? 0 : PEL_ENONCE;
+}
+
+/* Consume the nonce and reserve the max fee. */
+static int reserve(const pel_tx *tx, pel_view *v, uint64_t max_fee)
+{
+    pel_key kn, kb;
+    if (tx->nonce == UINT64_MAX) return PEL_ENONCE;
+    pel_key_nonce(&tx->from, &kn);
+    pel_key_balance(&tx->from, &kb);
+    int rc = pel_view_put_u64(v, &kn, tx->nonce + 1);
+    if (!rc) rc = counter_add(v, &kb, -(int64_t)max_fee);
+    return rc == PEL_EBOUND ? PEL_EFUNDS : rc;
+}
+
+/* Pay the fee: return what was reserved beyond it, credit the pool. */
+static int settle(const pel_tx *tx, pel_view *v, uint64_t max_fee, uint64_t fee)
+{
+    pel_key kb, kp;
+    pel_key_balance(&tx->from, &kb);
+    pel_key_fee_pool(&kp);
+    int rc = 0;
+    if (max_fee > fee) rc = counter_add(v, &kb, (int64_t)(max_fee - fee));
+    if (!rc && fee > 0) rc = counter_add(v, &kp, (int64_t)fee);
+    return rc;
+}
+
+int pel_ledger_exec(void *ctx, const void *txp, pel_view *v)
+{
+    const pel_ledger_ctx *c = ctx;
+    const pel_tx *tx = txp;
+    uint64_t max_fee = 0;
+    int rc = check_void(c, tx, v, &max_fee);
+    if (!rc) rc = reserve(tx, v, max_fee);
+    if (rc) {                          /* void: no effect, no gas */
+        pel_view_rollback(v);
+        pel_view_set_gas(v, 0);
+        return rc;
+    }
+    uint64_t before = pel_view_gas(v);
+    int status = exec_body(tx, v);
+    if (status == PEL_EHALT) return status;
+    uint64_t gas = pel_intrinsic_gas(&c->params->gas, tx->size);
+    uint64_t body_gas = pel_view_gas(v) - before;
+    gas = body_gas > UINT64_MAX - gas ? UINT64_MAX : gas + body_gas;
+    if (gas > tx->gas_limit) { status = PEL_EGAS; gas = tx->gas_limit; }
+    if (status) {                      /* failed: undo the body, keep nonce + fee */
+        pel_view_rollback(v);
+        rc = reserve(tx, v, max_fee);
+        if (rc) { status = rc; goto out; }
+    }
+    rc = settle(tx, v, max_fee, gas * tx->gas_price);
+    if (rc) status = rc;
+out:
+    pel_view_set_gas(v, gas);
+    return status;
+}

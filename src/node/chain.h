@@ -1,0 +1,138 @@
+/*
+ * chain.h - the committed chain on disk: genesis, heads, blocks, the
+ * transaction index, receipts and state in the store, and the one place
+ * where a block is built (executed + header) and committed.
+ *
+ * Store records (tables in state/store.h):
+ *   META  "genesis" -> genesis hash (32)
+ *         "head"    -> height u64 ‖ hash raw32 ‖ state_root raw32 ‖
+ *                      history_size u64 ‖ timestamp_ms u64
+ *   BLOCKS   height (u64 BE) -> block record (block.h)
+ *   TXS      id -> height u64 BE ‖ index u32 BE (first inclusion only: a
+ *                  replayed transaction is void by its nonce and keeps the
+ *                  index pointing at the block where it took effect)
+ *   RECEIPTS height BE ‖ index BE -> receipt (block.h)
+ *   STATE    key -> value
+ * Block 0 is the genesis block: no transactions, the allocation as its
+ * write set, no proposer signature, prev_hash = genesis hash.
+ *
+ * A block commits in ONE store transaction (block, index, receipts, state,
+ * head) followed by fsync (store.h); the head moves only with it, so after
+ * a crash the chain is exactly the blocks whose commit returned.
+ *
+ * Thread safety: build/commit from one thread (the producer); queries from
+ * any thread at any time.
+ */
+#ifndef PEL_CHAIN_H
+#define PEL_CHAIN_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "exec/engine.h"
+#include "ledger/block.h"
+#include "ledger/genesis.h"
+#include "ledger/ledger.h"
+#include "state/store.h"
+
+typedef struct pel_chain_head {
+    uint64_t height;
+    uint8_t hash[32];
+    uint8_t state_root[32];
+    uint64_t history_size;
+    uint64_t timestamp_ms;
+} pel_chain_head;
+
+typedef struct pel_chain pel_chain;
+
+/*
+ * pel_chain_open - open the store in `data_dir` and make sure it holds the
+ * chain of `g`: an empty store gets the genesis block; a store of another
+ * genesis is refused (PEL_EINVAL with a message in err).
+ * @param g  must outlive the chain.
+ * @return 0, PEL_EINVAL, PEL_ECORRUPT, PEL_EIO, PEL_ENOMEM.
+ */
+int pel_chain_open(const char *data_dir, const pel_genesis *g, const pel_store_opts *so,
+                   pel_chain **out, char *err, size_t errlen) PEL_MUST_USE;
+void pel_chain_close(pel_chain *c);
+
+/* pel_chain_head - the current head (a copy; consistent). */
+pel_chain_head pel_chain_get_head(pel_chain *c);
+pel_store *pel_chain_store(pel_chain *c);
+const pel_genesis *pel_chain_genesis(const pel_chain *c);
+
+/* A block executed and signed, not yet committed. */
+typedef struct pel_built_block {
+    pel_block_header header;
+    const pel_tx *const *txs;   /* the caller's, valid until commit/free */
+    pel_block_result result;
+    int has_result;
+} pel_built_block;
+
+/*
+ * pel_chain_build - execute txs (in this order) on the head state with
+ * engine e, then fill and sign the header (height head+1, timestamp
+ * max(now_ms, head timestamp)). sk NULL leaves the signature zero.
+ * @return 0, PEL_ENOMEM, hash/sign errors. out->result owned by out.
+ */
+int pel_chain_build(pel_chain *c, pel_engine *e, const pel_tx *const *txs, uint32_t n,
+                    uint64_t now_ms, const uint8_t *sk, pel_built_block *out) PEL_MUST_USE;
+
+/* pel_chain_commit - write b in one store transaction and sync; move the
+ * head. @return 0 (durable), PEL_EMAPFULL, PEL_EIO, PEL_ENOMEM; on failure
+ * nothing was written and the head did not move. */
+int pel_chain_commit(pel_chain *c, const pel_built_block *b) PEL_MUST_USE;
+
+void pel_built_block_free(pel_built_block *b);
+
+/* ---- queries (any thread) ---- */
+
+/* pel_chain_block - the stored record of block `height`. @return 0, PEL_ENOTFOUND, ... */
+int pel_chain_block(pel_chain *c, uint64_t height, pel_buf *record) PEL_MUST_USE;
+/* pel_chain_tx_location - where transaction `id` took effect. */
+int pel_chain_tx_location(pel_chain *c, const uint8_t id[32], uint64_t *height, uint32_t *index)
+    PEL_MUST_USE;
+/* pel_chain_receipt - stored receipt bytes (decode with pel_receipt_decode). */
+int pel_chain_receipt(pel_chain *c, uint64_t height, uint32_t index, pel_buf *out) PEL_MUST_USE;
+/* pel_chain_account - committed balance and nonce (absent account: 0, 0). */
+int pel_chain_account(pel_chain *c, const pel_addr *a, uint64_t *balance, uint64_t *nonce)
+    PEL_MUST_USE;
+/* pel_chain_u64 - a committed u64 state value (absent: 0). */
+int pel_chain_u64(pel_chain *c, const pel_key *k, uint64_t *out) PEL_MUST_USE;
+
+/*
+ * pel_chain_verify - replay every committed block from genesis with the
+ * sequential engine in memory and check: heights contiguous, prev_hash
+ * links, proposer signatures, tx_root, each receipt byte for byte,
+ * receipts_root, state_root, the transaction index, and finally that the
+ * stored state equals the replayed state key for key; also that total
+ * supply (balances + fee pool) is conserved. `progress` (may be NULL) is
+ * called per block. On a mismatch err names the height and what differs.
+ * @return 0 (all good), PEL_ECORRUPT, PEL_ENOMEM, PEL_EIO.
+ */
+int pel_chain_verify(pel_chain *c, void (*progress)(void *arg, uint64_t height), void *arg,
+                     char *err, size_t errlen) PEL_MUST_USE;
+
+/* ---- pieces shared by build and verify ---- */
+
+/* pel_chain_execute - run txs at `height` on state st with engine e and the
+ * ledger executor. @return as pel_engine_execute. */
+int pel_chain_execute(pel_engine *e, const pel_state *st, const pel_chain_params *params,
+                      uint64_t height, const pel_tx *const *txs, uint32_t n,
+                      pel_block_result *r) PEL_MUST_USE;
+/* pel_chain_fill_header - the unsigned header of the block after `head`
+ * with execution result r (roots as block.h defines them). */
+int pel_chain_fill_header(const pel_chain_head *head, const pel_tx *const *txs,
+                          const pel_block_result *r, uint64_t now_ms, pel_block_header *h)
+    PEL_MUST_USE;
+/* pel_chain_genesis_header - header of block 0 for g and its writes ws. */
+int pel_chain_genesis_header(const pel_genesis *g, const pel_writeset *ws, pel_block_header *h)
+    PEL_MUST_USE;
+/* pel_chain_head_after - the head once block h is committed. */
+pel_chain_head pel_chain_head_after(const pel_block_header *h);
+
+/* Key encodings used in the store. */
+void pel_chain_height_key(uint64_t height, uint8_t out[8]);
+
+#endif

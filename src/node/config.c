@@ -1,0 +1,303 @@
+/*
+ * config.c - node directory creation and config.json (see config.h).
+ */
+#include "node/config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/keyfile.h"
+#include "ledger/genesis.h"
+
+pel_node_config pel_node_config_defaults(void)
+{
+    pel_node_config c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.listen_host, sizeof c.listen_host, "127.0.0.1");
+    c.listen_port = 8645;
+    c.rpc_max_body_mb = 32;
+    c.block_interval_ms = 200;
+    c.max_block_txs = 10000;
+    c.engine = PEL_ENGINE_BLOCKSTM;
+    c.threads = 0;
+    c.mempool_max_txs = 200000;
+    c.mempool_max_bytes = 256ull << 20;
+    c.mempool_max_per_sender = 8192;
+    c.map_size_mb = 65536;
+    c.faucet_enabled = 1;
+    c.faucet_amount = 1000000000ull;
+    c.faucet_max_amount = 100000000000ull;
+    return c;
+}
+
+int pel_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return errno == ENOENT ? PEL_ENOTFOUND : PEL_EIO;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    int rc = buf ? 0 : PEL_ENOMEM;
+    while (!rc) {
+        if (n == cap) {
+            if (cap >= max) { rc = PEL_ERANGE; break; }
+            cap *= 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) { rc = PEL_ENOMEM; break; }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) { if (ferror(f)) rc = PEL_EIO; break; }
+    }
+    fclose(f);
+    if (!rc && n > max) rc = PEL_ERANGE;
+    if (rc) { free(buf); return rc; }
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+int pel_write_file_excl(const char *path, const void *data, size_t len, int mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) return errno == EEXIST ? PEL_EEXIST : PEL_EIO;
+    const char *p = data;
+    int rc = 0;
+    while (len && !rc) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) rc = PEL_EIO;
+        else { p += w; len -= (size_t)w; }
+    }
+    if (!rc && fsync(fd) != 0) rc = PEL_EIO;
+    if (close(fd) != 0 && !rc) rc = PEL_EIO;
+    if (rc) unlink(path);
+    return rc;
+}
+
+int pel_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+    const char *colon = strrchr(s, ':');
+    uint64_t p;
+    if (!colon || colon == s || (size_t)(colon - s) >= hostlen) return PEL_EINVAL;
+    if (pel_parse_u64(colon + 1, &p) || p > 65535) return PEL_EINVAL;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = 0;
+    *port = (uint16_t)p;
+    return 0;
+}
+
+/* ---- reading ---- */
+
+typedef struct reader { const cJSON *root; char *err; size_t errlen; int rc; } reader;
+
+static const cJSON *field(const cJSON *o, const char *path)
+{
+    char part[64];
+    const char *dot = strchr(path, '.');
+    if (!dot) return cJSON_GetObjectItemCaseSensitive(o, path);
+    snprintf(part, sizeof part, "%.*s", (int)(dot - path), path);
+    return field(cJSON_GetObjectItemCaseSensitive(o, part), dot + 1);
+}
+
+static void rd_u64(reader *r, const char *path, uint64_t max, uint64_t *out)
+{
+    const cJSON *it = field(r->root, path);
+    uint64_t v;
+    if (!it || r->rc) return;
+    if (pel_json_u64(it, &v) || v > max) {
+        snprintf(r->err, r->errlen, "config.json: %s must be an integer <= %" PRIu64, path, max);
+        r->rc = PEL_EINVAL;
+        return;
+    }
+    *out = v;
+}
+
+static void rd_u32(reader *r, const char *path, uint32_t min, uint32_t max, uint32_t *out)
+{
+    uint64_t v = *out;
+    rd_u64(r, path, max, &v);
+    if (!r->rc && v < min) {
+        snprintf(r->err, r->errlen, "config.json: %s must be at least %u", path, min);
+        r->rc = PEL_EINVAL;
+    }
+    *out = (uint32_t)v;
+}
+
+static void rd_str(reader *r, const char *path, char *out, size_t cap)
+{
+    const cJSON *it = field(r->root, path);
+    if (!it || cJSON_IsNull(it) || r->rc) return;
+    if (!cJSON_IsString(it) || strlen(it->valuestring) >= cap) {
+        snprintf(r->err, r->errlen, "config.json: %s must be a string (< %zu chars)", path, cap);
+        r->rc = PEL_EINVAL;
+        return;
+    }
+    snprintf(out, cap, "%s", it->valuestring);
+}
+
+static void rd_all(reader *r, pel_node_config *c)
+{
+    char listen[128] = "", engine[32] = "";
+    uint32_t threads = c->threads;
+    rd_str(r, "rpc.listen", listen, sizeof listen);
+    if (!r->rc && listen[0] &&
+        pel_parse_listen(listen, c->listen_host, sizeof c->listen_host, &c->listen_port)) {
+        snprintf(r->err, r->errlen, "config.json: rpc.listen must be host:port");
+        r->rc = PEL_EINVAL;
+    }
+    rd_u32(r, "rpc.max_body_mb", 1, 1024, &c->rpc_max_body_mb);
+    rd_str(r, "rpc.cors_origin", c->cors_origin, sizeof c->cors_origin);
+    rd_u32(r, "block_interval_ms", 1, 60000, &c->block_interval_ms);
+    rd_u32(r, "max_block_txs", 1, 1000000, &c->max_block_txs);
+    rd_str(r, "engine", engine, sizeof engine);
+    if (!r->rc && engine[0] && pel_engine_kind_parse(engine, &c->engine)) {
+        snprintf(r->err, r->errlen, "config.json: engine must be sequential, blockstm or declared");
+        r->rc = PEL_EINVAL;
+    }
+    rd_u32(r, "threads", 0, 256, &threads);
+    c->threads = threads;
+    rd_u32(r, "mempool.max_txs", 1, 100000000, &c->mempool_max_txs);
+    rd_u64(r, "mempool.max_bytes", UINT64_MAX, &c->mempool_max_bytes);
+    rd_u32(r, "mempool.max_per_sender", 1, 100000000, &c->mempool_max_per_sender);
+    rd_u64(r, "store.map_size_mb", 1u << 30, &c->map_size_mb);
+    const cJSON *fe = field(r->root, "faucet.enabled");
+    if (fe) c->faucet_enabled = cJSON_IsTrue(fe);
+    rd_u64(r, "faucet.amount", INT64_MAX, &c->faucet_amount);
+    rd_u64(r, "faucet.max_amount", INT64_MAX, &c->faucet_max_amount);
+}
+
+int pel_node_config_load(const char *dir, pel_node_config *cfg, char *err, size_t errlen)
+{
+    char path[4096], *text;
+    size_t len;
+    *cfg = pel_node_config_defaults();
+    if (errlen) err[0] = 0;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    int rc = pel_read_file(path, 1 << 20, &text, &len);
+    if (rc == PEL_ENOTFOUND) return 0;
+    if (rc) { snprintf(err, errlen, "cannot read %s: %s", path, pel_strerror(rc)); return rc; }
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        snprintf(err, errlen, "%s is not a JSON object", path);
+        return PEL_EINVAL;
+    }
+    reader r = { root, err, errlen, 0 };
+    rd_all(&r, cfg);
+    cJSON_Delete(root);
+    return r.rc;
+}
+
+/* ---- writing ---- */
+
+static cJSON *u64s(uint64_t v)
+{
+    char s[24];
+    snprintf(s, sizeof s, "%" PRIu64, v);
+    return cJSON_CreateString(s);
+}
+
+int pel_node_config_write(const char *dir, const pel_node_config *c)
+{
+    char path[4096], listen[128];
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return PEL_ENOMEM;
+    cJSON *rpc = cJSON_AddObjectToObject(root, "rpc");
+    snprintf(listen, sizeof listen, "%s:%u", c->listen_host, c->listen_port);
+    cJSON_AddStringToObject(rpc, "listen", listen);
+    cJSON_AddNumberToObject(rpc, "max_body_mb", c->rpc_max_body_mb);
+    cJSON_AddNullToObject(rpc, "cors_origin");
+    cJSON_AddNumberToObject(root, "block_interval_ms", c->block_interval_ms);
+    cJSON_AddNumberToObject(root, "max_block_txs", c->max_block_txs);
+    cJSON_AddStringToObject(root, "engine", pel_engine_kind_name(c->engine));
+    cJSON_AddNumberToObject(root, "threads", c->threads);
+    cJSON *mp = cJSON_AddObjectToObject(root, "mempool");
+    cJSON_AddNumberToObject(mp, "max_txs", c->mempool_max_txs);
+    cJSON_AddNumberToObject(mp, "max_bytes", (double)c->mempool_max_bytes);
+    cJSON_AddNumberToObject(mp, "max_per_sender", c->mempool_max_per_sender);
+    cJSON *st = cJSON_AddObjectToObject(root, "store");
+    cJSON_AddNumberToObject(st, "map_size_mb", (double)c->map_size_mb);
+    cJSON *f = cJSON_AddObjectToObject(root, "faucet");
+    cJSON_AddBoolToObject(f, "enabled", c->faucet_enabled);
+    cJSON_AddItemToObject(f, "amount", u64s(c->faucet_amount));
+    cJSON_AddItemToObject(f, "max_amount", u64s(c->faucet_max_amount));
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return PEL_ENOMEM;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    size_t n = strlen(text);
+    text[n] = '\n';   /* cJSON_Print leaves room: replace the NUL, write n+1 */
+    int rc = pel_write_file_excl(path, text, n + 1, 0644);
+    free(text);
+    return rc;
+}
+
+/* ---- pel init ---- */
+
+static int mkdir_ok(const char *path)
+{
+    return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : PEL_EIO;
+}
+
+int pel_node_init_dir(const char *dir, const char *chain_id, uint64_t faucet_balance,
+                      uint16_t port, char *err, size_t errlen)
+{
+    char path[4096], *json = NULL;
+    uint8_t pk[PEL_PUBKEY_LEN];
+    pel_genesis g;
+    memset(&g, 0, sizeof g);
+    snprintf(path, sizeof path, "%s/genesis.json", dir);
+    if (access(path, F_OK) == 0) {
+        snprintf(err, errlen, "%s already holds a node (genesis.json exists)", dir);
+        return PEL_EEXIST;
+    }
+    int rc = mkdir_ok(dir);
+    snprintf(path, sizeof path, "%s/data", dir);
+    if (!rc) rc = mkdir_ok(path);
+    if (rc) { snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno)); return rc; }
+    snprintf(path, sizeof path, "%s/node.key", dir);
+    rc = pel_keyfile_create(path, NULL, NULL);
+    if (rc == PEL_EEXIST) rc = 0;      /* keep an existing node key */
+    snprintf(path, sizeof path, "%s/faucet.key", dir);
+    if (!rc) rc = pel_keyfile_create(path, pk, NULL);
+    if (rc) { snprintf(err, errlen, "cannot create key %s: %s", path, pel_strerror(rc)); return rc; }
+    snprintf(g.params.chain_id, sizeof g.params.chain_id, "%s", chain_id);
+    g.params.gas = pel_gas_defaults();
+    g.params.min_gas_price = 1;
+    g.time_ms = (uint64_t)time(NULL) * 1000;
+    g.accounts = calloc(1, sizeof *g.accounts);
+    if (!g.accounts) return PEL_ENOMEM;
+    pel_addr_from_pubkey(pk, &g.accounts[0].addr);
+    g.accounts[0].balance = faucet_balance;
+    g.n_accounts = 1;
+    rc = pel_genesis_finish(&g, err, errlen);
+    if (!rc) rc = pel_genesis_to_json(&g, &json);
+    snprintf(path, sizeof path, "%s/genesis.json", dir);
+    if (!rc) {
+        size_t n = strlen(json);
+        json[n] = '\n';
+        rc = pel_write_file_excl(path, json, n + 1, 0644);
+        if (rc) snprintf(err, errlen, "cannot write %s: %s", path, pel_strerror(rc));
+    }
+    free(json);
+    pel_genesis_free(&g);
+    pel_node_config cfg = pel_node_config_defaults();
+    cfg.listen_port = port;
+    if (!rc) rc = pel_node_config_write(dir, &cfg);
+    if (rc == PEL_EEXIST) rc = 0;      /* keep an existing config */
+    if (rc && !err[0]) snprintf(err, errlen, "cannot write config.json: %s", pel_strerror(rc));
+    return rc;
+}

@@ -1,0 +1,82 @@
+/*
+ * config.h - a node directory and its configuration.
+ *
+ * `pel init` creates a node directory:
+ *   config.json   node settings (below); every field optional
+ *   genesis.json  chain parameters and allocation (ledger/genesis.h)
+ *   node.key      the node's Ed25519 key (signs blocks), mode 0600
+ *   faucet.key    devnet only: the key of the faucet account, mode 0600
+ *   data/         the LMDB store
+ *   LOCK          held (flock) by the running node
+ *
+ * config.json:
+ *   { "rpc": { "listen": "127.0.0.1:8645", "max_body_mb": 32,
+ *              "cors_origin": null },
+ *     "block_interval_ms": 200, "max_block_txs": 10000,
+ *     "engine": "blockstm", "threads": 0,            (0 = online CPUs)
+ *     "mempool": { "max_txs": 200000, "max_bytes": 268435456,
+ *                  "max_per_sender": 8192 },
+ *     "store": { "map_size_mb": 65536 },
+ *     "faucet": { "enabled": true, "amount": "1000000000",
+ *                 "max_amount": "100000000000" } }
+ *
+ * Thread safety: no shared state.
+ */
+#ifndef PEL_CONFIG_H
+#define PEL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "exec/engine.h"
+
+typedef struct pel_node_config {
+    char listen_host[64];
+    uint16_t listen_port;
+    uint32_t rpc_max_body_mb;
+    char cors_origin[128];          /* empty: no CORS */
+    uint32_t block_interval_ms;
+    uint32_t max_block_txs;
+    pel_engine_kind engine;
+    unsigned threads;               /* 0 = online CPUs */
+    uint32_t mempool_max_txs;
+    uint64_t mempool_max_bytes;
+    uint32_t mempool_max_per_sender;
+    uint64_t map_size_mb;
+    int faucet_enabled;
+    uint64_t faucet_amount, faucet_max_amount;
+} pel_node_config;
+
+pel_node_config pel_node_config_defaults(void);
+
+/* pel_node_config_load - read dir/config.json over the defaults (a missing
+ * file means defaults). err names the bad field. @return 0, PEL_EINVAL, PEL_EIO. */
+int pel_node_config_load(const char *dir, pel_node_config *cfg, char *err, size_t errlen)
+    PEL_MUST_USE;
+
+/* pel_node_config_write - write cfg as dir/config.json (O_EXCL: never
+ * overwrites). @return 0, PEL_EEXIST, PEL_EIO, PEL_ENOMEM. */
+int pel_node_config_write(const char *dir, const pel_node_config *cfg) PEL_MUST_USE;
+
+/* pel_parse_listen - "host:port" -> parts. @return 0 or PEL_EINVAL. */
+int pel_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port) PEL_MUST_USE;
+
+/*
+ * pel_node_init_dir - create a node directory for a new chain: node key,
+ * faucet key (funded with `faucet_balance` in genesis), genesis.json with
+ * `chain_id`, config.json with defaults (listen port `port`), data/.
+ * Refuses (PEL_EEXIST) if dir already holds a genesis.json.
+ * @return 0, PEL_EEXIST, PEL_EINVAL, PEL_EIO; err explains.
+ */
+int pel_node_init_dir(const char *dir, const char *chain_id, uint64_t faucet_balance,
+                      uint16_t port, char *err, size_t errlen) PEL_MUST_USE;
+
+/* pel_read_file - whole file into a malloc'd NUL-terminated buffer (len
+ * without the NUL). @return 0, PEL_ENOTFOUND, PEL_EIO, PEL_ENOMEM, PEL_ERANGE (> max). */
+int pel_read_file(const char *path, size_t max, char **out, size_t *len) PEL_MUST_USE;
+
+/* pel_write_file_excl - create path (O_EXCL, mode) with data, fsync. */
+int pel_write_file_excl(const char *path, const void *data, size_t len, int mode) PEL_MUST_USE;
+
+#endif

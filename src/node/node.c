@@ -1,0 +1,461 @@
+/*
+ * node.c - the running node: directory lock, loading, the block producer
+ * thread, submission, status queries and the devnet faucet (node.h).
+ */
+#include "node/node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/keyfile.h"
+#include "core/log.h"
+
+#define RECENT 128   /* blocks remembered for the recent tps figure */
+
+struct pel_node {
+    char dir[4096];
+    pel_node_config cfg;
+    int lock_fd;
+    pel_genesis g;
+    uint8_t pk[PEL_PUBKEY_LEN], sk[PEL_SECKEY_LEN];
+    int has_faucet;
+    uint8_t faucet_sk[PEL_SECKEY_LEN];
+    pel_addr faucet_addr;
+    pthread_mutex_t faucet_mu;          /* one faucet transfer at a time (nonces) */
+    pel_chain *chain;
+    pel_mempool *mp;
+    pel_engine *engine;
+    pthread_t producer;
+    int started;
+    pthread_mutex_t mu;                 /* guards wake, stop, stats, recent */
+    pthread_cond_t cond;
+    int wake, stop;
+    atomic_int failed;                  /* relaxed: a status flag, read by RPC threads */
+    pel_node_stats stats;
+    uint64_t recent_ms[RECENT], recent_n[RECENT];
+    unsigned recent_pos;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+pel_node_overrides pel_node_no_overrides(void)
+{
+    pel_node_overrides o;
+    memset(&o, 0, sizeof o);
+    o.engine = -1;
+    return o;
+}
+
+/* ---- opening ---- */
+
+static int take_lock(pel_node *n, char *err, size_t errlen)
+{
+    char path[4200], pid[32] = "";
+    snprintf(path, sizeof path, "%s/LOCK", n->dir);
+    n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (n->lock_fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return PEL_EIO;
+    }
+    if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        ssize_t r = pread(n->lock_fd, pid, sizeof pid - 1, 0);
+        pid[r > 0 ? r : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        snprintf(err, errlen, "node directory %s is in use by another pel node (pid %s)",
+                 n->dir, pid[0] ? pid : "unknown");
+        close(n->lock_fd);
+        n->lock_fd = -1;
+        return PEL_ELOCKED;
+    }
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(n->lock_fd, 0) != 0 || pwrite(n->lock_fd, pid, (size_t)len, 0) != len)
+        pel_log(PEL_LOG_WARN, "cannot write pid to %s", path);
+    return 0;
+}
+
+static int load_genesis(pel_node *n, char *err, size_t errlen)
+{
+    char path[4200], *text, msg[256];
+    size_t len;
+    snprintf(path, sizeof path, "%s/genesis.json", n->dir);
+    int rc = pel_read_file(path, 64u << 20, &text, &len);
+    if (rc) {
+        snprintf(err, errlen, "cannot read %s: %s (create a node directory with `pel init --dir %s`)",
+                 path, pel_strerror(rc), n->dir);
+        return rc;
+    }
+    rc = pel_genesis_parse(text, len, &n->g, msg, sizeof msg);
+    free(text);
+    if (rc) snprintf(err, errlen, "%s: %s", path, msg);
+    return rc;
+}
+
+static int load_keys(pel_node *n, char *err, size_t errlen)
+{
+    char path[4200];
+    uint8_t fpk[PEL_PUBKEY_LEN];
+    snprintf(path, sizeof path, "%s/node.key", n->dir);
+    int rc = pel_keyfile_load(path, n->pk, n->sk, err, (unsigned)errlen);
+    if (rc || !n->cfg.faucet_enabled) return rc;
+    snprintf(path, sizeof path, "%s/faucet.key", n->dir);
+    rc = pel_keyfile_load(path, fpk, n->faucet_sk, err, (unsigned)errlen);
+    if (rc == PEL_ENOTFOUND) { err[0] = 0; return 0; }   /* no faucet on this chain */
+    if (rc) return rc;
+    n->has_faucet = 1;
+    pel_addr_from_pubkey(fpk, &n->faucet_addr);
+    return 0;
+}
+
+static int apply_overrides(pel_node_config *c, const pel_node_overrides *o, char *err, size_t errlen)
+{
+    if (!o) return 0;
+    if (o->engine >= 0) c->engine = (pel_engine_kind)o->engine;
+    if (o->threads) c->threads = o->threads;
+    if (o->block_interval_ms) c->block_interval_ms = o->block_interval_ms;
+    if (o->max_block_txs) c->max_block_txs = o->max_block_txs;
+    if (o->listen[0] &&
+        pel_parse_listen(o->listen, c->listen_host, sizeof c->listen_host, &c->listen_port)) {
+        snprintf(err, errlen, "--listen must be host:port, got %s", o->listen);
+        return PEL_EINVAL;
+    }
+    return 0;
+}
+
+static int accounts_get(void *ctx, const pel_addr *a, uint64_t *nonce, uint64_t *balance)
+{
+    return pel_chain_account(ctx, a, balance, nonce);
+}
+
+static int open_parts(pel_node *n, char *err, size_t errlen)
+{
+    char data[4200];
+    pel_store_opts so = pel_store_defaults();
+    so.map_size = n->cfg.map_size_mb << 20;
+    snprintf(data, sizeof data, "%s/data", n->dir);
+    int rc = pel_chain_open(data, &n->g, &so, &n->chain, err, errlen);
+    if (rc) return rc;
+    unsigned threads = n->cfg.threads;
+    if (threads == 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = c > 0 ? (unsigned)c : 1;
+    }
+    n->cfg.threads = threads;
+    pel_engine_opts eo = pel_engine_defaults(n->cfg.engine, threads);
+    rc = pel_engine_new(&eo, &n->engine);
+    if (rc) { snprintf(err, errlen, "cannot start the engine: %s", pel_strerror(rc)); return rc; }
+    pel_mempool_opts mo = pel_mempool_defaults();
+    mo.max_txs = n->cfg.mempool_max_txs;
+    mo.max_bytes = n->cfg.mempool_max_bytes;
+    mo.max_per_sender = n->cfg.mempool_max_per_sender;
+    mo.verify_threads = threads;
+    pel_mempool_accounts acc = { accounts_get, n->chain };
+    rc = pel_mempool_new(&mo, &n->g.params, acc, &n->mp);
+    if (rc) { snprintf(err, errlen, "cannot create the mempool: %s", pel_strerror(rc)); return rc; }
+    pel_mempool_set_height(n->mp, pel_chain_get_head(n->chain).height + 1);
+    return 0;
+}
+
+int pel_node_open(const char *dir, const pel_node_overrides *ov, pel_node **out, char *err,
+                  size_t errlen)
+{
+    *out = NULL;
+    if (errlen) err[0] = 0;
+    pel_node *n = calloc(1, sizeof *n);
+    if (!n) return PEL_ENOMEM;
+    n->lock_fd = -1;
+    snprintf(n->dir, sizeof n->dir, "%s", dir);
+    pthread_mutex_init(&n->mu, NULL);
+    pthread_mutex_init(&n->faucet_mu, NULL);
+    pthread_cond_init(&n->cond, NULL);
+    int rc = take_lock(n, err, errlen);
+    if (!rc) rc = pel_node_config_load(dir, &n->cfg, err, errlen);
+    if (!rc) rc = apply_overrides(&n->cfg, ov, err, errlen);
+    if (!rc) rc = load_genesis(n, err, errlen);
+    if (!rc) rc = load_keys(n, err, errlen);
+    if (!rc) rc = open_parts(n, err, errlen);
+    if (rc) { pel_node_close(n); return rc; }
+    pel_chain_head h = pel_chain_get_head(n->chain);
+    pel_log(PEL_LOG_INFO, "chain %s at height %" PRIu64 " (%" PRIu64 " transactions), engine %s, %u threads",
+            n->g.params.chain_id, h.height, h.history_size, pel_engine_kind_name(n->cfg.engine),
+            n->cfg.threads);
+    *out = n;
+    return 0;
+}
+
+/* ---- producing blocks ---- */
+
+static void record_block(pel_node *n, const pel_built_block *b, uint64_t exec_us, uint64_t commit_us)
+{
+    pthread_mutex_lock(&n->mu);
+    n->stats.blocks++;
+    n->stats.txs += b->header.tx_count;
+    n->stats.last_exec_us = exec_us;
+    n->stats.last_commit_us = commit_us;
+    n->recent_ms[n->recent_pos % RECENT] = now_ms();
+    n->recent_n[n->recent_pos % RECENT] = b->header.tx_count;
+    n->recent_pos++;
+    pthread_mutex_unlock(&n->mu);
+}
+
+static void log_block(pel_node *n, const pel_built_block *b, uint64_t exec_us, uint64_t commit_us)
+{
+    uint32_t failed = 0;
+    uint64_t mtx = 0, mbytes = 0, msend = 0;
+    for (uint32_t i = 0; i < b->result.n; i++) failed += b->result.receipts[i].status != 0;
+    pel_mempool_stats(n->mp, &mtx, &mbytes, &msend);
+    pel_node_stats st;
+    pel_node_get_stats(n, &st);
+    pel_log(PEL_LOG_INFO,
+            "block %" PRIu64 ": %u txs (%u failed), exec %.1f ms, commit %.1f ms, %.0f tps, mempool %" PRIu64,
+            b->header.height, b->header.tx_count, failed, exec_us / 1000.0, commit_us / 1000.0,
+            st.tps_recent, mtx);
+}
+
+static int produce(pel_node *n, const pel_tx **txs, size_t k)
+{
+    pel_built_block b;
+    uint64_t t0 = mono_us();
+    int rc = pel_chain_build(n->chain, n->engine, txs, (uint32_t)k, now_ms(), n->sk, &b);
+    uint64_t t1 = mono_us();
+    if (!rc) {
+        rc = pel_chain_commit(n->chain, &b);
+        if (rc) pel_built_block_free(&b);
+    }
+    if (rc) {
+        pel_mempool_done(n->mp, txs, k, 0);
+        return rc;
+    }
+    uint64_t t2 = mono_us();
+    pel_mempool_done(n->mp, txs, k, 1);
+    pel_mempool_set_height(n->mp, b.header.height + 1);
+    record_block(n, &b, t1 - t0, t2 - t1);
+    log_block(n, &b, t1 - t0, t2 - t1);
+    pel_built_block_free(&b);
+    return 0;
+}
+
+/* Wait until the interval ends, a full block is ready, or stop. */
+static int wait_turn(pel_node *n, uint64_t deadline_us)
+{
+    pthread_mutex_lock(&n->mu);
+    while (!n->stop && !n->wake) {
+        uint64_t now = mono_us();
+        if (now >= deadline_us) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t left = deadline_us - now;
+        ts.tv_sec += (time_t)(left / 1000000);
+        ts.tv_nsec += (long)(left % 1000000) * 1000;
+        if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+        pthread_cond_timedwait(&n->cond, &n->mu, &ts);
+    }
+    n->wake = 0;
+    int stop = n->stop;
+    pthread_mutex_unlock(&n->mu);
+    return stop;
+}
+
+static void *producer_main(void *arg)
+{
+    pel_node *n = arg;
+    const pel_tx **txs = malloc(n->cfg.max_block_txs * sizeof *txs);
+    if (!txs) { atomic_store_explicit(&n->failed, PEL_ENOMEM, memory_order_relaxed); return NULL; }
+    uint64_t deadline = mono_us() + n->cfg.block_interval_ms * 1000ull;
+    while (!wait_turn(n, deadline)) {
+        deadline = mono_us() + n->cfg.block_interval_ms * 1000ull;
+        size_t k = pel_mempool_take(n->mp, n->cfg.max_block_txs, txs);
+        if (k == 0) continue;
+        int rc = produce(n, txs, k);
+        if (rc) {
+            pel_log(PEL_LOG_ERROR, "cannot commit block %" PRIu64 ": %s; the node stops producing%s",
+                    pel_chain_get_head(n->chain).height + 1, pel_strerror(rc),
+                    rc == PEL_EMAPFULL ? " (raise store.map_size_mb in config.json)" : "");
+            atomic_store_explicit(&n->failed, rc, memory_order_relaxed);
+            break;
+        }
+    }
+    free(txs);
+    return NULL;
+}
+
+int pel_node_start(pel_node *n)
+{
+    if (pthread_create(&n->producer, NULL, producer_main, n) != 0) return PEL_ENOMEM;
+    n->started = 1;
+    return 0;
+}
+
+void pel_node_stop(pel_node *n)
+{
+    if (!n || !n->started) return;
+    pthread_mutex_lock(&n->mu);
+    n->stop = 1;
+    pthread_cond_signal(&n->cond);
+    pthread_mutex_unlock(&n->mu);
+    pthread_join(n->producer, NULL);
+    n->started = 0;
+}
+
+void pel_node_close(pel_node *n)
+{
+    if (!n) return;
+    pel_node_stop(n);
+    pel_mempool_free(n->mp);
+    pel_engine_free(n->engine);
+    pel_chain_close(n->chain);
+    pel_genesis_free(&n->g);
+    sodium_memzero(n->sk, sizeof n->sk);
+    sodium_memzero(n->faucet_sk, sizeof n->faucet_sk);
+    if (n->lock_fd >= 0) close(n->lock_fd);   /* releases the flock */
+    pthread_cond_destroy(&n->cond);
+    pthread_mutex_destroy(&n->mu);
+    pthread_mutex_destroy(&n->faucet_mu);
+    free(n);
+}
+
+/* ---- accessors ---- */
+
+const pel_node_config *pel_node_cfg(const pel_node *n) { return &n->cfg; }
+pel_chain *pel_node_chain(pel_node *n) { return n->chain; }
+pel_mempool *pel_node_mempool(pel_node *n) { return n->mp; }
+const pel_genesis *pel_node_genesis(const pel_node *n) { return &n->g; }
+const pel_addr *pel_node_faucet_addr(const pel_node *n) { return n->has_faucet ? &n->faucet_addr : NULL; }
+int pel_node_failed(pel_node *n) { return atomic_load_explicit(&n->failed, memory_order_relaxed); }
+
+void pel_node_get_stats(pel_node *n, pel_node_stats *out)
+{
+    uint64_t now = now_ms(), sum = 0, oldest = now;
+    pthread_mutex_lock(&n->mu);
+    *out = n->stats;
+    unsigned cnt = n->recent_pos < RECENT ? n->recent_pos : RECENT;
+    for (unsigned i = 0; i < cnt; i++) {
+        if (n->recent_ms[i] + 10000 < now) continue;
+        sum += n->recent_n[i];
+        if (n->recent_ms[i] < oldest) oldest = n->recent_ms[i];
+    }
+    pthread_mutex_unlock(&n->mu);
+    double span = sum ? (double)(now - oldest) / 1000.0 : 0;
+    out->tps_recent = sum ? (double)sum / (span < 1.0 ? 1.0 : span) : 0;
+}
+
+/* ---- submitting ---- */
+
+int pel_node_submit(pel_node *n, const uint8_t *const *raw, const size_t *len, size_t count,
+                    pel_mempool_result *res)
+{
+    int failed = pel_node_failed(n);
+    if (failed) {
+        for (size_t i = 0; i < count; i++) {
+            memset(&res[i], 0, sizeof res[i]);
+            res[i].code = PEL_ESTOPPED;
+            res[i].why = "the node stopped producing blocks after an error";
+        }
+        return 0;
+    }
+    int rc = pel_mempool_submit(n->mp, raw, len, count, res);
+    if (rc) return rc;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t h;
+        uint32_t idx;
+        if (res[i].code == PEL_ENONCE && res[i].has_id &&
+            pel_chain_tx_location(n->chain, res[i].id, &h, &idx) == 0) {
+            res[i].code = PEL_EDUP;
+            res[i].why = "duplicate: this transaction is already committed";
+        }
+    }
+    uint64_t txs = 0, bytes = 0, senders = 0;
+    pel_mempool_stats(n->mp, &txs, &bytes, &senders);
+    if (txs >= n->cfg.max_block_txs) {
+        pthread_mutex_lock(&n->mu);
+        n->wake = 1;
+        pthread_cond_signal(&n->cond);
+        pthread_mutex_unlock(&n->mu);
+    }
+    return 0;
+}
+
+int pel_node_faucet(pel_node *n, const pel_addr *to, uint64_t amount, uint8_t id[32])
+{
+    if (!n->has_faucet || !n->cfg.faucet_enabled) return PEL_EACCESS;
+    if (amount == 0 || amount > n->cfg.faucet_max_amount) return PEL_ERANGE;
+    uint8_t body[PEL_TRANSFER_BODY_LEN];
+    pel_transfer_body(to, amount, body);
+    pel_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.chain_id = (const uint8_t *)n->g.params.chain_id;
+    tx.chain_id_len = (uint32_t)strlen(n->g.params.chain_id);
+    tx.gas_price = n->g.params.min_gas_price;
+    tx.type = PEL_TX_TRANSFER;
+    tx.body = body;
+    tx.body_len = sizeof body;
+    pel_buf b;
+    pel_buf_init(&b);
+    pthread_mutex_lock(&n->faucet_mu);
+    tx.nonce = pel_mempool_next_nonce(n->mp, &n->faucet_addr);
+    int rc = pel_tx_sign(&tx, n->faucet_sk, &b);     /* once to learn the size */
+    if (!rc) {
+        tx.gas_limit = pel_intrinsic_gas(&n->g.params.gas, tx.size) + 1000;
+        pel_buf_reset(&b);
+        rc = pel_tx_sign(&tx, n->faucet_sk, &b);
+    }
+    pel_mempool_result res;
+    const uint8_t *p = b.data;
+    size_t len = b.len;
+    if (!rc) rc = pel_node_submit(n, &p, &len, 1, &res);
+    pthread_mutex_unlock(&n->faucet_mu);
+    if (!rc) rc = res.code;
+    if (!rc) memcpy(id, tx.id, 32);
+    pel_buf_free(&b);
+    return rc;
+}
+
+/* ---- status ---- */
+
+int pel_node_tx_status(pel_node *n, const uint8_t id[32], pel_tx_status *st)
+{
+    memset(st, 0, sizeof *st);
+    pel_buf_init(&st->receipt);
+    int rc = pel_chain_tx_location(n->chain, id, &st->height, &st->index);
+    if (rc == 0) {
+        st->state = PEL_TXS_COMMITTED;
+        return pel_chain_receipt(n->chain, st->height, st->index, &st->receipt);
+    }
+    if (rc != PEL_ENOTFOUND) return rc;
+    int reason = 0;
+    switch (pel_mempool_lookup(n->mp, id, &reason)) {
+    case PEL_MEMPOOL_PENDING: st->state = PEL_TXS_PENDING; break;
+    case PEL_MEMPOOL_REJECTED: st->state = PEL_TXS_REJECTED; st->reason = reason; break;
+    default:
+        /* it may have committed between the two lookups: ask the store again */
+        rc = pel_chain_tx_location(n->chain, id, &st->height, &st->index);
+        if (rc == 0) {
+            st->state = PEL_TXS_COMMITTED;
+            return pel_chain_receipt(n->chain, st->height, st->index, &st->receipt);
+        }
+        st->state = PEL_TXS_UNKNOWN;
+        return rc == PEL_ENOTFOUND ? 0 : rc;
+    }
+    return 0;
+}

@@ -1,0 +1,105 @@
+/*
+ * node.h - a running ledger node: the node directory (config.h), the chain
+ * on disk (chain.h), the mempool, and the block producer.
+ *
+ * The producer thread cuts a block every block_interval_ms, or as soon as
+ * max_block_txs transactions are ready, executes it with the configured
+ * engine, signs the header with the node key and commits it (one store
+ * transaction + fsync). Only then does the block's content become visible
+ * as committed (tx status, account queries read the store). Blocks are
+ * only produced when there is something to include: an idle devnet does
+ * not grow.
+ *
+ * Life cycle:
+ *   pel_node *n;
+ *   pel_node_open(dir, &overrides, &n, err, sizeof err);  // lock + load + recover
+ *   pel_node_start(n);                                    // producer thread
+ *   ... submit / query from any thread ...
+ *   pel_node_stop(n);      // finishes the block in progress, joins
+ *   pel_node_close(n);
+ *
+ * Thread safety: submit and query functions may be called from any number
+ * of threads while the node runs.
+ */
+#ifndef PEL_NODE_H
+#define PEL_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "node/chain.h"
+#include "node/config.h"
+#include "node/mempool.h"
+
+typedef struct pel_node pel_node;
+
+/* Command-line overrides of config.json (0 / -1 / empty = keep). */
+typedef struct pel_node_overrides {
+    int engine;                 /* pel_engine_kind, or -1 */
+    unsigned threads;
+    char listen[128];
+    uint32_t block_interval_ms;
+    uint32_t max_block_txs;
+} pel_node_overrides;
+
+pel_node_overrides pel_node_no_overrides(void);
+
+/*
+ * pel_node_open - lock the directory (PEL_ELOCKED if another process holds
+ * it: err names its pid), read config, genesis and keys, open the chain
+ * (creating the genesis block on first start) and the mempool.
+ * @return 0 or a code with err explaining.
+ */
+int pel_node_open(const char *dir, const pel_node_overrides *ov, pel_node **out, char *err,
+                  size_t errlen) PEL_MUST_USE;
+int pel_node_start(pel_node *n) PEL_MUST_USE;
+void pel_node_stop(pel_node *n);
+void pel_node_close(pel_node *n);
+
+/* Accessors (valid while the node is open). */
+const pel_node_config *pel_node_cfg(const pel_node *n);
+pel_chain *pel_node_chain(pel_node *n);
+pel_mempool *pel_node_mempool(pel_node *n);
+const pel_genesis *pel_node_genesis(const pel_node *n);
+/* pel_node_faucet_addr - the faucet address, or NULL when it is off. */
+const pel_addr *pel_node_faucet_addr(const pel_node *n);
+
+/* pel_node_submit - admit a batch of signed transactions (mempool.h) and
+ * wake the producer if a full block is ready. */
+int pel_node_submit(pel_node *n, const uint8_t *const *raw, const size_t *len, size_t count,
+                    pel_mempool_result *res) PEL_MUST_USE;
+
+/* pel_node_faucet - devnet: sign and submit a transfer of `amount` from the
+ * faucet to `to`. @return 0 (id set), PEL_EACCESS (faucet off), PEL_ERANGE
+ * (amount over faucet.max_amount), or an admission code. */
+int pel_node_faucet(pel_node *n, const pel_addr *to, uint64_t amount, uint8_t id[32])
+    PEL_MUST_USE;
+
+/* Transaction status as a client sees it. */
+typedef enum { PEL_TXS_UNKNOWN, PEL_TXS_PENDING, PEL_TXS_COMMITTED, PEL_TXS_REJECTED } pel_tx_state;
+typedef struct pel_tx_status {
+    pel_tx_state state;
+    int reason;                /* REJECTED */
+    uint64_t height;           /* COMMITTED */
+    uint32_t index;
+    pel_buf receipt;           /* COMMITTED: stored receipt bytes (caller frees) */
+} pel_tx_status;
+
+int pel_node_tx_status(pel_node *n, const uint8_t id[32], pel_tx_status *st) PEL_MUST_USE;
+
+typedef struct pel_node_stats {
+    uint64_t blocks, txs;            /* produced since start */
+    double tps_recent;               /* committed txs/s over the last ~10 s */
+    uint64_t last_commit_us;         /* duration of the last store commit */
+    uint64_t last_exec_us;           /* duration of the last execution */
+} pel_node_stats;
+
+void pel_node_get_stats(pel_node *n, pel_node_stats *out);
+
+/* pel_node_failed - non-zero (a PEL code) if the producer stopped on an
+ * unrecoverable error (e.g. the store is full); the node then refuses
+ * submissions with PEL_ESTOPPED. */
+int pel_node_failed(pel_node *n);
+
+#endif

@@ -1,0 +1,442 @@
+/*
+ * methods.c - the node's JSON-RPC methods (docs/API.md). Each method reads
+ * its params, calls the node, and renders the answer; no ledger logic here.
+ */
+#include "rpc/methods.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/codec.h"
+#include "core/hex.h"
+#include "ledger/genesis.h"
+
+/* ---- helpers ---- */
+
+static int app_error(pel_rpc_error *err, int code, const char *why)
+{
+    err->code = PEL_RPC_APP_BASE + code;
+    snprintf(err->message, sizeof err->message, "%s", why ? why : pel_strerror(code));
+    err->data = cJSON_CreateObject();
+    if (err->data) {
+        cJSON_AddNumberToObject(err->data, "pel_code", code);
+        cJSON_AddStringToObject(err->data, "name", pel_strerror(code));
+    }
+    return code;
+}
+
+static int bad_params(pel_rpc_error *err, const char *msg)
+{
+    err->code = PEL_RPC_INVALID_PARAMS;
+    snprintf(err->message, sizeof err->message, "%s", msg);
+    return PEL_EINVAL;
+}
+
+static const cJSON *param(const cJSON *params, const char *name)
+{
+    return cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, name) : NULL;
+}
+
+static void add_hex(cJSON *o, const char *name, const uint8_t *p, size_t n)
+{
+    char s[2 * 64 + 1];
+    pel_hex_encode(p, n, s);
+    cJSON_AddStringToObject(o, name, s);
+}
+
+static void add_u64s(cJSON *o, const char *name, uint64_t v)
+{
+    char s[24];
+    snprintf(s, sizeof s, "%" PRIu64, v);
+    cJSON_AddStringToObject(o, name, s);
+}
+
+static void add_addr(cJSON *o, const char *name, const pel_addr *a)
+{
+    char s[PEL_ADDR_STR_LEN + 1];
+    pel_addr_format(a, s);
+    cJSON_AddStringToObject(o, name, s);
+}
+
+static int get_hash(const cJSON *params, const char *name, uint8_t out[32], pel_rpc_error *err)
+{
+    const cJSON *it = param(params, name);
+    size_t n;
+    if (!cJSON_IsString(it) || strlen(it->valuestring) != 64 ||
+        pel_hex_decode(it->valuestring, 64, out, 32, &n))
+        return bad_params(err, "expected a 64-digit hex id");
+    return 0;
+}
+
+static int get_addr(const cJSON *params, pel_addr *a, pel_rpc_error *err)
+{
+    const cJSON *it = param(params, "address");
+    const char *why = NULL;
+    if (!cJSON_IsString(it)) return bad_params(err, "missing \"address\" (pel1...)");
+    if (pel_addr_parse(it->valuestring, a, &why)) return bad_params(err, why);
+    return 0;
+}
+
+/* Decode a hex transaction into a malloc'd buffer. */
+static int get_tx_bytes(const cJSON *it, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (!cJSON_IsString(it)) return PEL_EINVAL;
+    size_t hl = strlen(it->valuestring);
+    if (hl / 2 > PEL_TX_SIZE_MAX) return PEL_ETXSIZE;
+    uint8_t *b = malloc(hl / 2 + 1);
+    if (!b) return PEL_ENOMEM;
+    if (pel_hex_decode(it->valuestring, hl, b, hl / 2 + 1, len)) { free(b); return PEL_EHEX; }
+    *out = b;
+    return 0;
+}
+
+static cJSON *result_entry(const pel_mempool_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    if (r->has_id) add_hex(o, "id", r->id, 32);
+    cJSON_AddBoolToObject(o, "ok", r->code == 0);
+    if (r->code) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s%s%s", pel_strerror(r->code), r->why ? ": " : "",
+                 r->why ? r->why : "");
+        cJSON_AddNumberToObject(o, "code", r->code);
+        cJSON_AddStringToObject(o, "error", msg);
+    }
+    return o;
+}
+
+/* ---- node_info ---- */
+
+static int m_node_info(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    (void)params; (void)err;
+    pel_node *n = ctx;
+    const pel_genesis *g = pel_node_genesis(n);
+    const pel_node_config *c = pel_node_cfg(n);
+    pel_chain_head h = pel_chain_get_head(pel_node_chain(n));
+    pel_node_stats st;
+    uint64_t mt, mb, ms;
+    pel_node_get_stats(n, &st);
+    pel_mempool_stats(pel_node_mempool(n), &mt, &mb, &ms);
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return PEL_ENOMEM;
+    cJSON_AddStringToObject(o, "chain_id", g->params.chain_id);
+    add_hex(o, "genesis_hash", g->hash, 32);
+    cJSON_AddNumberToObject(o, "height", (double)h.height);
+    add_hex(o, "head_hash", h.hash, 32);
+    add_hex(o, "state_root", h.state_root, 32);
+    cJSON_AddNumberToObject(o, "timestamp_ms", (double)h.timestamp_ms);
+    cJSON_AddNumberToObject(o, "history_size", (double)h.history_size);
+    cJSON *gas = cJSON_AddObjectToObject(o, "gas");
+    cJSON_AddNumberToObject(gas, "base", (double)g->params.gas.base);
+    cJSON_AddNumberToObject(gas, "per_byte", (double)g->params.gas.per_byte);
+    cJSON_AddNumberToObject(o, "min_gas_price", (double)g->params.min_gas_price);
+    cJSON_AddStringToObject(o, "engine", pel_engine_kind_name(c->engine));
+    cJSON_AddNumberToObject(o, "threads", c->threads);
+    cJSON_AddNumberToObject(o, "block_interval_ms", c->block_interval_ms);
+    cJSON_AddNumberToObject(o, "max_block_txs", c->max_block_txs);
+    cJSON *mp = cJSON_AddObjectToObject(o, "mempool");
+    cJSON_AddNumberToObject(mp, "txs", (double)mt);
+    cJSON_AddNumberToObject(mp, "bytes", (double)mb);
+    cJSON_AddNumberToObject(mp, "senders", (double)ms);
+    cJSON *s = cJSON_AddObjectToObject(o, "stats");
+    cJSON_AddNumberToObject(s, "blocks", (double)st.blocks);
+    cJSON_AddNumberToObject(s, "txs", (double)st.txs);
+    cJSON_AddNumberToObject(s, "tps_recent", st.tps_recent);
+    cJSON_AddNumberToObject(s, "last_exec_ms", st.last_exec_us / 1000.0);
+    cJSON_AddNumberToObject(s, "last_commit_ms", st.last_commit_us / 1000.0);
+    if (pel_node_failed(n)) cJSON_AddStringToObject(o, "failed", pel_strerror(pel_node_failed(n)));
+    const pel_addr *f = pel_node_faucet_addr(n);
+    if (f && c->faucet_enabled) add_addr(o, "faucet", f);
+    *result = o;
+    return 0;
+}
+
+/* ---- submitting ---- */
+
+static int m_submit_tx(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    uint8_t *raw;
+    size_t len;
+    pel_mempool_result r;
+    int rc = get_tx_bytes(param(params, "tx"), &raw, &len);
+    if (rc == PEL_EINVAL) return bad_params(err, "expected {\"tx\": \"<hex of the signed transaction>\"}");
+    if (rc) return app_error(err, rc, rc == PEL_EHEX ? "transaction is not valid hex" : NULL);
+    const uint8_t *p = raw;
+    rc = pel_node_submit(ctx, &p, &len, 1, &r);
+    free(raw);
+    if (rc) return app_error(err, rc, NULL);
+    if (r.code) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s%s%s", pel_strerror(r.code), r.why ? ": " : "", r.why ? r.why : "");
+        app_error(err, r.code, msg);
+        if (r.has_id && err->data) add_hex(err->data, "id", r.id, 32);
+        return r.code;
+    }
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return PEL_ENOMEM;
+    add_hex(o, "id", r.id, 32);
+    cJSON_AddStringToObject(o, "status", "pending");
+    *result = o;
+    return 0;
+}
+
+typedef struct batch { uint8_t **raw; size_t *len; const uint8_t **ptr; pel_mempool_result *res; size_t n; } batch;
+
+static void batch_free(batch *b)
+{
+    for (size_t i = 0; b->raw && i < b->n; i++) free(b->raw[i]);
+    free(b->raw); free(b->len); free(b->ptr); free(b->res);
+}
+
+static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    const cJSON *arr = param(params, "txs");
+    if (!cJSON_IsArray(arr)) return bad_params(err, "expected {\"txs\": [\"<hex>\", ...]}");
+    batch b = { .n = (size_t)cJSON_GetArraySize(arr) };
+    size_t m = b.n ? b.n : 1;
+    b.raw = calloc(m, sizeof *b.raw); b.len = calloc(m, sizeof *b.len);
+    b.ptr = calloc(m, sizeof *b.ptr); b.res = calloc(m, sizeof *b.res);
+    int rc = (b.raw && b.len && b.ptr && b.res) ? 0 : PEL_ENOMEM;
+    size_t i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        if (rc) break;
+        int r = get_tx_bytes(it, &b.raw[i], &b.len[i]);
+        if (r == PEL_ENOMEM) rc = r;
+        else if (r) { batch_free(&b); return bad_params(err, "every entry of txs must be the hex of a transaction"); }
+        b.ptr[i] = b.raw[i];
+        i++;
+    }
+    if (!rc) rc = pel_node_submit(ctx, b.ptr, b.len, b.n, b.res);
+    cJSON *o = rc ? NULL : cJSON_CreateObject();
+    cJSON *list = o ? cJSON_AddArrayToObject(o, "results") : NULL;
+    for (i = 0; list && i < b.n; i++) cJSON_AddItemToArray(list, result_entry(&b.res[i]));
+    batch_free(&b);
+    if (rc) return app_error(err, rc, NULL);
+    if (!o) return PEL_ENOMEM;
+    *result = o;
+    return 0;
+}
+
+/* ---- queries ---- */
+
+static cJSON *events_json(const uint8_t *p, uint32_t len)
+{
+    cJSON *arr = cJSON_CreateArray();
+    pel_dec d;
+    pel_dec_init(&d, p, len);
+    while (arr && d.pos < d.len && !d.err) {
+        const uint8_t *ev;
+        size_t n;
+        if (pel_dec_bytes(&d, UINT32_MAX, &ev, &n)) break;
+        cJSON *o = cJSON_CreateObject();
+        if (!o) break;
+        if (n == 1 + 2 * PEL_ADDR_LEN + 8 && ev[0] == PEL_EV_TRANSFER) {
+            pel_addr a, b;
+            memcpy(a.b, ev + 1, PEL_ADDR_LEN);
+            memcpy(b.b, ev + 1 + PEL_ADDR_LEN, PEL_ADDR_LEN);
+            cJSON_AddStringToObject(o, "kind", "transfer");
+            add_addr(o, "from", &a);
+            add_addr(o, "to", &b);
+            add_u64s(o, "amount", pel_le_load(ev + 1 + 2 * PEL_ADDR_LEN, 8));
+        } else {
+            char *hex = malloc(2 * n + 1);
+            if (hex) { pel_hex_encode(ev, n, hex); cJSON_AddStringToObject(o, "data", hex); }
+            free(hex);
+        }
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+static cJSON *receipt_json(const pel_buf *raw, uint64_t gas_price)
+{
+    pel_receipt r;
+    if (pel_receipt_decode(raw->data, raw->len, &r)) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddNumberToObject(o, "status", r.status);
+    cJSON_AddBoolToObject(o, "ok", r.status == 0);
+    cJSON_AddStringToObject(o, "message", pel_strerror(r.status));
+    cJSON_AddNumberToObject(o, "gas_used", (double)r.gas_used);
+    if (gas_price) add_u64s(o, "fee", r.gas_used * gas_price);
+    cJSON_AddItemToObject(o, "events", events_json(r.events, r.events_len));
+    return o;
+}
+
+/* The gas price of transaction `index` of block `height` (for the fee). */
+static uint64_t tx_gas_price(pel_node *n, uint64_t height, uint32_t index)
+{
+    pel_buf rec;
+    pel_block_header h;
+    const uint8_t **raw = NULL;
+    uint32_t *lens = NULL, cnt = 0;
+    pel_tx tx;
+    uint64_t price = 0;
+    pel_buf_init(&rec);
+    if (pel_chain_block(pel_node_chain(n), height, &rec) == 0 &&
+        pel_block_record_decode(rec.data, rec.len, &h, &raw, &lens, &cnt) == 0 && index < cnt &&
+        pel_tx_decode(raw[index], lens[index], &tx) == 0)
+        price = tx.gas_price;
+    free(raw); free(lens);
+    pel_buf_free(&rec);
+    return price;
+}
+
+static int m_tx_status(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    uint8_t id[32];
+    pel_tx_status st;
+    if (get_hash(params, "id", id, err)) return PEL_EINVAL;
+    int rc = pel_node_tx_status(ctx, id, &st);
+    if (rc) { pel_buf_free(&st.receipt); return app_error(err, rc, NULL); }
+    cJSON *o = cJSON_CreateObject();
+    if (!o) { pel_buf_free(&st.receipt); return PEL_ENOMEM; }
+    add_hex(o, "id", id, 32);
+    static const char *names[] = { "unknown", "pending", "committed", "rejected" };
+    cJSON_AddStringToObject(o, "status", names[st.state]);
+    if (st.state == PEL_TXS_COMMITTED) {
+        cJSON_AddNumberToObject(o, "height", (double)st.height);
+        cJSON_AddNumberToObject(o, "index", st.index);
+        cJSON_AddItemToObject(o, "receipt", receipt_json(&st.receipt, tx_gas_price(ctx, st.height, st.index)));
+    } else if (st.state == PEL_TXS_REJECTED) {
+        cJSON_AddNumberToObject(o, "code", st.reason);
+        cJSON_AddStringToObject(o, "reason", pel_strerror(st.reason));
+    }
+    pel_buf_free(&st.receipt);
+    *result = o;
+    return 0;
+}
+
+static int m_account(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    pel_addr a;
+    uint64_t bal, nonce;
+    if (get_addr(params, &a, err)) return PEL_EINVAL;
+    int rc = pel_chain_account(pel_node_chain(ctx), &a, &bal, &nonce);
+    if (rc) return app_error(err, rc, NULL);
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return PEL_ENOMEM;
+    add_addr(o, "address", &a);
+    add_u64s(o, "balance", bal);
+    cJSON_AddNumberToObject(o, "nonce", (double)nonce);
+    cJSON_AddNumberToObject(o, "next_nonce", (double)pel_mempool_next_nonce(pel_node_mempool(ctx), &a));
+    *result = o;
+    return 0;
+}
+
+static cJSON *block_tx_json(pel_node *n, uint64_t height, uint32_t i, const uint8_t *raw, uint32_t len,
+                            int receipts)
+{
+    pel_tx tx;
+    if (pel_tx_decode(raw, len, &tx)) return cJSON_CreateNull();
+    if (!receipts) {
+        char s[65];
+        pel_hex_encode(tx.id, 32, s);
+        return cJSON_CreateString(s);
+    }
+    cJSON *o = cJSON_CreateObject();
+    pel_buf rb;
+    pel_buf_init(&rb);
+    add_hex(o, "id", tx.id, 32);
+    add_addr(o, "from", &tx.from);
+    cJSON_AddNumberToObject(o, "nonce", (double)tx.nonce);
+    if (pel_chain_receipt(pel_node_chain(n), height, i, &rb) == 0)
+        cJSON_AddItemToObject(o, "receipt", receipt_json(&rb, tx.gas_price));
+    pel_buf_free(&rb);
+    return o;
+}
+
+static cJSON *block_json(pel_node *n, const pel_block_header *h, const uint8_t **raw,
+                         const uint32_t *lens, uint32_t cnt, int receipts)
+{
+    uint8_t hash[32];
+    cJSON *o = cJSON_CreateObject();
+    if (!o || pel_block_header_hash(h, hash)) { cJSON_Delete(o); return NULL; }
+    cJSON_AddNumberToObject(o, "height", (double)h->height);
+    add_hex(o, "hash", hash, 32);
+    add_hex(o, "prev_hash", h->prev_hash, 32);
+    cJSON_AddNumberToObject(o, "timestamp_ms", (double)h->timestamp_ms);
+    cJSON_AddNumberToObject(o, "tx_count", h->tx_count);
+    add_hex(o, "tx_root", h->tx_root, 32);
+    add_hex(o, "state_root", h->state_root, 32);
+    add_hex(o, "receipts_root", h->receipts_root, 32);
+    cJSON_AddNumberToObject(o, "history_size", (double)h->history_size);
+    add_hex(o, "history_root", h->history_root, 32);
+    add_hex(o, "proposer", h->proposer, 32);
+    add_hex(o, "signature", h->sig, 64);
+    cJSON *txs = cJSON_AddArrayToObject(o, "txs");
+    for (uint32_t i = 0; txs && i < cnt; i++)
+        cJSON_AddItemToArray(txs, block_tx_json(n, h->height, i, raw[i], lens[i], receipts));
+    return o;
+}
+
+static int m_block(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    pel_node *n = ctx;
+    const cJSON *hp = param(params, "height");
+    uint64_t height;
+    if (cJSON_IsString(hp) && strcmp(hp->valuestring, "latest") == 0)
+        height = pel_chain_get_head(pel_node_chain(n)).height;
+    else if (pel_json_u64(hp, &height))
+        return bad_params(err, "expected {\"height\": N} or {\"height\": \"latest\"}");
+    int receipts = cJSON_IsTrue(param(params, "receipts"));
+    pel_buf rec;
+    pel_block_header h;
+    const uint8_t **raw = NULL;
+    uint32_t *lens = NULL, cnt = 0;
+    pel_buf_init(&rec);
+    int rc = pel_chain_block(pel_node_chain(n), height, &rec);
+    if (!rc) rc = pel_block_record_decode(rec.data, rec.len, &h, &raw, &lens, &cnt);
+    if (!rc) {
+        *result = block_json(n, &h, raw, lens, cnt, receipts);
+        if (!*result) rc = PEL_ENOMEM;
+    }
+    free(raw); free(lens);
+    pel_buf_free(&rec);
+    if (rc == PEL_ENOTFOUND) return app_error(err, rc, "no block at that height");
+    return rc ? app_error(err, rc, NULL) : 0;
+}
+
+static int m_faucet(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    pel_node *n = ctx;
+    pel_addr a;
+    uint64_t amount = pel_node_cfg(n)->faucet_amount;
+    uint8_t id[32];
+    if (get_addr(params, &a, err)) return PEL_EINVAL;
+    const cJSON *am = param(params, "amount");
+    if (am && pel_json_u64(am, &amount)) return bad_params(err, "amount must be a u64 (decimal string)");
+    int rc = pel_node_faucet(n, &a, amount, id);
+    if (rc == PEL_EACCESS) return app_error(err, rc, "the faucet is off on this node (devnet only)");
+    if (rc == PEL_ERANGE) return app_error(err, rc, "amount is 0 or over the faucet's max_amount");
+    if (rc) return app_error(err, rc, NULL);
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return PEL_ENOMEM;
+    add_hex(o, "id", id, 32);
+    add_u64s(o, "amount", amount);
+    *result = o;
+    return 0;
+}
+
+static const pel_rpc_method methods[] = {
+    { "node_info", m_node_info },
+    { "submit_tx", m_submit_tx },
+    { "submit_batch", m_submit_batch },
+    { "tx_status", m_tx_status },
+    { "account", m_account },
+    { "block", m_block },
+    { "faucet", m_faucet },
+};
+
+const pel_rpc_method *pel_rpc_node_methods(size_t *n)
+{
+    *n = sizeof methods / sizeof methods[0];
+    return methods;
+}

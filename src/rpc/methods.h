@@ -1,0 +1,26 @@
+/*
+ * methods.h - the node's JSON-RPC methods (docs/API.md): the table the
+ * node's HTTP server serves, over a pel_node.
+ *
+ * Application errors: error.code = -32000 + (PEL error code), so every
+ * PEL_E* code maps into JSON-RPC's server range (-32001 .. -32099);
+ * error.data = {"pel_code": <code>, "name": pel_strerror(code)} plus "id"
+ * when a rejected transaction decoded.
+ *
+ * Thread safety: the methods are called concurrently; they only use the
+ * node's thread-safe functions.
+ */
+#ifndef PEL_RPC_METHODS_H
+#define PEL_RPC_METHODS_H
+
+#include <stddef.h>
+
+#include "node/node.h"
+#include "rpc/http.h"
+
+#define PEL_RPC_APP_BASE (-32000)
+
+/* pel_rpc_node_methods - the method table (static); ctx is the pel_node. */
+const pel_rpc_method *pel_rpc_node_methods(size_t *n);
+
+#endif
