@@ -1,8 +1,11 @@
 /* sign.c - strict Ed25519 over libsodium (see sign.h for what is checked). */
 #include "core/sign.h"
 
-#include <sodium.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "core/hash.h"
 
@@ -60,6 +63,73 @@ int pel_sign_verify(const uint8_t pk[PEL_PUBKEY_LEN], const void *msg,
         return PEL_EBADKEY;
     if (crypto_sign_ed25519_verify_detached(sig, len ? msg : empty, len,
                                             pk) != 0)
+        return PEL_EBADSIG;
+    return 0;
+}
+
+/* ---- validated-key cache ---- */
+
+#define STRIPES 256u
+
+struct pel_keycache {
+    pthread_mutex_t mu[STRIPES];          /* stripe s guards slots i with i % STRIPES == s */
+    uint8_t used[PEL_KEYCACHE_SLOTS];
+    uint8_t key[PEL_KEYCACHE_SLOTS][PEL_PUBKEY_LEN];
+};
+
+int pel_keycache_new(pel_keycache **out)
+{
+    pel_keycache *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (!c) return PEL_ENOMEM;
+    for (unsigned i = 0; i < STRIPES; i++) pthread_mutex_init(&c->mu[i], NULL);
+    *out = c;
+    return 0;
+}
+
+void pel_keycache_free(pel_keycache *c)
+{
+    if (!c) return;
+    for (unsigned i = 0; i < STRIPES; i++) pthread_mutex_destroy(&c->mu[i]);
+    free(c);
+}
+
+/* Public keys are uniformly distributed: their first bytes are the slot. */
+static unsigned slot_of(const uint8_t pk[PEL_PUBKEY_LEN])
+{
+    return ((unsigned)pk[0] | (unsigned)pk[1] << 8) % PEL_KEYCACHE_SLOTS;
+}
+
+static int cache_has(pel_keycache *c, const uint8_t pk[PEL_PUBKEY_LEN])
+{
+    unsigned s = slot_of(pk);
+    pthread_mutex_lock(&c->mu[s % STRIPES]);
+    int hit = c->used[s] && memcmp(c->key[s], pk, PEL_PUBKEY_LEN) == 0;
+    pthread_mutex_unlock(&c->mu[s % STRIPES]);
+    return hit;
+}
+
+static void cache_put(pel_keycache *c, const uint8_t pk[PEL_PUBKEY_LEN])
+{
+    unsigned s = slot_of(pk);
+    pthread_mutex_lock(&c->mu[s % STRIPES]);
+    memcpy(c->key[s], pk, PEL_PUBKEY_LEN);
+    c->used[s] = 1;
+    pthread_mutex_unlock(&c->mu[s % STRIPES]);
+}
+
+int pel_sign_verify_cached(pel_keycache *cache, const uint8_t pk[PEL_PUBKEY_LEN],
+                           const void *msg, size_t len, const uint8_t sig[PEL_SIG_LEN])
+{
+    static const uint8_t empty[1];
+    if (!cache || !cache_has(cache, pk)) {
+        int rc = pel_sign_verify(pk, msg, len, sig);
+        if (rc == 0 && cache) cache_put(cache, pk);
+        return rc;
+    }
+    int rc = pel_crypto_init();
+    if (rc) return rc;
+    if (crypto_sign_ed25519_verify_detached(sig, len ? msg : empty, len, pk) != 0)
         return PEL_EBADSIG;
     return 0;
 }

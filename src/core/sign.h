@@ -60,4 +60,26 @@ PEL_MUST_USE int pel_sign_verify(const uint8_t pk[PEL_PUBKEY_LEN],
                                  const uint8_t sig[PEL_SIG_LEN])
     PEL_NONNULL(1, 4);
 
+/*
+ * pel_keycache - remembers public keys that passed the point checks, so a
+ * sender's key is validated once, not with every transaction (the check
+ * costs about as much as the signature equation itself). A direct-mapped
+ * table of PEL_KEYCACHE_SLOTS keys behind striped mutexes: a collision only
+ * evicts, so a key not found is simply checked again. Thread-safe.
+ */
+#define PEL_KEYCACHE_SLOTS 65536u
+typedef struct pel_keycache pel_keycache;
+
+/* pel_keycache_new / _free. @return 0 or PEL_ENOMEM. */
+PEL_MUST_USE int pel_keycache_new(pel_keycache **out) PEL_NONNULL(1);
+void pel_keycache_free(pel_keycache *c);
+
+/* pel_sign_verify_cached - exactly pel_sign_verify's checks and results,
+ * with the key checks skipped when `cache` (may be NULL) already holds pk.
+ * A key is cached only after it passed them. */
+PEL_MUST_USE int pel_sign_verify_cached(pel_keycache *cache, const uint8_t pk[PEL_PUBKEY_LEN],
+                                        const void *msg, size_t len,
+                                        const uint8_t sig[PEL_SIG_LEN])
+    PEL_NONNULL(2, 5);
+
 #endif

@@ -85,6 +85,7 @@ int pel_block_record_decode(const uint8_t *p, size_t len, pel_block_header *h,
     (void)pel_dec_count(&d, PEL_BLOCK_MAX_TXS, &count);
     if (d.err) return d.err;
     if (count != h->tx_count) return PEL_ECORRUPT;
+    if ((size_t)count * 4 > d.len - d.pos) return PEL_ETRUNC;   /* before allocating for it */
     const uint8_t **t = malloc((count ? count : 1) * sizeof *t);
     uint32_t *l = malloc((count ? count : 1) * sizeof *l);
     if (!t || !l) { free(t); free(l); return PEL_ENOMEM; }

@@ -32,7 +32,8 @@ int pel_json_u64(const cJSON *item, uint64_t *out)
     if (cJSON_IsString(item)) return pel_parse_u64(item->valuestring, out);
     if (!cJSON_IsNumber(item)) return PEL_EINVAL;
     double d = item->valuedouble;
-    if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d) return PEL_EINVAL;
+    /* below 2^53: the text "9007199254740993" also reads as 2^53 */
+    if (!(d >= 0 && d < 9007199254740992.0) || d != (double)(uint64_t)d) return PEL_EINVAL;
     *out = (uint64_t)d;
     return 0;
 }
@@ -154,8 +155,15 @@ int pel_genesis_parse(const char *json, size_t len, pel_genesis *out, char *err,
 {
     memset(out, 0, sizeof *out);
     if (errlen) err[0] = 0;
-    cJSON *root = cJSON_ParseWithLength(json, len);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
     if (!root) return fail(err, errlen, "not valid JSON");
+    while (end && (size_t)(end - json) < len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+        end++;
+    if (!end || (size_t)(end - json) < len) {
+        cJSON_Delete(root);
+        return fail(err, errlen, "text after the JSON object");
+    }
     int rc = parse_obj(root, out, err, errlen);
     cJSON_Delete(root);
     if (!rc) rc = pel_genesis_finish(out, err, errlen);
@@ -170,6 +178,14 @@ static cJSON *u64_string(uint64_t v)
     return cJSON_CreateString(s);
 }
 
+/* A u64 parameter: a JSON number while cJSON prints it exactly (it prints
+ * 15 significant digits when they compare close enough), else a decimal
+ * string, so that pel_json_u64 always reads back the same value. */
+static cJSON *u64_json(uint64_t v)
+{
+    return v < 1000000000000000ull ? cJSON_CreateNumber((double)v) : u64_string(v);
+}
+
 int pel_genesis_to_json(const pel_genesis *g, char **out)
 {
     *out = NULL;
@@ -177,11 +193,11 @@ int pel_genesis_to_json(const pel_genesis *g, char **out)
     int ok = root && gas && arr;
     if (ok) {
         cJSON_AddItemToObject(root, "chain_id", cJSON_CreateString(g->params.chain_id));
-        cJSON_AddItemToObject(root, "genesis_time_ms", cJSON_CreateNumber((double)g->time_ms));
-        cJSON_AddItemToObject(gas, "base", cJSON_CreateNumber((double)g->params.gas.base));
-        cJSON_AddItemToObject(gas, "per_byte", cJSON_CreateNumber((double)g->params.gas.per_byte));
+        cJSON_AddItemToObject(root, "genesis_time_ms", u64_json(g->time_ms));
+        cJSON_AddItemToObject(gas, "base", u64_json(g->params.gas.base));
+        cJSON_AddItemToObject(gas, "per_byte", u64_json(g->params.gas.per_byte));
         cJSON_AddItemToObject(root, "gas", gas); gas = NULL;
-        cJSON_AddItemToObject(root, "min_gas_price", cJSON_CreateNumber((double)g->params.min_gas_price));
+        cJSON_AddItemToObject(root, "min_gas_price", u64_json(g->params.min_gas_price));
         for (size_t i = 0; i < g->n_accounts; i++) {
             char a[PEL_ADDR_STR_LEN + 1];
             cJSON *o = cJSON_CreateObject();

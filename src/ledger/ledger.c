@@ -82,6 +82,36 @@ static int chain_matches(const pel_chain_params *p, const pel_tx *tx)
            memcmp(tx->chain_id, p->chain_id, tx->chain_id_len) == 0;
 }
 
+static int has_key(const pel_key *keys, uint32_t n, const pel_key *k)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (pel_key_eq(&keys[i], k)) return 1;
+    return 0;
+}
+
+/* A declared access list must cover the ledger's own bookkeeping, or the
+ * engines would discard the whole transaction, fee included: the sender's
+ * nonce (write), its balance and the fee pool (delta or write), and for a
+ * transfer the recipient's balance. */
+static int access_complete(const pel_tx *tx)
+{
+    const pel_access *a = &tx->access;
+    pel_key k[3];
+    pel_addr to;
+    uint64_t amount;
+    pel_key_nonce(&tx->from, &k[0]);
+    if (!has_key(a->writes, a->n_writes, &k[0])) return 0;
+    pel_key_balance(&tx->from, &k[0]);
+    pel_key_fee_pool(&k[1]);
+    int n = 2;
+    if (tx->type == PEL_TX_TRANSFER && pel_transfer_parse(tx->body, tx->body_len, &to, &amount) == 0)
+        pel_key_balance(&to, &k[n++]);
+    for (int i = 0; i < n; i++)
+        if (!has_key(a->deltas, a->n_deltas, &k[i]) && !has_key(a->writes, a->n_writes, &k[i]))
+            return 0;
+    return 1;
+}
+
 int pel_ledger_precheck(const pel_chain_params *p, const pel_tx *tx, const char **why)
 {
     uint64_t spend;
@@ -93,6 +123,10 @@ int pel_ledger_precheck(const pel_chain_params *p, const pel_tx *tx, const char 
         rc = PEL_EGAS; msg = "gas limit below the intrinsic cost (base + per byte)";
     } else if (tx->gas_price < p->min_gas_price) { rc = PEL_EFEE; msg = "gas price below the node's minimum"; }
     else if (pel_tx_spend(tx, &spend)) { rc = PEL_EFUNDS; msg = "max fee plus amount overflows 64 bits"; }
+    else if (tx->has_access && !access_complete(tx)) {
+        rc = PEL_EACCESS;
+        msg = "access list must declare the sender's nonce (write), its balance, the fee pool and the recipient's balance (delta or write)";
+    }
     if (why) *why = msg;
     return rc;
 }

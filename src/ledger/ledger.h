@@ -76,7 +76,10 @@ int pel_tx_spend(const pel_tx *tx, uint64_t *out) PEL_MUST_USE;
  * pel_ledger_precheck - the stateless admission checks, in this order:
  * chain id (PEL_ECHAIN), known type with a well-formed body (PEL_ETXTYPE),
  * gas_limit >= intrinsic gas (PEL_EGAS), gas_price >= min (PEL_EFEE), max
- * fee and spend without overflow (PEL_EFUNDS). Signature: pel_tx_verify.
+ * fee and spend without overflow (PEL_EFUNDS), a declared access list that
+ * covers the ledger's bookkeeping keys (PEL_EACCESS: sender nonce as a
+ * write; sender balance, fee pool and transfer recipient as delta or write).
+ * Signature: pel_tx_verify.
  * @return 0 or the code; *why (if non-NULL) gets a static message.
  */
 int pel_ledger_precheck(const pel_chain_params *p, const pel_tx *tx, const char **why)

@@ -151,6 +151,11 @@ int pel_tx_verify(const pel_tx *tx)
     return pel_sign_verify(tx->sender, tx->sighash, sizeof tx->sighash, tx->sig);
 }
 
+int pel_tx_verify_cached(const pel_tx *tx, pel_keycache *cache)
+{
+    return pel_sign_verify_cached(cache, tx->sender, tx->sighash, sizeof tx->sighash, tx->sig);
+}
+
 /* ---- addresses ---- */
 
 void pel_addr_from_pubkey(const uint8_t pk[PEL_PUBKEY_LEN], pel_addr *out)

@@ -92,6 +92,10 @@ int pel_tx_decode(const void *p, size_t len, pel_tx *out) PEL_MUST_USE PEL_NONNU
  * tx->sender. @return 0, PEL_EBADSIG, PEL_EBADKEY, PEL_ECRYPTO. */
 int pel_tx_verify(const pel_tx *tx) PEL_MUST_USE PEL_NONNULL(1);
 
+/* pel_tx_verify_cached - pel_tx_verify with the sender's key checks
+ * remembered in `cache` (core/sign.h); same results. */
+int pel_tx_verify_cached(const pel_tx *tx, pel_keycache *cache) PEL_MUST_USE PEL_NONNULL(1);
+
 /*
  * pel_tx_sign - set tx->sender from sk, sign, and append the signed
  * encoding to `out`; then derive sighash, id, from and size as decode does.

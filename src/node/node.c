@@ -188,7 +188,11 @@ int pel_node_open(const char *dir, const pel_node_overrides *ov, pel_node **out,
     snprintf(n->dir, sizeof n->dir, "%s", dir);
     pthread_mutex_init(&n->mu, NULL);
     pthread_mutex_init(&n->faucet_mu, NULL);
-    pthread_cond_init(&n->cond, NULL);
+    pthread_condattr_t ca;                  /* wait_turn's deadlines are CLOCK_MONOTONIC */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&n->cond, &ca);
+    pthread_condattr_destroy(&ca);
     int rc = take_lock(n, err, errlen);
     if (!rc) rc = pel_node_config_load(dir, &n->cfg, err, errlen);
     if (!rc) rc = apply_overrides(&n->cfg, ov, err, errlen);

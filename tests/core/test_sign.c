@@ -104,6 +104,35 @@ static void mixed_order_key_rejected(void)
     sodium_memzero(sk, sizeof sk);
 }
 
+/* The key cache changes no result: a weak or mixed-order key is rejected
+ * every time (never cached), a valid key verifies, and a bad signature by a
+ * cached key is still a bad signature. */
+static void cached_verify_same_results(void)
+{
+    pel_keycache *c;
+    uint8_t pk[32], sk[64], t[32], mixed[32], sig[64], zero[64] = {0}, weak[32];
+    CHECK_EQ_INT(pel_keycache_new(&c), 0);
+    CHECK_EQ_INT(pel_sign_keypair(pk, sk), 0);
+    CHECK_EQ_INT(pel_sign(sk, "m", 1, sig), 0);
+    unhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", t, 32);
+    CHECK_EQ_INT(crypto_core_ed25519_add(mixed, pk, t), 0);
+    unhex("0100000000000000000000000000000000000000000000000000000000000000", weak, 32);
+    for (int round = 0; round < 3; round++) {
+        CHECK_EQ_INT(pel_sign_verify_cached(c, pk, "m", 1, sig), 0);
+        CHECK_EQ_INT(pel_sign_verify_cached(c, pk, "n", 1, sig), PEL_EBADSIG);
+        CHECK_EQ_INT(pel_sign_verify_cached(c, pk, "m", 1, zero), PEL_EBADSIG);
+        CHECK_EQ_INT(pel_sign_verify_cached(c, mixed, "m", 1, sig), PEL_EBADKEY);
+        CHECK_EQ_INT(pel_sign_verify_cached(c, weak, "m", 1, zero), PEL_EBADKEY);
+        CHECK_EQ_INT(pel_sign_verify_cached(NULL, mixed, "m", 1, sig), PEL_EBADKEY);
+    }
+    /* a mixed-order key colliding in the cache slot of a valid key is not
+     * mistaken for it (the whole key is compared) */
+    memcpy(mixed, pk, 2);
+    CHECK_EQ_INT(pel_sign_verify_cached(c, mixed, "m", 1, sig) != 0, 1);
+    pel_keycache_free(c);
+    sodium_memzero(sk, sizeof sk);
+}
+
 int main(void)
 {
     RUN(rfc8032_vector_1);
@@ -111,5 +140,6 @@ int main(void)
     RUN(non_canonical_s_rejected);
     RUN(weak_public_keys_rejected);
     RUN(mixed_order_key_rejected);
+    RUN(cached_verify_same_results);
     return TEST_END("test_sign");
 }

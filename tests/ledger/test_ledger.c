@@ -769,6 +769,11 @@ static void undeclared_keys_are_access_violations(void)
         box.raw = malloc(b.len);
         memcpy(box.raw, b.data, b.len);
         CHECK_EQ_INT(pel_tx_decode(box.raw, b.len, &box.tx), 0);
+        /* admission refuses both incomplete lists: the node never includes
+         * them (a block that does still has the defined result below) */
+        const char *why = NULL;
+        CHECK_EQ_INT(pel_ledger_precheck(&g_params, &box.tx, &why), PEL_EACCESS);
+        CHECK(why && strstr(why, "access list"));
         exec_all(w.ms, 5, &box, 1, &r);
         CHECK_EQ_INT(r.receipts[0].status, PEL_EACCESS);
         if (omit_pool) {
@@ -794,7 +799,7 @@ static void precheck_codes(void)
 {
     world w;
     world_init(&w);
-    struct { txspec t; int code; const char *word; } cases[12];
+    struct { txspec t; int code; const char *word; } cases[16];
     int n = 0;
     txspec ok = spec_ab(&w, 10);
     uint32_t size = spec_size(&w.a, &ok);
@@ -813,6 +818,7 @@ static void precheck_codes(void)
     cases[n].code = PEL_EFUNDS; cases[n++].word = "overflow";
     cases[n].t = ok; cases[n].t.amount = UINT64_MAX - ok.gas_limit * ok.gas_price;
     cases[n].code = 0; cases[n++].word = NULL;                                /* fits exactly */
+    cases[n].t = ok; cases[n].t.declare = 1; cases[n].code = 0; cases[n++].word = NULL; /* complete list */
     for (int i = 0; i < n; i++) {
         txbox box;
         const char *why = "unset";
