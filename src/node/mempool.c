@@ -122,6 +122,7 @@ struct pel_mempool {
     pthread_mutex_t done_mu;    /* serialises pel_mempool_done */
     pthread_mutex_t pool_mu;    /* held (trylock) by the batch using `pool` */
     pel_pool *pool;             /* NULL when verify_threads == 1 */
+    pel_keycache *keys;         /* senders' keys that passed the point checks */
     pel_mempool_opts o;
     const pel_chain_params *params;
     pel_mempool_accounts acc;
@@ -544,7 +545,7 @@ static void check_one(pel_mempool *mp, const uint8_t *raw, size_t len, item *it,
         rc = PEL_EEXPIRED;
         why = M_EXPIRED;
     }
-    if (!rc && (rc = pel_tx_verify(&e->tx)) != 0) why = verify_why(rc);
+    if (!rc && (rc = pel_tx_verify_cached(&e->tx, mp->keys)) != 0) why = verify_why(rc);
     if (!rc && pel_tx_spend(&e->tx, &e->spend)) { rc = PEL_EFUNDS; why = M_FUNDS; }
     if (rc) goto fail;
     e->cost = len + ENTRY_OVERHEAD;
@@ -735,6 +736,7 @@ int pel_mempool_new(const pel_mempool_opts *o, const pel_chain_params *params,
     randombytes_buf(&mp->prng, sizeof mp->prng);
     mp->prng |= 1;   /* xorshift must not start at 0 */
     rc = init_tables(mp);
+    if (!rc) rc = pel_keycache_new(&mp->keys);
     if (!rc && opts.verify_threads > 1) rc = pel_pool_new(opts.verify_threads, &mp->pool);
     if (rc) goto fail;
     *out = mp;
@@ -758,6 +760,7 @@ void pel_mempool_free(pel_mempool *mp)
     free(mp->ready.a);
     free(mp->evict.a);
     pel_pool_free(mp->pool);
+    pel_keycache_free(mp->keys);
     pthread_mutex_destroy(&mp->mu);
     pthread_mutex_destroy(&mp->done_mu);
     pthread_mutex_destroy(&mp->pool_mu);
