@@ -1,0 +1,318 @@
+/*
+ * test_chain.c - the chain on disk: genesis, build + commit, reopen,
+ * queries, and that pel_chain_verify (the replay check behind
+ * `pel admin verify` and the crash test) notices every kind of damage.
+ */
+#include "test.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/hash.h"
+#include "node/chain.h"
+
+#define ACCTS 6
+
+typedef struct account { uint8_t pk[32], sk[64]; pel_addr addr; uint64_t nonce; } account;
+
+static char dir[64];
+static account accts[ACCTS];
+static pel_genesis gen;
+
+static void make_genesis(pel_genesis *g, const char *chain)
+{
+    memset(g, 0, sizeof *g);
+    snprintf(g->params.chain_id, sizeof g->params.chain_id, "%s", chain);
+    g->params.gas = pel_gas_defaults();
+    g->params.min_gas_price = 1;
+    g->time_ms = 1000;
+    g->accounts = calloc(ACCTS, sizeof *g->accounts);
+    for (int i = 0; i < ACCTS; i++) {
+        g->accounts[i].addr = accts[i].addr;
+        g->accounts[i].balance = 1000000;
+    }
+    g->n_accounts = ACCTS;
+    char err[128];
+    if (pel_genesis_finish(g, err, sizeof err)) abort();
+}
+
+typedef struct txs { uint8_t *raw[64]; pel_tx tx[64]; const pel_tx *ptr[64]; uint32_t n; } txs;
+
+static void add_transfer(txs *t, int from, int to, uint64_t amount)
+{
+    uint8_t body[PEL_TRANSFER_BODY_LEN];
+    pel_tx tx;
+    pel_buf b;
+    memset(&tx, 0, sizeof tx);
+    pel_transfer_body(&accts[to].addr, amount, body);
+    tx.chain_id = (const uint8_t *)gen.params.chain_id;
+    tx.chain_id_len = (uint32_t)strlen(gen.params.chain_id);
+    tx.nonce = accts[from].nonce++;
+    tx.gas_limit = 10000;
+    tx.gas_price = 1;
+    tx.type = PEL_TX_TRANSFER;
+    tx.body = body;
+    tx.body_len = sizeof body;
+    pel_buf_init(&b);
+    CHECK_EQ_INT(pel_tx_sign(&tx, accts[from].sk, &b), 0);
+    t->raw[t->n] = malloc(b.len);
+    memcpy(t->raw[t->n], b.data, b.len);
+    CHECK_EQ_INT(pel_tx_decode(t->raw[t->n], b.len, &t->tx[t->n]), 0);
+    t->ptr[t->n] = &t->tx[t->n];
+    t->n++;
+    pel_buf_free(&b);
+}
+
+static void free_txs(txs *t)
+{
+    for (uint32_t i = 0; i < t->n; i++) free(t->raw[i]);
+    t->n = 0;
+}
+
+/* Commit `blocks` blocks of random transfers (one failing transfer each). */
+static void grow(pel_chain *c, pel_engine *e, int blocks, uint8_t proposer_sk[64])
+{
+    static uint64_t rng = 99;
+    for (int b = 0; b < blocks; b++) {
+        txs t = { .n = 0 };
+        for (int i = 0; i < 20; i++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            int from = (int)((rng >> 33) % ACCTS), to = (int)((rng >> 40) % ACCTS);
+            add_transfer(&t, from, to, 1 + (rng >> 50) % 100);
+        }
+        add_transfer(&t, 0, 1, 999999999);              /* fails: insufficient funds */
+        pel_built_block bb;
+        CHECK_EQ_INT(pel_chain_build(c, e, t.ptr, t.n, 5000 + (uint64_t)b, proposer_sk, &bb), 0);
+        CHECK_EQ_INT(bb.result.receipts[t.n - 1].status, PEL_EFUNDS);
+        CHECK_EQ_INT(pel_chain_commit(c, &bb), 0);
+        pel_built_block_free(&bb);
+        free_txs(&t);
+    }
+}
+
+static pel_store_opts small_store(void)
+{
+    pel_store_opts so = pel_store_defaults();
+    so.map_size = 64u << 20;
+    return so;
+}
+
+static uint8_t node_pk[32], node_sk[64];
+
+static void build_commit_reopen(void)
+{
+    char err[256];
+    pel_chain *c;
+    pel_engine *e;
+    pel_store_opts so = small_store();
+    pel_engine_opts eo = pel_engine_defaults(PEL_ENGINE_BLOCKSTM, 2);
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
+    CHECK_EQ_INT(pel_chain_get_head(c).height, 0);
+    CHECK_EQ_INT(pel_engine_new(&eo, &e), 0);
+    grow(c, e, 5, node_sk);
+    pel_chain_head h = pel_chain_get_head(c);
+    CHECK_EQ_INT(h.height, 5);
+    CHECK_EQ_INT(h.history_size, 5 * 21);
+    /* queries */
+    uint64_t bal, nonce, height;
+    uint32_t index;
+    CHECK_EQ_INT(pel_chain_account(c, &accts[0].addr, &bal, &nonce), 0);
+    CHECK_EQ_INT(nonce, accts[0].nonce);
+    pel_buf rec;
+    pel_buf_init(&rec);
+    CHECK_EQ_INT(pel_chain_block(c, 3, &rec), 0);
+    pel_block_header hd;
+    const uint8_t **raw;
+    uint32_t *lens, n;
+    CHECK_EQ_INT(pel_block_record_decode(rec.data, rec.len, &hd, &raw, &lens, &n), 0);
+    CHECK_EQ_INT(hd.height, 3);
+    CHECK_EQ_INT(n, 21);
+    CHECK_EQ_INT(pel_block_header_verify(&hd), 0);
+    CHECK_MEM(hd.proposer, node_pk, 32);
+    pel_tx tx;
+    CHECK_EQ_INT(pel_tx_decode(raw[7], lens[7], &tx), 0);
+    CHECK_EQ_INT(pel_chain_tx_location(c, tx.id, &height, &index), 0);
+    CHECK_EQ_INT(height, 3);
+    CHECK_EQ_INT(index, 7);
+    free(raw);
+    free(lens);
+    CHECK_EQ_INT(pel_chain_block(c, 6, &rec), PEL_ENOTFOUND);
+    pel_buf_free(&rec);
+    CHECK_EQ_INT(pel_chain_verify(c, NULL, NULL, err, sizeof err), 0);
+    pel_engine_free(e);
+    pel_chain_close(c);
+    /* reopen: same head, no replay */
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
+    pel_chain_head h2 = pel_chain_get_head(c);
+    CHECK_EQ_INT(h2.height, 5);
+    CHECK_MEM(h2.hash, h.hash, 32);
+    CHECK_MEM(h2.state_root, h.state_root, 32);
+    pel_chain_close(c);
+}
+
+static void other_genesis_refused(void)
+{
+    char err[256] = "";
+    pel_chain *c;
+    pel_genesis other;
+    pel_store_opts so = small_store();
+    make_genesis(&other, "another-chain");
+    CHECK_EQ_INT(pel_chain_open(dir, &other, &so, &c, err, sizeof err), PEL_EINVAL);
+    CHECK(strstr(err, "another genesis") != NULL);
+    pel_genesis_free(&other);
+}
+
+/* Damage one record with a raw store transaction, check verify names it,
+ * then undo the damage. */
+typedef void (*damage_fn)(pel_store_txn *w, pel_buf *saved, int undo);
+
+static void put_u64_state(pel_store_txn *w, const pel_key *k, uint64_t v)
+{
+    uint8_t b[8];
+    pel_le_store(b, v, 8);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_STATE, k->b, 32, b, 8), 0);
+}
+
+static void dmg_balance(pel_store_txn *w, pel_buf *saved, int undo)
+{
+    pel_key k;
+    pel_key_balance(&accts[2].addr, &k);
+    if (!undo) {
+        CHECK_EQ_INT(pel_store_txn_get(w, PEL_T_STATE, k.b, 32, saved), 0);
+        put_u64_state(w, &k, pel_le_load(saved->data, 8) + 1);
+    } else {
+        CHECK_EQ_INT(pel_store_put(w, PEL_T_STATE, k.b, 32, saved->data, saved->len), 0);
+    }
+}
+
+static void dmg_extra_key(pel_store_txn *w, pel_buf *saved, int undo)
+{
+    (void)saved;
+    pel_key k;
+    memset(k.b, 0xab, 32);
+    if (!undo) put_u64_state(w, &k, 7);
+    else CHECK_EQ_INT(pel_store_del(w, PEL_T_STATE, k.b, 32), 0);
+}
+
+static void dmg_receipt(pel_store_txn *w, pel_buf *saved, int undo)
+{
+    uint8_t key[12] = { 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 4 };   /* block 2, tx 4 */
+    if (!undo) {
+        CHECK_EQ_INT(pel_store_txn_get(w, PEL_T_RECEIPTS, key, 12, saved), 0);
+        pel_buf copy;
+        pel_buf_init(&copy);
+        CHECK_EQ_INT(pel_buf_append(&copy, saved->data, saved->len), 0);
+        copy.data[5] ^= 1;                                   /* gas_used */
+        CHECK_EQ_INT(pel_store_put(w, PEL_T_RECEIPTS, key, 12, copy.data, copy.len), 0);
+        pel_buf_free(&copy);
+    } else {
+        CHECK_EQ_INT(pel_store_put(w, PEL_T_RECEIPTS, key, 12, saved->data, saved->len), 0);
+    }
+}
+
+static void dmg_block(pel_store_txn *w, pel_buf *saved, int undo)
+{
+    uint8_t key[8];
+    pel_chain_height_key(4, key);
+    if (!undo) {
+        CHECK_EQ_INT(pel_store_txn_get(w, PEL_T_BLOCKS, key, 8, saved), 0);
+        CHECK_EQ_INT(pel_store_del(w, PEL_T_BLOCKS, key, 8), 0);
+    } else {
+        CHECK_EQ_INT(pel_store_put(w, PEL_T_BLOCKS, key, 8, saved->data, saved->len), 0);
+    }
+}
+
+static void dmg_block_beyond(pel_store_txn *w, pel_buf *saved, int undo)
+{
+    uint8_t key[8], k3[8];
+    pel_chain_height_key(6, key);
+    pel_chain_height_key(3, k3);
+    if (!undo) {
+        CHECK_EQ_INT(pel_store_txn_get(w, PEL_T_BLOCKS, k3, 8, saved), 0);
+        CHECK_EQ_INT(pel_store_put(w, PEL_T_BLOCKS, key, 8, saved->data, saved->len), 0);
+    } else {
+        CHECK_EQ_INT(pel_store_del(w, PEL_T_BLOCKS, key, 8), 0);
+    }
+}
+
+static void dmg_signature(pel_store_txn *w, pel_buf *saved, int undo)
+{
+    uint8_t key[8];
+    pel_chain_height_key(2, key);
+    if (!undo) {
+        CHECK_EQ_INT(pel_store_txn_get(w, PEL_T_BLOCKS, key, 8, saved), 0);
+        pel_buf copy;
+        pel_buf_init(&copy);
+        CHECK_EQ_INT(pel_buf_append(&copy, saved->data, saved->len), 0);
+        copy.data[220 + 10] ^= 0x40;                          /* inside the signature */
+        CHECK_EQ_INT(pel_store_put(w, PEL_T_BLOCKS, key, 8, copy.data, copy.len), 0);
+        pel_buf_free(&copy);
+    } else {
+        CHECK_EQ_INT(pel_store_put(w, PEL_T_BLOCKS, key, 8, saved->data, saved->len), 0);
+    }
+}
+
+static void with_store(damage_fn fn, pel_buf *saved, int undo)
+{
+    pel_store *s;
+    pel_store_txn *w;
+    pel_store_opts so = small_store();
+    CHECK_EQ_INT(pel_store_open(dir, &so, &s), 0);
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    fn(w, saved, undo);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    pel_store_close(s);
+}
+
+static void verify_catches_damage(void)
+{
+    struct { damage_fn fn; const char *word; } cases[] = {
+        { dmg_balance, "state differs" },
+        { dmg_extra_key, "state differs" },
+        { dmg_receipt, "receipt 4 differs" },
+        { dmg_block, "block 4 missing" },
+        { dmg_block_beyond, "beyond the head" },
+        { dmg_signature, "signature" },
+    };
+    pel_store_opts so = small_store();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256] = "";
+        pel_buf saved;
+        pel_chain *c;
+        pel_buf_init(&saved);
+        with_store(cases[i].fn, &saved, 0);
+        CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
+        CHECK_EQ_INT(pel_chain_verify(c, NULL, NULL, err, sizeof err), PEL_ECORRUPT);
+        if (!strstr(err, cases[i].word)) fprintf(stderr, "case %zu: got '%s'\n", i, err);
+        CHECK(strstr(err, cases[i].word) != NULL);
+        pel_chain_close(c);
+        with_store(cases[i].fn, &saved, 1);
+        CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
+        CHECK_EQ_INT(pel_chain_verify(c, NULL, NULL, err, sizeof err), 0);   /* undone */
+        pel_chain_close(c);
+        pel_buf_free(&saved);
+    }
+}
+
+int main(void)
+{
+    uint8_t seed[32];
+    snprintf(dir, sizeof dir, "/tmp/pel-chain-XXXXXX");
+    if (!mkdtemp(dir)) return 1;
+    for (int i = 0; i < ACCTS; i++) {
+        memset(seed, i + 1, sizeof seed);
+        if (pel_sign_seed_keypair(accts[i].pk, accts[i].sk, seed)) return 1;
+        pel_addr_from_pubkey(accts[i].pk, &accts[i].addr);
+    }
+    memset(seed, 0x77, sizeof seed);
+    if (pel_sign_seed_keypair(node_pk, node_sk, seed)) return 1;
+    make_genesis(&gen, "chain-test");
+    RUN(build_commit_reopen);
+    RUN(other_genesis_refused);
+    RUN(verify_catches_damage);
+    pel_genesis_free(&gen);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return TEST_END("test_chain");
+}
