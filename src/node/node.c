@@ -75,6 +75,11 @@ static int take_lock(pel_node *n, char *err, size_t errlen)
     char path[4200], pid[32] = "";
     snprintf(path, sizeof path, "%s/LOCK", n->dir);
     n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (n->lock_fd < 0 && errno == ENOENT) {
+        snprintf(err, errlen, "node directory %s does not exist (create one with `pel init --dir %s`)",
+                 n->dir, n->dir);
+        return PEL_ENOTFOUND;
+    }
     if (n->lock_fd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return PEL_EIO;
