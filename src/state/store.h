@@ -7,6 +7,8 @@
  *   TXS       tx id -> location (height, index)
  *   RECEIPTS  (height BE u64 ‖ index BE u32) -> receipt
  *   STATE     32-byte state key -> value (the ledger state)
+ *   HISTORY, SMT, CHECKPOINTS   the authenticated structures (their
+ *             modules document their records)
  * The ledger and node decide what the records contain; the store only
  * stores bytes.
  *
@@ -53,6 +55,9 @@ typedef enum pel_table {
     PEL_T_TXS,
     PEL_T_RECEIPTS,
     PEL_T_STATE,
+    PEL_T_HISTORY,      /* RFC 9162 history tree nodes (state/history.h) */
+    PEL_T_SMT,          /* versioned state-tree nodes (state/smt.h) */
+    PEL_T_CHECKPOINTS,  /* height (u64 BE) -> signed checkpoint note */
     PEL_T_COUNT
 } pel_table;
 
