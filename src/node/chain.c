@@ -283,14 +283,41 @@ int pel_chain_execute(pel_engine *e, const pel_state *st, const pel_chain_params
     return rc;
 }
 
-int pel_chain_build(pel_chain *c, pel_engine *e, const pel_tx *const *txs, uint32_t n,
-                    uint64_t now_ms, const uint8_t *sk, pel_built_block *out)
+/* The state before a block built on an uncommitted parent: the parent's
+ * writes over the store (which may or may not hold them yet: both agree). */
+typedef struct overlay { pel_state base; const pel_writeset *ws; } overlay;
+
+static int overlay_get(const void *ctx, const pel_key *key, pel_val *out)
+{
+    const overlay *o = ctx;
+    uint32_t lo = 0, hi = o->ws->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = pel_key_cmp(&o->ws->w[mid].key, key);
+        if (c == 0) {
+            const pel_write *w = &o->ws->w[mid];
+            if (w->kind == PEL_W_DEL) { out->p = NULL; out->len = 0; return PEL_ENOTFOUND; }
+            *out = w->val;
+            return 0;
+        }
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return pel_state_get(&o->base, key, out);
+}
+
+int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *parent,
+                       const pel_tx *const *txs, uint32_t n, uint64_t now_ms, const uint8_t *sk,
+                       pel_built_block *out)
 {
     memset(out, 0, sizeof *out);
-    pel_chain_head head = pel_chain_get_head(c);
-    pel_state st = pel_store_state(c->store);
+    pel_chain_head head = parent ? pel_chain_head_after(&parent->header) : pel_chain_get_head(c);
+    overlay ov = { pel_store_state(c->store), parent ? &parent->result.block_writes : NULL };
+    pel_state st = parent ? (pel_state){ overlay_get, &ov } : ov.base;
+    /* hold the readers' snapshots: the parent may commit during execution */
+    pel_store_hold_readers(c->store, 1);
     int rc = pel_chain_execute(e, &st, &c->g->params, head.height + 1, txs, n, &out->result);
-    pel_store_release_readers(c->store);
+    pel_store_hold_readers(c->store, 0);
     if (rc) return rc;
     out->has_result = 1;
     out->txs = txs;
@@ -298,6 +325,12 @@ int pel_chain_build(pel_chain *c, pel_engine *e, const pel_tx *const *txs, uint3
     if (!rc && sk) rc = pel_block_header_sign(&out->header, sk);
     if (rc) pel_built_block_free(out);
     return rc;
+}
+
+int pel_chain_build(pel_chain *c, pel_engine *e, const pel_tx *const *txs, uint32_t n,
+                    uint64_t now_ms, const uint8_t *sk, pel_built_block *out)
+{
+    return pel_chain_build_on(c, e, NULL, txs, n, now_ms, sk, out);
 }
 
 int pel_chain_commit(pel_chain *c, const pel_built_block *b)

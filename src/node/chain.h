@@ -20,8 +20,9 @@
  * head) followed by fsync (store.h); the head moves only with it, so after
  * a crash the chain is exactly the blocks whose commit returned.
  *
- * Thread safety: build/commit from one thread (the producer); queries from
- * any thread at any time.
+ * Thread safety: one build at a time and one commit at a time; a build may
+ * run while the previous block commits on another thread (build_on).
+ * Queries from any thread at any time.
  */
 #ifndef PEL_CHAIN_H
 #define PEL_CHAIN_H
@@ -78,6 +79,18 @@ typedef struct pel_built_block {
  */
 int pel_chain_build(pel_chain *c, pel_engine *e, const pel_tx *const *txs, uint32_t n,
                     uint64_t now_ms, const uint8_t *sk, pel_built_block *out) PEL_MUST_USE;
+
+/*
+ * pel_chain_build_on - pel_chain_build on top of `parent`, a built block
+ * whose commit may still be in progress on another thread (the node's
+ * pipeline): the new block follows parent's header and executes on the
+ * store's state overlaid with parent's writes. parent NULL = the committed
+ * head. parent must stay alive (not freed) until this returns, and must be
+ * committed before the new block is.
+ */
+int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *parent,
+                       const pel_tx *const *txs, uint32_t n, uint64_t now_ms, const uint8_t *sk,
+                       pel_built_block *out) PEL_MUST_USE;
 
 /* pel_chain_commit - write b in one store transaction and sync; move the
  * head. @return 0 (durable), PEL_EMAPFULL, PEL_EIO, PEL_ENOMEM; on failure

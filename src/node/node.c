@@ -35,9 +35,11 @@ struct pel_node {
     pel_chain *chain;
     pel_mempool *mp;
     pel_engine *engine;
-    pthread_t producer;
+    pthread_t producer, committer;
     int started;
-    pthread_mutex_t mu;                 /* guards wake, stop, stats, recent */
+    struct job *inflight;               /* handed to the committer (guarded by mu) */
+    int committer_stop;
+    pthread_mutex_t mu;                 /* guards wake, stop, inflight, stats, recent */
     pthread_cond_t cond;
     int wake, stop;
     atomic_int failed;                  /* relaxed: a status flag, read by RPC threads */
@@ -242,29 +244,6 @@ static void log_block(pel_node *n, const pel_built_block *b, uint64_t exec_us, u
             st.tps_recent, mtx);
 }
 
-static int produce(pel_node *n, const pel_tx **txs, size_t k)
-{
-    pel_built_block b;
-    uint64_t t0 = mono_us();
-    int rc = pel_chain_build(n->chain, n->engine, txs, (uint32_t)k, now_ms(), n->sk, &b);
-    uint64_t t1 = mono_us();
-    if (!rc) {
-        rc = pel_chain_commit(n->chain, &b);
-        if (rc) pel_built_block_free(&b);
-    }
-    if (rc) {
-        pel_mempool_done(n->mp, txs, k, 0);
-        return rc;
-    }
-    uint64_t t2 = mono_us();
-    pel_mempool_done(n->mp, txs, k, 1);
-    pel_mempool_set_height(n->mp, b.header.height + 1);
-    record_block(n, &b, t1 - t0, t2 - t1);
-    log_block(n, &b, t1 - t0, t2 - t1);
-    pel_built_block_free(&b);
-    return 0;
-}
-
 /* Wait until the interval ends, a full block is ready, or stop. */
 static int wait_turn(pel_node *n, uint64_t deadline_us)
 {
@@ -286,32 +265,136 @@ static int wait_turn(pel_node *n, uint64_t deadline_us)
     return stop;
 }
 
+/*
+ * The pipeline. The producer takes transactions and builds block N+1 (on
+ * top of block N, whose commit may still be running) while the committer
+ * thread writes block N and syncs it. At most one block is in the
+ * committer's hands; the producer hands over N+1 only once N is durable,
+ * so blocks commit in order and a transaction is reported committed only
+ * after its block's commit returned. A job's memory (the parent's writes)
+ * is freed by the producer once the next block is built on it.
+ */
+typedef struct job {
+    pel_built_block b;
+    const pel_tx **txs;
+    size_t k;
+    uint64_t exec_us;
+} job;
+
+static void job_free(job *j)
+{
+    if (!j) return;
+    pel_built_block_free(&j->b);
+    free(j->txs);
+    free(j);
+}
+
+static void *committer_main(void *arg)
+{
+    pel_node *n = arg;
+    pthread_mutex_lock(&n->mu);
+    for (;;) {
+        while (!n->inflight && !n->committer_stop) pthread_cond_wait(&n->cond, &n->mu);
+        if (!n->inflight) break;
+        job *j = n->inflight;
+        pthread_mutex_unlock(&n->mu);
+        uint64_t t0 = mono_us();
+        int rc = pel_chain_commit(n->chain, &j->b);
+        uint64_t commit_us = mono_us() - t0;
+        if (rc) {
+            pel_log(PEL_LOG_ERROR, "cannot commit block %" PRIu64 ": %s; the node stops producing%s",
+                    j->b.header.height, pel_strerror(rc),
+                    rc == PEL_EMAPFULL ? " (raise store.map_size_mb in config.json)" : "");
+            atomic_store_explicit(&n->failed, rc, memory_order_relaxed);
+            pel_mempool_done(n->mp, j->txs, j->k, 0);
+        } else {
+            pel_mempool_done(n->mp, j->txs, j->k, 1);
+            pel_mempool_set_height(n->mp, j->b.header.height + 1);
+            record_block(n, &j->b, j->exec_us, commit_us);
+            log_block(n, &j->b, j->exec_us, commit_us);
+        }
+        pthread_mutex_lock(&n->mu);
+        n->inflight = NULL;
+        pthread_cond_broadcast(&n->cond);
+    }
+    pthread_mutex_unlock(&n->mu);
+    return NULL;
+}
+
+/* Build the next block on `parent` (NULL: the committed head). */
+static job *build_job(pel_node *n, const job *parent, const pel_tx **taken, size_t k)
+{
+    job *j = calloc(1, sizeof *j);
+    if (j) j->txs = malloc(k * sizeof *j->txs);
+    if (!j || !j->txs) { if (j) free(j); pel_mempool_done(n->mp, taken, k, 0); return NULL; }
+    memcpy(j->txs, taken, k * sizeof *taken);
+    j->k = k;
+    uint64_t t0 = mono_us();
+    int rc = pel_chain_build_on(n->chain, n->engine, parent ? &parent->b : NULL, j->txs,
+                                (uint32_t)k, now_ms(), n->sk, &j->b);
+    j->exec_us = mono_us() - t0;
+    if (rc) {
+        pel_log(PEL_LOG_ERROR, "cannot execute a block: %s; the node stops producing", pel_strerror(rc));
+        atomic_store_explicit(&n->failed, rc, memory_order_relaxed);
+        pel_mempool_done(n->mp, j->txs, k, 0);
+        free(j->txs);
+        free(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* Wait until the committer's slot is free; 0, or the failure code. */
+static int wait_slot(pel_node *n)
+{
+    pthread_mutex_lock(&n->mu);
+    while (n->inflight) pthread_cond_wait(&n->cond, &n->mu);
+    pthread_mutex_unlock(&n->mu);
+    return pel_node_failed(n);
+}
+
 static void *producer_main(void *arg)
 {
     pel_node *n = arg;
-    const pel_tx **txs = malloc(n->cfg.max_block_txs * sizeof *txs);
-    if (!txs) { atomic_store_explicit(&n->failed, PEL_ENOMEM, memory_order_relaxed); return NULL; }
+    const pel_tx **taken = malloc(n->cfg.max_block_txs * sizeof *taken);
+    job *prev = NULL;                   /* the last block handed to the committer */
+    if (!taken) { atomic_store_explicit(&n->failed, PEL_ENOMEM, memory_order_relaxed); return NULL; }
     uint64_t deadline = mono_us() + n->cfg.block_interval_ms * 1000ull;
-    while (!wait_turn(n, deadline)) {
+    while (!pel_node_failed(n) && !wait_turn(n, deadline)) {
         deadline = mono_us() + n->cfg.block_interval_ms * 1000ull;
-        size_t k = pel_mempool_take(n->mp, n->cfg.max_block_txs, txs);
+        size_t k = pel_mempool_take(n->mp, n->cfg.max_block_txs, taken);
         if (k == 0) continue;
-        int rc = produce(n, txs, k);
-        if (rc) {
-            pel_log(PEL_LOG_ERROR, "cannot commit block %" PRIu64 ": %s; the node stops producing%s",
-                    pel_chain_get_head(n->chain).height + 1, pel_strerror(rc),
-                    rc == PEL_EMAPFULL ? " (raise store.map_size_mb in config.json)" : "");
-            atomic_store_explicit(&n->failed, rc, memory_order_relaxed);
+        job *j = build_job(n, prev, taken, k);
+        if (!j) break;
+        if (wait_slot(n)) {             /* the parent failed to commit: drop this one */
+            pel_mempool_done(n->mp, j->txs, j->k, 0);
+            job_free(j);
             break;
         }
+        job_free(prev);                 /* committed, and no longer a parent */
+        prev = j;
+        pthread_mutex_lock(&n->mu);
+        n->inflight = j;
+        pthread_cond_broadcast(&n->cond);
+        pthread_mutex_unlock(&n->mu);
     }
-    free(txs);
+    (void)wait_slot(n);
+    job_free(prev);
+    free(taken);
     return NULL;
 }
 
 int pel_node_start(pel_node *n)
 {
-    if (pthread_create(&n->producer, NULL, producer_main, n) != 0) return PEL_ENOMEM;
+    if (pthread_create(&n->committer, NULL, committer_main, n) != 0) return PEL_ENOMEM;
+    if (pthread_create(&n->producer, NULL, producer_main, n) != 0) {
+        pthread_mutex_lock(&n->mu);
+        n->committer_stop = 1;
+        pthread_cond_broadcast(&n->cond);
+        pthread_mutex_unlock(&n->mu);
+        pthread_join(n->committer, NULL);
+        return PEL_ENOMEM;
+    }
     n->started = 1;
     return 0;
 }
@@ -321,9 +404,14 @@ void pel_node_stop(pel_node *n)
     if (!n || !n->started) return;
     pthread_mutex_lock(&n->mu);
     n->stop = 1;
-    pthread_cond_signal(&n->cond);
+    pthread_cond_broadcast(&n->cond);
     pthread_mutex_unlock(&n->mu);
-    pthread_join(n->producer, NULL);
+    pthread_join(n->producer, NULL);          /* it waits for its last block's commit */
+    pthread_mutex_lock(&n->mu);
+    n->committer_stop = 1;
+    pthread_cond_broadcast(&n->cond);
+    pthread_mutex_unlock(&n->mu);
+    pthread_join(n->committer, NULL);
     n->started = 0;
 }
 
@@ -399,7 +487,7 @@ int pel_node_submit(pel_node *n, const uint8_t *const *raw, const size_t *len, s
     if (txs >= n->cfg.max_block_txs) {
         pthread_mutex_lock(&n->mu);
         n->wake = 1;
-        pthread_cond_signal(&n->cond);
+        pthread_cond_broadcast(&n->cond);
         pthread_mutex_unlock(&n->mu);
     }
     return 0;

@@ -65,6 +65,11 @@ struct pel_store {
      * after commit g happened-before, so its new snapshot includes it. */
     atomic_uint_fast64_t gen;
     atomic_bool writing;     /* a write txn is open on this handle */
+    /* While set, readers keep the snapshot they have instead of renewing
+     * after a commit (pel_store_hold_readers). Relaxed: it is set and
+     * cleared by the thread that also resets the readers, under reg_mu and
+     * each reader's mu, which order it against every get. */
+    atomic_bool hold;
     pthread_mutex_t reg_mu;  /* guards readers */
     reader *readers;
     char *path;
@@ -182,6 +187,7 @@ int pel_store_open(const char *dir, const pel_store_opts *opts, pel_store **out)
     s->read_only = o.read_only != 0;
     atomic_init(&s->gen, 0);
     atomic_init(&s->writing, false);
+    atomic_init(&s->hold, false);
     s->serial = atomic_fetch_add_explicit(&next_serial, 1, memory_order_relaxed) + 1;
     if ((rc = env_open(s, dir, &o)) != 0 || (rc = open_tables(s)) != 0) {
         mdb_env_close(s->env);   /* NULL-safe in LMDB 0.9 */
@@ -564,7 +570,8 @@ static int thread_reader(pel_store *s, reader **out)
 static int fresh(pel_store *s, reader *r)
 {
     uint64_t g = atomic_load_explicit(&s->gen, memory_order_acquire);
-    if (r->active && r->gen == g) return 0;
+    if (r->active && (r->gen == g || atomic_load_explicit(&s->hold, memory_order_relaxed)))
+        return 0;
     int mrc;
     if (!r->txn) {
         mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->txn);
@@ -598,6 +605,13 @@ static int state_get(const void *ctx, const pel_key *key, pel_val *out)
     out->p = v.mv_data;
     out->len = (uint32_t)v.mv_size;
     return 0;
+}
+
+void pel_store_hold_readers(pel_store *s, int hold)
+{
+    pel_store_release_readers(s);
+    atomic_store_explicit(&s->hold, hold != 0, memory_order_relaxed);
+    pel_store_release_readers(s);
 }
 
 pel_state pel_store_state(pel_store *s)

@@ -190,6 +190,18 @@ pel_state pel_store_state(pel_store *s);
  * respect to pel_store_get. */
 void pel_store_release_readers(pel_store *s);
 
+/*
+ * pel_store_hold_readers - hold (1) or let go (0) of snapshots. Resets every
+ * thread's read transaction (all must be idle, as for release), then while
+ * held a thread's reader keeps the snapshot it opens at its first get even
+ * if commits happen meanwhile, so that the values an engine read stay valid
+ * during one block's execution while the previous block commits on another
+ * thread (the node's pipeline). Each thread's snapshot is at least as new as
+ * the last commit before its first get; the caller overlays the writes of a
+ * block that may or may not be committed yet (so both answers agree).
+ */
+void pel_store_hold_readers(pel_store *s, int hold);
+
 /* pel_store_path - the directory the store was opened in. */
 const char *pel_store_path(const pel_store *s);
 
