@@ -41,6 +41,22 @@ const char *pel_strerror(int code)
     case PEL_EMAPFULL: return "store full";
     case PEL_ESTOPPED: return "node stopping";
     case PEL_EREMOTE: return "remote call failed";
+    case PEL_EPROOF: return "proof does not verify";
+    case PEL_ENOTE: return "malformed signed note";
+    case PEL_ENOTE_UNVERIFIED: return "note has no signature by a known key";
+    case PEL_ENOTE_BADSIG: return "note signature by a known key is invalid";
+    case PEL_ENOTE_TOOMANY: return "note has too many signatures";
+    case PEL_ENOTE_AMBIGUOUS: return "two known note keys share name and key id";
+    case PEL_ENOTE_TEXT: return "note text not signable";
+    case PEL_ENOTE_NAME: return "invalid note key name";
+    case PEL_EVKEY: return "malformed note key";
+    case PEL_EVKEY_ALG: return "unknown note key algorithm";
+    case PEL_EVKEY_ID: return "note key id does not match key";
+    case PEL_ECKPT: return "malformed checkpoint";
+    case PEL_ECKPT_ORIGIN: return "bad checkpoint origin";
+    case PEL_ECKPT_NUM: return "checkpoint number not canonical";
+    case PEL_ECKPT_HASH: return "bad checkpoint hash";
+    case PEL_ECKPT_EXT: return "bad checkpoint extension line";
     default: return "unknown error";
     }
 }

@@ -53,6 +53,24 @@ typedef enum pel_err {
     PEL_ESTOPPED = -73,   /* node is shutting down */
     /* rpc */
     PEL_EREMOTE = -80,    /* the remote side answered with a JSON-RPC error */
+    /* proofs */
+    PEL_EPROOF = -90,     /* proof does not verify */
+    /* notes: C2SP signed notes, verifier keys and checkpoints (state/checkpoint.h) */
+    PEL_ENOTE = -100,           /* malformed signed note */
+    PEL_ENOTE_UNVERIFIED = -101,/* no signature by a known key */
+    PEL_ENOTE_BADSIG = -102,    /* a known key's signature does not verify */
+    PEL_ENOTE_TOOMANY = -103,   /* more signature lines than the limit */
+    PEL_ENOTE_AMBIGUOUS = -104, /* two known keys share name and key id */
+    PEL_ENOTE_TEXT = -105,      /* text cannot be signed (final newline, UTF-8, control chars) */
+    PEL_ENOTE_NAME = -106,      /* invalid key name */
+    PEL_EVKEY = -107,           /* malformed verifier or signer key string */
+    PEL_EVKEY_ALG = -108,       /* unknown key algorithm */
+    PEL_EVKEY_ID = -109,        /* key id does not match name and key */
+    PEL_ECKPT = -110,           /* malformed checkpoint body (lines) */
+    PEL_ECKPT_ORIGIN = -111,    /* checkpoint origin invalid or not the signer's */
+    PEL_ECKPT_NUM = -112,       /* checkpoint number not canonical decimal */
+    PEL_ECKPT_HASH = -113,      /* checkpoint hash badly encoded or wrong length */
+    PEL_ECKPT_EXT = -114,       /* checkpoint extension line missing or unknown */
 } pel_err;
 
 /* pel_strerror - a static, human-readable name for an error code.
