@@ -6,7 +6,8 @@
  * pool limits with and without eviction (and which transaction is evicted);
  * nonce order within a sender and price order across senders; take never
  * hands out a transaction twice; done() forgetting, re-reading accounts and
- * dropping stale nonces, or returning a failed block's transactions;
+ * dropping stale nonces, resyncing after a voided transaction, or
+ * returning a failed block's transactions;
  * lookups; a 2000-transaction batch verified in parallel with bad ones at
  * random positions; four submitting threads and a producer at once (run it
  * under ThreadSanitizer); and random operation sequences against a simple
@@ -37,6 +38,7 @@ typedef struct bank {
     pthread_mutex_t mu;
     uint64_t nonce[NK], balance[NK];
     atomic_ulong calls;
+    void (*hook)(void);       /* if set, run once inside a read (see test_done_window) */
 } bank;
 static bank B = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -55,7 +57,12 @@ static int bank_get(void *ctx, const pel_addr *a, uint64_t *nonce, uint64_t *bal
     pthread_mutex_lock(&b->mu);
     *nonce = k < 0 ? 0 : b->nonce[k];
     *balance = k < 0 ? 0 : b->balance[k];
+    void (*hook)(void) = b->hook;
     pthread_mutex_unlock(&b->mu);
+    if (hook) {
+        b->hook = NULL;
+        hook();
+    }
     return 0;
 }
 
@@ -586,6 +593,66 @@ static void test_done_commit(void)
     pel_mempool_free(mp);
 }
 
+/* A transaction in the block that did not consume its nonce (voided):
+ * the sender's next nonce comes back to the committed one. */
+static void test_done_voided(void)
+{
+    pel_mempool *mp = new_pool(100, 16, 1);
+    if (!mp) return;
+    stx a0 = mk(0, 0, 10), a1 = mk(0, 1, 10), a1b = mk(0, 1, 12), a2 = mk(0, 2, 10);
+    CHECK_EQ_INT(code(mp, &a0), 0);
+    CHECK_EQ_INT(code(mp, &a1), 0);
+    const pel_tx *out[4];
+    const stx *w[] = { &a0, &a1 };
+    CHECK(take_is(mp, 10, w, 2, out));
+    CHECK_EQ_INT(code(mp, &a2), 0);
+    bank_set(0, 1, BIG);                    /* only A0 took effect */
+    pel_mempool_done(mp, out, 2, 1);
+    CHECK_EQ_INT(pel_mempool_next_nonce(mp, &K[0].addr), 1);
+    CHECK(take_is(mp, 10, NULL, 0, NULL));  /* A2 waits for a new nonce 1 */
+    CHECK_EQ_INT(code(mp, &a1b), 0);
+    const stx *w2[] = { &a1b, &a2 };
+    CHECK(take_is(mp, 10, w2, 2, NULL));
+    pel_mempool_free(mp);
+}
+
+/* Inside done(), between forgetting the committed transactions and
+ * re-reading their senders, the old balance must not pay twice: the bank's
+ * hook submits from within done's account read to land in that window. */
+static pel_mempool *window_mp;
+static const stx *window_tx;
+static int window_code;
+
+static void window_submit(void)
+{
+    window_code = code(window_mp, window_tx);
+}
+
+static void test_done_window(void)
+{
+    pel_mempool *mp = new_pool(100, 16, 1);
+    if (!mp) return;
+    stx a0 = mk(0, 0, 10), a1 = mk(0, 1, 10), a2 = mk(0, 2, 10);
+    bank_set(0, 0, a0.spend + a1.spend);
+    CHECK_EQ_INT(code(mp, &a0), 0);
+    CHECK_EQ_INT(code(mp, &a1), 0);
+    const pel_tx *out[2];
+    const stx *w[] = { &a0 };
+    CHECK(take_is(mp, 1, w, 1, out));
+    bank_set(0, 1, a1.spend);               /* A0 spent its share */
+    window_mp = mp;
+    window_tx = &a2;
+    window_code = 1;
+    B.hook = window_submit;
+    pel_mempool_done(mp, out, 1, 1);
+    B.hook = NULL;
+    CHECK_EQ_INT(window_code, PEL_EFUNDS);
+    CHECK_EQ_INT(code(mp, &a2), PEL_EFUNDS);
+    CHECK(pending(mp, &a1));
+    CHECK_EQ_INT(n_pending(mp), 1);
+    pel_mempool_free(mp);
+}
+
 static void test_done_abort(void)
 {
     pel_mempool *mp = new_pool(100, 16, 1);
@@ -1069,6 +1136,7 @@ static int m_gen(model *m, uint64_t *rs)
     x->s = (int)(rng_next(rs) % MS);
     uint64_t base = B.nonce[MK(x->s)];
     x->nonce = base + rng_next(rs) % (MP + 2);
+    if (rng_next(rs) % 2) x->nonce = m_next_nonce(m, x->s);   /* the one a wallet would use */
     if (base > 0 && rng_next(rs) % 8 == 0) x->nonce = base - 1;
     x->price = 1 + rng_next(rs) % 6;
     if (rng_next(rs) % 4 == 0) x->expiry = m->height + rng_next(rs) % 3;
@@ -1083,6 +1151,8 @@ static int m_gen(model *m, uint64_t *rs)
     }
     return m->ng++;
 }
+
+static int trace;           /* PEL_TEST_TRACE=1: print every model operation */
 
 static int model_run(uint64_t seed, int ops)
 {
@@ -1119,7 +1189,10 @@ static int model_run(uint64_t seed, int ops)
                 mtx *x = &m.g[gi[i]];
                 if (x->bad) memcpy(x->t.id, res[i].id, PEL_TXID_LEN);
                 int want = m_submit(&m, gi[i]);
-                if (getenv("TRACE")) fprintf(stderr, "op %d sub tx %d s%d n%" PRIu64 " p%" PRIu64 " e%" PRIu64 " -> %d/%d live %d\n", op, gi[i], x->s, x->nonce, x->price, x->expiry, res[i].code, want, m.nlive);
+                if (trace)
+                    fprintf(stderr, "op %d submit tx %d: sender %d nonce %" PRIu64 " price %" PRIu64
+                            " expiry %" PRIu64 " -> %d (model %d), %d pending\n", op, gi[i], x->s,
+                            x->nonce, x->price, x->expiry, res[i].code, want, m.nlive);
                 if (res[i].code != want) {
                     fprintf(stderr, "  op %d: submit sender %d nonce %" PRIu64 " price %" PRIu64
                             ": got %d, model %d\n", op, x->s, x->nonce, x->price, res[i].code, want);
@@ -1136,7 +1209,8 @@ static int model_run(uint64_t seed, int ops)
                 ok = memcmp(out[i]->id, m.g[want[i]].t.id, PEL_TXID_LEN) == 0;
             if (!ok) fprintf(stderr, "  op %d: take(%d): got %zu, model %d (or order)\n", op, max, got, k);
             memcpy(batch, want, sizeof(int) * (size_t)k);
-            if (getenv("TRACE")) { fprintf(stderr, "op %d take %d:", op, max); for (int i = 0; i < k; i++) fprintf(stderr, " %d", want[i]); fprintf(stderr, "\n"); }
+            if (trace) fprintf(stderr, "op %d take(%d): %d", op, max, k);
+            for (int i = 0; trace && i < k; i++) fprintf(stderr, " tx %d", want[i]);
             nb = k;
         } else if (r < 90 && nb > 0) {                  /* the block is done */
             int committed = rng_next(&rs) % 4 != 0;
@@ -1149,7 +1223,7 @@ static int model_run(uint64_t seed, int ops)
                     bank_set(k, nonce, bal + (rng_next(&rs) % 3 == 0 ? GAS * 6 : 0));
                 }
             m_done(&m, batch, nb, committed);
-            if (getenv("TRACE")) fprintf(stderr, "op %d done %d\n", op, committed);
+            if (trace) fprintf(stderr, "\nop %d done, committed %d\n", op, committed);
             pel_mempool_done(mp, out, (size_t)nb, committed);
             nb = 0;
         } else if (r < 95) {
@@ -1194,7 +1268,8 @@ out:
 static void test_model(void)
 {
     uint64_t seed = test_env_u64("PEL_TEST_SEED", (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL);
-    unsigned iters = (unsigned)test_env_u64("PEL_TEST_ITERS", 200);
+    unsigned iters = (unsigned)test_env_u64("PEL_TEST_ITERS", 50);
+    trace = test_env_u64("PEL_TEST_TRACE", 0) != 0;
     printf("test_mempool: model seed 0x%llx, %u runs of 300 operations (replay: PEL_TEST_SEED=0x%llx)\n",
            (unsigned long long)seed, iters, (unsigned long long)seed);
     uint64_t master = seed;
@@ -1233,6 +1308,8 @@ int main(void)
     RUN(test_fee_priority);
     RUN(test_expire_at_take);
     RUN(test_done_commit);
+    RUN(test_done_voided);
+    RUN(test_done_window);
     RUN(test_done_abort);
     RUN(test_reject_memory);
     RUN(test_batch_parallel);
