@@ -54,6 +54,9 @@ if build BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread"; then
                    ! -name test_crash ! -name test_e2e 2>/dev/null | sort)
 fi
 
+# tools in other languages (the independent Python verifier): same summary line
+run_bins python $(find tests/tools -name 'test_*.py' 2>/dev/null | sort)
+
 if make -s fuzz-build >/dev/null; then
   fuzz_out=$(FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/run-fuzz.sh build/fuzz/fuzz 2>&1); frc=$?
   printf '%s\n' "$fuzz_out" | tail -n +1 | grep -E '^fuzz' || true

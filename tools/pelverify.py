@@ -1,0 +1,767 @@
+#!/usr/bin/env python3
+"""pelverify - an independent offline verifier of PEL's proofs.
+
+Written from docs/PROOFS.md (and the headers it points to), in Python 3
+with the standard library only, so that PEL's C verifier has a second
+implementation to disagree with. Nothing here is shared with the C code.
+
+What it checks today:
+  - Ed25519 signatures (RFC 8032 section 5.1.7) with PEL's strict rules:
+    S < L, canonical encodings (y < p) of A and R, neither of small order,
+    A in the prime-order subgroup ([L]A = identity), cofactorless equation
+    [S]B = R + [k]A;
+  - C2SP signed notes (c2sp.org/signed-note): key ids, verifier key
+    strings, signature lines, the acceptance rules of PEL's pel_note_open;
+  - PEL checkpoints (the six-line tlog-checkpoint body of docs/PROOFS.md);
+  - RFC 9162 Merkle inclusion (section 2.1.3.2) and consistency
+    (section 2.1.4.2) proofs over the history tree, and its leaf hash.
+
+Command line:
+  python3 tools/pelverify.py checkpoint NOTE_FILE --key VERIFIER_KEY
+      prints what the checkpoint proves, or exactly what failed; exit 0 when
+      it verifies, 1 when it does not, 2 on a usage error.
+  python3 tools/pelverify.py verify PROOF_FILE --key VERIFIER_KEY
+      reserved for PEL's proof files (not specified yet; see PROOF FILES
+      below); exits 2.
+
+As a module: ed25519_verify, note_key_id, parse_verifier_key, open_note,
+parse_checkpoint, verify_checkpoint, verify_inclusion, verify_consistency,
+history_leaf_hash, merkle_leaf_hash, merkle_node_hash. Failures raise
+VerifyError (or a subclass), whose .code is the name of the C error code
+PEL's verifier reports for the same fault (e.g. "PEL_ENOTE_BADSIG"), so that
+the two implementations can be compared fault for fault.
+"""
+
+import base64
+import binascii
+import hashlib
+import sys
+
+__all__ = [
+    "VerifyError", "NoteError", "VerifierKeyError", "CheckpointError",
+    "ed25519_verify", "ed25519_key_valid",
+    "note_key_id", "note_name_valid", "parse_verifier_key", "Verifier",
+    "open_note", "parse_checkpoint", "verify_checkpoint",
+    "merkle_leaf_hash", "merkle_node_hash", "empty_root",
+    "history_leaf_hash", "verify_inclusion", "verify_consistency",
+    "main",
+]
+
+
+# =====================================================================
+# errors
+# =====================================================================
+
+class VerifyError(ValueError):
+    """A proof, note, key or checkpoint that does not verify.
+
+    code: the matching C error name (src/core/err.h), e.g. "PEL_ENOTE".
+    """
+
+    def __init__(self, code, message):
+        super().__init__("%s: %s" % (code, message))
+        self.code = code
+        self.detail = message
+
+
+class NoteError(VerifyError):
+    """A signed note that is malformed or not signed as required."""
+
+
+class VerifierKeyError(VerifyError):
+    """A verifier key string that is malformed or names a weak key."""
+
+
+class CheckpointError(VerifyError):
+    """A checkpoint body that is not exactly PEL's six lines."""
+
+
+# =====================================================================
+# Ed25519 (RFC 8032 section 5.1), verification only, strict
+# =====================================================================
+#
+# The curve is the twisted Edwards curve -x^2 + y^2 = 1 + d x^2 y^2 over
+# GF(p), p = 2^255 - 19. Points are kept in extended homogeneous
+# coordinates (X : Y : Z : T) with x = X/Z, y = Y/Z, x*y = T/Z, where the
+# addition law for a = -1 (Hisil, Wong, Carter, Dawson 2008) is complete
+# because d is not a square. Nothing here needs to be constant time: a
+# verifier handles only public data.
+
+_P = (1 << 255) - 19
+_L = (1 << 252) + 27742317777372353535851937790883648493
+_D = (-121665 * pow(121666, _P - 2, _P)) % _P
+_D2 = (2 * _D) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)        # a square root of -1 mod p
+
+
+def _recover_x(y, sign):
+    """The x with x^2 = (y^2 - 1) / (d y^2 + 1) and parity `sign`, or None."""
+    u = (y * y - 1) % _P
+    v = (_D * y * y + 1) % _P
+    # Candidate root x = u v^3 (u v^7)^((p-5)/8) (p = 5 mod 8), then fix the
+    # sign of the square by sqrt(-1) if needed (RFC 8032 section 5.1.3).
+    v3 = v * v % _P * v % _P
+    x = u * v3 % _P * pow(u * v3 % _P * v3 % _P * v % _P, (_P - 5) // 8, _P) % _P
+    vxx = v * x % _P * x % _P
+    if vxx == u:
+        pass
+    elif vxx == (-u) % _P:
+        x = x * _SQRT_M1 % _P
+    else:
+        return None                       # (y^2-1)/(dy^2+1) is not a square
+    if x == 0 and sign == 1:
+        return None                       # "-0": a non-canonical encoding
+    if (x & 1) != sign:
+        x = _P - x
+    return x
+
+
+def _decode_point(b):
+    """Strict decoding of a 32-byte point: None unless y < p, the point is
+    on the curve, and the sign bit is not set on x = 0."""
+    if len(b) != 32:
+        return None
+    n = int.from_bytes(b, "little")
+    sign = n >> 255
+    y = n & ((1 << 255) - 1)
+    if y >= _P:
+        return None
+    x = _recover_x(y, sign)
+    if x is None:
+        return None
+    return (x, y, 1, x * y % _P)
+
+
+_IDENTITY = (0, 1, 1, 0)
+
+
+def _add(p1, p2):
+    x1, y1, z1, t1 = p1
+    x2, y2, z2, t2 = p2
+    a = (y1 - x1) * (y2 - x2) % _P
+    b = (y1 + x1) * (y2 + x2) % _P
+    c = t1 * _D2 % _P * t2 % _P
+    dd = 2 * z1 * z2 % _P
+    e, f, g, h = b - a, dd - c, dd + c, b + a
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _double(p1):
+    x1, y1, z1, _ = p1
+    a = x1 * x1 % _P
+    b = y1 * y1 % _P
+    c = 2 * z1 * z1 % _P
+    h = a + b
+    e = h - (x1 + y1) * (x1 + y1) % _P
+    g = a - b
+    f = c + g
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _mul(n, pt):
+    """[n]pt for n >= 0: fixed 4-bit windows, most significant first."""
+    table = [_IDENTITY, pt]
+    for _ in range(14):
+        table.append(_add(table[-1], pt))
+    acc = _IDENTITY
+    for shift in range((n.bit_length() + 3) // 4 * 4 - 4, -1, -4):
+        acc = _double(_double(_double(_double(acc))))
+        w = (n >> shift) & 15
+        if w:
+            acc = _add(acc, table[w])
+    return acc
+
+
+def _same(p1, p2):
+    x1, y1, z1, _ = p1
+    x2, y2, z2, _ = p2
+    return (x1 * z2 - x2 * z1) % _P == 0 and (y1 * z2 - y2 * z1) % _P == 0
+
+
+def _is_identity(pt):
+    return _same(pt, _IDENTITY)
+
+
+def _small_order(pt):
+    """True if [8]pt is the identity (pt is one of the 8 torsion points)."""
+    return _is_identity(_double(_double(_double(pt))))
+
+
+_BY = 4 * pow(5, _P - 2, _P) % _P
+_BX = _recover_x(_BY, 0)
+_B = (_BX, _BY, 1, _BX * _BY % _P)
+
+# [2^i]B for i < 253, so that [s]B costs one addition per set bit of s.
+_B_POW2 = [_B]
+for _i in range(252):
+    _B_POW2.append(_double(_B_POW2[-1]))
+del _i
+
+
+def _mul_base(s):
+    """[s]B for 0 <= s < 2^253."""
+    acc = _IDENTITY
+    i = 0
+    while s:
+        if s & 1:
+            acc = _add(acc, _B_POW2[i])
+        s >>= 1
+        i += 1
+    return acc
+
+
+# Public keys that passed _strict_point (the [L]A check costs as much as the
+# rest of a verification); bounded, cleared when full.
+_GOOD_KEYS = {}
+
+
+def _strict_point(b):
+    """The point b encodes if it is canonical, not of small order and in the
+    prime-order subgroup; else None. (crypto_core_ed25519_is_valid_point.)"""
+    pt = _GOOD_KEYS.get(b)
+    if pt is not None:
+        return pt
+    pt = _decode_point(b)
+    if pt is None or _small_order(pt) or not _is_identity(_mul(_L, pt)):
+        return None
+    if len(_GOOD_KEYS) >= 1024:
+        _GOOD_KEYS.clear()
+    _GOOD_KEYS[b] = pt
+    return pt
+
+
+def ed25519_key_valid(pk):
+    """True if pk is a public key PEL accepts (canonical, prime order)."""
+    return isinstance(pk, (bytes, bytearray)) and _strict_point(bytes(pk)) is not None
+
+
+def ed25519_verify(pk, msg, sig):
+    """Strict Ed25519 verification: True iff sig is PEL-valid for msg, pk."""
+    pk, msg, sig = bytes(pk), bytes(msg), bytes(sig)
+    if len(pk) != 32 or len(sig) != 64:
+        return False
+    a = _strict_point(pk)
+    if a is None:
+        return False
+    r = _decode_point(sig[:32])
+    if r is None or _small_order(r):
+        return False
+    s = int.from_bytes(sig[32:], "little")
+    if s >= _L:
+        return False
+    k = int.from_bytes(hashlib.sha512(sig[:32] + pk + msg).digest(), "little") % _L
+    return _same(_mul_base(s), _add(r, _mul(k, a)))
+
+
+# =====================================================================
+# C2SP signed notes
+# =====================================================================
+
+NOTE_NAME_MAX = 255
+NOTE_MAX_SIGS = 100
+_ALG_ED25519 = 0x01
+_SIG_PREFIX = "\u2014 "                    # EM DASH, space (E2 80 94 20)
+
+# Go's unicode.IsSpace: the Unicode White_Space property. Written out rather
+# than taken from str.isspace(), which is a different set (it also holds
+# U+001C..U+001F, the information separators).
+_GO_SPACES = frozenset(
+    [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680]
+    + list(range(0x2000, 0x200B))
+    + [0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
+
+
+def _b64_canonical(s, what, exc, code):
+    """Decode canonical padded standard base64 (RFC 4648 section 4)."""
+    try:
+        raw = base64.b64decode(s.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise exc(code, "%s is not base64" % what) from None
+    if base64.b64encode(raw).decode("ascii") != s:
+        raise exc(code, "%s is not canonical padded base64" % what)
+    return raw
+
+
+def note_name_valid(name, max_bytes=NOTE_NAME_MAX):
+    """A C2SP key name as PEL accepts it: non-empty, no white space (Go's
+    unicode.IsSpace), no "+", no control character, at most 255 bytes (the
+    limit applies to PEL's own keys and origins; a name in a signature line
+    may be longer, max_bytes=None, and then matches no key)."""
+    if not isinstance(name, str) or name == "":
+        return False
+    try:
+        raw = name.encode("utf-8")              # fails on lone surrogates
+    except UnicodeEncodeError:
+        return False
+    if max_bytes is not None and len(raw) > max_bytes:
+        return False
+    for ch in name:
+        c = ord(ch)
+        if c < 0x20 or c in _GO_SPACES or ch == "+":
+            return False
+    return True
+
+
+def note_key_id(name, pk):
+    """Key id of Ed25519 key pk under `name`: SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pk)[:4]."""
+    if isinstance(name, str):
+        name = name.encode("utf-8")
+    return hashlib.sha256(bytes(name) + b"\n" + bytes([_ALG_ED25519]) + bytes(pk)).digest()[:4]
+
+
+class Verifier:
+    """A known note key: name, 4-byte key id, 32-byte Ed25519 public key."""
+
+    __slots__ = ("name", "key_id", "pk")
+
+    def __init__(self, name, key_id, pk):
+        self.name, self.key_id, self.pk = name, bytes(key_id), bytes(pk)
+
+    def __repr__(self):
+        return "Verifier(%r, %s)" % (self.name, self.key_id.hex())
+
+    def __str__(self):
+        return "%s+%s+%s" % (self.name, self.key_id.hex(),
+                             base64.b64encode(bytes([_ALG_ED25519]) + self.pk).decode())
+
+    @classmethod
+    def from_key(cls, name, pk):
+        if not note_name_valid(name):
+            raise VerifierKeyError("PEL_ENOTE_NAME", "invalid key name %r" % name)
+        if not ed25519_key_valid(pk):
+            raise VerifierKeyError("PEL_EBADKEY", "not a valid Ed25519 public key")
+        return cls(name, note_key_id(name, pk), pk)
+
+
+def parse_verifier_key(s):
+    """Parse "<name>+<8 lowercase hex key id>+<base64(0x01 ‖ pk)>" strictly.
+
+    Returns a Verifier; raises VerifierKeyError with code PEL_EVKEY (layout, hex,
+    base64, length), PEL_ENOTE_NAME, PEL_EVKEY_ALG, PEL_EVKEY_ID or
+    PEL_EBADKEY (weak or non-canonical public key)."""
+    if isinstance(s, str):
+        try:
+            s = s.encode("utf-8")
+        except UnicodeEncodeError:
+            raise VerifierKeyError("PEL_EVKEY", "verifier key is not UTF-8") from None
+    s = bytes(s)
+    # Checked in this order (the order of PEL's C parser, which decides the
+    # error code when a string has several faults): two "+" separators, the
+    # name, the id, the base64, the algorithm byte, the length, the id's
+    # value, the point.
+    name_b, plus1, rest = s.partition(b"+")
+    key_id_b, plus2, b64_b = rest.partition(b"+")
+    if not plus1 or not plus2:
+        raise VerifierKeyError("PEL_EVKEY", "verifier key is not <name>+<id>+<key>")
+    try:
+        name = name_b.decode("utf-8")
+    except UnicodeDecodeError:
+        raise VerifierKeyError("PEL_ENOTE_NAME", "key name is not UTF-8") from None
+    if not note_name_valid(name):
+        raise VerifierKeyError("PEL_ENOTE_NAME", "invalid key name %r" % name)
+    key_id_hex = key_id_b.decode("latin-1")
+    if len(key_id_hex) != 8 or any(c not in "0123456789abcdef" for c in key_id_hex):
+        raise VerifierKeyError("PEL_EVKEY", "key id %r is not 8 lowercase hex digits" % key_id_hex)
+    raw = _b64_canonical(b64_b.decode("latin-1"), "verifier key", VerifierKeyError, "PEL_EVKEY")
+    if not raw:
+        raise VerifierKeyError("PEL_EVKEY", "verifier key holds no key")
+    if raw[0] != _ALG_ED25519:
+        raise VerifierKeyError("PEL_EVKEY_ALG", "key algorithm 0x%02x is not Ed25519 (0x01)" % raw[0])
+    if len(raw) != 33:
+        raise VerifierKeyError("PEL_EVKEY", "verifier key holds %d bytes, not 33" % len(raw))
+    pk = raw[1:]
+    key_id = bytes.fromhex(key_id_hex)
+    if note_key_id(name, pk) != key_id:
+        raise VerifierKeyError("PEL_EVKEY_ID", "key id %s does not match name and key (%s)"
+                        % (key_id_hex, note_key_id(name, pk).hex()))
+    if not ed25519_key_valid(pk):
+        raise VerifierKeyError("PEL_EBADKEY", "public key is not a canonical prime-order point")
+    return Verifier(name, key_id, pk)
+
+
+def _as_verifier(v):
+    if isinstance(v, Verifier):
+        return v
+    return parse_verifier_key(v)
+
+
+def _decode_note(note):
+    """The note as str, if it is UTF-8 with no control character but "\\n"."""
+    if isinstance(note, str):
+        try:
+            note.encode("utf-8")
+        except UnicodeEncodeError:
+            raise NoteError("PEL_ENOTE", "note is not valid UTF-8") from None
+        txt = note
+    else:
+        try:
+            txt = bytes(note).decode("utf-8", errors="strict")
+        except UnicodeDecodeError as e:
+            raise NoteError("PEL_ENOTE", "note is not valid UTF-8 (byte %d)" % e.start) from None
+    for i, ch in enumerate(txt):
+        if ch < " " and ch != "\n":
+            raise NoteError("PEL_ENOTE", "control character U+%04X at character %d"
+                            % (ord(ch), i))
+    return txt
+
+
+def open_note(note, verifiers):
+    """Split a C2SP signed note and check its signatures, as pel_note_open.
+
+    note: bytes (or str). verifiers: Verifier objects or verifier key strings.
+    Returns (text, verified_names): the signed text (final newline included)
+    and the names of the distinct known keys that verified, in the order of
+    their first signature line. Raises NoteError:
+      PEL_ENOTE            malformed (UTF-8, control characters, no blank
+                           line, no signature line, bad signature line);
+      PEL_ENOTE_TOOMANY    more than 100 signature lines (lines are checked
+                           in order, so a malformed line among the first
+                           101 is reported as PEL_ENOTE instead);
+      PEL_ENOTE_BADSIG     a known key's signature does not verify;
+      PEL_ENOTE_AMBIGUOUS  a line matches two known keys;
+      PEL_ENOTE_UNVERIFIED no known key signed.
+    """
+    keys = [_as_verifier(v) for v in verifiers]
+    txt = _decode_note(note)
+    # 1. syntax, all of it before any signature is checked.
+    if not txt.endswith("\n"):
+        raise NoteError("PEL_ENOTE", "note does not end in a newline")
+    split = txt.rfind("\n\n")
+    if split < 0:
+        raise NoteError("PEL_ENOTE", "no blank line before the signatures")
+    text, sigblock = txt[:split + 1], txt[split + 2:]
+    if sigblock == "":
+        raise NoteError("PEL_ENOTE", "no signature line after the last blank line")
+    # Lines are checked in order; the 101st well-formed line is the fault
+    # "too many" (so a malformed line before it reports PEL_ENOTE).
+    parsed = []
+    for n, line in enumerate(sigblock[:-1].split("\n"), 1):
+        if not line.startswith(_SIG_PREFIX):
+            raise NoteError("PEL_ENOTE", "signature line %d does not start with "
+                            "U+2014 and a space" % n)
+        name, sp, b64 = line[len(_SIG_PREFIX):].partition(" ")
+        if not sp or not note_name_valid(name, max_bytes=None):
+            raise NoteError("PEL_ENOTE", "signature line %d: bad key name or layout" % n)
+        raw = _b64_canonical(b64, "signature line %d" % n, NoteError, "PEL_ENOTE")
+        if len(raw) < 5:
+            raise NoteError("PEL_ENOTE", "signature line %d holds %d bytes (at least 5)"
+                            % (n, len(raw)))
+        if n > NOTE_MAX_SIGS:
+            raise NoteError("PEL_ENOTE_TOOMANY", "more than %d signature lines"
+                            % NOTE_MAX_SIGS)
+        parsed.append((n, name, raw[:4], raw[4:]))
+    # 2. every line by a known (name, key id) is verified; one failure rejects.
+    msg = text.encode("utf-8")
+    verified = []
+    for n, name, key_id, sig in parsed:
+        match = [k for k in keys if k.name == name and k.key_id == key_id]
+        if not match:
+            continue
+        if len(match) > 1:
+            raise NoteError("PEL_ENOTE_AMBIGUOUS", "signature line %d matches %d known keys"
+                            % (n, len(match)))
+        k = match[0]
+        if not ed25519_verify(k.pk, msg, sig):
+            raise NoteError("PEL_ENOTE_BADSIG", "signature line %d by %s+%s does not verify"
+                            % (n, name, key_id.hex()))
+        if k.name not in verified:
+            verified.append(k.name)
+    # 3. at least one known key.
+    if not verified:
+        seen = ", ".join("%s+%s" % (name if len(name) <= 64 else name[:61] + "...", kid.hex())
+                         for _, name, kid, _ in parsed[:5])
+        raise NoteError("PEL_ENOTE_UNVERIFIED", "no signature by a known key (the note is signed "
+                        "by %s%s)" % (seen, ", ..." if len(parsed) > 5 else ""))
+    return text, verified
+
+
+# =====================================================================
+# checkpoints (docs/PROOFS.md section 1)
+# =====================================================================
+
+_INT64_MAX = (1 << 63) - 1
+_UINT64_MAX = (1 << 64) - 1
+_EXTENSIONS = (("height", "num"), ("state-root", "hex"), ("timestamp-ms", "num"))
+
+
+def _decimal(s, limit, what):
+    if s == "" or any(c not in "0123456789" for c in s):
+        raise CheckpointError("PEL_ECKPT_NUM", "%s %r is not decimal digits" % (what, s))
+    if len(s) > 1 and s[0] == "0":
+        raise CheckpointError("PEL_ECKPT_NUM", "%s %r has a leading zero" % (what, s))
+    v = int(s)
+    if v > limit:
+        raise CheckpointError("PEL_ECKPT_NUM", "%s %s is over %d" % (what, s, limit))
+    return v
+
+
+def parse_checkpoint(text):
+    """Parse a PEL checkpoint body (the note text), strictly.
+
+    Returns {"origin", "size", "root" (32 bytes), "height", "state_root"
+    (32 bytes), "timestamp_ms"}. Raises CheckpointError with the code of the
+    first fault, layout (including the number of lines) first, then line by
+    line: PEL_ECKPT, PEL_ECKPT_ORIGIN, PEL_ECKPT_NUM, PEL_ECKPT_HASH,
+    PEL_ECKPT_EXT. The origin must be a valid key name; the "/pel" suffix
+    PEL uses is not required here (verify_checkpoint binds the origin to
+    the key's name)."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            raise CheckpointError("PEL_ECKPT", "checkpoint is not UTF-8") from None
+    # Layout first: text ending in a newline without control characters,
+    # then the lines in order (an empty one is PEL_ECKPT, a seventh
+    # PEL_ECKPT_EXT), then their number (under 3: PEL_ECKPT; 3 to 5: an
+    # extension line is missing, PEL_ECKPT_EXT). Then line by line.
+    if not text.endswith("\n"):
+        raise CheckpointError("PEL_ECKPT", "checkpoint does not end in a newline")
+    for i, c in enumerate(text):
+        if c < " " and c != "\n":
+            raise CheckpointError("PEL_ECKPT", "control character U+%04X at character %d"
+                                  % (ord(c), i))
+    lines = []
+    for i, line in enumerate(text[:-1].split("\n"), 1):
+        if line == "":
+            raise CheckpointError("PEL_ECKPT", "line %d is empty" % i)
+        if i > 6:
+            raise CheckpointError("PEL_ECKPT_EXT", "line 7 follows the last extension line")
+        lines.append(line)
+    if len(lines) < 3:
+        raise CheckpointError("PEL_ECKPT", "%d lines, at least 3 needed" % len(lines))
+    if len(lines) < 6:
+        raise CheckpointError("PEL_ECKPT_EXT", "line %d (%s) is missing"
+                              % (len(lines) + 1, _EXTENSIONS[len(lines) - 3][0]))
+    origin = lines[0]
+    if not note_name_valid(origin):
+        raise CheckpointError("PEL_ECKPT_ORIGIN", "origin %r is not a valid key name" % origin)
+    size = _decimal(lines[1], _INT64_MAX, "tree size")
+    root = _b64_canonical(lines[2], "root hash", CheckpointError, "PEL_ECKPT_HASH")
+    if len(root) != 32:
+        raise CheckpointError("PEL_ECKPT_HASH", "root hash holds %d bytes, not 32" % len(root))
+    out = {"origin": origin, "size": size, "root": root}
+    for j, (key, kind) in enumerate(_EXTENSIONS):
+        n = 4 + j
+        k, sp, v = lines[n - 1].partition(" ")
+        if k != key or not sp:
+            raise CheckpointError("PEL_ECKPT_EXT", "line %d is not \"%s ...\"" % (n, key))
+        if kind == "num":
+            out[key.replace("-", "_")] = _decimal(v, _UINT64_MAX, key)
+        else:
+            if len(v) != 64 or any(c not in "0123456789abcdef" for c in v):
+                raise CheckpointError("PEL_ECKPT_HASH",
+                                      "state root is not 64 lowercase hex digits")
+            out["state_root"] = bytes.fromhex(v)
+    return out
+
+
+def verify_checkpoint(note, key):
+    """Open a signed checkpoint with the one key `key` (a Verifier or a
+    verifier key string; other signatures are ignored), parse its text and
+    require its origin to be the key's name. Returns parse_checkpoint's dict
+    plus "text" and "key"."""
+    k = _as_verifier(key)
+    text, _ = open_note(note, [k])
+    ck = parse_checkpoint(text)
+    if ck["origin"] != k.name:
+        raise CheckpointError("PEL_ECKPT_ORIGIN", "origin %r is not the key's name %r"
+                              % (ck["origin"], k.name))
+    ck["text"] = text
+    ck["key"] = str(k)
+    return ck
+
+
+# =====================================================================
+# RFC 9162 history tree
+# =====================================================================
+
+def merkle_leaf_hash(data):
+    """RFC 9162 leaf hash: SHA-256(0x00 ‖ data)."""
+    return hashlib.sha256(b"\x00" + bytes(data)).digest()
+
+
+def merkle_node_hash(left, right):
+    """RFC 9162 interior node hash: SHA-256(0x01 ‖ left ‖ right)."""
+    return hashlib.sha256(b"\x01" + bytes(left) + bytes(right)).digest()
+
+
+def empty_root():
+    """MTH of the empty tree: SHA-256 of the empty string."""
+    return hashlib.sha256(b"").digest()
+
+
+def history_leaf_hash(height, index, txid, receipt_digest):
+    """PEL's history leaf: SHA-256(0x00 ‖ u64 LE height ‖ u32 LE index ‖
+    txid (32) ‖ receipt digest (32))."""
+    if not 0 <= height <= _UINT64_MAX or not 0 <= index <= 0xFFFFFFFF:
+        raise ValueError("height must fit u64 and index u32")
+    txid, receipt_digest = bytes(txid), bytes(receipt_digest)
+    if len(txid) != 32 or len(receipt_digest) != 32:
+        raise ValueError("txid and receipt digest are 32 bytes each")
+    return merkle_leaf_hash(height.to_bytes(8, "little") + index.to_bytes(4, "little")
+                            + txid + receipt_digest)
+
+
+def _hashes_ok(*hs):
+    return all(isinstance(h, (bytes, bytearray)) and len(h) == 32 for h in hs)
+
+
+def verify_inclusion(leaf_hash, index, size, path, root):
+    """RFC 9162 section 2.1.3.2: is leaf_hash leaf `index` of the tree of
+    `size` leaves with head `root`, given PATH(index, D[size]) (innermost
+    first)? Returns True or False. The proof does not bind `size` (a path
+    may fit several sizes): take size and root from a signed checkpoint."""
+    path = list(path)
+    if not _hashes_ok(leaf_hash, root, *path) or index < 0 or size < 0:
+        return False
+    if index >= size:                                         # step 1
+        return False
+    fn, sn = index, size - 1                                  # step 2
+    r = bytes(leaf_hash)                                      # step 3
+    for p in path:                                            # step 4
+        if sn == 0:                                           # 4a
+            return False
+        if fn & 1 or fn == sn:                                # 4b
+            r = merkle_node_hash(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = merkle_node_hash(r, p)
+        fn >>= 1                                              # 4c
+        sn >>= 1
+    return sn == 0 and r == bytes(root)                       # step 5
+
+
+def verify_consistency(size1, size2, root1, root2, path):
+    """RFC 9162 section 2.1.4.2: does the tree of size2 leaves with head
+    root2 extend the tree of size1 leaves with head root1, given
+    PROOF(size1, D[size2])? Returns True or False.
+
+    Outside 0 < size1 < size2 (where the RFC's algorithm applies) PEL's
+    rules (docs/PROOFS.md section 1, src/state/history.h): size1 == size2 > 0
+    verifies iff the path is empty and root1 == root2; size1 == 0 (no proof
+    exists: compare root1 with empty_root() instead) and size1 > size2 never
+    verify. Like an inclusion proof, a consistency proof does not bind the
+    sizes: take them from signed checkpoints."""
+    path = list(path)
+    if not _hashes_ok(root1, root2, *path) or size1 < 0 or size2 < 0:
+        return False
+    if size1 == 0 or size1 > size2:
+        return False
+    if size1 == size2:
+        return len(path) == 0 and bytes(root1) == bytes(root2)
+    if not path:                                              # step 1
+        return False
+    if size1 & (size1 - 1) == 0:                              # step 2
+        path = [bytes(root1)] + path
+    fn, sn = size1 - 1, size2 - 1                             # step 3
+    while fn & 1:                                             # step 4
+        fn >>= 1
+        sn >>= 1
+    fr = sr = bytes(path[0])                                  # step 5
+    for c in path[1:]:                                        # step 6
+        if sn == 0:                                           # 6a
+            return False
+        if fn & 1 or fn == sn:                                # 6b
+            fr = merkle_node_hash(c, fr)
+            sr = merkle_node_hash(c, sr)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = merkle_node_hash(sr, c)
+        fn >>= 1                                              # 6c
+        sn >>= 1
+    return fr == bytes(root1) and sr == bytes(root2) and sn == 0   # step 7
+
+
+# =====================================================================
+# command line
+# =====================================================================
+
+def _utc(ms):
+    import datetime
+    try:
+        t = datetime.datetime.fromtimestamp(ms // 1000, datetime.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return ""
+    return " (%s.%03dZ)" % (t.strftime("%Y-%m-%dT%H:%M:%S"), ms % 1000)
+
+
+def _cmd_checkpoint(args, out, err):
+    try:
+        with open(args.note, "rb") as f:
+            note = f.read()
+    except OSError as e:
+        print("pelverify: cannot read %s: %s" % (args.note, e.strerror), file=err)
+        return 1
+    try:
+        key = parse_verifier_key(args.key)
+    except VerifyError as e:
+        print("FAIL verifier key: %s (%s)" % (e.detail, e.code), file=out)
+        return 1
+    try:
+        ck = verify_checkpoint(note, key)
+    except VerifyError as e:
+        print("FAIL %s: %s (%s)" % (args.note, e.detail, e.code), file=out)
+        if b"\r\n" in note:
+            print("hint: the file has CRLF line ends; signed notes use LF only", file=out)
+        return 1
+    print("OK checkpoint signed by %s" % ck["key"], file=out)
+    print("origin        %s" % ck["origin"], file=out)
+    print("tree size     %d" % ck["size"], file=out)
+    print("tree root     %s (hex %s)" % (base64.b64encode(ck["root"]).decode(),
+                                         ck["root"].hex()), file=out)
+    print("height        %d" % ck["height"], file=out)
+    print("state root    %s" % ck["state_root"].hex(), file=out)
+    print("timestamp-ms  %d%s" % (ck["timestamp_ms"], _utc(ck["timestamp_ms"])), file=out)
+    if not ck["origin"].endswith("/pel"):
+        print("note: origin does not end in \"/pel\" (PEL names origins "
+              "<chain-id>/pel)", file=out)
+    return 0
+
+
+# ---------------------------------------------------------------------
+# PROOF FILES: `pelverify verify FILE --key K` goes here once PEL's proof
+# file format is specified in docs/PROOFS.md (issue 5, next step). The
+# expected shape: parse the file, verify_checkpoint() its embedded signed
+# checkpoint with --key, then verify_inclusion() of the leaf
+# history_leaf_hash(height, index, txid, receipt digest) against the
+# checkpoint's (size, root), and/or verify_consistency() between two
+# checkpoints; print what was proven, or exactly what failed; exit 0/1.
+# ---------------------------------------------------------------------
+def _cmd_verify(args, out, err):
+    print("pelverify: the proof file format is not specified yet "
+          "(docs/PROOFS.md); only `checkpoint` is implemented", file=err)
+    return 2
+
+
+def main(argv=None, out=None, err=None):
+    import argparse
+    out = out or sys.stdout
+    err = err or sys.stderr
+    ap = argparse.ArgumentParser(
+        prog="pelverify",
+        description="Independent offline verifier of PEL checkpoints and proofs.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("checkpoint", help="verify a signed checkpoint note")
+    c.add_argument("note", metavar="NOTE_FILE")
+    c.add_argument("--key", required=True, metavar="VERIFIER_KEY",
+                   help="the node's verifier key, <name>+<id>+<base64>")
+    v = sub.add_parser("verify", help="verify a PEL proof file (not yet specified)")
+    v.add_argument("file", metavar="FILE")
+    v.add_argument("--key", required=True, metavar="VERIFIER_KEY")
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as e:
+        return 2 if e.code else 0
+    if args.cmd == "checkpoint":
+        return _cmd_checkpoint(args, out, err)
+    return _cmd_verify(args, out, err)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
