@@ -57,6 +57,8 @@ const char *pel_strerror(int code)
     case PEL_ECKPT_NUM: return "checkpoint number not canonical";
     case PEL_ECKPT_HASH: return "bad checkpoint hash";
     case PEL_ECKPT_EXT: return "bad checkpoint extension line";
+    case PEL_ESMT_PRUNED: return "state tree version pruned";
+    case PEL_ESMT_VERSION: return "state tree version not found";
     default: return "unknown error";
     }
 }

@@ -71,6 +71,9 @@ typedef enum pel_err {
     PEL_ECKPT_NUM = -112,       /* checkpoint number not canonical decimal */
     PEL_ECKPT_HASH = -113,      /* checkpoint hash badly encoded or wrong length */
     PEL_ECKPT_EXT = -114,       /* checkpoint extension line missing or unknown */
+    /* state tree (state/smt.h) */
+    PEL_ESMT_PRUNED = -120,     /* state tree version pruned (below the retention floor) */
+    PEL_ESMT_VERSION = -121,    /* state tree version never written */
 } pel_err;
 
 /* pel_strerror - a static, human-readable name for an error code.
