@@ -22,6 +22,7 @@
 #include "core/hex.h"
 #include "state/history.h"
 #include "test.h"
+#include "tmpdir.h"
 
 #define NMAX 1000
 #define MIB (1ull << 20)
@@ -51,25 +52,7 @@ static double now_s(void)
 
 /* ---- store helpers ---- */
 
-static char *tmpdir(void)
-{
-    char tmpl[] = "/tmp/pel_history_XXXXXX";
-    char *d = mkdtemp(tmpl);
-    if (!d) { perror("mkdtemp"); exit(1); }
-    return strdup(d);
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st; (void)flag; (void)f;
-    return remove(p);
-}
-
-static void rmdir_all(char *dir)
-{
-    CHECK_EQ_INT(nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS), 0);
-    free(dir);
-}
+static char *tmpdir(void) { return test_tmpdir("pel_history_"); }
 
 static pel_store *open_store(const char *dir, uint64_t map)
 {
@@ -304,7 +287,7 @@ static void ct_vectors_roots_and_proofs(void)
             CHECK_EQ_INT(pel_history_verify_consistency(kv[i].m, kv[i].n, r1, r2, p, len), 0);
     }
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 static void hand_derived_small_trees(void)
@@ -796,7 +779,7 @@ static void aborted_appends_leave_tree_as_before(void)
     CHECK_EQ_INT(pel_history_root(s, 160, root), 0);
     CHECK_MEM(root, want, 32);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 static void append_at_wrong_size_writes_nothing(void)
@@ -837,9 +820,9 @@ static void append_at_wrong_size_writes_nothing(void)
     pel_history_empty_root(want);
     CHECK_MEM(root, want, 32);
     pel_store_close(s2);
-    rmdir_all(dir2);
+    test_rmdir_all(dir2);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 static void corrupt_record_is_reported(void)
@@ -875,7 +858,7 @@ static void corrupt_record_is_reported(void)
     CHECK_EQ_INT(pel_store_commit(w), 0);
     CHECK_EQ_INT(pel_history_size(s, &size), PEL_ECORRUPT);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* ---- reads while blocks commit ---- */
@@ -942,7 +925,7 @@ static void proofs_while_appending(void)
     CHECK_EQ_INT(r.bad, 0);
     printf("proofs while appending: %" PRIu64 " checked\n", r.proofs);
     pel_store_close(r.s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* ---- rough rates (printed, not asserted) ---- */
@@ -1008,7 +991,7 @@ static void rates(void)
            "verify %.0f/s; consistency prove %.0f/s, verify %.0f/s; root %.0f/s\n",
            N, (double)N / t_app, R / t_pi, R / t_vi, R / t_pc, R / t_vc, R / t_root);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
     free(lv);
 }
 
@@ -1038,7 +1021,7 @@ int main(void)
     RUN(proofs_while_appending);
     if (!tsan) RUN(rates);
     pel_store_close(shared);
-    rmdir_all(shared_dir);
+    test_rmdir_all(shared_dir);
     free(memo);
     free(memo_ok);
     return TEST_END("test_history");

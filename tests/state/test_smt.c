@@ -24,6 +24,7 @@
 #include "state/smt.h"
 #include "state/store.h"
 #include "test.h"
+#include "tmpdir.h"
 
 #define MIB (1ull << 20)
 #define HL 32
@@ -49,25 +50,7 @@ static double now(void)
 
 /* ---- store helpers ---- */
 
-static char *tmpdir(void)
-{
-    char tmpl[] = "/tmp/pel_smt_XXXXXX";
-    char *d = mkdtemp(tmpl);
-    if (!d) { perror("mkdtemp"); exit(1); }
-    return strdup(d);
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st; (void)flag; (void)f;
-    return remove(p);
-}
-
-static void rmdir_all(char *dir)
-{
-    CHECK_EQ_INT(nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS), 0);
-    free(dir);
-}
+static char *tmpdir(void) { return test_tmpdir("pel_smt_"); }
 
 static pel_store *open_store(const char *dir)
 {
@@ -533,7 +516,7 @@ static void known_answers(void)
     CHECK_EQ_INT(p.depth, 0);
     CHECK_EQ_INT(pel_smt_verify(Z, &k, NULL, 0, &p), 0);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 static void root_of_matches_reference(void)
@@ -598,7 +581,7 @@ static void paths_sharing_a_prefix(void)
     CHECK_EQ_INT(pel_smt_root_of(&ws, want), 0);
     CHECK_MEM(r, want, HL);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
     free(w);
     free(p);
 }
@@ -659,7 +642,7 @@ static void history_matches_model(void)
     model_free(&m);
     pel_pool_free(pool);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* bitflips - every single-bit flip of encoded proofs of each kind is
@@ -740,7 +723,7 @@ static void every_bit_flip_is_rejected(void)
     pel_buf_free(&e);
     model_free(&m);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* ---- pruning ---- */
@@ -861,7 +844,7 @@ static void prune_keeps_retained_versions(void)
     for (uint64_t v = 0; v <= N; v++) model_free(&snap[v]);
     model_free(&m);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* ---- the pool's path (units hashed on workers, snapshot prefetch) ---- */
@@ -935,8 +918,8 @@ static void pool_and_one_thread_agree(void)
     pel_pool_free(pool);
     pel_store_close(sa);
     pel_store_close(sb);
-    rmdir_all(da);
-    rmdir_all(db);
+    test_rmdir_all(da);
+    test_rmdir_all(db);
 }
 
 /* no-op writes keep the root, and write only the root copy */
@@ -966,7 +949,7 @@ static void noop_writes_change_nothing(void)
     CHECK_MEM(r0, r1, HL);
     model_free(&m);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 static void update_argument_errors(void)
@@ -1018,7 +1001,7 @@ static void update_argument_errors(void)
     CHECK_EQ_INT(pel_smt_walk(s, 77, NULL, NULL, r), PEL_ESMT_VERSION);
     pel_buf_free(&v);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* a corrupt stored node is reported, not trusted */
@@ -1064,7 +1047,7 @@ static void corrupt_node_is_reported(void)
     pel_buf_free(&b);
     model_free(&m);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 static void allocation_failure_is_clean(void)
@@ -1094,7 +1077,7 @@ static void allocation_failure_is_clean(void)
     free(ws.w);
     model_free(&m);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* ---- rates (printed, not asserted) ---- */
@@ -1188,7 +1171,7 @@ static void rates(void)
     free(vals);
     pel_pool_free(pool);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 
 #include "state/store.h"
 #include "test.h"
+#include "tmpdir.h"
 
 #define MIB (1ull << 20)
 
@@ -34,25 +35,7 @@ static uint64_t rnd(void)   /* splitmix64 */
 
 /* ---- helpers ---- */
 
-static char *tmpdir(void)
-{
-    char tmpl[] = "/tmp/pel_store_XXXXXX";
-    char *d = mkdtemp(tmpl);
-    if (!d) { perror("mkdtemp"); exit(1); }
-    return strdup(d);
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st; (void)flag; (void)f;
-    return remove(p);
-}
-
-static void rmdir_all(char *dir)
-{
-    CHECK_EQ_INT(nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS), 0);
-    free(dir);
-}
+static char *tmpdir(void) { return test_tmpdir("pel_store_"); }
 
 static pel_store *open_opts(const char *dir, uint64_t map, unsigned readers, int ro)
 {
@@ -165,7 +148,7 @@ static void round_trip_every_table(void)
     pel_buf_free(&b);
     pel_store_close(s);
     pel_store_close(NULL);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 static void abort_discards_and_txn_get_sees_staged(void)
@@ -200,7 +183,7 @@ static void abort_discards_and_txn_get_sees_staged(void)
     pel_store_abort(w);
     pel_buf_free(&b);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 typedef struct scan_acc {
@@ -274,7 +257,7 @@ static void scan_ranges_and_stop(void)
     CHECK_EQ_INT(pel_store_scan(s, PEL_T_BLOCKS, NULL, 3, NULL, 0, scan_cb, &a), PEL_EINVAL);
     CHECK_EQ_INT(a.n, 0);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 static void last_on_empty_and_full_table(void)
@@ -310,7 +293,7 @@ static void last_on_empty_and_full_table(void)
     pel_buf_free(&k);
     pel_buf_free(&v);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 static void reopen_keeps_committed_data(void)
@@ -336,7 +319,7 @@ static void reopen_keeps_committed_data(void)
         CHECK(has(s, PEL_T_TXS, "dropped", NULL));
         pel_store_close(s);
     }
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 static void key_length_limits(void)
@@ -371,7 +354,7 @@ static void key_length_limits(void)
     CHECK_EQ_INT(pel_store_get(s, PEL_T_COUNT, key, 1, &b), PEL_EINVAL);
     pel_buf_free(&b);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 static void read_only_and_bad_opens(void)
@@ -408,7 +391,7 @@ static void read_only_and_bad_opens(void)
     CHECK_EQ_INT(pel_state_get(&st, &key, &v), PEL_ENOTFOUND);
     CHECK(v.p == NULL && v.len == 0);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* ---- pel_store_state ---- */
@@ -462,7 +445,7 @@ static void state_reader_follows_commits(void)
     pel_store_release_readers(s);                /* idempotent */
     CHECK(state_is(&st, 1, "uno"));
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* Two stores in one thread, and a new store after a close (possibly at the
@@ -502,12 +485,12 @@ static void state_readers_per_store(void)
             CHECK(state_is(&sm, 7, val));
         }
     CHECK(state_is(&sc, 7, "from-c"));
-    for (int i = 0; i < 6; i++) { pel_store_close(more[i]); rmdir_all(dm[i]); }
+    for (int i = 0; i < 6; i++) { pel_store_close(more[i]); test_rmdir_all(dm[i]); }
     pel_store_close(b);
     pel_store_close(c);
-    rmdir_all(da);
-    rmdir_all(db);
-    rmdir_all(dc);
+    test_rmdir_all(da);
+    test_rmdir_all(db);
+    test_rmdir_all(dc);
 }
 
 typedef struct one_get {
@@ -542,7 +525,7 @@ static void exited_threads_give_readers_back(void)
     /* two at once still work, and pel_store_get still finds a slot */
     CHECK(has(s, PEL_T_STATE, "nothing", NULL));
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* ---- concurrency: readers against 50 commits ---- */
@@ -669,7 +652,7 @@ static void readers_during_commits(void)
     pel_store_release_readers(c.s);
     CHECK_EQ_INT(commit_gen(c.s, CGENS), 0);
     pel_store_close(c.s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* A reader that is never renewed pins its snapshot, so rewriting a big
@@ -695,7 +678,7 @@ static off_t growth(int release)
     struct stat sb;
     CHECK_EQ_INT(stat(path, &sb), 0);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
     return sb.st_size;
 }
 
@@ -756,7 +739,7 @@ static void map_full_then_recovers(void)
     CHECK_EQ_INT(rc, 0);
     CHECK_EQ_INT(pel_store_commit(w), 0);
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* ---- durability across kill -9 ---- */
@@ -875,7 +858,7 @@ static void survives_kill_9(void)
     }
     CHECK(reported > 0);   /* the child did commit something */
     printf("crash rounds: %" PRIu64 ", %" PRIu64 " commits survived\n", iters, next);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 /* Another thread's pel_store_get while a write transaction is open sees
@@ -905,7 +888,7 @@ static void get_during_write_txn(void)
     CHECK_EQ_INT(pel_store_commit(w), 0);
     CHECK(has(s, PEL_T_META, "k", "staged"));
     pel_store_close(s);
-    rmdir_all(dir);
+    test_rmdir_all(dir);
 }
 
 int main(void)
