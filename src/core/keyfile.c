@@ -11,22 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/hash.h"
 #include "core/hex.h"
 
 #define PREFIX "pel-ed25519-seed "
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return PEL_EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 int pel_keyfile_create(const char *path, uint8_t pk[PEL_PUBKEY_LEN], uint8_t sk[PEL_SECKEY_LEN])
 {
@@ -37,15 +26,10 @@ int pel_keyfile_create(const char *path, uint8_t pk[PEL_PUBKEY_LEN], uint8_t sk[
     randombytes_buf(seed, sizeof seed);
     rc = pel_sign_seed_keypair(lpk, lsk, seed);
     if (rc) goto out;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) { rc = errno == EEXIST ? PEL_EEXIST : PEL_EIO; goto out; }
     memcpy(line, PREFIX, sizeof PREFIX - 1);
     pel_hex_encode(seed, sizeof seed, line + sizeof PREFIX - 1);
     strcat(line, "\n");
-    rc = write_all(fd, line, strlen(line));
-    if (!rc && fsync(fd) != 0) rc = PEL_EIO;
-    if (close(fd) != 0 && !rc) rc = PEL_EIO;
-    if (rc) unlink(path);
+    rc = pel_write_file_excl(path, line, strlen(line), 0600);
     if (!rc && pk) memcpy(pk, lpk, sizeof lpk);
     if (!rc && sk) memcpy(sk, lsk, sizeof lsk);
 out:

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/file.h"
 #include "exec/engine.h"
 
 typedef struct pel_node_config {
@@ -71,12 +72,5 @@ int pel_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port) 
  */
 int pel_node_init_dir(const char *dir, const char *chain_id, uint64_t faucet_balance,
                       uint16_t port, char *err, size_t errlen) PEL_MUST_USE;
-
-/* pel_read_file - whole file into a malloc'd NUL-terminated buffer (len
- * without the NUL). @return 0, PEL_ENOTFOUND, PEL_EIO, PEL_ENOMEM, PEL_ERANGE (> max). */
-int pel_read_file(const char *path, size_t max, char **out, size_t *len) PEL_MUST_USE;
-
-/* pel_write_file_excl - create path (O_EXCL, mode) with data, fsync. */
-int pel_write_file_excl(const char *path, const void *data, size_t len, int mode) PEL_MUST_USE;
 
 #endif
