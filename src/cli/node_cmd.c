@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/hex.h"
 #include "core/log.h"
 #include "node/node.h"
 #include "rpc/http.h"
@@ -171,16 +172,24 @@ int pel_cli_node(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
-/* ---- pel admin verify ---- */
+/* ---- pel admin ---- */
 
 static void admin_usage(FILE *f)
 {
     fprintf(f,
         "usage: pel admin verify [--dir D]\n"
+        "       pel admin rebuild-state-tree [--dir D]\n"
+        "       pel admin verifier-key [--dir D]\n"
         "\n"
-        "Replays every committed block of the (stopped) node in D from genesis with\n"
-        "the sequential engine and checks heights, hashes, signatures, roots, every\n"
-        "receipt, the transaction index, the whole state and total supply.\n"
+        "verify              replays every committed block of the (stopped) node in D\n"
+        "                    from genesis with the sequential engine and checks heights,\n"
+        "                    hashes, signatures, every receipt, the transaction index,\n"
+        "                    the whole state and total supply, and rebuilds the state\n"
+        "                    and history trees and every checkpoint independently.\n"
+        "rebuild-state-tree  computes the state tree's root from scratch over the stored\n"
+        "                    state and compares it with the head's state root.\n"
+        "verifier-key        prints the note verifier key of the node's checkpoints\n"
+        "                    (what `pel verify --key` takes).\n"
         "Exit status 0 when everything matches, 1 with the first difference.\n");
 }
 
@@ -190,11 +199,59 @@ static void progress(void *arg, uint64_t h)
     if (isatty(2) && (h % 1000 == 0 || h == top)) fprintf(stderr, "\rverified %" PRIu64 "/%" PRIu64 " blocks", h, top);
 }
 
+static int admin_verify(pel_node *n)
+{
+    char err[1024] = "";
+    pel_chain_head head = pel_chain_get_head(pel_node_chain(n));
+    uint64_t top = head.height;
+    int rc = pel_chain_verify(pel_node_chain(n), progress, &top, err, sizeof err);
+    if (top && isatty(2)) fprintf(stderr, "\n");
+    if (rc) printf("FAILED: %s\n", err);
+    else printf("ok: %" PRIu64 " blocks, %" PRIu64 " transactions, state, trees, checkpoints and supply match the replay\n",
+                head.height, head.history_size);
+    return rc ? 1 : 0;
+}
+
+static int admin_rebuild(pel_node *n)
+{
+    uint8_t root[32];
+    char hex[65], hhex[65];
+    pel_chain_head head;
+    if (!pel_chain_trees(pel_node_chain(n))) {
+        fprintf(stderr, "pel admin rebuild-state-tree: this chain has no state tree\n");
+        return 1;
+    }
+    int rc = pel_chain_rebuild_state_root(pel_node_chain(n), root, &head);
+    if (rc) { fprintf(stderr, "pel admin rebuild-state-tree: %s\n", pel_strerror(rc)); return 1; }
+    pel_hex_encode(root, 32, hex);
+    pel_hex_encode(head.state_root, 32, hhex);
+    if (memcmp(root, head.state_root, 32)) {
+        printf("FAILED: rebuilt root %s, the head (height %" PRIu64 ") says %s\n", hex, head.height, hhex);
+        return 1;
+    }
+    printf("ok: state root %s at height %" PRIu64 " equals a from-scratch rebuild\n", hex, head.height);
+    return 0;
+}
+
+static int admin_verifier_key(pel_node *n)
+{
+    char vkey[PEL_NOTE_VKEY_MAX];
+    int rc = pel_note_verifier_format(pel_chain_origin(pel_node_chain(n)), pel_node_pubkey(n), vkey, sizeof vkey);
+    if (rc) { fprintf(stderr, "pel admin verifier-key: %s\n", pel_strerror(rc)); return 1; }
+    printf("%s\n", vkey);
+    return 0;
+}
+
 int pel_cli_admin(int argc, char **argv)
 {
     const char *dir = "devnet";
     if (argc < 1 || want_help(argc, argv)) { admin_usage(argc < 1 ? stderr : stdout); return argc < 1 ? 2 : 0; }
-    if (strcmp(argv[0], "verify") != 0) { admin_usage(stderr); return 2; }
+    const char *what = argv[0];
+    if (strcmp(what, "verify") && strcmp(what, "rebuild-state-tree") && strcmp(what, "verifier-key")) {
+        fprintf(stderr, "pel admin: unknown command '%s'\n", what);
+        admin_usage(stderr);
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
         else { admin_usage(stderr); return 2; }
@@ -205,14 +262,10 @@ int pel_cli_admin(int argc, char **argv)
     ov.threads = 1;
     pel_log_set_level(PEL_LOG_WARN);
     int rc = pel_node_open(dir, &ov, &n, err, sizeof err);
-    if (rc) { fprintf(stderr, "pel admin verify: %s\n", err[0] ? err : pel_strerror(rc)); return 1; }
-    pel_chain_head head = pel_chain_get_head(pel_node_chain(n));
-    uint64_t top = head.height;
-    rc = pel_chain_verify(pel_node_chain(n), progress, &top, err, sizeof err);
-    if (top && isatty(2)) fprintf(stderr, "\n");
-    if (rc) printf("FAILED: %s\n", err);
-    else printf("ok: %" PRIu64 " blocks, %" PRIu64 " transactions, state and supply match the replay\n",
-                head.height, head.history_size);
+    if (rc) { fprintf(stderr, "pel admin %s: %s\n", what, err[0] ? err : pel_strerror(rc)); return 1; }
+    if (!strcmp(what, "verify")) rc = admin_verify(n);
+    else if (!strcmp(what, "rebuild-state-tree")) rc = admin_rebuild(n);
+    else rc = admin_verifier_key(n);
     pel_node_close(n);
-    return rc ? 1 : 0;
+    return rc;
 }

@@ -110,6 +110,16 @@ int pel_receipt_encode(const pel_receipt *r, pel_buf *out)
     return rc;
 }
 
+int pel_receipt_digest(const pel_receipt *r, uint8_t out[32])
+{
+    pel_buf b;
+    pel_buf_init(&b);
+    int rc = pel_receipt_encode(r, &b);
+    if (!rc) rc = pel_hash_tagged("PEL/receipt", b.data, b.len, out);
+    pel_buf_free(&b);
+    return rc;
+}
+
 int pel_receipt_decode(const uint8_t *p, size_t len, pel_receipt *r)
 {
     pel_dec d;

@@ -9,14 +9,20 @@
  *   hash = BLAKE2b-256 tagged "PEL/block" over the unsigned encoding
  *   sig  = Ed25519(proposer key, hash)
  *
- * Roots until the proofs issue lands (the fields exist and are checked):
+ * Roots:
  *   tx_root       H("PEL/tx-root", id_0 ‖ ... ‖ id_n-1)
  *   receipts_root H("PEL/receipts-root", receipt_0 ‖ ... ) (encodings below)
- *   state_root    H("PEL/state-chain", parent state_root ‖ digest of the
- *                 block's write set): a chained digest that two nodes agree
- *                 on exactly when they applied identical writes
+ *   state_root    the state tree's root after the block (state/smt.h); on a
+ *                 chain created without trees (a benchmark baseline only),
+ *                 H("PEL/state-chain", parent state_root ‖ digest of the
+ *                 block's write set)
  *   history_size  transactions in the ledger up to and including this block
- *   history_root  zero (the RFC 9162 tree comes with the proofs issue)
+ *   history_root  the RFC 9162 root over those transactions (state/history.h;
+ *                 leaf i = pel_history_leaf(height, index, tx id, receipt
+ *                 digest), receipt digest = H("PEL/receipt", receipt));
+ *                 zero on a chain without trees
+ * Per-transaction inclusion is proven by the history tree; tx_root and
+ * receipts_root bind the block's own lists for replay checks.
  *
  * Stored block record: signed header ‖ u32 count ‖ (bytes tx)*count.
  * Receipt: status u32 (two's complement of the i32) ‖ gas_used u64 ‖
@@ -77,6 +83,10 @@ int pel_receipt_decode(const uint8_t *p, size_t len, pel_receipt *r) PEL_MUST_US
 
 /* pel_writeset_digest - H("PEL/writes", count ‖ (key ‖ kind ‖ bytes value)*). */
 int pel_writeset_digest(const pel_writeset *ws, uint8_t out[32]) PEL_MUST_USE;
+
+/* pel_receipt_digest - H("PEL/receipt", receipt encoding): the receipt's
+ * part of its transaction's history leaf. @return 0, PEL_ENOMEM. */
+int pel_receipt_digest(const pel_receipt *r, uint8_t out[32]) PEL_MUST_USE;
 
 /* pel_state_chain - next state_root from the parent's and a write-set digest. */
 int pel_state_chain(const uint8_t parent[32], const uint8_t writes[32], uint8_t out[32]) PEL_MUST_USE;

@@ -12,13 +12,27 @@
 #include "core/codec.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "exec/pool.h"
+#include "state/history.h"
+#include "state/smt.h"
 
 struct pel_chain {
     pel_store *store;
     const pel_genesis *g;
+    pel_chain_opts o;
+    pel_pool *pool;              /* state-tree updates (committer's thread only) */
+    char origin[PEL_CKPT_ORIGIN_MAX + 1];
     pthread_mutex_t mu;          /* guards head */
     pel_chain_head head;
 };
+
+pel_chain_opts pel_chain_defaults(void)
+{
+    pel_chain_opts o = { .store = pel_store_defaults(), .trees = 1,
+                         .state_versions_kept = PEL_CHAIN_DEFAULT_VERSIONS,
+                         .tree_threads = 2, .sk = NULL };
+    return o;
+}
 
 #define HEAD_LEN (8 + 32 + 32 + 8 + 8)
 
@@ -122,21 +136,94 @@ pel_chain_head pel_chain_head_after(const pel_block_header *h)
     return nh;
 }
 
-static int commit_parts(pel_chain *c, const pel_block_header *h, const pel_tx *const *txs,
-                        const pel_receipt *rcpts, const pel_writeset *ws, int genesis)
+/* ---- finishing a block at commit ---- */
+
+void pel_chain_checkpoint_of(const pel_chain *c, const pel_block_header *h, pel_checkpoint *out)
+{
+    memset(out, 0, sizeof *out);
+    memcpy(out->origin, c->origin, sizeof out->origin);
+    out->size = h->history_size;
+    memcpy(out->root, h->history_root, 32);
+    out->height = h->height;
+    memcpy(out->state_root, h->state_root, 32);
+    out->timestamp_ms = h->timestamp_ms;
+}
+
+static int put_checkpoint(pel_chain *c, pel_store_txn *w, const pel_block_header *h)
+{
+    pel_checkpoint ck;
+    pel_buf note;
+    uint8_t k[8];
+    if (!c->o.trees || !c->o.sk) return 0;
+    pel_chain_checkpoint_of(c, h, &ck);
+    pel_buf_init(&note);
+    int rc = pel_checkpoint_sign(&ck, c->o.sk, &note);
+    pel_chain_height_key(h->height, k);
+    if (!rc) rc = pel_store_put(w, PEL_T_CHECKPOINTS, k, 8, note.data, note.len);
+    pel_buf_free(&note);
+    return rc;
+}
+
+/* The trees' part of a block: state tree to version h->height, history
+ * tree by the block's leaves, roots into h; pruning of old versions. */
+static int update_trees(pel_chain *c, pel_store_txn *w, const pel_chain_head *parent,
+                        const pel_writeset *ws, const uint8_t (*leaves)[32],
+                        pel_block_header *h, int genesis)
+{
+    uint64_t old = genesis ? PEL_SMT_NONE : parent->height;
+    int rc = pel_smt_update(c->store, w, old, h->height, ws, c->pool, h->state_root);
+    if (!rc) rc = pel_history_append(w, genesis ? 0 : parent->history_size, leaves,
+                                     h->tx_count, h->history_root);
+    uint64_t keep = c->o.state_versions_kept;
+    if (!rc && keep && h->height >= keep && h->height % 16 == 0)
+        rc = pel_smt_prune(c->store, w, h->height - keep + 1, NULL);
+    return rc;
+}
+
+/* finish - the fields that depend on the committed parent: prev_hash, the
+ * roots, the signature. Genesis has its header already. */
+static int finish(pel_chain *c, pel_store_txn *w, const pel_chain_head *parent,
+                  const pel_writeset *ws, const uint8_t (*leaves)[32], pel_block_header *h,
+                  const uint8_t *sk, int genesis)
+{
+    uint8_t expect[32], wd[32];
+    if (genesis) memcpy(expect, h->state_root, 32);
+    else memcpy(h->prev_hash, parent->hash, 32);
+    if (c->o.trees) {
+        int rc = update_trees(c, w, parent, ws, leaves, h, genesis);
+        if (rc) return rc;
+        if (genesis && memcmp(expect, h->state_root, 32)) return PEL_ECORRUPT;
+    } else if (!genesis) {
+        int rc = pel_writeset_digest(ws, wd);
+        if (!rc) rc = pel_state_chain(parent->state_root, wd, h->state_root);
+        if (rc) return rc;
+    }
+    return sk ? pel_block_header_sign(h, sk) : 0;
+}
+
+static int commit_parts(pel_chain *c, pel_block_header *h, const pel_tx *const *txs,
+                        const pel_receipt *rcpts, const pel_writeset *ws,
+                        const uint8_t (*leaves)[32], const uint8_t *sk, int genesis)
 {
     pel_store_txn *w;
-    pel_chain_head nh = pel_chain_head_after(h);
+    pel_chain_head parent = pel_chain_get_head(c);
+    if (!genesis && h->height != parent.height + 1) return PEL_EINVAL;
+    pel_block_header fin = *h;
     int rc = pel_store_begin(c->store, &w);
     if (rc) return rc;
-    rc = put_block_record(w, h, txs);
-    if (!rc) rc = put_tx_index(w, h->height, txs, rcpts, h->tx_count);
+    rc = finish(c, w, &parent, ws, leaves, &fin, sk, genesis);
+    pel_chain_head nh = pel_chain_head_after(&fin);
+    if (!rc) rc = put_block_record(w, &fin, txs);
+    if (!rc) rc = put_tx_index(w, fin.height, txs, rcpts, fin.tx_count);
     if (!rc) rc = put_writes(w, ws);
     if (!rc) rc = put_head(w, &nh);
+    if (!rc) rc = put_checkpoint(c, w, &fin);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "genesis", 7, c->g->hash, 32);
+    if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "trees", 5, c->o.trees ? "\1" : "\0", 1);
     if (rc) { pel_store_abort(w); return rc; }
     rc = pel_store_commit(w);
     if (rc) return rc;
+    *h = fin;
     pthread_mutex_lock(&c->mu);
     c->head = nh;
     pthread_mutex_unlock(&c->mu);
@@ -145,7 +232,8 @@ static int commit_parts(pel_chain *c, const pel_block_header *h, const pel_tx *c
 
 /* ---- genesis ---- */
 
-int pel_chain_genesis_header(const pel_genesis *g, const pel_writeset *ws, pel_block_header *h)
+int pel_chain_genesis_header(const pel_genesis *g, const pel_writeset *ws, int trees,
+                             pel_block_header *h)
 {
     uint8_t wd[32], zero[32] = { 0 };
     memset(h, 0, sizeof *h);
@@ -153,7 +241,12 @@ int pel_chain_genesis_header(const pel_genesis *g, const pel_writeset *ws, pel_b
     memcpy(h->prev_hash, g->hash, 32);
     int rc = pel_hash_tagged("PEL/tx-root", NULL, 0, h->tx_root);
     if (!rc) rc = pel_hash_tagged("PEL/receipts-root", NULL, 0, h->receipts_root);
-    if (!rc) rc = pel_writeset_digest(ws, wd);
+    if (rc) return rc;
+    if (trees) {
+        pel_history_empty_root(h->history_root);
+        return pel_smt_root_of(ws, h->state_root);
+    }
+    rc = pel_writeset_digest(ws, wd);
     if (!rc) rc = pel_state_chain(zero, wd, h->state_root);
     return rc;
 }
@@ -165,11 +258,80 @@ static int write_genesis(pel_chain *c)
     pel_block_header h;
     int rc = pel_genesis_writes(c->g, &ws, &vals);
     if (rc) return rc;
-    rc = pel_chain_genesis_header(c->g, &ws, &h);
-    if (!rc) rc = commit_parts(c, &h, NULL, NULL, &ws, 1);
+    rc = pel_chain_genesis_header(c->g, &ws, c->o.trees, &h);
+    if (!rc) rc = commit_parts(c, &h, NULL, NULL, &ws, NULL, NULL, 1);
     free(ws.w);
     free(vals);
     return rc;
+}
+
+/* The genesis block's checkpoint, signed by the first node that has a key
+ * (genesis is written before any key is known in tools and tests). */
+static int sign_genesis_checkpoint(pel_chain *c)
+{
+    pel_buf rec, note;
+    pel_block_header h;
+    const uint8_t **raw = NULL;
+    uint32_t *lens = NULL, n = 0;
+    pel_store_txn *w;
+    if (!c->o.trees || !c->o.sk) return 0;
+    pel_buf_init(&note);
+    int rc = pel_chain_checkpoint(c, 0, &note);
+    pel_buf_free(&note);
+    if (rc != PEL_ENOTFOUND) return rc;
+    pel_buf_init(&rec);
+    rc = pel_chain_block(c, 0, &rec);
+    if (!rc) rc = pel_block_record_decode(rec.data, rec.len, &h, &raw, &lens, &n);
+    free(raw);
+    free(lens);
+    pel_buf_free(&rec);
+    if (!rc) rc = pel_store_begin(c->store, &w);
+    if (rc) return rc;
+    rc = put_checkpoint(c, w, &h);
+    if (rc) { pel_store_abort(w); return rc; }
+    return pel_store_commit(w);
+}
+
+/* The trees must be exactly as large as the head says (they commit with
+ * it; anything else is damage). */
+static int check_trees(pel_chain *c, char *err, size_t errlen)
+{
+    uint64_t size = 0, floor = 0, latest = 0;
+    uint8_t root[32];
+    int rc = pel_history_size(c->store, &size);
+    if (!rc && size != c->head.history_size) {
+        snprintf(err, errlen, "the history tree holds %llu transactions, the head says %llu",
+                 (unsigned long long)size, (unsigned long long)c->head.history_size);
+        return PEL_ECORRUPT;
+    }
+    if (!rc) rc = pel_smt_versions(c->store, &floor, &latest);
+    if (!rc && latest != c->head.height) {
+        snprintf(err, errlen, "the state tree is at version %llu, the head at height %llu",
+                 (unsigned long long)latest, (unsigned long long)c->head.height);
+        return PEL_ECORRUPT;
+    }
+    if (!rc) rc = pel_smt_root(c->store, latest, root);
+    if (!rc && memcmp(root, c->head.state_root, 32)) {
+        snprintf(err, errlen, "the state tree's root is not the head's state root");
+        return PEL_ECORRUPT;
+    }
+    if (rc) snprintf(err, errlen, "cannot read the trees: %s", pel_strerror(rc));
+    return rc;
+}
+
+static int check_mode(pel_chain *c, char *err, size_t errlen)
+{
+    pel_buf b;
+    pel_buf_init(&b);
+    int rc = pel_store_get(c->store, PEL_T_META, "trees", 5, &b);
+    int trees = rc == 0 && b.len == 1 && b.data[0] == 1;
+    pel_buf_free(&b);
+    if (rc && rc != PEL_ENOTFOUND) return rc;
+    if (trees == (c->o.trees != 0)) return 0;
+    snprintf(err, errlen, trees ? "this chain keeps state and history trees; it cannot be opened without them"
+                                : "this chain was created without state and history trees (by an older PEL, "
+                                  "or as a benchmark baseline); create a new one with `pel init`");
+    return PEL_EINVAL;
 }
 
 static int load_or_init(pel_chain *c, char *err, size_t errlen)
@@ -181,6 +343,7 @@ static int load_or_init(pel_chain *c, char *err, size_t errlen)
         pel_buf_free(&b);
         rc = write_genesis(c);
         if (rc) snprintf(err, errlen, "cannot write the genesis block: %s", pel_strerror(rc));
+        if (!rc) rc = sign_genesis_checkpoint(c);
         return rc;
     }
     if (!rc && (b.len != 32 || memcmp(b.data, c->g->hash, 32) != 0)) {
@@ -191,10 +354,14 @@ static int load_or_init(pel_chain *c, char *err, size_t errlen)
     if (!rc) rc = head_decode(b.data, b.len, &c->head);
     if (rc && !err[0]) snprintf(err, errlen, "cannot read the chain head: %s", pel_strerror(rc));
     pel_buf_free(&b);
+    if (!rc) rc = check_mode(c, err, errlen);
+    if (!rc && c->o.trees) rc = check_trees(c, err, errlen);
+    if (!rc) rc = sign_genesis_checkpoint(c);
+    if (rc && !err[0]) snprintf(err, errlen, "cannot open the chain: %s", pel_strerror(rc));
     return rc;
 }
 
-int pel_chain_open(const char *data_dir, const pel_genesis *g, const pel_store_opts *so,
+int pel_chain_open(const char *data_dir, const pel_genesis *g, const pel_chain_opts *o,
                    pel_chain **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -202,9 +369,13 @@ int pel_chain_open(const char *data_dir, const pel_genesis *g, const pel_store_o
     pel_chain *c = calloc(1, sizeof *c);
     if (!c) return PEL_ENOMEM;
     c->g = g;
+    c->o = o ? *o : pel_chain_defaults();
     pthread_mutex_init(&c->mu, NULL);
-    int rc = pel_store_open(data_dir, so, &c->store);
-    if (rc) snprintf(err, errlen, "cannot open the store in %s: %s", data_dir, pel_strerror(rc));
+    int rc = pel_checkpoint_origin(g->params.chain_id, c->origin);
+    if (rc) snprintf(err, errlen, "chain id '%s' cannot name checkpoints", g->params.chain_id);
+    if (!rc && c->o.trees && c->o.tree_threads > 1) rc = pel_pool_new(c->o.tree_threads, &c->pool);
+    if (!rc) rc = pel_store_open(data_dir, &c->o.store, &c->store);
+    if (rc && !err[0]) snprintf(err, errlen, "cannot open the store in %s: %s", data_dir, pel_strerror(rc));
     if (!rc) rc = load_or_init(c, err, errlen);
     if (rc) { pel_chain_close(c); return rc; }
     *out = c;
@@ -215,6 +386,7 @@ void pel_chain_close(pel_chain *c)
 {
     if (!c) return;
     pel_store_close(c->store);
+    pel_pool_free(c->pool);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
@@ -254,17 +426,24 @@ static int roots(const pel_tx *const *txs, const pel_block_result *r, pel_block_
 int pel_chain_fill_header(const pel_chain_head *head, const pel_tx *const *txs,
                        const pel_block_result *r, uint64_t now_ms, pel_block_header *h)
 {
-    uint8_t wd[32];
     memset(h, 0, sizeof *h);
     h->height = head->height + 1;
-    memcpy(h->prev_hash, head->hash, 32);
     h->timestamp_ms = now_ms > head->timestamp_ms ? now_ms : head->timestamp_ms;
     h->tx_count = r->n;
     h->history_size = head->history_size + r->n;
-    int rc = roots(txs, r, h);
-    if (!rc) rc = pel_writeset_digest(&r->block_writes, wd);
-    if (!rc) rc = pel_state_chain(head->state_root, wd, h->state_root);
-    return rc;
+    return roots(txs, r, h);
+}
+
+int pel_chain_leaves(uint64_t height, const pel_tx *const *txs, const pel_block_result *r,
+                     uint8_t (*leaves)[32])
+{
+    for (uint32_t i = 0; i < r->n; i++) {
+        uint8_t rd[32];
+        int rc = pel_receipt_digest(&r->receipts[i], rd);
+        if (rc) return rc;
+        pel_history_leaf(height, i, txs[i]->id, rd, leaves[i]);
+    }
+    return 0;
 }
 
 int pel_chain_execute(pel_engine *e, const pel_state *st, const pel_chain_params *params,
@@ -321,8 +500,13 @@ int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *paren
     if (rc) return rc;
     out->has_result = 1;
     out->txs = txs;
+    out->sk = sk;
     rc = pel_chain_fill_header(&head, txs, &out->result, now_ms, &out->header);
-    if (!rc && sk) rc = pel_block_header_sign(&out->header, sk);
+    if (!rc && c->o.trees) {
+        out->leaves = malloc((n ? n : 1) * sizeof *out->leaves);
+        rc = out->leaves ? pel_chain_leaves(out->header.height, txs, &out->result, out->leaves)
+                         : PEL_ENOMEM;
+    }
     if (rc) pel_built_block_free(out);
     return rc;
 }
@@ -333,14 +517,16 @@ int pel_chain_build(pel_chain *c, pel_engine *e, const pel_tx *const *txs, uint3
     return pel_chain_build_on(c, e, NULL, txs, n, now_ms, sk, out);
 }
 
-int pel_chain_commit(pel_chain *c, const pel_built_block *b)
+int pel_chain_commit(pel_chain *c, pel_built_block *b)
 {
-    return commit_parts(c, &b->header, b->txs, b->result.receipts, &b->result.block_writes, 0);
+    return commit_parts(c, &b->header, b->txs, b->result.receipts, &b->result.block_writes,
+                        (const uint8_t (*)[32])b->leaves, b->sk, 0);
 }
 
 void pel_built_block_free(pel_built_block *b)
 {
     if (b->has_result) pel_block_result_free(&b->result);
+    free(b->leaves);
     memset(b, 0, sizeof *b);
 }
 
@@ -366,6 +552,55 @@ int pel_chain_tx_location(pel_chain *c, const uint8_t id[32], uint64_t *height, 
         for (int i = 8; i < 12; i++) *index = (*index << 8) | b.data[i];
     }
     pel_buf_free(&b);
+    return rc;
+}
+
+int pel_chain_checkpoint(pel_chain *c, uint64_t height, pel_buf *note)
+{
+    uint8_t k[8];
+    pel_chain_height_key(height, k);
+    return pel_store_get(c->store, PEL_T_CHECKPOINTS, k, 8, note);
+}
+
+int pel_chain_trees(const pel_chain *c) { return c->o.trees != 0; }
+const char *pel_chain_origin(const pel_chain *c) { return c->origin; }
+
+/* Every committed (key, value), for a from-scratch state root. */
+typedef struct collect { pel_writeset ws; size_t cap; pel_buf vals; } collect;
+
+static int collect_entry(void *arg, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+    collect *cl = arg;
+    if (klen != PEL_KEY_LEN) return PEL_ECORRUPT;
+    if (cl->ws.n == cl->cap) {
+        size_t nc = cl->cap ? 2 * cl->cap : 1024;
+        pel_write *nw = realloc(cl->ws.w, nc * sizeof *nw);
+        if (!nw) return PEL_ENOMEM;
+        cl->ws.w = nw;
+        cl->cap = nc;
+    }
+    pel_write *w = &cl->ws.w[cl->ws.n++];
+    memset(w, 0, sizeof *w);
+    memcpy(w->key.b, k, PEL_KEY_LEN);
+    w->kind = PEL_W_PUT;
+    w->val.len = (uint32_t)vlen;
+    w->val.p = (const uint8_t *)(uintptr_t)cl->vals.len;    /* offset until the end */
+    return pel_buf_append(&cl->vals, v, vlen);
+}
+
+int pel_chain_rebuild_state_root(pel_chain *c, uint8_t root[32], pel_chain_head *head)
+{
+    collect cl = { .cap = 0 };
+    pel_buf_init(&cl.vals);
+    memset(root, 0, 32);
+    pel_chain_head at = pel_chain_get_head(c);
+    int rc = pel_store_scan(c->store, PEL_T_STATE, NULL, 0, NULL, 0, collect_entry, &cl);
+    for (uint32_t i = 0; !rc && i < cl.ws.n; i++)
+        cl.ws.w[i].val.p = cl.vals.data + (uintptr_t)cl.ws.w[i].val.p;
+    if (!rc) rc = pel_smt_root_of(&cl.ws, root);
+    if (!rc && head) *head = at;
+    free(cl.ws.w);
+    pel_buf_free(&cl.vals);
     return rc;
 }
 

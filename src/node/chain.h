@@ -13,8 +13,23 @@
  *                  index pointing at the block where it took effect)
  *   RECEIPTS height BE ‖ index BE -> receipt (block.h)
  *   STATE    key -> value
+ *   META  "trees"   -> 1 byte: 1 if the chain keeps the trees below (set
+ *                      at genesis, never changed; absent = 0)
+ *   HISTORY     the RFC 9162 history tree (state/history.h)
+ *   SMT         the state tree, version = block height (state/smt.h)
+ *   CHECKPOINTS height (u64 BE) -> the checkpoint after that block, a
+ *               C2SP signed note by the node key (state/checkpoint.h)
  * Block 0 is the genesis block: no transactions, the allocation as its
  * write set, no proposer signature, prev_hash = genesis hash.
+ *
+ * Trees (the default): the state tree and the history tree are updated in
+ * the block's commit transaction, on the committer's thread, after the
+ * block was executed (possibly on top of an uncommitted parent): so
+ * pel_chain_build leaves prev_hash, state_root, history_root and sig for
+ * pel_chain_commit to fill; the header is final once commit returns.
+ * A chain without trees (pel_chain_opts.trees = 0) keeps the chained
+ * write-set digest as state root and no history tree or checkpoints: a
+ * baseline for benchmarks, nothing to prove anything with.
  *
  * A block commits in ONE store transaction (block, index, receipts, state,
  * head) followed by fsync (store.h); the head moves only with it, so after
@@ -35,6 +50,7 @@
 #include "ledger/block.h"
 #include "ledger/genesis.h"
 #include "ledger/ledger.h"
+#include "state/checkpoint.h"
 #include "state/store.h"
 
 typedef struct pel_chain_head {
@@ -47,14 +63,34 @@ typedef struct pel_chain_head {
 
 typedef struct pel_chain pel_chain;
 
+typedef struct pel_chain_opts {
+    pel_store_opts store;
+    int trees;                      /* default 1 (see above) */
+    uint64_t state_versions_kept;   /* state-tree versions kept for proofs
+                                       at past heights; 0 = all (default
+                                       PEL_CHAIN_DEFAULT_VERSIONS) */
+    unsigned tree_threads;          /* threads for state-tree updates
+                                       (default 2; 1 = the committer only) */
+    const uint8_t *sk;              /* node key (64 bytes), signs checkpoints;
+                                       NULL = no checkpoints. Must outlive
+                                       the chain. */
+} pel_chain_opts;
+
+#define PEL_CHAIN_DEFAULT_VERSIONS 1000
+
+pel_chain_opts pel_chain_defaults(void);
+
 /*
  * pel_chain_open - open the store in `data_dir` and make sure it holds the
  * chain of `g`: an empty store gets the genesis block; a store of another
- * genesis is refused (PEL_EINVAL with a message in err).
- * @param g  must outlive the chain.
+ * genesis, or with trees when o->trees is 0 or the reverse, is refused
+ * (PEL_EINVAL with a message in err); trees whose size or version does not
+ * match the head give PEL_ECORRUPT. A missing genesis checkpoint is signed
+ * when o->sk is given.
+ * @param g  must outlive the chain.  @param o  NULL = pel_chain_defaults().
  * @return 0, PEL_EINVAL, PEL_ECORRUPT, PEL_EIO, PEL_ENOMEM.
  */
-int pel_chain_open(const char *data_dir, const pel_genesis *g, const pel_store_opts *so,
+int pel_chain_open(const char *data_dir, const pel_genesis *g, const pel_chain_opts *o,
                    pel_chain **out, char *err, size_t errlen) PEL_MUST_USE;
 void pel_chain_close(pel_chain *c);
 
@@ -65,16 +101,19 @@ const pel_genesis *pel_chain_genesis(const pel_chain *c);
 
 /* A block executed and signed, not yet committed. */
 typedef struct pel_built_block {
-    pel_block_header header;
+    pel_block_header header;    /* final only after pel_chain_commit */
     const pel_tx *const *txs;   /* the caller's, valid until commit/free */
     pel_block_result result;
     int has_result;
+    uint8_t (*leaves)[32];      /* history leaf hashes, one per tx */
+    const uint8_t *sk;          /* signs the header at commit; may be NULL */
 } pel_built_block;
 
 /*
  * pel_chain_build - execute txs (in this order) on the head state with
- * engine e, then fill and sign the header (height head+1, timestamp
- * max(now_ms, head timestamp)). sk NULL leaves the signature zero.
+ * engine e, then fill the header (height head+1, timestamp max(now_ms,
+ * head timestamp)) but for what commit fills (above). sk (kept by pointer
+ * until commit) signs it at commit; NULL leaves the signature zero.
  * @return 0, PEL_ENOMEM, hash/sign errors. out->result owned by out.
  */
 int pel_chain_build(pel_chain *c, pel_engine *e, const pel_tx *const *txs, uint32_t n,
@@ -92,10 +131,14 @@ int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *paren
                        const pel_tx *const *txs, uint32_t n, uint64_t now_ms, const uint8_t *sk,
                        pel_built_block *out) PEL_MUST_USE;
 
-/* pel_chain_commit - write b in one store transaction and sync; move the
- * head. @return 0 (durable), PEL_EMAPFULL, PEL_EIO, PEL_ENOMEM; on failure
- * nothing was written and the head did not move. */
-int pel_chain_commit(pel_chain *c, const pel_built_block *b) PEL_MUST_USE;
+/* pel_chain_commit - finish b's header (prev_hash from the head, state and
+ * history roots from the trees updated in the same transaction, signature)
+ * and its checkpoint, write it all in one store transaction and sync; move
+ * the head. b must follow the head.
+ * @return 0 (durable), PEL_EINVAL (b does not follow the head),
+ *         PEL_EMAPFULL, PEL_EIO, PEL_ENOMEM, tree errors (PEL_ECORRUPT...);
+ *         on failure nothing was written and the head did not move. */
+int pel_chain_commit(pel_chain *c, pel_built_block *b) PEL_MUST_USE;
 
 void pel_built_block_free(pel_built_block *b);
 
@@ -110,6 +153,20 @@ int pel_chain_tx_location(pel_chain *c, const uint8_t id[32], uint64_t *height, 
 int pel_chain_receipt(pel_chain *c, uint64_t height, uint32_t index, pel_buf *out) PEL_MUST_USE;
 /* pel_chain_account - committed balance and nonce (absent account: 0, 0). */
 int pel_chain_account(pel_chain *c, const pel_addr *a, uint64_t *balance, uint64_t *nonce)
+    PEL_MUST_USE;
+/* pel_chain_checkpoint - the stored signed checkpoint after block `height`.
+ * @return 0, PEL_ENOTFOUND (none: a chain without trees or keys), ... */
+int pel_chain_checkpoint(pel_chain *c, uint64_t height, pel_buf *note) PEL_MUST_USE;
+/* pel_chain_trees - 1 if the chain keeps trees and checkpoints. */
+int pel_chain_trees(const pel_chain *c);
+/* pel_chain_origin - the checkpoint origin and note key name, "<chain-id>/pel". */
+const char *pel_chain_origin(const pel_chain *c);
+/* pel_chain_rebuild_state_root - the state tree's root computed from
+ * scratch over the committed STATE table (pel_smt_root_of), and the head
+ * it belongs to. For tools holding the node directory: no block may commit
+ * during the call. O(keys) memory.
+ * @return 0, PEL_ENOMEM, PEL_EIO, PEL_ECORRUPT. */
+int pel_chain_rebuild_state_root(pel_chain *c, uint8_t root[32], pel_chain_head *head)
     PEL_MUST_USE;
 /* pel_chain_u64 - a committed u64 state value (absent: 0). */
 int pel_chain_u64(pel_chain *c, const pel_key *k, uint64_t *out) PEL_MUST_USE;
@@ -135,13 +192,22 @@ int pel_chain_execute(pel_engine *e, const pel_state *st, const pel_chain_params
                       uint64_t height, const pel_tx *const *txs, uint32_t n,
                       pel_block_result *r) PEL_MUST_USE;
 /* pel_chain_fill_header - the unsigned header of the block after `head`
- * with execution result r (roots as block.h defines them). */
+ * with execution result r, but for prev_hash, state_root and history_root
+ * (left zero: they come from the committed parent and the trees). */
 int pel_chain_fill_header(const pel_chain_head *head, const pel_tx *const *txs,
                           const pel_block_result *r, uint64_t now_ms, pel_block_header *h)
     PEL_MUST_USE;
-/* pel_chain_genesis_header - header of block 0 for g and its writes ws. */
-int pel_chain_genesis_header(const pel_genesis *g, const pel_writeset *ws, pel_block_header *h)
-    PEL_MUST_USE;
+/* pel_chain_genesis_header - header of block 0 for g and its writes ws,
+ * with (trees) or without trees. */
+int pel_chain_genesis_header(const pel_genesis *g, const pel_writeset *ws, int trees,
+                             pel_block_header *h) PEL_MUST_USE;
+/* pel_chain_leaves - the history leaf hash of each of r's transactions at
+ * `height` (leaves: r->n entries). @return 0, PEL_ENOMEM. */
+int pel_chain_leaves(uint64_t height, const pel_tx *const *txs, const pel_block_result *r,
+                     uint8_t (*leaves)[32]) PEL_MUST_USE;
+/* pel_chain_checkpoint_of - the checkpoint body fields of header h. */
+void pel_chain_checkpoint_of(const pel_chain *c, const pel_block_header *h,
+                             pel_checkpoint *out);
 /* pel_chain_head_after - the head once block h is committed. */
 pel_chain_head pel_chain_head_after(const pel_block_header *h);
 

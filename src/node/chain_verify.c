@@ -10,14 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/codec.h"
 #include "core/hash.h"
+#include "state/history.h"
+#include "state/smt.h"
 
 typedef struct replay {
     pel_chain *c;
     pel_memstate *ms;
     pel_engine *seq;
+    int trees;
+    pel_store *scratch;       /* the replay's own state tree (trees) */
+    char scratch_dir[64];
+    pel_history_frontier hist;/* the replay's own history tree */
     pel_chain_head head;      /* the replayed head */
     pel_addr *addrs;          /* every address seen, for the supply check */
     size_t n_addrs, cap_addrs;
@@ -47,16 +54,56 @@ static int add_addr(replay *r, const pel_addr *a)
     return 0;
 }
 
+/* scratch_update - the replay's state tree to version `height`. */
+static int scratch_update(replay *r, uint64_t height, const pel_writeset *ws, uint8_t root[32])
+{
+    pel_store_txn *w;
+    int rc = pel_store_begin(r->scratch, &w);
+    if (rc) return rc;
+    rc = pel_smt_update(r->scratch, w, height ? height - 1 : PEL_SMT_NONE, height, ws, NULL, root);
+    if (!rc && height >= 2) rc = pel_smt_prune(r->scratch, w, height - 1, NULL);
+    if (rc) { pel_store_abort(w); return rc; }
+    return pel_store_commit(w);
+}
+
+static int open_scratch(replay *r)
+{
+    const char *tmp = getenv("TMPDIR");
+    pel_store_opts so = pel_store_defaults();
+    so.scratch = 1;
+    so.map_size = 1ull << 36;
+    snprintf(r->scratch_dir, sizeof r->scratch_dir, "%.40s/pel-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(r->scratch_dir)) { r->scratch_dir[0] = 0; return PEL_EIO; }
+    return pel_store_open(r->scratch_dir, &so, &r->scratch);
+}
+
+static void close_scratch(replay *r)
+{
+    pel_store_close(r->scratch);
+    if (!r->scratch_dir[0]) return;
+    char path[128];
+    const char *files[] = { "data.mdb", "lock.mdb" };
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", r->scratch_dir, files[i]);
+        unlink(path);
+    }
+    rmdir(r->scratch_dir);
+}
+
 static int start(replay *r)
 {
     pel_writeset ws;
     uint8_t *vals;
     pel_block_header h;
+    uint8_t root[32];
     const pel_genesis *g = pel_chain_genesis(r->c);
     int rc = pel_genesis_writes(g, &ws, &vals);
     if (rc) return rc;
     rc = pel_memstate_apply(r->ms, &ws);
-    if (!rc) rc = pel_chain_genesis_header(g, &ws, &h);
+    if (!rc) rc = pel_chain_genesis_header(g, &ws, r->trees, &h);
+    if (!rc && r->trees) rc = open_scratch(r);
+    if (!rc && r->trees) rc = scratch_update(r, 0, &ws, root);
+    if (!rc && r->trees && memcmp(root, h.state_root, 32)) rc = PEL_ECORRUPT;
     free(ws.w);
     free(vals);
     for (size_t i = 0; !rc && i < g->n_accounts; i++) rc = add_addr(r, &g->accounts[i].addr);
@@ -106,6 +153,7 @@ static int compare_header(replay *r, const pel_block_header *got, const pel_bloc
     if (memcmp(got->receipts_root, want->receipts_root, 32)) return bad(r, "block %llu: receipts_root differs", h);
     if (memcmp(got->state_root, want->state_root, 32)) return bad(r, "block %llu: state_root differs from the replay", h);
     if (got->history_size != want->history_size) return bad(r, "block %llu: history_size differs", h);
+    if (memcmp(got->history_root, want->history_root, 32)) return bad(r, "block %llu: history_root differs from the replay", h);
     if (got->timestamp_ms < r->head.timestamp_ms) return bad(r, "block %llu: timestamp goes back", h);
     if (pel_block_header_verify(got)) return bad(r, "block %llu: proposer signature invalid", h);
     return 0;
@@ -123,6 +171,65 @@ static int track_addrs(replay *r, const pel_tx *txs, uint32_t n)
             rc = add_addr(r, &to);
     }
     return rc;
+}
+
+/* replay_roots - the roots the block must carry, from the replay's own
+ * trees (or the chained digest on a chain without trees). */
+static int replay_roots(replay *r, const pel_tx *const *txs, const pel_block_result *res,
+                        pel_block_header *want)
+{
+    uint8_t wd[32];
+    memcpy(want->prev_hash, r->head.hash, 32);
+    if (!r->trees) {
+        int rc = pel_writeset_digest(&res->block_writes, wd);
+        return rc ? rc : pel_state_chain(r->head.state_root, wd, want->state_root);
+    }
+    uint8_t (*leaves)[32] = malloc((res->n ? res->n : 1) * sizeof *leaves);
+    if (!leaves) return PEL_ENOMEM;
+    int rc = pel_chain_leaves(want->height, txs, res, leaves);
+    if (!rc) rc = pel_history_check_append(pel_chain_store(r->c), &r->hist,
+                                           (const uint8_t (*)[32])leaves, res->n);
+    free(leaves);
+    if (rc == PEL_ECORRUPT)
+        return bad(r, "block %llu: the stored history tree differs from the replay's",
+                   (unsigned long long)want->height);
+    if (!rc) pel_history_frontier_root(&r->hist, want->history_root);
+    if (!rc) rc = scratch_update(r, want->height, &res->block_writes, want->state_root);
+    return rc;
+}
+
+/* The stored checkpoint of a block: signed by the block's proposer under
+ * the chain's origin, and saying what the header says. */
+static int check_checkpoint(replay *r, const pel_block_header *h)
+{
+    pel_buf note;
+    pel_note_verifier v;
+    pel_checkpoint got, want;
+    unsigned long long ht = (unsigned long long)h->height;
+    pel_buf_init(&note);
+    int rc = pel_chain_checkpoint(r->c, h->height, &note);
+    if (rc == PEL_ENOTFOUND) rc = bad(r, "block %llu: checkpoint missing", ht);
+    else if (!rc && pel_note_verifier_from_key(pel_chain_origin(r->c), h->proposer, &v))
+        rc = bad(r, "block %llu: proposer key cannot verify checkpoints", ht);
+    else if (!rc && pel_checkpoint_verify((const char *)note.data, note.len, &v, &got))
+        rc = bad(r, "block %llu: checkpoint does not verify with the proposer's key", ht);
+    pel_buf_free(&note);
+    if (rc) return rc;
+    pel_chain_checkpoint_of(r->c, h, &want);
+    if (memcmp(&got, &want, sizeof got)) return bad(r, "block %llu: checkpoint differs from the header", ht);
+    return 0;
+}
+
+/* The node's stored state tree at this height, while retained. */
+static int check_stored_version(replay *r, const pel_block_header *h)
+{
+    uint8_t root[32];
+    int rc = pel_smt_root(pel_chain_store(r->c), h->height, root);
+    if (rc == PEL_ESMT_PRUNED) return 0;
+    if (rc) return bad(r, "block %llu: state tree version unreadable (%s)", (unsigned long long)h->height, pel_strerror(rc));
+    if (memcmp(root, h->state_root, 32))
+        return bad(r, "block %llu: stored state tree root differs from the header", (unsigned long long)h->height);
+    return 0;
 }
 
 /* Replay one block: decode, execute, compare, apply. */
@@ -149,7 +256,10 @@ static int replay_block(replay *r, uint64_t height, const pel_buf *rec)
     if (!rc) rc = pel_chain_execute(r->seq, &st, &pel_chain_genesis(r->c)->params, height, ptrs, n, &res);
     have_res = rc == 0;
     if (!rc) rc = pel_chain_fill_header(&r->head, ptrs, &res, got.timestamp_ms, &want);
+    if (!rc) rc = replay_roots(r, ptrs, &res, &want);
     if (!rc) rc = compare_header(r, &got, &want);
+    if (!rc && r->trees) rc = check_checkpoint(r, &got);
+    if (!rc && r->trees) rc = check_stored_version(r, &got);
     if (!rc) rc = check_receipts(r, height, &res);
     if (!rc) rc = check_index(r, height, txs, n);
     if (!rc) rc = pel_memstate_apply(r->ms, &res.block_writes);
@@ -178,6 +288,31 @@ static int hash_entry(void *arg, const uint8_t *k, size_t klen, const uint8_t *v
 }
 
 static int cmp_addr(const void *a, const void *b) { return memcmp(a, b, PEL_ADDR_LEN); }
+
+/* The node's trees at the head: the history tree's root, a walk of the
+ * state tree (every stored hash rechecked), and a from-scratch root over
+ * the stored state. */
+static int check_final_trees(replay *r)
+{
+    uint8_t got[32], want[32];
+    pel_store *s = pel_chain_store(r->c);
+    uint64_t size = 0;
+    int rc = pel_history_size(s, &size);
+    if (rc || size != r->hist.size)
+        return bad(r, "the stored history tree holds %llu transactions, the replay %llu",
+                   (unsigned long long)size, (unsigned long long)r->hist.size);
+    pel_history_frontier_root(&r->hist, want);
+    if (pel_history_root(s, size, got) || memcmp(got, want, 32))
+        return bad(r, "the stored history tree's root differs from the replay");
+    rc = pel_smt_walk(s, r->head.height, NULL, NULL, got);
+    if (rc || memcmp(got, r->head.state_root, 32))
+        return bad(r, "the stored state tree at the head fails its walk (%s)", rc ? pel_strerror(rc) : "root differs");
+    rc = pel_chain_rebuild_state_root(r->c, got, NULL);
+    if (rc) return rc;
+    if (memcmp(got, r->head.state_root, 32))
+        return bad(r, "a from-scratch state tree over the stored state differs from the head's root");
+    return 0;
+}
 
 static int check_final(replay *r)
 {
@@ -214,7 +349,8 @@ static int check_final(replay *r)
 int pel_chain_verify(pel_chain *c, void (*progress)(void *arg, uint64_t height), void *arg,
                      char *err, size_t errlen)
 {
-    replay r = { .c = c, .err = err, .errlen = errlen };
+    replay r = { .c = c, .err = err, .errlen = errlen, .trees = pel_chain_trees(c) };
+    pel_history_frontier_init(&r.hist);
     pel_engine_opts o = pel_engine_defaults(PEL_ENGINE_SEQUENTIAL, 1);
     pel_buf rec;
     pel_buf_init(&rec);
@@ -237,10 +373,12 @@ int pel_chain_verify(pel_chain *c, void (*progress)(void *arg, uint64_t height),
             rc = bad(&r, "stored head differs from the last block");
     }
     if (!rc) rc = check_final(&r);
+    if (!rc && r.trees) rc = check_final_trees(&r);
     if (rc && errlen && !err[0]) snprintf(err, errlen, "verification failed: %s", pel_strerror(rc));
     pel_buf_free(&rec);
     pel_engine_free(r.seq);
     pel_memstate_free(r.ms);
+    close_scratch(&r);
     free(r.addrs);
     return rc;
 }

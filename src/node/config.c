@@ -32,6 +32,9 @@ pel_node_config pel_node_config_defaults(void)
     c.mempool_max_bytes = 256ull << 20;
     c.mempool_max_per_sender = 8192;
     c.map_size_mb = 65536;
+    c.state_trees = 1;
+    c.state_versions_kept = PEL_CHAIN_DEFAULT_VERSIONS;
+    c.state_tree_threads = 2;
     c.faucet_enabled = 1;
     c.faucet_amount = 1000000000ull;
     c.faucet_max_amount = 100000000000ull;
@@ -99,6 +102,18 @@ static void rd_str(reader *r, const char *path, char *out, size_t cap)
     snprintf(out, cap, "%s", it->valuestring);
 }
 
+static void rd_bool(reader *r, const char *path, int *out)
+{
+    const cJSON *it = field(r->root, path);
+    if (!it || r->rc) return;
+    if (!cJSON_IsBool(it)) {
+        snprintf(r->err, r->errlen, "config.json: %s must be true or false", path);
+        r->rc = PEL_EINVAL;
+        return;
+    }
+    *out = cJSON_IsTrue(it);
+}
+
 static void rd_all(reader *r, pel_node_config *c)
 {
     char listen[128] = "", engine[32] = "";
@@ -124,6 +139,9 @@ static void rd_all(reader *r, pel_node_config *c)
     rd_u64(r, "mempool.max_bytes", UINT64_MAX, &c->mempool_max_bytes);
     rd_u32(r, "mempool.max_per_sender", 1, 100000000, &c->mempool_max_per_sender);
     rd_u64(r, "store.map_size_mb", 1u << 30, &c->map_size_mb);
+    rd_bool(r, "state.trees", &c->state_trees);
+    rd_u64(r, "state.versions_kept", UINT64_MAX, &c->state_versions_kept);
+    rd_u32(r, "state.tree_threads", 1, 256, &c->state_tree_threads);
     const cJSON *fe = field(r->root, "faucet.enabled");
     if (fe) c->faucet_enabled = cJSON_IsTrue(fe);
     rd_u64(r, "faucet.amount", INT64_MAX, &c->faucet_amount);
@@ -182,6 +200,10 @@ int pel_node_config_write(const char *dir, const pel_node_config *c)
     cJSON_AddNumberToObject(mp, "max_per_sender", c->mempool_max_per_sender);
     cJSON *st = cJSON_AddObjectToObject(root, "store");
     cJSON_AddNumberToObject(st, "map_size_mb", (double)c->map_size_mb);
+    cJSON *sa = cJSON_AddObjectToObject(root, "state");
+    cJSON_AddBoolToObject(sa, "trees", c->state_trees);
+    cJSON_AddNumberToObject(sa, "versions_kept", (double)c->state_versions_kept);
+    cJSON_AddNumberToObject(sa, "tree_threads", c->state_tree_threads);
     cJSON *f = cJSON_AddObjectToObject(root, "faucet");
     cJSON_AddBoolToObject(f, "enabled", c->faucet_enabled);
     cJSON_AddItemToObject(f, "amount", u64s(c->faucet_amount));

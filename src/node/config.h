@@ -17,6 +17,12 @@
  *     "mempool": { "max_txs": 200000, "max_bytes": 268435456,
  *                  "max_per_sender": 8192 },
  *     "store": { "map_size_mb": 65536 },
+ *     "state": { "trees": true,          state and history trees and signed
+ *                                        checkpoints (false: a benchmark
+ *                                        baseline; fixed at the first start)
+ *                "versions_kept": 1000,  state-tree versions kept for proofs
+ *                                        at past heights (0 = all)
+ *                "tree_threads": 2 },    threads updating the state tree
  *     "faucet": { "enabled": true, "amount": "1000000000",
  *                 "max_amount": "100000000000" } }
  *
@@ -31,6 +37,7 @@
 #include "core/err.h"
 #include "core/file.h"
 #include "exec/engine.h"
+#include "node/chain.h"
 
 typedef struct pel_node_config {
     char listen_host[64];
@@ -45,6 +52,9 @@ typedef struct pel_node_config {
     uint64_t mempool_max_bytes;
     uint32_t mempool_max_per_sender;
     uint64_t map_size_mb;
+    int state_trees;
+    uint64_t state_versions_kept;
+    uint32_t state_tree_threads;
     int faucet_enabled;
     uint64_t faucet_amount, faucet_max_amount;
 } pel_node_config;

@@ -158,10 +158,14 @@ static int accounts_get(void *ctx, const pel_addr *a, uint64_t *nonce, uint64_t 
 static int open_parts(pel_node *n, char *err, size_t errlen)
 {
     char data[4200];
-    pel_store_opts so = pel_store_defaults();
-    so.map_size = n->cfg.map_size_mb << 20;
+    pel_chain_opts co = pel_chain_defaults();
+    co.store.map_size = n->cfg.map_size_mb << 20;
+    co.trees = n->cfg.state_trees;
+    co.state_versions_kept = n->cfg.state_versions_kept;
+    co.tree_threads = n->cfg.state_tree_threads;
+    co.sk = n->sk;
     snprintf(data, sizeof data, "%s/data", n->dir);
-    int rc = pel_chain_open(data, &n->g, &so, &n->chain, err, errlen);
+    int rc = pel_chain_open(data, &n->g, &co, &n->chain, err, errlen);
     if (rc) return rc;
     unsigned threads = n->cfg.threads;
     if (threads == 0) {
@@ -436,6 +440,7 @@ void pel_node_close(pel_node *n)
 
 const pel_node_config *pel_node_cfg(const pel_node *n) { return &n->cfg; }
 pel_chain *pel_node_chain(pel_node *n) { return n->chain; }
+const uint8_t *pel_node_pubkey(const pel_node *n) { return n->pk; }
 pel_mempool *pel_node_mempool(pel_node *n) { return n->mp; }
 const pel_genesis *pel_node_genesis(const pel_node *n) { return &n->g; }
 const pel_addr *pel_node_faucet_addr(const pel_node *n) { return n->has_faucet ? &n->faucet_addr : NULL; }

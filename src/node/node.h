@@ -60,6 +60,8 @@ void pel_node_close(pel_node *n);
 /* Accessors (valid while the node is open). */
 const pel_node_config *pel_node_cfg(const pel_node *n);
 pel_chain *pel_node_chain(pel_node *n);
+/* pel_node_pubkey - the node key's public half (signs blocks, checkpoints). */
+const uint8_t *pel_node_pubkey(const pel_node *n);
 pel_mempool *pel_node_mempool(pel_node *n);
 const pel_genesis *pel_node_genesis(const pel_node *n);
 /* pel_node_faucet_addr - the faucet address, or NULL when it is off. */

@@ -119,6 +119,24 @@ void pel_history_root_of(const uint8_t (*leaf_hashes)[HLEN], uint64_t n,
     fold(frontier, n, root);
 }
 
+void pel_history_frontier_init(pel_history_frontier *f)
+{
+    memset(f, 0, sizeof *f);
+}
+
+int pel_history_frontier_append(pel_history_frontier *f, const uint8_t leaf_hash[HLEN])
+{
+    if (f->size >= PEL_HISTORY_MAX_SIZE) return PEL_ERANGE;
+    (void)push(f->h, f->size, leaf_hash, NULL, NULL);
+    f->size++;
+    return 0;
+}
+
+void pel_history_frontier_root(const pel_history_frontier *f, uint8_t root[HLEN])
+{
+    fold((uint8_t (*)[HLEN])f->h, f->size, root);
+}
+
 /* ==== verification (RFC 9162 2.1.3.2 and 2.1.4.2) ==== */
 
 /* shift_to_odd - "right-shift both fn and sn equally until either LSB(fn)
@@ -271,6 +289,30 @@ static int check_absent(reader *r, uint64_t size)
     uint8_t h[HLEN];
     int rc = get_node(r, 0, size, h);
     return rc == PEL_ENOTFOUND ? 0 : rc ? rc : PEL_EEXIST;
+}
+
+/* check_node - an emit that compares instead of writing. */
+static int check_node(void *arg, unsigned level, uint64_t index, const uint8_t h[HLEN])
+{
+    uint8_t stored[HLEN];
+    int rc = get_node(arg, level, index, stored);
+    if (rc == PEL_ENOTFOUND) return PEL_ECORRUPT;
+    return rc ? rc : memcmp(stored, h, HLEN) ? PEL_ECORRUPT : 0;
+}
+
+int pel_history_check_append(pel_store *s, pel_history_frontier *f,
+                             const uint8_t (*leaf_hashes)[HLEN], uint32_t n)
+{
+    reader r = { .s = s };
+    int rc = 0;
+    if (n > PEL_HISTORY_MAX_SIZE - f->size) return PEL_ERANGE;
+    pel_buf_init(&r.buf);
+    for (uint32_t i = 0; !rc && i < n; i++) {
+        rc = push(f->h, f->size, leaf_hashes[i], check_node, &r);
+        if (!rc) f->size++;
+    }
+    pel_buf_free(&r.buf);
+    return rc;
 }
 
 int pel_history_append(pel_store_txn *w, uint64_t size,

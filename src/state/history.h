@@ -150,6 +150,32 @@ PEL_MUST_USE int pel_history_verify_consistency(
     const uint8_t (*path)[PEL_HISTORY_HASH_LEN], size_t path_len)
     PEL_NONNULL(3, 4);
 
+/*
+ * pel_history_frontier - a tree held as its right edge only: the size and
+ * one hash per set bit of it (the perfect subtrees of the size's binary
+ * decomposition). Enough to append leaves and to compute the root, in
+ * 2 KiB, without the store: what a replay (`pel admin verify`) and a light
+ * client keep. Plain data: copy it freely.
+ */
+typedef struct pel_history_frontier {
+    uint64_t size;
+    uint8_t h[64][PEL_HISTORY_HASH_LEN];   /* h[l] valid iff bit l of size is set */
+} pel_history_frontier;
+
+/* pel_history_frontier_init - the empty tree. */
+void pel_history_frontier_init(pel_history_frontier *f) PEL_NONNULL(1);
+
+/* pel_history_frontier_append - add one leaf hash (amortised 2 hashes).
+ * @return 0, or PEL_ERANGE when the tree already has PEL_HISTORY_MAX_SIZE
+ *         leaves (f unchanged). */
+PEL_MUST_USE int pel_history_frontier_append(pel_history_frontier *f,
+                                             const uint8_t leaf_hash[PEL_HISTORY_HASH_LEN])
+    PEL_NONNULL(1, 2);
+
+/* pel_history_frontier_root - MTH of the f->size leaves (popcount hashes). */
+void pel_history_frontier_root(const pel_history_frontier *f,
+                               uint8_t root[PEL_HISTORY_HASH_LEN]) PEL_NONNULL(1, 2);
+
 /* ---- the stored tree ---- */
 
 /*
@@ -229,5 +255,18 @@ PEL_MUST_USE int pel_history_prove_inclusion(pel_store *s, uint64_t index,
 PEL_MUST_USE int pel_history_prove_consistency(pel_store *s, uint64_t size1,
     uint64_t size2, uint8_t path[PEL_HISTORY_MAX_PATH][PEL_HISTORY_HASH_LEN],
     size_t *path_len) PEL_NONNULL(1, 4, 5);
+
+/*
+ * pel_history_check_append - append n leaf hashes to the frontier f (a
+ * replay's own tree) and check that every record those appends complete
+ * (each leaf and each parent it completes, exactly what pel_history_append
+ * wrote) is stored in s with that hash. Checking every block this way
+ * checks every record of the stored tree once. On failure f may hold some
+ * of the leaves (f->size says how many).
+ * @return 0; PEL_ECORRUPT (a record missing or different); PEL_ERANGE;
+ *         PEL_EIO, PEL_ENOMEM from the store.
+ */
+PEL_MUST_USE int pel_history_check_append(pel_store *s, pel_history_frontier *f,
+    const uint8_t (*leaf_hashes)[PEL_HISTORY_HASH_LEN], uint32_t n) PEL_NONNULL(1, 2);
 
 #endif

@@ -124,7 +124,7 @@ static int copy_out(pel_buf *out, const MDB_val *v)
 
 pel_store_opts pel_store_defaults(void)
 {
-    pel_store_opts o = { DEFAULT_MAP_SIZE, DEFAULT_READERS, 0 };
+    pel_store_opts o = { DEFAULT_MAP_SIZE, DEFAULT_READERS, 0, 0 };
     return o;
 }
 
@@ -141,7 +141,7 @@ static int env_open(pel_store *s, const char *dir, const pel_store_opts *o)
         (mrc = mdb_env_set_maxreaders(s->env, o->max_readers)) != 0 ||
         (mrc = mdb_env_set_maxdbs(s->env, PEL_T_COUNT)) != 0)
         return lmdb_fail(dir, "configure environment", mrc);
-    unsigned flags = MDB_NOTLS | (o->read_only ? MDB_RDONLY : 0);
+    unsigned flags = MDB_NOTLS | (o->read_only ? MDB_RDONLY : 0) | (o->scratch ? MDB_NOSYNC : 0);
     if ((mrc = mdb_env_open(s->env, dir, flags, 0600)) != 0)
         return lmdb_fail(dir, "mdb_env_open", mrc);
     int dead = 0;

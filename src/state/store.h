@@ -66,6 +66,9 @@ typedef struct pel_store_opts {
                                file grows as needed up to this */
     unsigned max_readers;   /* default 1024 */
     int read_only;          /* open without the write lock (tools) */
+    int scratch;            /* no fsync at commit (MDB_NOSYNC): only for
+                               throw-away stores (replay checks, benchmarks)
+                               whose loss in a crash does not matter */
 } pel_store_opts;
 
 pel_store_opts pel_store_defaults(void);

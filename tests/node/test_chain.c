@@ -10,6 +10,8 @@
 
 #include "core/hash.h"
 #include "node/chain.h"
+#include "state/history.h"
+#include "state/smt.h"
 
 #define ACCTS 6
 
@@ -90,21 +92,22 @@ static void grow(pel_chain *c, pel_engine *e, int blocks, uint8_t proposer_sk[64
     }
 }
 
-static pel_store_opts small_store(void)
+static uint8_t node_pk[32], node_sk[64];
+
+static pel_chain_opts small_store(void)
 {
-    pel_store_opts so = pel_store_defaults();
-    so.map_size = 64u << 20;
+    pel_chain_opts so = pel_chain_defaults();
+    so.store.map_size = 64u << 20;
+    so.sk = node_sk;
     return so;
 }
-
-static uint8_t node_pk[32], node_sk[64];
 
 static void build_commit_reopen(void)
 {
     char err[256];
     pel_chain *c;
     pel_engine *e;
-    pel_store_opts so = small_store();
+    pel_chain_opts so = small_store();
     pel_engine_opts eo = pel_engine_defaults(PEL_ENGINE_BLOCKSTM, 2);
     CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
     CHECK_EQ_INT(pel_chain_get_head(c).height, 0);
@@ -155,7 +158,7 @@ static void other_genesis_refused(void)
     char err[256] = "";
     pel_chain *c;
     pel_genesis other;
-    pel_store_opts so = small_store();
+    pel_chain_opts so = small_store();
     make_genesis(&other, "another-chain");
     CHECK_EQ_INT(pel_chain_open(dir, &other, &so, &c, err, sizeof err), PEL_EINVAL);
     CHECK(strstr(err, "another genesis") != NULL);
@@ -252,12 +255,49 @@ static void dmg_signature(pel_store_txn *w, pel_buf *saved, int undo)
     }
 }
 
+/* flip one bit of a stored record (undo flips it back) */
+static void flip_record(pel_store_txn *w, pel_table t, const void *key, size_t klen, size_t at)
+{
+    pel_buf b;
+    pel_buf_init(&b);
+    CHECK_EQ_INT(pel_store_txn_get(w, t, key, klen, &b), 0);
+    if (at >= b.len) at = b.len - 1;
+    b.data[at] ^= 0x10;
+    CHECK_EQ_INT(pel_store_put(w, t, key, klen, b.data, b.len), 0);
+    pel_buf_free(&b);
+}
+
+static void dmg_history(pel_store_txn *w, pel_buf *saved, int undo)
+{
+    (void)saved; (void)undo;
+    uint8_t key[8];
+    pel_chain_height_key(7, key);                   /* post-order position 7: leaf 4 */
+    flip_record(w, PEL_T_HISTORY, key, 8, 3);
+}
+
+static void dmg_checkpoint(pel_store_txn *w, pel_buf *saved, int undo)
+{
+    (void)saved; (void)undo;
+    uint8_t key[8];
+    pel_chain_height_key(3, key);
+    flip_record(w, PEL_T_CHECKPOINTS, key, 8, 20);  /* in the tree size or root line */
+}
+
+/* The newest state-tree root record: its hash covers every node, so the
+ * walk at the head (and the open-time root check) notices. */
+static void dmg_state_tree(pel_store_txn *w, pel_buf *saved, int undo)
+{
+    (void)saved; (void)undo;
+    uint8_t key[9] = { 'n', 0, 0, 0, 0, 0, 0, 0, 5 };
+    flip_record(w, PEL_T_SMT, key, 9, 30);
+}
+
 static void with_store(damage_fn fn, pel_buf *saved, int undo)
 {
     pel_store *s;
     pel_store_txn *w;
-    pel_store_opts so = small_store();
-    CHECK_EQ_INT(pel_store_open(dir, &so, &s), 0);
+    pel_chain_opts so = small_store();
+    CHECK_EQ_INT(pel_store_open(dir, &so.store, &s), 0);
     CHECK_EQ_INT(pel_store_begin(s, &w), 0);
     fn(w, saved, undo);
     CHECK_EQ_INT(pel_store_commit(w), 0);
@@ -273,15 +313,25 @@ static void verify_catches_damage(void)
         { dmg_block, "block 4 missing" },
         { dmg_block_beyond, "beyond the head" },
         { dmg_signature, "signature" },
+        { dmg_history, "history" },
+        { dmg_checkpoint, "checkpoint" },
+        { dmg_state_tree, "state tree" },
     };
-    pel_store_opts so = small_store();
+    pel_chain_opts so = small_store();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[256] = "";
         pel_buf saved;
         pel_chain *c;
         pel_buf_init(&saved);
         with_store(cases[i].fn, &saved, 0);
-        CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
+        int orc = pel_chain_open(dir, &gen, &so, &c, err, sizeof err);
+        if (orc == PEL_ECORRUPT) {          /* noticed at open already */
+            CHECK(strstr(err, cases[i].word) != NULL);
+            with_store(cases[i].fn, &saved, 1);
+            pel_buf_free(&saved);
+            continue;
+        }
+        CHECK_EQ_INT(orc, 0);
         CHECK_EQ_INT(pel_chain_verify(c, NULL, NULL, err, sizeof err), PEL_ECORRUPT);
         if (!strstr(err, cases[i].word)) fprintf(stderr, "case %zu: got '%s'\n", i, err);
         CHECK(strstr(err, cases[i].word) != NULL);
@@ -310,7 +360,7 @@ static void pipelined_build_matches_sequential(void)
     for (int i = 0; i < 30; i++) add_transfer(&a, i % ACCTS, (i * 7 + 1) % ACCTS, 10 + (uint64_t)i);
     for (int i = 0; i < 30; i++) add_transfer(&b, (i * 5) % ACCTS, (i + 2) % ACCTS, 1000 + (uint64_t)i);
     add_transfer(&b, 3, 4, 999999999);                      /* fails */
-    pel_store_opts so = small_store();
+    pel_chain_opts so = small_store();
     pel_engine_opts eo = pel_engine_defaults(PEL_ENGINE_BLOCKSTM, 4);
     pel_engine *e;
     pel_chain *c1, *c2;
@@ -333,6 +383,7 @@ static void pipelined_build_matches_sequential(void)
     CHECK_EQ_INT(pel_block_header_hash(&b2.header, h2), 0);
     CHECK_MEM(h1, h2, 32);
     CHECK_MEM(b1.header.state_root, b2.header.state_root, 32);
+    CHECK_MEM(b1.header.history_root, b2.header.history_root, 32);
     CHECK_EQ_INT(b2.result.receipts[b.n - 1].status, PEL_EFUNDS);
     CHECK_EQ_INT(pel_chain_verify(c2, NULL, NULL, err, sizeof err), 0);
     pel_built_block_free(&a1); pel_built_block_free(&b1);
@@ -342,6 +393,100 @@ static void pipelined_build_matches_sequential(void)
     pel_engine_free(e);
     free_txs(&a);
     free_txs(&b);
+    for (int i = 0; i < ACCTS; i++) accts[i].nonce = saved[i];
+}
+
+/* Every block's checkpoint verifies with the node key under the chain's
+ * origin and repeats the header; the header's roots are the trees'. */
+static void checkpoints_and_roots(void)
+{
+    char err[256];
+    pel_chain *c;
+    pel_chain_opts so = small_store();
+    pel_note_verifier v;
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
+    CHECK(strcmp(pel_chain_origin(c), "chain-test/pel") == 0);
+    CHECK_EQ_INT(pel_note_verifier_from_key(pel_chain_origin(c), node_pk, &v), 0);
+    pel_chain_head head = pel_chain_get_head(c);
+    uint64_t prev_size = 0;
+    for (uint64_t h = 0; h <= head.height; h++) {
+        pel_buf note, rec;
+        pel_checkpoint ck;
+        pel_block_header bh;
+        const uint8_t **raw = NULL;
+        uint32_t *lens = NULL, n = 0;
+        uint8_t root[32];
+        pel_buf_init(&note);
+        pel_buf_init(&rec);
+        CHECK_EQ_INT(pel_chain_checkpoint(c, h, &note), 0);
+        CHECK_EQ_INT(pel_checkpoint_verify((const char *)note.data, note.len, &v, &ck), 0);
+        CHECK_EQ_INT(pel_chain_block(c, h, &rec), 0);
+        CHECK_EQ_INT(pel_block_record_decode(rec.data, rec.len, &bh, &raw, &lens, &n), 0);
+        CHECK_EQ_INT(ck.height, h);
+        CHECK_EQ_INT(ck.size, bh.history_size);
+        CHECK(ck.size >= prev_size);
+        prev_size = ck.size;
+        CHECK_MEM(ck.root, bh.history_root, 32);
+        CHECK_MEM(ck.state_root, bh.state_root, 32);
+        CHECK_EQ_INT(pel_history_root(pel_chain_store(c), bh.history_size, root), 0);
+        CHECK_MEM(root, bh.history_root, 32);
+        CHECK_EQ_INT(pel_smt_root(pel_chain_store(c), h, root), 0);
+        CHECK_MEM(root, bh.state_root, 32);
+        free(raw);
+        free(lens);
+        pel_buf_free(&note);
+        pel_buf_free(&rec);
+    }
+    uint8_t rebuilt[32];
+    CHECK_EQ_INT(pel_chain_rebuild_state_root(c, rebuilt, NULL), 0);
+    CHECK_MEM(rebuilt, head.state_root, 32);
+    pel_chain_close(c);
+    /* the chain keeps trees: opening it without them is refused */
+    so.trees = 0;
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), PEL_EINVAL);
+    CHECK(strstr(err, "trees") != NULL);
+}
+
+/* A chain without trees (the benchmark baseline) works, verifies, has no
+ * checkpoints, and refuses to be opened with trees. Retention: a chain
+ * keeping 3 versions prunes older ones and still verifies. */
+static void baseline_and_retention(void)
+{
+    char d1[96], d2[96], err[256];
+    pel_chain *c;
+    pel_engine *e;
+    pel_buf note;
+    uint8_t root[32];
+    pel_engine_opts eo = pel_engine_defaults(PEL_ENGINE_SEQUENTIAL, 1);
+    snprintf(d1, sizeof d1, "%s/nt", dir);
+    snprintf(d2, sizeof d2, "%s/rt", dir);
+    CHECK_EQ_INT(mkdir(d1, 0700), 0);
+    CHECK_EQ_INT(mkdir(d2, 0700), 0);
+    CHECK_EQ_INT(pel_engine_new(&eo, &e), 0);
+    uint64_t saved[ACCTS];
+    for (int i = 0; i < ACCTS; i++) { saved[i] = accts[i].nonce; accts[i].nonce = 0; }
+    pel_chain_opts so = small_store();
+    so.trees = 0;
+    CHECK_EQ_INT(pel_chain_open(d1, &gen, &so, &c, err, sizeof err), 0);
+    grow(c, e, 3, node_sk);
+    CHECK_EQ_INT(pel_chain_verify(c, NULL, NULL, err, sizeof err), 0);
+    pel_buf_init(&note);
+    CHECK_EQ_INT(pel_chain_checkpoint(c, 2, &note), PEL_ENOTFOUND);
+    pel_buf_free(&note);
+    pel_chain_close(c);
+    so.trees = 1;
+    CHECK_EQ_INT(pel_chain_open(d1, &gen, &so, &c, err, sizeof err), PEL_EINVAL);
+    CHECK(strstr(err, "without state and history trees") != NULL);
+    so.state_versions_kept = 3;
+    so.tree_threads = 1;
+    for (int i = 0; i < ACCTS; i++) accts[i].nonce = 0;
+    CHECK_EQ_INT(pel_chain_open(d2, &gen, &so, &c, err, sizeof err), 0);
+    grow(c, e, 34, node_sk);
+    CHECK_EQ_INT(pel_smt_root(pel_chain_store(c), 5, root), PEL_ESMT_PRUNED);
+    CHECK_EQ_INT(pel_smt_root(pel_chain_store(c), 30, root), 0);
+    CHECK_EQ_INT(pel_chain_verify(c, NULL, NULL, err, sizeof err), 0);
+    pel_chain_close(c);
+    pel_engine_free(e);
     for (int i = 0; i < ACCTS; i++) accts[i].nonce = saved[i];
 }
 
@@ -362,6 +507,8 @@ int main(void)
     RUN(other_genesis_refused);
     RUN(verify_catches_damage);
     RUN(pipelined_build_matches_sequential);
+    RUN(checkpoints_and_roots);
+    RUN(baseline_and_retention);
     pel_genesis_free(&gen);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
