@@ -5,6 +5,9 @@
 # Block-STM and the declared-access engine, each against the sequential
 # engine in the same process. JSON lines go to build/bench/exec.jsonl, a
 # markdown table to stdout. RUNS=n sets runs per point (default 7).
+# Then the state- and history-tree benchmark (`pel bench trees`, one process
+# sweeping the same thread counts): JSON lines to build/bench/trees.jsonl and
+# a second table. TREES_OPTS adds options to it (e.g. "--accounts 100000").
 set -euo pipefail
 pel=${1:-build/pel}
 runs=${RUNS:-7}
@@ -26,3 +29,20 @@ for txs in 1000 10000; do
   done
 done
 python3 scripts/bench-table.py "$out"
+trees=build/bench/trees.jsonl
+# shellcheck disable=SC2086  # TREES_OPTS is a list of options
+"$pel" bench trees --threads "${threads// /,}" --json ${TREES_OPTS:-} | tee "$trees" >&2
+python3 - "$trees" <<'PY'
+import json, sys
+print()
+print("| tree | what | threads | rate (median) | unit | target | ratio to target |")
+print("|---|---|---:|---:|---|---:|---:|")
+for line in open(sys.argv[1]):
+    if not line.strip():
+        continue
+    r = json.loads(line)
+    t = "{:,.0f}".format(r["target"]) if r["target"] else "-"
+    q = "{:.2f}x".format(r["ratio_to_target"]) if r["ratio_to_target"] is not None else "-"
+    print("| {} | {} | {} | {:,.0f} | {} | {} | {} |".format(
+        r["bench"], r["what"], r["threads"], r["rate"], r["unit"], t, q))
+PY

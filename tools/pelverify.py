@@ -14,27 +14,47 @@ What it checks today:
     strings, signature lines, the acceptance rules of PEL's pel_note_open;
   - PEL checkpoints (the six-line tlog-checkpoint body of docs/PROOFS.md);
   - RFC 9162 Merkle inclusion (section 2.1.3.2) and consistency
-    (section 2.1.4.2) proofs over the history tree, and its leaf hash.
+    (section 2.1.4.2) proofs over the history tree, and its leaf hash;
+  - the state tree's proofs (docs/PROOFS.md section 2): the decoder of
+    their canonical encoding and the fold to the root;
+  - PEL proof files (docs/PROOFS.md section 4): "tx", "state" and
+    "consistency" files, parsed as strictly as PEL's C reader.
 
 Command line:
   python3 tools/pelverify.py checkpoint NOTE_FILE --key VERIFIER_KEY
       prints what the checkpoint proves, or exactly what failed; exit 0 when
       it verifies, 1 when it does not, 2 on a usage error.
   python3 tools/pelverify.py verify PROOF_FILE --key VERIFIER_KEY
-      reserved for PEL's proof files (not specified yet; see PROOF FILES
-      below); exits 2.
+      prints what the proof file proves (first line: exactly the line of
+      PEL's pel_proof_describe), or "FAILED: <message> (<C code name>)";
+      exit 0 when it verifies, 1 when it does not (an unreadable file or a
+      bad key included), 2 on a usage error.
 
 As a module: ed25519_verify, note_key_id, parse_verifier_key, open_note,
 parse_checkpoint, verify_checkpoint, verify_inclusion, verify_consistency,
-history_leaf_hash, merkle_leaf_hash, merkle_node_hash. Failures raise
-VerifyError (or a subclass), whose .code is the name of the C error code
-PEL's verifier reports for the same fault (e.g. "PEL_ENOTE_BADSIG"), so that
-the two implementations can be compared fault for fault.
+history_leaf_hash, merkle_leaf_hash, merkle_node_hash, tagged_hash,
+smt_path, decode_state_proof, verify_state, parse_proof, format_proof,
+verify_proof, describe_proof. Failures raise VerifyError (or a subclass),
+whose .code is the name of the C error code PEL's verifier reports for the
+same fault (e.g. "PEL_ENOTE_BADSIG"), so that the two implementations can
+be compared fault for fault.
+
+Where the two may name different faults: only where the C code stops
+earlier. For proof files the checks run in the order of docs/PROOFS.md
+section 4 in both, and every fault before the version check and after it
+up to the values is PEL_EPROOF_FORMAT, so the codes agree; the messages
+may differ when a text has several faults of one code: PEL's reader stops
+at the first JSON fault, at the 17th member or at nesting 33, while
+Python's json module reads the whole text first (and reports its own
+first fault), then this module checks nesting, lone surrogates and the
+member count. Within a checkpoint note, the order is the one of open_note
+and parse_checkpoint below (the same as PEL's, tested fault for fault).
 """
 
 import base64
 import binascii
 import hashlib
+import json
 import sys
 
 __all__ = [
@@ -44,6 +64,9 @@ __all__ = [
     "open_note", "parse_checkpoint", "verify_checkpoint",
     "merkle_leaf_hash", "merkle_node_hash", "empty_root",
     "history_leaf_hash", "verify_inclusion", "verify_consistency",
+    "tagged_hash", "smt_path", "smt_value_hash", "smt_leaf_hash", "smt_pair",
+    "StateProof", "decode_state_proof", "state_proof_root", "verify_state",
+    "parse_proof", "format_proof", "verify_proof", "describe_proof",
     "main",
 ]
 
@@ -679,6 +702,478 @@ def verify_consistency(size1, size2, root1, root2, path):
 
 
 # =====================================================================
+# state tree (docs/PROOFS.md section 2, src/state/smt.h)
+# =====================================================================
+
+SMT_PRESENT, SMT_ABSENT_EMPTY, SMT_ABSENT_LEAF = 0, 1, 2
+SMT_MAX_DEPTH = 64
+_Z = bytes(32)
+
+
+def tagged_hash(tag, data):
+    """PEL's tagged BLAKE2b-256: BLAKE2b-256(u8 len(tag) ‖ tag ‖ data)."""
+    t = tag.encode("ascii")
+    return hashlib.blake2b(bytes([len(t)]) + t + bytes(data), digest_size=32).digest()
+
+
+def smt_path(key):
+    """path(key) = H("PEL/state-path", key) for a 32-byte state key."""
+    return tagged_hash("PEL/state-path", key)
+
+
+def smt_value_hash(value):
+    return tagged_hash("PEL/state-value", value)
+
+
+def smt_leaf_hash(path, value_hash):
+    return tagged_hash("PEL/state-leaf", bytes(path) + bytes(value_hash))
+
+
+def smt_pair(left, right):
+    """Z if both are Z, else H("PEL/state-node", left ‖ right)."""
+    if left == _Z and right == _Z:
+        return _Z
+    return tagged_hash("PEL/state-node", left + right)
+
+
+def _nibble(path, d):
+    return path[d // 2] >> 4 if d % 2 == 0 else path[d // 2] & 15
+
+
+class StateProof:
+    """A decoded state-tree proof: kind (SMT_*), depth, per level the mask
+    and the four sibling hashes (Z where the mask bit is clear), and for
+    SMT_ABSENT_LEAF the other leaf's path and value hash."""
+
+    __slots__ = ("kind", "depth", "masks", "sibs", "leaf_path", "leaf_value_hash")
+
+    def __init__(self, kind, depth, masks, sibs, leaf_path=_Z, leaf_value_hash=_Z):
+        self.kind, self.depth, self.masks, self.sibs = kind, depth, masks, sibs
+        self.leaf_path, self.leaf_value_hash = leaf_path, leaf_value_hash
+
+
+def decode_state_proof(data):
+    """Decode the canonical encoding of smt.h strictly: u8 kind (0..2), u8
+    depth (0..64), per level u8 mask (0..15) and the non-Z siblings its bits
+    name (j = 0 first), the last level's mask non-zero, then Q and vh for
+    kind 2, nothing after. Raises VerifyError with the code of PEL's
+    pel_smt_proof_decode for the first fault in that order: PEL_ETRUNC
+    (input ends early), PEL_ENONCANON (a value out of range, a Z sibling, a
+    last level with mask 0), PEL_ETRAILING (bytes left over)."""
+    b = bytes(data)
+    pos = [0]
+
+    def take(n):
+        if len(b) - pos[0] < n:
+            raise VerifyError("PEL_ETRUNC", "state proof ends at byte %d" % len(b))
+        pos[0] += n
+        return b[pos[0] - n:pos[0]]
+
+    kind, depth = take(1)[0], take(1)[0]
+    if kind > SMT_ABSENT_LEAF or depth > SMT_MAX_DEPTH:
+        raise VerifyError("PEL_ENONCANON", "state proof kind %d or depth %d out of range"
+                          % (kind, depth))
+    masks, sibs = [], []
+    for i in range(depth):
+        m = take(1)[0]
+        if m > 15:
+            raise VerifyError("PEL_ENONCANON", "level %d: mask %d over 15" % (i, m))
+        level = []
+        for j in range(4):
+            h = _Z
+            if m >> j & 1:
+                h = take(32)
+                if h == _Z:
+                    raise VerifyError("PEL_ENONCANON", "level %d: sibling %d is Z under a "
+                                      "set mask bit" % (i, j))
+            level.append(h)
+        masks.append(m)
+        sibs.append(level)
+    if depth and masks[-1] == 0:
+        raise VerifyError("PEL_ENONCANON", "the last level's mask is 0")
+    q = vh = _Z
+    if kind == SMT_ABSENT_LEAF:
+        q, vh = take(32), take(32)
+    if pos[0] != len(b):
+        raise VerifyError("PEL_ETRAILING", "%d bytes after the state proof" % (len(b) - pos[0]))
+    return StateProof(kind, depth, masks, sibs, q, vh)
+
+
+def state_proof_root(key, value, proof):
+    """The root the proof leads to for the claim "key has value" (value:
+    bytes) or "key is absent" (value None), or None where the claim does
+    not fit the proof (kind, or an ABSENT_LEAF leaf off the key's path or
+    the key's own). The proof holds iff this equals the tree's root."""
+    path = smt_path(key)
+    if value is not None:
+        if proof.kind != SMT_PRESENT:
+            return None
+        h = smt_leaf_hash(path, smt_value_hash(value))
+    elif proof.kind == SMT_ABSENT_EMPTY:
+        h = _Z
+    elif proof.kind == SMT_ABSENT_LEAF:
+        if proof.leaf_path == path or any(_nibble(proof.leaf_path, d) != _nibble(path, d)
+                                          for d in range(proof.depth)):
+            return None
+        h = smt_leaf_hash(proof.leaf_path, proof.leaf_value_hash)
+    else:
+        return None
+    for i in range(proof.depth - 1, -1, -1):
+        n = _nibble(path, i)
+        for j in range(4):
+            s = proof.sibs[i][j]
+            h = smt_pair(s, h) if n >> j & 1 else smt_pair(h, s)
+    return h
+
+
+def verify_state(root, key, value, proof):
+    """True iff proof (a StateProof) shows `key` has `value` (None: no
+    value) in the state tree with root `root`."""
+    return state_proof_root(key, value, proof) == bytes(root)
+
+
+# =====================================================================
+# proof files (docs/PROOFS.md section 4)
+# =====================================================================
+
+PROOF_TEXT_MAX = 8 << 20
+PROOF_MEMBERS_MAX = 16
+PROOF_JSON_DEPTH_MAX = 32
+HISTORY_MAX_PATH = 65
+_U32_MAX = (1 << 32) - 1
+
+# Each type's members in canonical order.
+PROOF_MEMBERS = {
+    "tx": ("pel_proof", "type", "checkpoint", "height", "index", "leaf_index", "tx",
+           "receipt", "inclusion"),
+    "state": ("pel_proof", "type", "checkpoint", "key", "value", "state_proof"),
+    "consistency": ("pel_proof", "type", "checkpoint", "old_checkpoint", "consistency"),
+}
+_KNOWN = frozenset(m for ms in PROOF_MEMBERS.values() for m in ms)
+_HEX = frozenset("0123456789abcdef")
+
+
+def _fmt_err(msg):
+    return VerifyError("PEL_EPROOF_FORMAT", msg)
+
+
+class _Pairs(list):
+    """A JSON object, as the list of its (name, value) pairs."""
+
+
+def _no_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
+def _json_checked(v, depth):
+    """Raise unless every string is UTF-8-encodable (no lone surrogate
+    from a \\u escape) and containers nest at most PROOF_JSON_DEPTH_MAX
+    deep (the top-level object is depth 1), as PEL's reader requires."""
+    if isinstance(v, str):
+        v.encode("utf-8")                    # UnicodeEncodeError: a ValueError
+    elif isinstance(v, (list, _Pairs)):
+        if depth > PROOF_JSON_DEPTH_MAX:
+            raise ValueError("nested more than %d deep" % PROOF_JSON_DEPTH_MAX)
+        for x in v:
+            if isinstance(v, _Pairs):
+                _json_checked(x[0], depth + 1)
+                _json_checked(x[1], depth + 1)
+            else:
+                _json_checked(x, depth + 1)
+
+
+def _load_object(data):
+    """The proof file's top-level JSON object as _Pairs, or VerifyError."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogatepass")
+    if len(data) > PROOF_TEXT_MAX:
+        raise _fmt_err("proof file is %d bytes, over the limit of %d" % (len(data), PROOF_TEXT_MAX))
+    try:
+        text = bytes(data).decode("utf-8")
+        obj = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_no_constant,
+                         parse_int=lambda s: 0, parse_float=lambda s: 0)
+        if not isinstance(obj, _Pairs):
+            raise _fmt_err("not a JSON object")
+        _json_checked(obj, 1)
+    except VerifyError:
+        raise
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeError: ValueError
+        raise _fmt_err("not valid JSON (%s)" % (str(e)[:80] or type(e).__name__)) from None
+    return obj
+
+
+def _string(members, name):
+    v = members[name]
+    if not isinstance(v, str):
+        raise _fmt_err('member "%s" must be a JSON string' % name)
+    return v
+
+
+def _decimal_member(members, name, limit):
+    s = _string(members, name)
+    if (s == "" or len(s) > 20 or any(c not in "0123456789" for c in s)
+            or (len(s) > 1 and s[0] == "0") or int(s) > limit):
+        raise _fmt_err('member "%s": %r is not canonical decimal from 0 to %d '
+                       '(no sign, no leading zero)' % (name, s[:40], limit))
+    return int(s)
+
+
+def _is_hex(s):
+    return len(s) % 2 == 0 and all(c in _HEX for c in s)
+
+
+def _hex_member(members, name):
+    s = _string(members, name)
+    if not _is_hex(s):
+        raise _fmt_err('member "%s" is not lowercase hex of even length' % name)
+    return bytes.fromhex(s)
+
+
+def _hash_text(s):
+    return isinstance(s, str) and len(s) == 64 and _is_hex(s)
+
+
+def _path_member(members, name):
+    v = members[name]
+    if not isinstance(v, list) or isinstance(v, _Pairs) or not all(isinstance(x, str) for x in v):
+        raise _fmt_err('member "%s" must be an array of strings' % name)
+    for i, x in enumerate(v):
+        if i == HISTORY_MAX_PATH:
+            raise _fmt_err('member "%s" has more than %d hashes' % (name, HISTORY_MAX_PATH))
+        if not _hash_text(x):
+            raise _fmt_err('member "%s": element %d is not 64 lowercase hex digits' % (name, i))
+    return [bytes.fromhex(x) for x in v]
+
+
+def parse_proof(data):
+    """Parse a proof file (bytes) strictly, in PEL's order (docs/PROOFS.md
+    section 4.3): JSON text of one object (UTF-8, no lone surrogate,
+    nesting at most 32, at most 8 MiB), at most 16 members, no name twice,
+    "pel_proof" a string equal to "1" (else PEL_EPROOF_VERSION), "type"
+    known, exactly the type's members, then each value in canonical member
+    order. Returns a dict: "type", "checkpoint" (note bytes) and per type
+    "height", "index", "leaf_index", "tx", "receipt", "path" (list of 32-byte
+    hashes; the inclusion or consistency proof), "key", "value" (bytes or
+    None), "state_proof" (StateProof), "state_proof_bytes",
+    "old_checkpoint". Raises VerifyError PEL_EPROOF_FORMAT or
+    PEL_EPROOF_VERSION."""
+    pairs = _load_object(data)
+    if len(pairs) > PROOF_MEMBERS_MAX:
+        raise _fmt_err("more than %d members" % PROOF_MEMBERS_MAX)
+    members = {}
+    for name, v in pairs:
+        if name in members:
+            raise _fmt_err('duplicate member "%s"' % name[:40])
+        members[name] = v
+    if "pel_proof" not in members:
+        raise _fmt_err('missing member "pel_proof" (not a PEL proof file)')
+    version = _string(members, "pel_proof")
+    if version != "1":
+        raise VerifyError("PEL_EPROOF_VERSION", 'proof file version "%s" is not supported '
+                          '(this verifier reads version 1)' % version[:40])
+    if "type" not in members:
+        raise _fmt_err('missing member "type"')
+    ptype = _string(members, "type")
+    if ptype not in PROOF_MEMBERS:
+        raise _fmt_err('unknown proof type "%s" (tx, state or consistency)' % ptype[:40])
+    want = PROOF_MEMBERS[ptype]
+    for name, _ in pairs:
+        if name not in want:
+            raise _fmt_err('unknown member "%s" in a %s proof' % (name[:40], ptype))
+    for name in want:
+        if name not in members:
+            raise _fmt_err('missing member "%s"' % name)
+    p = {"type": ptype}
+    for name in want[2:]:
+        if name in ("checkpoint", "old_checkpoint"):
+            p[name] = _string(members, name).encode("utf-8")
+        elif name in ("height", "leaf_index"):
+            p[name] = _decimal_member(members, name, _UINT64_MAX)
+        elif name == "index":
+            p[name] = _decimal_member(members, name, _U32_MAX)
+        elif name in ("tx", "receipt"):
+            p[name] = _hex_member(members, name)
+        elif name in ("inclusion", "consistency"):
+            p["path"] = _path_member(members, name)
+        elif name == "key":
+            if not _hash_text(_string(members, name)):
+                raise _fmt_err('member "key" is not 64 lowercase hex digits')
+            p["key"] = bytes.fromhex(members[name])
+        elif name == "value":
+            v = members[name]
+            if v is not None and not isinstance(v, str):
+                raise _fmt_err('member "value" must be a hex string or null')
+            p["value"] = None if v is None else _hex_member(members, name)
+        elif name == "state_proof":
+            raw = _hex_member(members, name)
+            try:
+                p["state_proof"] = decode_state_proof(raw)
+            except VerifyError as e:
+                raise _fmt_err('member "state_proof" is not a canonical state-tree proof '
+                               'encoding (%s: %s)' % (e.code, e.detail)) from None
+            p["state_proof_bytes"] = raw
+    return p
+
+
+def format_proof(p):
+    """The canonical text of a parsed proof (parse_proof's dict): members
+    in canonical order, two-space indent, one hash per line, final newline
+    (json.dumps with indent=2 and ensure_ascii=False writes exactly PEL's
+    layout and escapes). Returns str."""
+    import collections
+    d = collections.OrderedDict()
+    for name in PROOF_MEMBERS[p["type"]]:
+        if name == "pel_proof":
+            d[name] = "1"
+        elif name == "type":
+            d[name] = p["type"]
+        elif name in ("checkpoint", "old_checkpoint"):
+            d[name] = bytes(p[name]).decode("utf-8")
+        elif name in ("height", "index", "leaf_index"):
+            d[name] = str(p[name])
+        elif name in ("inclusion", "consistency"):
+            d[name] = [h.hex() for h in p["path"]]
+        elif name == "value":
+            d[name] = None if p["value"] is None else p["value"].hex()
+        elif name == "state_proof":
+            d[name] = p["state_proof_bytes"].hex()
+        else:
+            d[name] = p[name].hex()
+    return json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+
+
+# A proof's checkpoints are verified again for every proof against them:
+# remember the outcome (a pure function of note and key; bounded).
+_CKPT_CACHE = {}
+
+
+def _open_checkpoint(note, key, which):
+    k = (bytes(note), str(key))
+    hit = _CKPT_CACHE.get(k)
+    if hit is None:
+        try:
+            hit = verify_checkpoint(note, key)
+        except VerifyError as e:
+            hit = (e.code, e.detail)
+        if len(_CKPT_CACHE) >= 256:
+            _CKPT_CACHE.clear()
+        _CKPT_CACHE[k] = hit
+    if isinstance(hit, tuple):
+        raise VerifyError(hit[0], "%s: %s" % (which, _CKPT_FAULT.get(hit[0], hit[1])))
+    return dict(hit)
+
+
+_CKPT_FAULT = {
+    "PEL_ENOTE": "not a well-formed signed note",
+    "PEL_ENOTE_UNVERIFIED": "not signed by the key",
+    "PEL_ENOTE_BADSIG": "signature does not verify with the key",
+    "PEL_ENOTE_TOOMANY": "more signature lines than the limit of 100",
+    "PEL_ECKPT": "signed text is not a checkpoint (lines)",
+    "PEL_ECKPT_ORIGIN": "origin is invalid or not the key's name",
+    "PEL_ECKPT_NUM": "a number in the checkpoint is not canonical decimal",
+    "PEL_ECKPT_HASH": "a hash in the checkpoint is badly encoded",
+    "PEL_ECKPT_EXT": "an extension line (height, state-root, timestamp-ms) is missing or wrong",
+}
+
+
+def _epf(msg):
+    return VerifyError("PEL_EPROOF", msg)
+
+
+def _verify_tx(p, key, res):
+    ck = res["checkpoint"] = _open_checkpoint(p["checkpoint"], key, "checkpoint")
+    if p["height"] > ck["height"]:
+        raise _epf("height %d is above the checkpoint's height %d" % (p["height"], ck["height"]))
+    if p["leaf_index"] >= ck["size"]:
+        raise _epf("leaf_index %d is not below the checkpoint's tree size %d"
+                   % (p["leaf_index"], ck["size"]))
+    res["txid"] = tagged_hash("PEL/txid", p["tx"])
+    res["receipt_digest"] = tagged_hash("PEL/receipt", p["receipt"])
+    res["leaf_hash"] = history_leaf_hash(p["height"], p["index"], res["txid"],
+                                         res["receipt_digest"])
+    if not verify_inclusion(res["leaf_hash"], p["leaf_index"], ck["size"], p["path"], ck["root"]):
+        raise _epf("inclusion proof does not lead to the checkpoint's root (leaf %d of %d, "
+                   "%d hashes)" % (p["leaf_index"], ck["size"], len(p["path"])))
+
+
+def _verify_state(p, key, res):
+    ck = res["checkpoint"] = _open_checkpoint(p["checkpoint"], key, "checkpoint")
+    sp = p["state_proof"]
+    if p["value"] is not None and sp.kind != SMT_PRESENT:
+        raise _epf("the state proof shows the key absent, but the file gives it a value")
+    if p["value"] is None and sp.kind == SMT_PRESENT:
+        raise _epf("the state proof shows the key present, but the file says it has no value")
+    root = state_proof_root(p["key"], p["value"], sp)
+    if root is None:
+        raise _epf("the state proof's other leaf is not on the key's path (or is the key's own)")
+    if root != ck["state_root"]:
+        raise _epf("state proof does not lead to the checkpoint's state root")
+
+
+def _verify_consistency(p, key, res):
+    n = res["checkpoint"] = _open_checkpoint(p["checkpoint"], key, "checkpoint")
+    o = res["old_checkpoint"] = _open_checkpoint(p["old_checkpoint"], key, "old checkpoint")
+    if o["origin"] != n["origin"]:
+        raise _epf("the checkpoints have different origins")
+    if o["height"] > n["height"]:
+        raise _epf("old checkpoint's height %d is above the new one's %d" % (o["height"], n["height"]))
+    if o["size"] > n["size"]:
+        raise _epf("old checkpoint's tree size %d is above the new one's %d" % (o["size"], n["size"]))
+    path = p["path"]
+    if o["size"] > 0:
+        if not verify_consistency(o["size"], n["size"], o["root"], n["root"], path):
+            raise _epf("consistency proof does not lead from the old checkpoint's root to the "
+                       "new one's (sizes %d and %d, %d hashes)" % (o["size"], n["size"], len(path)))
+        return
+    if path:
+        raise _epf("a consistency proof from tree size 0 must be empty (it has %d hashes)"
+                   % len(path))
+    if o["root"] != empty_root():
+        raise _epf("old checkpoint has tree size 0 but its root is not the empty tree's")
+    if n["size"] == 0 and n["root"] != empty_root():
+        raise _epf("checkpoint has tree size 0 but its root is not the empty tree's")
+
+
+def verify_proof(proof, key):
+    """Verify a proof file: proof is the file's bytes or parse_proof's
+    dict, key a Verifier or verifier key string. Returns a dict with
+    "proof" (the parsed dict), "checkpoint" (verify_checkpoint's dict; for
+    consistency the new one), "old_checkpoint", "txid", "receipt_digest",
+    "leaf_hash" (tx), "key" (the Verifier) and "description" (the line PEL's
+    pel_proof_describe writes). Raises VerifyError with PEL's code for the
+    first fault in PEL's order (docs/PROOFS.md section 4.4)."""
+    k = _as_verifier(key)
+    p = proof if isinstance(proof, dict) else parse_proof(proof)
+    res = {"proof": p, "key": k}
+    {"tx": _verify_tx, "state": _verify_state,
+     "consistency": _verify_consistency}[p["type"]](p, k, res)
+    res["description"] = describe_proof(res)
+    return res
+
+
+def describe_proof(res):
+    """What a verified proof proves, one line, exactly as PEL's
+    pel_proof_describe writes it."""
+    p, ck, k = res["proof"], res["checkpoint"], res["key"]
+    signer = "signed by %s+%s" % (k.name, k.key_id.hex())
+    if p["type"] == "tx":
+        return ("transaction %s is leaf %d of the ledger of %d transactions %s at height %d "
+                "(block %d, position %d); receipt digest %s\n"
+                % (res["txid"].hex(), p["leaf_index"], ck["size"], signer, ck["height"],
+                   p["height"], p["index"], res["receipt_digest"].hex()))
+    if p["type"] == "state":
+        v = p["value"]
+        what = ("has no value" if v is None else "has the empty value (0 bytes)" if not v
+                else "has value %s (%d bytes)" % (v.hex(), len(v)))
+        return ("state key %s %s after block %d, state root %s, %s\n"
+                % (p["key"].hex(), what, ck["height"], ck["state_root"].hex(), signer))
+    o = res["old_checkpoint"]
+    return ("the ledger of %d transactions at height %d extends the ledger of %d "
+            "transactions at height %d, %s\n" % (ck["size"], ck["height"], o["size"],
+                                                 o["height"], signer))
+
+
+# =====================================================================
 # command line
 # =====================================================================
 
@@ -724,19 +1219,37 @@ def _cmd_checkpoint(args, out, err):
     return 0
 
 
-# ---------------------------------------------------------------------
-# PROOF FILES: `pelverify verify FILE --key K` goes here once PEL's proof
-# file format is specified in docs/PROOFS.md (issue 5, next step). The
-# expected shape: parse the file, verify_checkpoint() its embedded signed
-# checkpoint with --key, then verify_inclusion() of the leaf
-# history_leaf_hash(height, index, txid, receipt digest) against the
-# checkpoint's (size, root), and/or verify_consistency() between two
-# checkpoints; print what was proven, or exactly what failed; exit 0/1.
-# ---------------------------------------------------------------------
 def _cmd_verify(args, out, err):
-    print("pelverify: the proof file format is not specified yet "
-          "(docs/PROOFS.md); only `checkpoint` is implemented", file=err)
-    return 2
+    try:
+        with open(args.file, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        code = "PEL_ENOTFOUND" if isinstance(e, FileNotFoundError) else "PEL_EIO"
+        print("FAILED: cannot read %s: %s (%s)" % (args.file, e.strerror, code), file=out)
+        return 1
+    try:
+        key = parse_verifier_key(args.key)
+    except VerifyError as e:
+        print("FAILED: verifier key: %s (%s)" % (e.detail, e.code), file=out)
+        return 1
+    try:
+        res = verify_proof(data, key)
+    except VerifyError as e:
+        print("FAILED: %s (%s)" % (e.detail, e.code), file=out)
+        if b"\r\n" in data:
+            print("hint: the file has CRLF line ends; the notes inside must keep their "
+                  "\\n line ends", file=out)
+        return 1
+    out.write(res["description"])
+    for which in ("old_checkpoint", "checkpoint"):
+        ck = res.get(which)
+        if ck:
+            print("%-15s tree size %d, root %s, height %d, state root %s, timestamp-ms %d%s"
+                  % (which.replace("_", " ") + ":", ck["size"], ck["root"].hex(), ck["height"],
+                     ck["state_root"].hex(), ck["timestamp_ms"], _utc(ck["timestamp_ms"])),
+                  file=out)
+    print("key:            %s" % res["key"], file=out)
+    return 0
 
 
 def main(argv=None, out=None, err=None):
@@ -751,9 +1264,10 @@ def main(argv=None, out=None, err=None):
     c.add_argument("note", metavar="NOTE_FILE")
     c.add_argument("--key", required=True, metavar="VERIFIER_KEY",
                    help="the node's verifier key, <name>+<id>+<base64>")
-    v = sub.add_parser("verify", help="verify a PEL proof file (not yet specified)")
-    v.add_argument("file", metavar="FILE")
-    v.add_argument("--key", required=True, metavar="VERIFIER_KEY")
+    v = sub.add_parser("verify", help="verify a PEL proof file (docs/PROOFS.md section 4)")
+    v.add_argument("file", metavar="PROOF_FILE")
+    v.add_argument("--key", required=True, metavar="VERIFIER_KEY",
+                   help="the node's verifier key, <name>+<id>+<base64>")
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:

@@ -198,8 +198,9 @@ int pel_cli_bench(int argc, char **argv)
 {
     if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) { bench_usage(stdout); return 0; }
     if (argc >= 1 && !strcmp(argv[0], "verify")) return pel_cli_bench_verify(argc - 1, argv + 1);
+    if (argc >= 1 && !strcmp(argv[0], "trees")) return pel_cli_bench_trees(argc - 1, argv + 1);
     if (argc < 1 || strcmp(argv[0], "exec") != 0) {
-        fprintf(stderr, "pel: usage: pel bench exec|verify [options] (see pel bench --help)\n");
+        fprintf(stderr, "pel: usage: pel bench exec|verify|trees [options] (see pel bench --help)\n");
         return 2;
     }
     bench_opts o;

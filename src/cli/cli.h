@@ -8,10 +8,14 @@
 
 int pel_cli_bench(int argc, char **argv);
 int pel_cli_bench_verify(int argc, char **argv);
+int pel_cli_bench_trees(int argc, char **argv);
 int pel_cli_demo(int argc, char **argv);
 int pel_cli_init(int argc, char **argv);
 int pel_cli_node(int argc, char **argv);
 int pel_cli_admin(int argc, char **argv);
+int pel_cli_prove(int argc, char **argv);       /* prove.c */
+int pel_cli_verify(int argc, char **argv);
+int pel_cli_checkpoint(int argc, char **argv);
 
 /* pel_cli_u64 - parse a decimal option value; prints an error and returns
  * -1 if it is not a number in [min, max]. */

@@ -18,6 +18,7 @@ static void usage(FILE *f)
         "  init         create a node directory (keys, genesis, config)\n"
         "  node         run a node in the foreground\n"
         "  admin verify replay a stopped node's chain and check everything\n"
+        "  admin rebuild-state-tree | verifier-key\n"
         "\n"
         "client (talks to a node: --rpc URL, $PEL_RPC, or http://127.0.0.1:8645/rpc):\n"
         "  keygen       create a key file\n"
@@ -25,9 +26,12 @@ static void usage(FILE *f)
         "  tx transfer|status  send a transfer, show a transaction\n"
         "  block show   show a block\n"
         "  faucet       devnet tokens\n"
+        "  checkpoint   show the node's signed checkpoint and verifier key\n"
+        "  prove tx|state|consistency  get a proof file from the node\n"
         "  loadgen      load generator (signed transfers over the API)\n"
         "\n"
         "tools:\n"
+        "  verify FILE --key K  check a proof file offline\n"
         "  bench exec   benchmark the execution engines (JSON lines with --json)\n"
         "  demo         run a few blocks through every engine and compare them\n"
         "\n"
@@ -75,6 +79,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "tx")) return pel_cli_tx(argc - 2, argv + 2);
     if (!strcmp(cmd, "block")) return pel_cli_block(argc - 2, argv + 2);
     if (!strcmp(cmd, "faucet")) return pel_cli_faucet(argc - 2, argv + 2);
+    if (!strcmp(cmd, "prove")) return pel_cli_prove(argc - 2, argv + 2);
+    if (!strcmp(cmd, "verify")) return pel_cli_verify(argc - 2, argv + 2);
+    if (!strcmp(cmd, "checkpoint")) return pel_cli_checkpoint(argc - 2, argv + 2);
     if (!strcmp(cmd, "loadgen")) return pel_cli_loadgen(argc - 2, argv + 2);
     fprintf(stderr, "pel: unknown command '%s'\n", cmd);
     usage(stderr);

@@ -59,6 +59,8 @@ const char *pel_strerror(int code)
     case PEL_ECKPT_EXT: return "bad checkpoint extension line";
     case PEL_ESMT_PRUNED: return "state tree version pruned";
     case PEL_ESMT_VERSION: return "state tree version not found";
+    case PEL_EPROOF_FORMAT: return "malformed proof file";
+    case PEL_EPROOF_VERSION: return "unsupported proof file version";
     default: return "unknown error";
     }
 }

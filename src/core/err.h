@@ -74,6 +74,9 @@ typedef enum pel_err {
     /* state tree (state/smt.h) */
     PEL_ESMT_PRUNED = -120,     /* state tree version pruned (below the retention floor) */
     PEL_ESMT_VERSION = -121,    /* state tree version never written */
+    /* proof files (state/proof.h) */
+    PEL_EPROOF_FORMAT = -130,   /* malformed proof file */
+    PEL_EPROOF_VERSION = -131,  /* unsupported proof file version */
 } pel_err;
 
 /* pel_strerror - a static, human-readable name for an error code.

@@ -12,6 +12,7 @@
 #include "core/codec.h"
 #include "core/hex.h"
 #include "ledger/genesis.h"
+#include "node/prove.h"
 
 /* ---- helpers ---- */
 
@@ -153,6 +154,10 @@ static int m_node_info(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     if (pel_node_failed(n)) cJSON_AddStringToObject(o, "failed", pel_strerror(pel_node_failed(n)));
     const pel_addr *f = pel_node_faucet_addr(n);
     if (f && c->faucet_enabled) add_addr(o, "faucet", f);
+    char vkey[PEL_NOTE_VKEY_MAX];
+    if (pel_chain_trees(pel_node_chain(n)) &&
+        pel_note_verifier_format(pel_chain_origin(pel_node_chain(n)), pel_node_pubkey(n), vkey, sizeof vkey) == 0)
+        cJSON_AddStringToObject(o, "verifier_key", vkey);
     *result = o;
     return 0;
 }
@@ -425,7 +430,134 @@ static int m_faucet(void *ctx, const cJSON *params, cJSON **result, pel_rpc_erro
     return 0;
 }
 
+/* ---- checkpoints and proofs (node/prove.h, docs/PROOFS.md) ---- */
+
+/* height param: absent or "latest" = the head. */
+static int get_height(const cJSON *params, const char *name, uint64_t head, uint64_t *out,
+                      pel_rpc_error *err)
+{
+    const cJSON *hp = param(params, name);
+    if (!hp || (cJSON_IsString(hp) && strcmp(hp->valuestring, "latest") == 0)) { *out = head; return 0; }
+    if (pel_json_u64(hp, out)) return bad_params(err, "a height is a non-negative integer or \"latest\"");
+    return 0;
+}
+
+static int m_checkpoint(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    pel_node *n = ctx;
+    pel_chain *c = pel_node_chain(n);
+    uint64_t height;
+    char vkey[PEL_NOTE_VKEY_MAX];
+    if (get_height(params, "height", pel_chain_get_head(c).height, &height, err)) return PEL_EINVAL;
+    pel_buf note;
+    pel_buf_init(&note);
+    int rc = pel_chain_checkpoint(c, height, &note);
+    if (!rc) rc = pel_buf_append(&note, "", 1);
+    if (!rc) rc = pel_note_verifier_format(pel_chain_origin(c), pel_node_pubkey(n), vkey, sizeof vkey);
+    cJSON *o = rc ? NULL : cJSON_CreateObject();
+    if (o) {
+        add_u64s(o, "height", height);
+        cJSON_AddStringToObject(o, "note", (const char *)note.data);
+        cJSON_AddStringToObject(o, "verifier_key", vkey);
+    }
+    pel_buf_free(&note);
+    if (rc == PEL_ENOTFOUND) return app_error(err, rc, "no checkpoint at that height");
+    if (rc) return app_error(err, rc, NULL);
+    if (!o) return PEL_ENOMEM;
+    *result = o;
+    return 0;
+}
+
+/* The proof as a JSON object: its canonical text, parsed. */
+static int proof_result(pel_proof *p, int rc, const char *why, cJSON **result, pel_rpc_error *err)
+{
+    pel_buf text;
+    if (rc) {
+        pel_proof_free(p);
+        free(p);
+        return app_error(err, rc, why[0] ? why : NULL);
+    }
+    pel_buf_init(&text);
+    rc = pel_proof_format(p, &text);
+    if (!rc) rc = pel_buf_append(&text, "", 1);
+    pel_proof_free(p);
+    free(p);
+    if (!rc) *result = cJSON_Parse((const char *)text.data);
+    pel_buf_free(&text);
+    if (rc) return app_error(err, rc, NULL);
+    return *result ? 0 : PEL_ENOMEM;
+}
+
+static pel_proof *new_proof(void)
+{
+    pel_proof *p = malloc(sizeof *p);
+    if (p) pel_proof_init(p);
+    return p;
+}
+
+static int m_prove_tx(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    uint8_t id[32];
+    char why[256] = "";
+    if (get_hash(params, "id", id, err)) return PEL_EINVAL;
+    pel_proof *p = new_proof();
+    if (!p) return PEL_ENOMEM;
+    int rc = pel_prove_tx(pel_node_chain(ctx), id, p, why, sizeof why);
+    return proof_result(p, rc, why, result, err);
+}
+
+/* A state key: {"key": 64 hex} or {"address": pel1..., "field": "balance"|"nonce"}. */
+static int get_state_key(const cJSON *params, pel_key *k, pel_rpc_error *err)
+{
+    const cJSON *f = param(params, "field");
+    if (param(params, "key")) {
+        size_t n;
+        const cJSON *it = param(params, "key");
+        if (!cJSON_IsString(it) || strlen(it->valuestring) != 64 ||
+            pel_hex_decode(it->valuestring, 64, k->b, 32, &n))
+            return bad_params(err, "\"key\" is a state key: 64 hex digits");
+        return 0;
+    }
+    pel_addr a;
+    if (get_addr(params, &a, err)) return PEL_EINVAL;
+    if (!cJSON_IsString(f) || (strcmp(f->valuestring, "balance") && strcmp(f->valuestring, "nonce")))
+        return bad_params(err, "\"field\" is \"balance\" or \"nonce\"");
+    if (!strcmp(f->valuestring, "balance")) pel_key_balance(&a, k);
+    else pel_key_nonce(&a, k);
+    return 0;
+}
+
+static int m_prove_state(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    pel_key k;
+    uint64_t height;
+    char why[256] = "";
+    if (get_state_key(params, &k, err)) return PEL_EINVAL;
+    if (get_height(params, "height", PEL_PROVE_HEAD, &height, err)) return PEL_EINVAL;
+    pel_proof *p = new_proof();
+    if (!p) return PEL_ENOMEM;
+    int rc = pel_prove_state(pel_node_chain(ctx), &k, height, p, why, sizeof why);
+    return proof_result(p, rc, why, result, err);
+}
+
+static int m_prove_consistency(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    uint64_t old_h, new_h, head = pel_chain_get_head(pel_node_chain(ctx)).height;
+    char why[256] = "";
+    if (!param(params, "old")) return bad_params(err, "expected {\"old\": H1, \"new\": H2}");
+    if (get_height(params, "old", head, &old_h, err)) return PEL_EINVAL;
+    if (get_height(params, "new", head, &new_h, err)) return PEL_EINVAL;
+    pel_proof *p = new_proof();
+    if (!p) return PEL_ENOMEM;
+    int rc = pel_prove_consistency(pel_node_chain(ctx), old_h, new_h, p, why, sizeof why);
+    return proof_result(p, rc, why, result, err);
+}
+
 static const pel_rpc_method methods[] = {
+    { "checkpoint", m_checkpoint },
+    { "prove_tx", m_prove_tx },
+    { "prove_state", m_prove_state },
+    { "prove_consistency", m_prove_consistency },
     { "node_info", m_node_info },
     { "submit_tx", m_submit_tx },
     { "submit_batch", m_submit_batch },

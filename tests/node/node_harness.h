@@ -264,4 +264,28 @@ static inline cJSON *h_addr_params(const pel_addr *a)
     return p;
 }
 
+/* The tx_status answer for id (NULL on an RPC failure). */
+static inline cJSON *h_tx_status(harness *h, const uint8_t id[32])
+{
+    char hex[65];
+    pel_hex_encode(id, 32, hex);
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "id", hex);
+    return h_call(h, "tx_status", p);
+}
+
+/* Wait until transaction id is committed: 0, or -1 after secs. */
+static inline int h_wait_committed(harness *h, const uint8_t id[32], double secs)
+{
+    double end = h_now() + secs;
+    while (h_now() < end) {
+        cJSON *s = h_tx_status(h, id);
+        int done = s && !strcmp(h_str(s, "status"), "committed");
+        cJSON_Delete(s);
+        if (done) return 0;
+        h_sleep_ms(20);
+    }
+    return -1;
+}
+
 #endif

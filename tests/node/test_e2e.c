@@ -26,27 +26,8 @@ static uint64_t balance_of(const pel_addr *a)
     return v;
 }
 
-static cJSON *status_of(const uint8_t id[32])
-{
-    char hex[65];
-    pel_hex_encode(id, 32, hex);
-    cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "id", hex);
-    return h_call(&H, "tx_status", p);
-}
-
-static int wait_committed(const uint8_t id[32], double secs)
-{
-    double end = h_now() + secs;
-    while (h_now() < end) {
-        cJSON *s = status_of(id);
-        int done = s && !strcmp(h_str(s, "status"), "committed");
-        cJSON_Delete(s);
-        if (done) return 0;
-        h_sleep_ms(20);
-    }
-    return -1;
-}
+static cJSON *status_of(const uint8_t id[32]) { return h_tx_status(&H, id); }
+static int wait_committed(const uint8_t id[32], double secs) { return h_wait_committed(&H, id, secs); }
 
 /* submit one hex transaction; returns the JSON-RPC error's pel_code or 0 */
 static int submit_hex(const char *hex)

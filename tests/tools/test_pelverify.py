@@ -949,6 +949,367 @@ def test_history_leaf():
             check(True, "")
 
 
+# ------------------------------------------------------- state-tree proofs
+# A reference written from the definitions of docs/PROOFS.md section 2 (the
+# tree recursively, and a proof as the walk along a key's path), to test
+# pelverify's decoder and verifier without the C code.
+
+SMT_Z = bytes(32)
+
+
+def ref_smt_pair(l, r):
+    return SMT_Z if l == SMT_Z and r == SMT_Z else pv.tagged_hash("PEL/state-node", l + r)
+
+
+def ref_nib(p, d):
+    return p[d // 2] >> 4 if d % 2 == 0 else p[d // 2] & 15
+
+
+def ref_smt_levels(c):
+    """[c, p1, p2, p3] of a 16-ary node's binary Merkle tree."""
+    out = [c]
+    while len(out[-1]) > 2:
+        x = out[-1]
+        out.append([ref_smt_pair(x[2 * i], x[2 * i + 1]) for i in range(len(x) // 2)])
+    return out
+
+
+def ref_smt_tree(items, d=0):
+    """T(S, d) for items = [(path, value_hash)]."""
+    if not items:
+        return SMT_Z
+    if len(items) == 1:
+        return pv.tagged_hash("PEL/state-leaf", items[0][0] + items[0][1])
+    c = [ref_smt_tree([x for x in items if ref_nib(x[0], d) == v], d + 1) for v in range(16)]
+    lv = ref_smt_levels(c)
+    return ref_smt_pair(lv[3][0], lv[3][1])
+
+
+def ref_smt_prove(items, path):
+    """The canonical encoding of the proof for `path` in the tree over items."""
+    levels, d, s = [], 0, list(items)
+    while len(s) > 1:
+        c = [ref_smt_tree([x for x in s if ref_nib(x[0], d) == v], d + 1) for v in range(16)]
+        lv = ref_smt_levels(c)
+        n = ref_nib(path, d)
+        levels.append([lv[j][(n >> j) ^ 1] for j in range(4)])
+        s = [x for x in s if ref_nib(x[0], d) == n]
+        d += 1
+    kind = 1 if not s else 0 if s[0][0] == path else 2
+    out = bytearray([kind, len(levels)])
+    for sib in levels:
+        out.append(sum(1 << j for j in range(4) if sib[j] != SMT_Z))
+        out += b"".join(h for h in sib if h != SMT_Z)
+    if kind == 2:
+        out += s[0][0] + s[0][1]
+    return bytes(out)
+
+
+def smt_sets(rnd):
+    """(keys, values, root, items) for sets of several sizes."""
+    out = []
+    for n in (0, 1, 2, 3, 5, 17, 40):
+        keys = [rnd.randbytes(32) for _ in range(n)]
+        vals = [rnd.randbytes(rnd.choice([0, 1, 8, 40])) for _ in range(n)]
+        items = [(pv.smt_path(k), pv.smt_value_hash(v)) for k, v in zip(keys, vals)]
+        out.append((keys, vals, ref_smt_tree(items), items))
+    return out
+
+
+def test_state_tree():
+    rnd = random.Random(2)
+    # the known answers of smt.h: empty tree Z, one pair its leaf
+    k, v = bytes(range(32)), b"abc"
+    leaf = pv.smt_leaf_hash(pv.smt_path(k), pv.smt_value_hash(v))
+    check(ref_smt_tree([(pv.smt_path(k), pv.smt_value_hash(v))]) == leaf, "one pair: its leaf")
+    check(pv.tagged_hash("PEL/state-path", k) == hashlib.blake2b(
+        bytes([14]) + b"PEL/state-path" + k, digest_size=32).digest(), "tagged hash layout")
+    good = bad = absent_kinds = 0
+    fails = []
+    for keys, vals, root, items in smt_sets(rnd):
+        others = [rnd.randbytes(32) for _ in range(12)]
+        for i, key in enumerate(keys + others):
+            enc_ = ref_smt_prove(items, pv.smt_path(key))
+            p = pv.decode_state_proof(enc_)
+            claim = vals[i] if i < len(keys) else None
+            absent_kinds |= 1 << p.kind
+            good += 1
+            if not pv.verify_state(root, key, claim, p):
+                fails.append(("valid", len(keys), i))
+            wrong = [None, b"x"] if claim is not None else [b"", b"x"]
+            if claim:
+                wrong.append(flip(claim, 0))
+            wrong = [w for w in wrong if w != claim]
+            for w in wrong:
+                bad += 1
+                if pv.verify_state(root, key, w, p):
+                    fails.append(("claim", len(keys), i, w))
+            if i % 3 == 0:
+                for bit in range(0, len(enc_) * 8, 5):
+                    bad += 1
+                    try:
+                        ok = pv.verify_state(root, key, claim, pv.decode_state_proof(flip(enc_, bit)))
+                    except pv.VerifyError:
+                        ok = False
+                    if ok:
+                        fails.append(("bit", len(keys), i, bit))
+    check(not fails, "state proofs: %d valid verify, %d wrong claims and flipped encodings "
+          "rejected (%r)" % (good, bad, fails[:4]))
+    check(absent_kinds == 7, "all three proof kinds seen (%d)" % absent_kinds)
+    # the decoder's strictness, code for code with smt.h
+    z, h = bytes(32), b"\x01" * 32
+    for data, code in ((b"", "PEL_ETRUNC"), (b"\x00", "PEL_ETRUNC"), (b"\x03\x00", "PEL_ENONCANON"),
+                       (b"\x00\x41", "PEL_ENONCANON"), (b"\x01\x00", "PEL_OK"),
+                       (b"\x01\x00\x00", "PEL_ETRAILING"), (b"\x01\x01\x00", "PEL_ENONCANON"),
+                       (b"\x01\x01\x10", "PEL_ENONCANON"), (b"\x01\x01\x01" + z, "PEL_ENONCANON"),
+                       (b"\x01\x01\x01" + h, "PEL_OK"), (b"\x01\x01\x01" + h[:31], "PEL_ETRUNC"),
+                       (b"\x02\x00" + z + z, "PEL_OK"), (b"\x02\x00" + z, "PEL_ETRUNC"),
+                       (b"\x01\x02\x00\x01" + h, "PEL_OK"), (b"\x01\x02\x01" + h + b"\x00", "PEL_ENONCANON")):
+        check(code_of(lambda: pv.decode_state_proof(data)) == code,
+              "decode %s -> %s" % (data[:8].hex(), code))
+
+
+# ------------------------------------------------------------ proof files
+
+VECTORS = os.path.join(ROOT, "tests", "vectors", "proofs")
+
+
+def load_vectors():
+    """[(name, bytes)] of tests/vectors/proofs/*.json, the key, and the
+    expected description of each."""
+    with open(os.path.join(VECTORS, "key.txt")) as f:
+        key = f.read().strip()
+    proven = {}
+    with open(os.path.join(VECTORS, "proven.txt"), encoding="utf-8") as f:
+        for line in f:
+            name, _, what = line.partition(": ")
+            proven[name] = what
+    files = []
+    for name in sorted(os.listdir(VECTORS)):
+        if name.endswith(".json"):
+            with open(os.path.join(VECTORS, name), "rb") as f:
+                files.append((name, f.read()))
+    return files, key, proven
+
+
+def test_proof_files(tmp):
+    files, key, proven = load_vectors()
+    check(len(files) >= 15 and key == GOLDEN_KEY, "vectors present, signed by the golden key")
+    types = set()
+    for name, data in files:
+        try:
+            res = pv.verify_proof(data, key)
+        except pv.VerifyError as e:
+            check(False, "vector %s: %s" % (name, e))
+            continue
+        types.add(res["proof"]["type"])
+        check(res["description"] == proven.get(name), "vector %s: description\n  %s  %s"
+              % (name, res["description"], proven.get(name)))
+        check(pv.format_proof(res["proof"]).encode("utf-8") == data,
+              "vector %s: Python writes PEL's canonical text" % name)
+    check(types == {"tx", "state", "consistency"}, "vectors of all three types")
+    # the worked example of docs/PROOFS.md section 4 is tx_small.json
+    with open(os.path.join(ROOT, "docs", "PROOFS.md"), encoding="utf-8") as f:
+        doc = f.read()
+    small = dict(files)["tx_small.json"].decode()
+    check(small in doc and proven["tx_small.json"] in doc,
+          "docs/PROOFS.md holds tx_small.json and what it proves, verbatim")
+    # command line
+    path = os.path.join(VECTORS, "state_present.json")
+    rc, out, _ = run_cli(["verify", path, "--key", key])
+    check(rc == 0 and out.split("\n")[0] + "\n" == proven["state_present.json"]
+          and "checkpoint:" in out, "cli verify: OK\n" + out)
+    bad = os.path.join(tmp, "bad.json")
+    with open(bad, "wb") as f:
+        f.write(dict(files)["tx.json"].replace(b'"height": "11"', b'"height": "10"'))
+    rc, out, _ = run_cli(["verify", bad, "--key", key])
+    check(rc == 1 and out.startswith("FAILED: inclusion proof does not lead to the checkpoint's "
+                                     "root") and out.rstrip().endswith("(PEL_EPROOF)"),
+          "cli verify: tampered\n" + out)
+    rc, out, _ = run_cli(["verify", path, "--key", vkey_of("pel-devnet/pel", b"\x02" * 32)])
+    check(rc == 1 and out == "FAILED: checkpoint: not signed by the key (PEL_ENOTE_UNVERIFIED)\n",
+          "cli verify: other key\n" + out)
+    rc, out, _ = run_cli(["verify", os.path.join(tmp, "missing"), "--key", key])
+    check(rc == 1 and "PEL_ENOTFOUND" in out and out.startswith("FAILED: cannot read"),
+          "cli verify: missing file\n" + out)
+    rc, out, _ = run_cli(["verify", path, "--key", key + "x"])
+    check(rc == 1 and out.startswith("FAILED: verifier key:"), "cli verify: bad key\n" + out)
+    saved = sys.stderr
+    sys.stderr = io.StringIO()
+    try:
+        rc, _, _ = run_cli(["verify", path])
+    finally:
+        sys.stderr = saved
+    check(rc == 2, "cli verify: usage error")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "pelverify.py"),
+                        "verify", path, "--key", key], capture_output=True, text=True)
+    check(r.returncode == 0 and r.stdout.startswith("state key "), "cli verify: script exit 0")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "pelverify.py"),
+                        "verify", bad, "--key", key], capture_output=True, text=True)
+    check(r.returncode == 1 and r.stdout.startswith("FAILED: "), "cli verify: script exit 1")
+
+
+def proof_variants(files, rnd):
+    """Changed proof files: (label, bytes). Every hex field with one bit
+    flipped per byte (all bits for tx_small.json), numbers +-1, notes with a
+    bit flipped, members added, dropped, doubled, retyped; JSON faults."""
+    out = []
+    for name, data in files:
+        p = pv.parse_proof(data)
+        full = name == "tx_small.json"
+
+        def emit(label, q):
+            out.append(("%s %s" % (name, label), pv.format_proof(q).encode("utf-8")))
+
+        for fld in ("tx", "receipt", "key", "value", "state_proof_bytes"):
+            v = p.get(fld)
+            if not v:
+                continue
+            for i in range(len(v)):
+                for bit in (range(8) if full else [(i * 3 + len(name)) % 8]):
+                    q = dict(p)
+                    q[fld] = flip(v, i * 8 + bit)
+                    if fld == "state_proof_bytes":
+                        t = data.replace(v.hex().encode(), q[fld].hex().encode())
+                        out.append(("%s state_proof bit %d" % (name, i * 8 + bit), t))
+                    else:
+                        emit("%s bit %d" % (fld, i * 8 + bit), q)
+        for e, hsh in enumerate(p.get("path", [])):
+            for i in range(32):
+                for bit in (range(8) if full else [(i + e) % 8]):
+                    q = dict(p)
+                    q["path"] = list(p["path"])
+                    q["path"][e] = flip(hsh, i * 8 + bit)
+                    emit("path %d bit %d" % (e, i * 8 + bit), q)
+        if "path" in p:
+            q = dict(p)
+            q["path"] = p["path"] + [bytes(32)]
+            emit("path + 1", q)
+            if p["path"]:
+                q = dict(p)
+                q["path"] = p["path"][:-1]
+                emit("path - 1", q)
+                q = dict(p)
+                q["path"] = list(reversed(p["path"]))
+                emit("path reversed", q)
+        for fld in ("height", "index", "leaf_index"):
+            if fld in p:
+                for d in (-1, 1, 1 << 32):
+                    q = dict(p)
+                    q[fld] = p[fld] + d
+                    if q[fld] >= 0:
+                        emit("%s %+d" % (fld, d), q)
+        if p["type"] == "state":
+            q = dict(p)
+            q["value"] = None if p["value"] is not None else b""
+            emit("value claim flipped", q)
+        if name in ("tx_small.json", "state_absent_leaf.json", "consistency.json",
+                    "consistency_from_0.json"):
+            for fld in ("checkpoint", "old_checkpoint"):
+                if fld not in p:
+                    continue
+                note = p[fld]
+                for i in range(0, len(note), 5):
+                    b = bytearray(note)
+                    b[i] ^= 1 << (i % 7)
+                    q = dict(p)
+                    try:
+                        q[fld] = bytes(b)
+                        out.append(("%s %s byte %d" % (name, fld, i),
+                                    pv.format_proof(q).encode("utf-8")))
+                    except UnicodeDecodeError:   # not UTF-8: the raw bytes go in
+                        out.append(("%s %s raw byte %d" % (name, fld, i),
+                                    data.replace(b"height", bytes([b[i]]) + b"height", 1)))
+        # the notes of two files swapped, and one file's note in another
+        if p["type"] == "consistency" and p["path"]:
+            q = dict(p)
+            q["checkpoint"], q["old_checkpoint"] = p["old_checkpoint"], p["checkpoint"]
+            emit("notes swapped", q)
+    return out
+
+
+JSON_EDITS = [  # (from, to) on tx_small.json's text
+    ('"height": "3"', '"extra": "1", "height": "3"'),
+    ('"height": "3"', '"height": "3", "height": "3"'),
+    ('"height": "3",', ''),
+    ('"pel_proof": "1"', '"pel_proof": "2"'),
+    ('"pel_proof": "1"', '"pel_proof": "01"'),
+    ('"pel_proof": "1"', '"pel_proof": 1'),
+    ('"pel_proof": "1"', '"pel_proof": "1", "pel_proof": "2"'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "zz": [1, {"a": null}],'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "zz": ' + "[" * 31 + "]" * 31 + ','),
+    ('"pel_proof": "1",', '"pel_proof": "2", "zz": ' + "[" * 32 + "]" * 32 + ','),
+    ('"pel_proof": "1",', '"pel_proof": "2", "zz": ' + "[" * 2000 + "]" * 2000 + ','),
+    ('"pel_proof": "1",', '"pel_proof": "2", "zz": ' + "7" * 5000 + ','),
+    ('"pel_proof": "1",', '"pel_proof": "2", "zz": 1e999,'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "zz": NaN,'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "zz": -Infinity,'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "z\\ud800": 0,'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "z\\udc00\\ud800": 0,'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "z\\ud83d\\ude00": 0,'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "z": "\\ud800\\u0041",'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "z": ["\\udfff"],'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "z": "\x7f",'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "z": "\t",'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "z": 01,'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "z": -0.0e-0,'),
+    ('"pel_proof": "1",', '"pel_proof": "2", "z": \u0663,'),
+    ('"pel_proof": "1",', '"pel_proof": "2", ' + ", ".join('"m%d": 0' % i for i in range(14)) + ','),
+    ('"pel_proof": "1",', '"pel_proof": "2", ' + ", ".join('"m%d": 0' % i for i in range(13)) + ','),
+    ('"pel_proof": "1",', '"pel_proof": "1", ' + ", ".join('"m%d": 0' % i for i in range(8)) + ','),
+    ('"pel_proof": "1",', '"p\\u0065l_proof": "\\u0031",'),
+    ('"type": "tx"', '"type": "Tx"'),
+    ('"type": "tx"', '"type": "state"'),
+    ('"type": "tx"', '"type": ["tx"]'),
+    ('"height": "3"', '"height": "03"'),
+    ('"height": "3"', '"height": 3'),
+    ('"height": "3"', '"height": "\u0663"'),
+    ('"height": "3"', '"height": "18446744073709551615"'),
+    ('"height": "3"', '"height": "18446744073709551616"'),
+    ('"index": "1"', '"index": "4294967296"'),
+    ('"index": "1"', '"index": "4294967295"'),
+    ('"leaf_index": "2"', '"leaf_index": "4"'),
+    ('"leaf_index": "2"', '"leaf_index": "' + "9" * 30 + '"'),
+    ('"tx": "7f', '"tx": "7F'),
+    ('"tx": "7f', '"tx": "7'),
+    ('"tx": "7f', '"tx": "\\u0037f'),
+    ('"receipt": "7f', '"receipt": "7f\\/'),
+    ('"inclusion": [', '"inclusion": [1, '),
+    ('"inclusion": [', '"inclusion": ["", '),
+    ('"inclusion": [', '"inclusion": [' + '"%s", ' % ("ab" * 32) * 64),
+    ('"inclusion": [', '"inclusion": {"a": ['),
+    ('\n}\n', '\n}\n\n \t\r'),
+    ('\n}\n', '\n} x'),
+    ('\n}\n', '\n},'),
+    ('{\n', '\ufeff{\n'),
+    ('{\n', '[{\n'),
+    ('\\n\\n\u2014', '\\n\\n\\u2014'),
+    ('\\n\\n\u2014', '\\n\\u000a\u2014'),
+    ('\\n\\n\u2014', '\\n\\r\\n\u2014'),
+    ('\\n\\n\u2014', '\\n\\u0000\\n\u2014'),
+    ('height 3', 'height 4'),
+]
+
+
+def json_variants(files):
+    base = dict(files)["tx_small.json"].decode("utf-8")
+    out = []
+    for i, (a, b) in enumerate(JSON_EDITS):
+        if a not in base:
+            raise AssertionError("JSON edit %d: %r not in tx_small.json" % (i, a))
+        out.append(("json edit %d %r" % (i, b[:50]), base.replace(a, b, 1).encode("utf-8")))
+    out.append(("invalid UTF-8 in a note", base.encode().replace(b"height 3", b"height \xff")))
+    out.append(("overlong UTF-8", base.encode().replace(b"height 3", b"height \xc0\xb3")))
+    out.append(("UTF-8 surrogate", base.encode().replace(b"height 3", b"height \xed\xa0\x80")))
+    out.append(("NUL in the text", base.encode().replace(b"\n}", b"\x00\n}")))
+    out.append(("empty", b""))
+    out.append(("white space only", b" \n"))
+    out.append(("empty object", b"{}"))
+    out.append(("too big", base.encode() + b" " * (pv.PROOF_TEXT_MAX + 1 - len(base.encode()))))
+    out.append(("just at the limit", base.encode() + b" " * (pv.PROOF_TEXT_MAX - len(base.encode()))))
+    return out
+
+
 # -------------------------------------------------------------- CLI tests
 
 def run_cli(argv):
@@ -976,8 +1337,9 @@ def test_cli(tmp):
     check(rc == 1 and "PEL_ENOTE_UNVERIFIED" in out, "cli: other key\n" + out)
     rc, out, err = run_cli(["checkpoint", os.path.join(tmp, "missing"), "--key", GOLDEN_KEY])
     check(rc == 1 and "cannot read" in err, "cli: missing file")
-    rc, _, err = run_cli(["verify", good, "--key", GOLDEN_KEY])
-    check(rc == 2 and "not specified yet" in err, "cli: verify reserved")
+    rc, out, _ = run_cli(["verify", good, "--key", GOLDEN_KEY])
+    check(rc == 1 and out.startswith("FAILED: not valid JSON") and "(PEL_EPROOF_FORMAT)" in out,
+          "cli: verify a note, not a proof file\n" + out)
     saved = sys.stderr
     sys.stderr = io.StringIO()
     try:
@@ -1009,6 +1371,8 @@ HELPER_C = r'''
 #include "core/sign.h"
 #include "state/checkpoint.h"
 #include "state/history.h"
+#include "state/proof.h"
+#include "state/smt.h"
 
 #define N(x) {x, #x}
 static const struct { int c; const char *n; } names[] = {
@@ -1017,7 +1381,8 @@ static const struct { int c; const char *n; } names[] = {
     N(PEL_ENOTE_UNVERIFIED), N(PEL_ENOTE_BADSIG), N(PEL_ENOTE_TOOMANY),
     N(PEL_ENOTE_AMBIGUOUS), N(PEL_ENOTE_TEXT), N(PEL_ENOTE_NAME), N(PEL_EVKEY),
     N(PEL_EVKEY_ALG), N(PEL_EVKEY_ID), N(PEL_ECKPT), N(PEL_ECKPT_ORIGIN),
-    N(PEL_ECKPT_NUM), N(PEL_ECKPT_HASH), N(PEL_ECKPT_EXT),
+    N(PEL_ECKPT_NUM), N(PEL_ECKPT_HASH), N(PEL_ECKPT_EXT), N(PEL_ETRUNC),
+    N(PEL_ETRAILING), N(PEL_ENONCANON), N(PEL_EPROOF_FORMAT), N(PEL_EPROOF_VERSION),
 };
 static const char *cname(int c) {
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -1026,13 +1391,17 @@ static const char *cname(int c) {
     snprintf(b, sizeof b, "PEL_%d", c);
     return b;
 }
+static int hexv(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
 static uint8_t *unhex(const char *s, size_t n, size_t *len) {
     uint8_t *o = malloc(n / 2 + 1);
     if (!o) exit(3);
-    for (size_t i = 0; i + 1 < n + 1 && i < n; i += 2) {
-        unsigned v;
-        if (sscanf(s + i, "%2x", &v) != 1) exit(4);
-        o[i / 2] = (uint8_t)v;
+    for (size_t i = 0; i + 1 < n; i += 2) {   /* not sscanf: it strlen()s each call */
+        int hi = hexv(s[i]), lo = hexv(s[i + 1]);
+        if (hi < 0 || lo < 0) exit(4);
+        o[i / 2] = (uint8_t)(hi << 4 | lo);
     }
     o[n / 2] = 0;
     *len = n / 2;
@@ -1074,7 +1443,7 @@ int main(int argc, char **argv) {
     }
     pel_note_verifier keys[8];
     size_t nk = 0;
-    if (!strcmp(mode, "open") || !strcmp(mode, "ckverify")) {
+    if (!strcmp(mode, "open") || !strcmp(mode, "ckverify") || !strcmp(mode, "proof")) {
         for (int i = 2; i < argc && nk < 8; i++)
             if (pel_note_verifier_parse(argv[i], &keys[nk++])) return 7;
     }
@@ -1162,6 +1531,31 @@ int main(int argc, char **argv) {
             printf("%s\n", cname(pel_history_verify_consistency(strtoull(f[0], NULL, 10),
                    strtoull(f[1], NULL, 10), r1, r2, (const uint8_t (*)[32])p, pn)));
             free(r1); free(r2); free(p);
+        } else if (!strcmp(mode, "proof")) {  /* VKEY; hex of a proof file in */
+            size_t n; uint8_t *t = unhex(line, (size_t)got, &n);
+            pel_proof p; pel_proof_result r; pel_buf d;
+            pel_proof_init(&p); pel_buf_init(&d);
+            int rc = pel_proof_parse((const char *)t, n, &p, NULL, 0);
+            if (!rc) rc = pel_proof_verify(&p, &keys[0], &r, NULL, 0);
+            printf("%s", cname(rc));
+            if (!rc && !pel_proof_describe(&p, &r, &d)) { printf(" "); puthex(d.data, d.len); }
+            printf("\n"); free(t); pel_buf_free(&d); pel_proof_free(&p);
+        } else if (!strcmp(mode, "smtdec")) {
+            size_t n; uint8_t *t = unhex(line, (size_t)got, &n);
+            pel_smt_proof p;
+            printf("%s\n", cname(pel_smt_proof_decode(t, n, &p)));
+            free(t);
+        } else if (!strcmp(mode, "smtverify")) {  /* root key value|- proof */
+            if (fields(line, f) != 4) return 8;
+            size_t n, vn, pn; uint8_t *rt = unhex(f[0], 64, &n), *k = unhex(f[1], 64, &n);
+            int has = strcmp(f[2], "-") != 0, empty = !strcmp(f[2], "=");
+            uint8_t *v = unhex(has && !empty ? f[2] : "", has && !empty ? strlen(f[2]) : 0, &vn);
+            uint8_t *pr = unhex(f[3], strlen(f[3]), &pn);
+            pel_smt_proof p; pel_key key; memcpy(key.b, k, 32);
+            int rc = pel_smt_proof_decode(pr, pn, &p);
+            if (!rc) rc = pel_smt_verify(rt, &key, has ? v : NULL, vn, &p);
+            printf("%s\n", cname(rc));
+            free(rt); free(k); free(v); free(pr);
         } else return 2;
         fflush(stdout);
     }
@@ -1459,6 +1853,78 @@ def test_agree_with_c(h):
     check(not dis, "consistency: Python and C agree on %d proofs (%r)" % (len(cons), dis[:5]))
     print("  C agreement: %d inclusion, %d consistency cases" % (len(incl), len(cons)))
 
+    # --- state-tree proofs made by the Python reference: decode and verify
+    lines, want = [], []
+    for keys, vals, root, items in smt_sets(random.Random(3)):
+        for i, key in enumerate(keys + [rnd.randbytes(32) for _ in range(5)]):
+            enc_ = ref_smt_prove(items, pv.smt_path(key))
+            claim = vals[i] if i < len(keys) else None
+            for e, c in [(enc_, claim), (enc_, b"?"), (enc_, None)] + [
+                    (flip(enc_, rnd.randrange(len(enc_) * 8)), claim) for _ in range(4)]:
+                lines.append("%s %s %s %s" % (root.hex(), key.hex(),   # "=": the empty value
+                                              "-" if c is None else (c.hex() or "="), e.hex()))
+                try:
+                    want.append("PEL_OK" if pv.verify_state(root, key, c, pv.decode_state_proof(e))
+                                else "PEL_EPROOF")
+                except pv.VerifyError as x:
+                    want.append(x.code)
+    keep = list(zip(lines, want))
+    got = h.run(["smtverify"], [ln for ln, _ in keep])
+    dis = [(ln[:60], w, g1) for (ln, w), g1 in zip(keep, got) if w != g1]
+    check(not dis and len(keep) > 300, "state proofs: Python and C agree on %d claims (%r)"
+          % (len(keep), dis[:4]))
+    encs = [ref_smt_prove(items, pv.smt_path(rnd.randbytes(32)))
+            for _, _, _, items in smt_sets(random.Random(4))]
+    cand = [b"", b"\x00", b"\x03\x00", b"\x01\x00\x00", b"\x01\x41", b"\x01\x01\x00"]
+    for e in encs:
+        cand += [e, e + b"\x00", e[:-1]] + [flip(e, b) for b in range(0, len(e) * 8, 3)]
+    got = h.run(["smtdec"], [c.hex() for c in cand])
+    dis = [(c.hex()[:40], code_of(lambda: pv.decode_state_proof(c)), g1)
+           for c, g1 in zip(cand, got) if code_of(lambda: pv.decode_state_proof(c)) != g1]
+    check(not dis, "state proof decoding: Python and C agree on %d encodings (%r)"
+          % (len(cand), dis[:4]))
+
+    # --- proof files: the vectors and changed copies, fault for fault
+    files, key, _ = load_vectors()
+    t0 = time.time()
+    cand = list(files) + proof_variants(files, rnd) + json_variants(files)
+
+    def compare_proofs(vkey, cand, label):
+        got = h.run(["proof", vkey], [d.hex() for _, d in cand])
+        dis, codes, accepted = [], {}, []
+        for (lbl, d), g1 in zip(cand, got):
+            try:
+                py = "PEL_OK " + pv.verify_proof(d, vkey)["description"].encode().hex()
+                accepted.append(lbl)
+            except pv.VerifyError as e:
+                py = e.code
+            codes[py.split(" ")[0]] = codes.get(py.split(" ")[0], 0) + 1
+            if py != g1:
+                dis.append((lbl, py[:30], g1[:30]))
+        check(not dis, "%s: Python and C agree on %d files (%d disagree: %r)"
+              % (label, len(cand), len(dis), dis[:4]))
+        return codes, accepted
+
+    codes, accepted = compare_proofs(key, cand, "proof files and changed copies")
+    print("  proof files: %d files, verdicts %s (%.1f s)"
+          % (len(cand), sorted(codes.items()), time.time() - t0))
+    # What may verify: the files, JSON edits that keep the content (white
+    # space, escapes), and another key against an absence proof whose walk
+    # it shares (it is absent too). Nothing else.
+    same = [("json edit %d %r" % (i, b[:50])) for i, (a, b) in enumerate(JSON_EDITS)
+            if b in ('\n}\n\n \t\r', '"tx": "\\u0037f', '"p\\u0065l_proof": "\\u0031",',
+                     '\\n\\n\\u2014', '\\n\\u000a\u2014')]
+    allowed = set(n for n, _ in files) | set(same) | {"just at the limit"}
+    odd = [a for a in accepted if a not in allowed and not (
+        " key bit " in a and a.split(" ")[0] in ("state_absent_empty.json", "state_absent_leaf.json",
+                                                   "state_deleted.json", "state_empty_tree.json"))]
+    check(not odd and len(set(same)) == 5, "only content-preserving changes verify (%r)" % odd[:5])
+    check(all(a in accepted for a in allowed), "the content-preserving changes verify (%r)"
+          % sorted(allowed - set(accepted)))
+    for other in (vkey_of("pel-devnet/pel", b"\x02" * 32), vkey_of("other/pel", b"\x01" * 32)):
+        codes, _ = compare_proofs(other, list(files), "proof files, another key")
+        check(codes == {"PEL_ENOTE_UNVERIFIED": len(files)}, "another key: %r" % codes)
+
 
 # --------------------------------------------------------------------- main
 
@@ -1467,11 +1933,12 @@ def main():
              ("golden", test_golden), ("golden_tamper", test_golden_tamper),
              ("note_rules", test_note_rules), ("verifier_keys", test_verifier_keys),
              ("checkpoint_parse", test_checkpoint_parse), ("rfc9162", test_rfc9162),
-             ("history_leaf", test_history_leaf)]
+             ("history_leaf", test_history_leaf), ("state_tree", test_state_tree)]
     tmp = tempfile.mkdtemp(prefix="pelverify.")
     global FAILED
     try:
         tests.append(("cli", lambda: test_cli(tmp)))
+        tests.append(("proof_files", lambda: test_proof_files(tmp)))
         for name, fn in tests:
             t0 = time.time()
             try:
