@@ -10,13 +10,16 @@
 # ROUNDS times. Prints one JSON line per measurement to
 # build/bench/node.jsonl and a summary with the ratios committed / bound and
 # trees / no trees. RATE (default 40000), DURATION (10), SENDERS (256),
-# ROUNDS (1) tune the run.
+# ROUNDS (1) tune the run; VERSIONS_KEPT (default 16, so that pruning of
+# old state-tree versions runs within the measurement, as it does on a
+# long-running node) sets state.versions_kept of the node with trees.
 set -euo pipefail
 pel=${1:-build/pel}
 rate=${RATE:-40000}
 duration=${DURATION:-10}
 senders=${SENDERS:-256}
 rounds=${ROUNDS:-1}
+versions_kept=${VERSIONS_KEPT:-16}
 out=build/bench/node.jsonl
 mkdir -p build/bench
 : > "$out"
@@ -34,11 +37,12 @@ start_node() {
   url="http://127.0.0.1:$port/rpc"
   "$pel" init --dir "$dir" --port "$port" --chain-id bench >/dev/null
   # a big faucet allowance per call so each sender is funded once
-  python3 - "$dir/config.json" "$2" <<'PY'
+  python3 - "$dir/config.json" "$2" "$versions_kept" <<'PY'
 import json, sys
 p = sys.argv[1]; c = json.load(open(p))
 c["faucet"]["max_amount"] = "1000000000000"; c["faucet"]["amount"] = "1000000000000"
 c.setdefault("state", {})["trees"] = sys.argv[2] == "1"
+c["state"]["versions_kept"] = int(sys.argv[3])
 json.dump(c, open(p, "w"), indent=2)
 PY
   "$pel" node --dir "$dir" --quiet > "$dir/node.log" 2>&1 &

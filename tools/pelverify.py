@@ -1119,6 +1119,9 @@ def _verify_consistency(p, key, res):
         raise _epf("old checkpoint's height %d is above the new one's %d" % (o["height"], n["height"]))
     if o["size"] > n["size"]:
         raise _epf("old checkpoint's tree size %d is above the new one's %d" % (o["size"], n["size"]))
+    if o["height"] == n["height"] and any(o[f] != n[f] for f in ("size", "root", "state_root", "timestamp_ms")):
+        raise _epf("two different checkpoints for height %d, both signed by the key: the signer "
+                   "equivocated" % n["height"])
     path = p["path"]
     if o["size"] > 0:
         if not verify_consistency(o["size"], n["size"], o["root"], n["root"], path):

@@ -28,6 +28,8 @@ static void bench_usage(FILE *f)
     fprintf(f,
         "usage: pel bench exec [--engine sequential|blockstm|declared] [--accounts N]\n"
         "                      [--txs M] [--threads T] [--runs R] [--seed S] [--work W] [--json]\n"
+        "       pel bench trees ...   (state and history trees: pel bench trees --help)\n"
+        "       pel bench verify ...  (Ed25519 verification rate: pel bench verify --help)\n"
         "\n"
         "Executes blocks of M random transfers among N accounts (each paying a fee\n"
         "into one fee pool) with the chosen engine and with the sequential engine,\n"

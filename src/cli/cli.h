@@ -16,6 +16,7 @@ int pel_cli_admin(int argc, char **argv);
 int pel_cli_prove(int argc, char **argv);       /* prove.c */
 int pel_cli_verify(int argc, char **argv);
 int pel_cli_checkpoint(int argc, char **argv);
+int pel_cli_object(int argc, char **argv);      /* object.c */
 
 /* pel_cli_u64 - parse a decimal option value; prints an error and returns
  * -1 if it is not a number in [min, max]. */

@@ -471,6 +471,58 @@ static int report_submitted(pel_rpc_client *c, const cJSON *res, int wait, doubl
     return rc;
 }
 
+/* submit_raw - submit a signed transaction and report it (report_submitted).
+ * @return the exit status. */
+static int submit_raw(pel_rpc_client *c, const pel_buf *raw, int wait, double timeout_s, int json)
+{
+    cJSON *p = cJSON_CreateObject(), *r = NULL;
+    char *hex = malloc(2 * raw->len + 1);
+    int rc = 1;
+    if (!hex || !p) fprintf(stderr, "pel: out of memory\n");
+    else {
+        pel_hex_encode(raw->data, raw->len, hex);
+        if (cJSON_AddStringToObject(p, "tx", hex) &&
+            pel_cli_call(c, "submit_tx", p, &r, "transaction rejected") == 0)
+            rc = report_submitted(c, r, wait, timeout_s, json);
+    }
+    cJSON_Delete(p);
+    cJSON_Delete(r);
+    free(hex);
+    return rc;
+}
+
+int pel_cli_submit_body(pel_rpc_client *c, const uint8_t sk[PEL_SECKEY_LEN], uint16_t type,
+                        const uint8_t *body, size_t len, uint64_t extra_gas, int wait,
+                        double timeout_s, int json)
+{
+    pel_cli_chain node;
+    pel_addr from;
+    pel_tx tx;
+    pel_buf raw;
+    int rc = 1;
+    pel_buf_init(&raw);
+    pel_addr_from_pubkey(sk + PEL_SEED_LEN, &from);
+    memset(&tx, 0, sizeof tx);
+    if (pel_cli_node_info(c, &node) || pel_cli_next_nonce(c, &from, &tx.nonce, NULL)) goto out;
+    tx.chain_id = (const uint8_t *)node.chain_id;
+    tx.chain_id_len = (uint32_t)strlen(node.chain_id);
+    tx.gas_price = node.min_gas_price;
+    tx.type = type;
+    tx.body = body;
+    tx.body_len = (uint32_t)len;
+    int e = pel_tx_sign(&tx, sk, &raw);          /* once for the size, once with the limit */
+    if (!e) {
+        tx.gas_limit = pel_intrinsic_gas(&node.gas, tx.size) + extra_gas;
+        raw.len = 0;
+        e = pel_tx_sign(&tx, sk, &raw);
+    }
+    if (e) { fprintf(stderr, "pel: cannot sign the transaction: %s\n", pel_strerror(e)); goto out; }
+    rc = submit_raw(c, &raw, wait, timeout_s, json);
+out:
+    pel_buf_free(&raw);
+    return rc;
+}
+
 /* ---------------------------------------------------------------------
  * pel keygen
  * ------------------------------------------------------------------- */
@@ -720,7 +772,7 @@ static int transfer_parse(int argc, char **argv, transfer_opts *o, transfer_args
 }
 
 /* load_key - the sender's key; prints the reason on failure. */
-static int load_key(const char *path, uint8_t pk[PEL_PUBKEY_LEN], uint8_t sk[PEL_SECKEY_LEN])
+int pel_cli_load_key(const char *path, uint8_t pk[PEL_PUBKEY_LEN], uint8_t sk[PEL_SECKEY_LEN])
 {
     char err[256];
     int rc = pel_keyfile_load(path, pk, sk, err, sizeof err);
@@ -738,8 +790,6 @@ static int sign_and_submit(pel_rpc_client *c, const transfer_opts *o, const tran
     pel_cli_transfer t = { &node, a->to, a->amount, 0, a->gas_price, a->gas_limit, 0, o->declare };
     pel_tx tx;
     pel_buf raw;
-    cJSON *p = NULL, *r = NULL;
-    char *hex = NULL;
     int rc = 1;
     pel_buf_init(&raw);
     if (pel_cli_node_info(c, &node) || pel_cli_next_nonce(c, from, &t.nonce, NULL)) goto out;
@@ -747,17 +797,8 @@ static int sign_and_submit(pel_rpc_client *c, const transfer_opts *o, const tran
     if (a->expiry_blocks) t.expiry_height = node.height + a->expiry_blocks;
     int e = pel_cli_sign_transfer(&t, sk, &raw, &tx);
     if (e) { fprintf(stderr, "pel: cannot sign the transfer: %s\n", pel_strerror(e)); goto out; }
-    hex = malloc(2 * raw.len + 1);
-    p = cJSON_CreateObject();
-    if (!hex || !p) { fprintf(stderr, "pel: out of memory\n"); goto out; }
-    pel_hex_encode(raw.data, raw.len, hex);
-    if (!cJSON_AddStringToObject(p, "tx", hex)) goto out;
-    if (pel_cli_call(c, "submit_tx", p, &r, "transaction rejected")) goto out;
-    rc = report_submitted(c, r, o->wait, (double)a->timeout, o->json);
+    rc = submit_raw(c, &raw, o->wait, (double)a->timeout, o->json);
 out:
-    cJSON_Delete(p);
-    cJSON_Delete(r);
-    free(hex);
     pel_buf_free(&raw);
     return rc;
 }
@@ -771,7 +812,7 @@ static int tx_transfer(int argc, char **argv)
     pel_rpc_client *c;
     int rc = transfer_parse(argc, argv, &o, &a);
     if (rc) return rc == 1 ? 0 : rc == 2 ? 2 : 1;
-    if (load_key(o.key ? o.key : "pel.key", pk, sk)) return 1;
+    if (pel_cli_load_key(o.key ? o.key : "pel.key", pk, sk)) return 1;
     pel_addr_from_pubkey(pk, &from);
     rc = 1;
     if (pel_cli_connect(pel_cli_rpc_url(o.rpc), CALL_TIMEOUT_MS, &c) == 0) {

@@ -26,6 +26,7 @@ static void usage(FILE *f)
         "  tx transfer|status  send a transfer, show a transaction\n"
         "  block show   show a block\n"
         "  faucet       devnet tokens\n"
+        "  object register|version|maintainer|show|first|upstream  research objects\n"
         "  checkpoint   show the node's signed checkpoint and verifier key\n"
         "  prove tx|state|consistency  get a proof file from the node\n"
         "  loadgen      load generator (signed transfers over the API)\n"
@@ -33,6 +34,7 @@ static void usage(FILE *f)
         "tools:\n"
         "  verify FILE --key K  check a proof file offline\n"
         "  bench exec   benchmark the execution engines (JSON lines with --json)\n"
+        "  bench trees  benchmark the state and history trees (updates, proofs)\n"
         "  demo         run a few blocks through every engine and compare them\n"
         "\n"
         "Run `pel <command> --help` for a command's options.\n");
@@ -80,6 +82,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "block")) return pel_cli_block(argc - 2, argv + 2);
     if (!strcmp(cmd, "faucet")) return pel_cli_faucet(argc - 2, argv + 2);
     if (!strcmp(cmd, "prove")) return pel_cli_prove(argc - 2, argv + 2);
+    if (!strcmp(cmd, "object")) return pel_cli_object(argc - 2, argv + 2);
     if (!strcmp(cmd, "verify")) return pel_cli_verify(argc - 2, argv + 2);
     if (!strcmp(cmd, "checkpoint")) return pel_cli_checkpoint(argc - 2, argv + 2);
     if (!strcmp(cmd, "loadgen")) return pel_cli_loadgen(argc - 2, argv + 2);

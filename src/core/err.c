@@ -61,6 +61,13 @@ const char *pel_strerror(int code)
     case PEL_ESMT_VERSION: return "state tree version not found";
     case PEL_EPROOF_FORMAT: return "malformed proof file";
     case PEL_EPROOF_VERSION: return "unsupported proof file version";
+    case PEL_EOBJ_UNKNOWN: return "research object not registered";
+    case PEL_EOBJ_PERM: return "sender does not control the research object (creator or maintainer)";
+    case PEL_EOBJ_KIND: return "a new version must keep the object's kind";
+    case PEL_EOBJ_MAINT: return "maintainer already listed, not listed, or the list is full";
+    case PEL_EOBJ_VERSION: return "no such version of the research object";
+    case PEL_ELICENSE: return "not an SPDX licence identifier";
+    case PEL_ECREDIT: return "not a CRediT contributor role";
     default: return "unknown error";
     }
 }

@@ -77,6 +77,14 @@ typedef enum pel_err {
     /* proof files (state/proof.h) */
     PEL_EPROOF_FORMAT = -130,   /* malformed proof file */
     PEL_EPROOF_VERSION = -131,  /* unsupported proof file version */
+    /* research-object registry (modules/registry.h) */
+    PEL_EOBJ_UNKNOWN = -140,    /* research object not registered */
+    PEL_EOBJ_PERM = -141,       /* sender does not control the research object */
+    PEL_EOBJ_KIND = -142,       /* a new version must keep the object's kind */
+    PEL_EOBJ_MAINT = -143,      /* maintainer already listed, not listed, or list full */
+    PEL_EOBJ_VERSION = -144,    /* no such version of the research object */
+    PEL_ELICENSE = -145,        /* not an SPDX licence identifier */
+    PEL_ECREDIT = -146,         /* not a CRediT contributor role */
 } pel_err;
 
 /* pel_strerror - a static, human-readable name for an error code.

@@ -66,14 +66,23 @@ int pel_tx_spend(const pel_tx *tx, uint64_t *out)
     return 0;
 }
 
-static int known_body(const pel_tx *tx)
+/* check_body - is the body well formed for its type? 0 or a code, with a
+ * static message in *why. */
+static int check_body(const pel_chain_params *p, const pel_tx *tx, const char **why)
 {
     pel_addr to;
     uint64_t amount;
-    switch (tx->type) {
-    case PEL_TX_TRANSFER: return pel_transfer_parse(tx->body, tx->body_len, &to, &amount) == 0;
-    default: return 0;
+    if (tx->type == PEL_TX_TRANSFER) {
+        if (pel_transfer_parse(tx->body, tx->body_len, &to, &amount) == 0) return 0;
+        *why = "malformed transfer body";
+        return PEL_ETXTYPE;
     }
+    const pel_tx_module *m = pel_module_find(p->modules, tx->type);
+    if (!m) { *why = "unknown transaction type"; return PEL_ETXTYPE; }
+    *why = NULL;
+    int rc = m->check(tx->type, tx->body, tx->body_len, why);
+    if (rc && !*why) *why = "malformed transaction body";
+    return rc;
 }
 
 static int chain_matches(const pel_chain_params *p, const pel_tx *tx)
@@ -118,7 +127,7 @@ int pel_ledger_precheck(const pel_chain_params *p, const pel_tx *tx, const char 
     int rc = 0;
     const char *msg = NULL;
     if (!chain_matches(p, tx)) { rc = PEL_ECHAIN; msg = "transaction is for another chain id"; }
-    else if (!known_body(tx)) { rc = PEL_ETXTYPE; msg = "unknown transaction type or malformed body"; }
+    else if ((rc = check_body(p, tx, &msg)) != 0) { }
     else if (tx->gas_limit < pel_intrinsic_gas(&p->gas, tx->size)) {
         rc = PEL_EGAS; msg = "gas limit below the intrinsic cost (base + per byte)";
     } else if (tx->gas_price < p->min_gas_price) { rc = PEL_EFEE; msg = "gas price below the node's minimum"; }
@@ -155,12 +164,14 @@ static int exec_transfer(const pel_tx *tx, pel_view *v)
     return rc ? rc : pel_view_emit(v, ev, sizeof ev);
 }
 
-static int exec_body(const pel_tx *tx, pel_view *v)
+static int exec_body(const pel_ledger_ctx *c, const pel_tx *tx, pel_view *v)
 {
-    switch (tx->type) {
-    case PEL_TX_TRANSFER: return exec_transfer(tx, v);
-    default: return PEL_ETXTYPE;
-    }
+    const char *why;
+    if (tx->type == PEL_TX_TRANSFER) return exec_transfer(tx, v);
+    int rc = check_body(c->params, tx, &why);
+    if (rc) return rc;
+    pel_module_ctx mc = { .height = c->height };
+    return pel_module_find(c->params->modules, tx->type)->exec(&mc, tx, v);
 }
 
 /* Add `amount` (may be negative) to a counter with no upper bound but
@@ -222,7 +233,7 @@ int pel_ledger_exec(void *ctx, const void *txp, pel_view *v)
         return rc;
     }
     uint64_t before = pel_view_gas(v);
-    int status = exec_body(tx, v);
+    int status = exec_body(c, tx, v);
     if (status == PEL_EHALT) return status;
     uint64_t gas = pel_intrinsic_gas(&c->params->gas, tx->size);
     uint64_t body_gas = pel_view_gas(v) - before;

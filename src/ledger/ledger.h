@@ -40,6 +40,7 @@
 #include "core/err.h"
 #include "exec/engine.h"
 #include "exec/key.h"
+#include "ledger/module.h"
 #include "ledger/tx.h"
 
 /* The gas schedule (per-operation state costs are view.h's table). */
@@ -55,6 +56,8 @@ typedef struct pel_chain_params {
     char chain_id[PEL_CHAIN_ID_MAX + 1];
     pel_gas_schedule gas;
     uint64_t min_gas_price;   /* admission minimum (default 1) */
+    const pel_module_table *modules;  /* transaction types beyond transfers
+                                         (module.h); NULL = transfers only */
 } pel_chain_params;
 
 /* State keys. */

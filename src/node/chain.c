@@ -175,7 +175,7 @@ static int update_trees(pel_chain *c, pel_store_txn *w, const pel_chain_head *pa
     if (!rc) rc = pel_history_append(w, genesis ? 0 : parent->history_size, leaves,
                                      h->tx_count, h->history_root);
     uint64_t keep = c->o.state_versions_kept;
-    if (!rc && keep && h->height >= keep && h->height % 16 == 0)
+    if (!rc && keep && h->height >= keep)
         rc = pel_smt_prune(c->store, w, h->height - keep + 1, NULL);
     return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "core/keyfile.h"
 #include "core/log.h"
+#include "modules/modules.h"
 
 #define RECENT 128   /* blocks remembered for the recent tps figure */
 
@@ -116,6 +117,7 @@ static int load_genesis(pel_node *n, char *err, size_t errlen)
     rc = pel_genesis_parse(text, len, &n->g, msg, sizeof msg);
     free(text);
     if (rc) snprintf(err, errlen, "%s: %s", path, msg);
+    n->g.params.modules = pel_modules_table();   /* the chain's transaction types */
     return rc;
 }
 

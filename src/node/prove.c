@@ -37,8 +37,9 @@ static int need_trees(pel_chain *c, pel_proof *out, char *err, size_t errlen)
     return fail(out, PEL_EINVAL, err, errlen, "this chain keeps no state or history trees (state.trees is false)");
 }
 
-/* The header and transaction `index` of block `height`. */
-static int block_tx(pel_chain *c, uint64_t height, uint32_t index, pel_block_header *h, pel_buf *tx)
+/* The header of block `height` and, when tx is given, a copy of its
+ * transaction `index`. */
+static int block_at(pel_chain *c, uint64_t height, pel_block_header *h, uint32_t index, pel_buf *tx)
 {
     pel_buf rec;
     const uint8_t **raw = NULL;
@@ -46,8 +47,8 @@ static int block_tx(pel_chain *c, uint64_t height, uint32_t index, pel_block_hea
     pel_buf_init(&rec);
     int rc = pel_chain_block(c, height, &rec);
     if (!rc) rc = pel_block_record_decode(rec.data, rec.len, h, &raw, &lens, &n);
-    if (!rc && index >= n) rc = PEL_ECORRUPT;  /* the index points past the block */
-    if (!rc) rc = pel_buf_append(tx, raw[index], lens[index]);
+    if (!rc && tx && index >= n) rc = PEL_ECORRUPT;   /* the index points past the block */
+    if (!rc && tx) rc = pel_buf_append(tx, raw[index], lens[index]);
     free(raw);
     free(lens);
     pel_buf_free(&rec);
@@ -65,7 +66,7 @@ int pel_prove_tx(pel_chain *c, const uint8_t id[32], pel_proof *out, char *err, 
     int rc = pel_chain_tx_location(c, id, &out->height, &out->index);
     if (rc == PEL_ENOTFOUND || (!rc && out->height > head.height))
         return fail(out, PEL_ENOTFOUND, err, errlen, "the transaction is not in the ledger");
-    if (!rc) rc = block_tx(c, out->height, out->index, &h, &out->tx);
+    if (!rc) rc = block_at(c, out->height, &h, out->index, &out->tx);
     if (!rc) rc = pel_chain_receipt(c, out->height, out->index, &out->receipt);
     if (rc) return fail(out, rc, err, errlen, "cannot read the transaction: %s", pel_strerror(rc));
     out->leaf_index = h.history_size - h.tx_count + out->index;
@@ -101,20 +102,6 @@ int pel_prove_state(pel_chain *c, const pel_key *k, uint64_t height, pel_proof *
     return 0;
 }
 
-static int header_at(pel_chain *c, uint64_t height, pel_block_header *h)
-{
-    pel_buf rec;
-    const uint8_t **raw = NULL;
-    uint32_t *lens = NULL, n = 0;
-    pel_buf_init(&rec);
-    int rc = pel_chain_block(c, height, &rec);
-    if (!rc) rc = pel_block_record_decode(rec.data, rec.len, h, &raw, &lens, &n);
-    free(raw);
-    free(lens);
-    pel_buf_free(&rec);
-    return rc;
-}
-
 int pel_prove_consistency(pel_chain *c, uint64_t old_h, uint64_t new_h, pel_proof *out,
                           char *err, size_t errlen)
 {
@@ -130,8 +117,8 @@ int pel_prove_consistency(pel_chain *c, uint64_t old_h, uint64_t new_h, pel_proo
     int rc = load_checkpoint(c, old_h, &out->old_checkpoint, err, errlen);
     if (!rc) rc = load_checkpoint(c, new_h, &out->checkpoint, err, errlen);
     if (rc) { pel_proof_free(out); return rc; }
-    rc = header_at(c, old_h, &o);
-    if (!rc) rc = header_at(c, new_h, &n);
+    rc = block_at(c, old_h, &o, 0, NULL);
+    if (!rc) rc = block_at(c, new_h, &n, 0, NULL);
     /* from the empty tree and between equal sizes the proof is empty */
     if (!rc && o.history_size > 0 && o.history_size < n.history_size)
         rc = pel_history_prove_consistency(pel_chain_store(c), o.history_size, n.history_size,

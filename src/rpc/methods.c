@@ -12,71 +12,29 @@
 #include "core/codec.h"
 #include "core/hex.h"
 #include "ledger/genesis.h"
+#include "modules/registry.h"
 #include "node/prove.h"
+#include "rpc/objects.h"
+#include "rpc/reply.h"
 
 /* ---- helpers ---- */
 
-static int app_error(pel_rpc_error *err, int code, const char *why)
-{
-    err->code = PEL_RPC_APP_BASE + code;
-    snprintf(err->message, sizeof err->message, "%s", why ? why : pel_strerror(code));
-    err->data = cJSON_CreateObject();
-    if (err->data) {
-        cJSON_AddNumberToObject(err->data, "pel_code", code);
-        cJSON_AddStringToObject(err->data, "name", pel_strerror(code));
-    }
-    return code;
-}
-
-static int bad_params(pel_rpc_error *err, const char *msg)
-{
-    err->code = PEL_RPC_INVALID_PARAMS;
-    snprintf(err->message, sizeof err->message, "%s", msg);
-    return PEL_EINVAL;
-}
-
-static const cJSON *param(const cJSON *params, const char *name)
-{
-    return cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, name) : NULL;
-}
-
-static void add_hex(cJSON *o, const char *name, const uint8_t *p, size_t n)
-{
-    char s[2 * 64 + 1];
-    pel_hex_encode(p, n, s);
-    cJSON_AddStringToObject(o, name, s);
-}
-
-static void add_u64s(cJSON *o, const char *name, uint64_t v)
-{
-    char s[24];
-    snprintf(s, sizeof s, "%" PRIu64, v);
-    cJSON_AddStringToObject(o, name, s);
-}
-
-static void add_addr(cJSON *o, const char *name, const pel_addr *a)
-{
-    char s[PEL_ADDR_STR_LEN + 1];
-    pel_addr_format(a, s);
-    cJSON_AddStringToObject(o, name, s);
-}
-
 static int get_hash(const cJSON *params, const char *name, uint8_t out[32], pel_rpc_error *err)
 {
-    const cJSON *it = param(params, name);
+    const cJSON *it = pel_rpc_param(params, name);
     size_t n;
     if (!cJSON_IsString(it) || strlen(it->valuestring) != 64 ||
         pel_hex_decode(it->valuestring, 64, out, 32, &n))
-        return bad_params(err, "expected a 64-digit hex id");
+        return pel_rpc_bad_params(err, "expected a 64-digit hex id");
     return 0;
 }
 
 static int get_addr(const cJSON *params, pel_addr *a, pel_rpc_error *err)
 {
-    const cJSON *it = param(params, "address");
+    const cJSON *it = pel_rpc_param(params, "address");
     const char *why = NULL;
-    if (!cJSON_IsString(it)) return bad_params(err, "missing \"address\" (pel1...)");
-    if (pel_addr_parse(it->valuestring, a, &why)) return bad_params(err, why);
+    if (!cJSON_IsString(it)) return pel_rpc_bad_params(err, "missing \"address\" (pel1...)");
+    if (pel_addr_parse(it->valuestring, a, &why)) return pel_rpc_bad_params(err, why);
     return 0;
 }
 
@@ -99,7 +57,7 @@ static cJSON *result_entry(const pel_mempool_result *r)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
-    if (r->has_id) add_hex(o, "id", r->id, 32);
+    if (r->has_id) pel_rpc_add_hex(o, "id", r->id, 32);
     cJSON_AddBoolToObject(o, "ok", r->code == 0);
     if (r->code) {
         char msg[300];
@@ -127,10 +85,10 @@ static int m_node_info(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     cJSON *o = cJSON_CreateObject();
     if (!o) return PEL_ENOMEM;
     cJSON_AddStringToObject(o, "chain_id", g->params.chain_id);
-    add_hex(o, "genesis_hash", g->hash, 32);
+    pel_rpc_add_hex(o, "genesis_hash", g->hash, 32);
     cJSON_AddNumberToObject(o, "height", (double)h.height);
-    add_hex(o, "head_hash", h.hash, 32);
-    add_hex(o, "state_root", h.state_root, 32);
+    pel_rpc_add_hex(o, "head_hash", h.hash, 32);
+    pel_rpc_add_hex(o, "state_root", h.state_root, 32);
     cJSON_AddNumberToObject(o, "timestamp_ms", (double)h.timestamp_ms);
     cJSON_AddNumberToObject(o, "history_size", (double)h.history_size);
     cJSON *gas = cJSON_AddObjectToObject(o, "gas");
@@ -153,7 +111,7 @@ static int m_node_info(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     cJSON_AddNumberToObject(s, "last_commit_ms", st.last_commit_us / 1000.0);
     if (pel_node_failed(n)) cJSON_AddStringToObject(o, "failed", pel_strerror(pel_node_failed(n)));
     const pel_addr *f = pel_node_faucet_addr(n);
-    if (f && c->faucet_enabled) add_addr(o, "faucet", f);
+    if (f && c->faucet_enabled) pel_rpc_add_addr(o, "faucet", f);
     char vkey[PEL_NOTE_VKEY_MAX];
     if (pel_chain_trees(pel_node_chain(n)) &&
         pel_note_verifier_format(pel_chain_origin(pel_node_chain(n)), pel_node_pubkey(n), vkey, sizeof vkey) == 0)
@@ -169,23 +127,23 @@ static int m_submit_tx(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     uint8_t *raw;
     size_t len;
     pel_mempool_result r;
-    int rc = get_tx_bytes(param(params, "tx"), &raw, &len);
-    if (rc == PEL_EINVAL) return bad_params(err, "expected {\"tx\": \"<hex of the signed transaction>\"}");
-    if (rc) return app_error(err, rc, rc == PEL_EHEX ? "transaction is not valid hex" : NULL);
+    int rc = get_tx_bytes(pel_rpc_param(params, "tx"), &raw, &len);
+    if (rc == PEL_EINVAL) return pel_rpc_bad_params(err, "expected {\"tx\": \"<hex of the signed transaction>\"}");
+    if (rc) return pel_rpc_app_error(err, rc, rc == PEL_EHEX ? "transaction is not valid hex" : NULL);
     const uint8_t *p = raw;
     rc = pel_node_submit(ctx, &p, &len, 1, &r);
     free(raw);
-    if (rc) return app_error(err, rc, NULL);
+    if (rc) return pel_rpc_app_error(err, rc, NULL);
     if (r.code) {
         char msg[300];
         snprintf(msg, sizeof msg, "%s%s%s", pel_strerror(r.code), r.why ? ": " : "", r.why ? r.why : "");
-        app_error(err, r.code, msg);
-        if (r.has_id && err->data) add_hex(err->data, "id", r.id, 32);
+        pel_rpc_app_error(err, r.code, msg);
+        if (r.has_id && err->data) pel_rpc_add_hex(err->data, "id", r.id, 32);
         return r.code;
     }
     cJSON *o = cJSON_CreateObject();
     if (!o) return PEL_ENOMEM;
-    add_hex(o, "id", r.id, 32);
+    pel_rpc_add_hex(o, "id", r.id, 32);
     cJSON_AddStringToObject(o, "status", "pending");
     *result = o;
     return 0;
@@ -201,8 +159,8 @@ static void batch_free(batch *b)
 
 static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
 {
-    const cJSON *arr = param(params, "txs");
-    if (!cJSON_IsArray(arr)) return bad_params(err, "expected {\"txs\": [\"<hex>\", ...]}");
+    const cJSON *arr = pel_rpc_param(params, "txs");
+    if (!cJSON_IsArray(arr)) return pel_rpc_bad_params(err, "expected {\"txs\": [\"<hex>\", ...]}");
     batch b = { .n = (size_t)cJSON_GetArraySize(arr) };
     size_t m = b.n ? b.n : 1;
     b.raw = calloc(m, sizeof *b.raw); b.len = calloc(m, sizeof *b.len);
@@ -214,7 +172,7 @@ static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rp
         if (rc) break;
         int r = get_tx_bytes(it, &b.raw[i], &b.len[i]);
         if (r == PEL_ENOMEM) rc = r;
-        else if (r) { batch_free(&b); return bad_params(err, "every entry of txs must be the hex of a transaction"); }
+        else if (r) { batch_free(&b); return pel_rpc_bad_params(err, "every entry of txs must be the hex of a transaction"); }
         b.ptr[i] = b.raw[i];
         i++;
     }
@@ -223,7 +181,7 @@ static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rp
     cJSON *list = o ? cJSON_AddArrayToObject(o, "results") : NULL;
     for (i = 0; list && i < b.n; i++) cJSON_AddItemToArray(list, result_entry(&b.res[i]));
     batch_free(&b);
-    if (rc) return app_error(err, rc, NULL);
+    if (rc) return pel_rpc_app_error(err, rc, NULL);
     if (!o) return PEL_ENOMEM;
     *result = o;
     return 0;
@@ -247,9 +205,19 @@ static cJSON *events_json(const uint8_t *p, uint32_t len)
             memcpy(a.b, ev + 1, PEL_ADDR_LEN);
             memcpy(b.b, ev + 1 + PEL_ADDR_LEN, PEL_ADDR_LEN);
             cJSON_AddStringToObject(o, "kind", "transfer");
-            add_addr(o, "from", &a);
-            add_addr(o, "to", &b);
-            add_u64s(o, "amount", pel_le_load(ev + 1 + 2 * PEL_ADDR_LEN, 8));
+            pel_rpc_add_addr(o, "from", &a);
+            pel_rpc_add_addr(o, "to", &b);
+            pel_rpc_add_u64s(o, "amount", pel_le_load(ev + 1 + 2 * PEL_ADDR_LEN, 8));
+        } else if (n == 1 + PEL_OBJ_ID_LEN + 4 + 2 && ev[0] == PEL_EV_OBJECT) {
+            pel_obj_id id;
+            char s[PEL_OBJ_ID_STR_LEN + 1];
+            memcpy(id.b, ev + 1, PEL_OBJ_ID_LEN);
+            pel_obj_id_format(&id, s);
+            s[PEL_OBJ_ID_STR_LEN] = 0;
+            cJSON_AddStringToObject(o, "kind", "object");
+            cJSON_AddStringToObject(o, "id", s);
+            cJSON_AddNumberToObject(o, "version", (double)pel_le_load(ev + 1 + PEL_OBJ_ID_LEN, 4));
+            cJSON_AddNumberToObject(o, "first_mask", (double)pel_le_load(ev + 1 + PEL_OBJ_ID_LEN + 4, 2));
         } else {
             char *hex = malloc(2 * n + 1);
             if (hex) { pel_hex_encode(ev, n, hex); cJSON_AddStringToObject(o, "data", hex); }
@@ -270,7 +238,7 @@ static cJSON *receipt_json(const pel_buf *raw, uint64_t gas_price)
     cJSON_AddBoolToObject(o, "ok", r.status == 0);
     cJSON_AddStringToObject(o, "message", pel_strerror(r.status));
     cJSON_AddNumberToObject(o, "gas_used", (double)r.gas_used);
-    if (gas_price) add_u64s(o, "fee", r.gas_used * gas_price);
+    if (gas_price) pel_rpc_add_u64s(o, "fee", r.gas_used * gas_price);
     cJSON_AddItemToObject(o, "events", events_json(r.events, r.events_len));
     return o;
 }
@@ -300,10 +268,10 @@ static int m_tx_status(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     pel_tx_status st;
     if (get_hash(params, "id", id, err)) return PEL_EINVAL;
     int rc = pel_node_tx_status(ctx, id, &st);
-    if (rc) { pel_buf_free(&st.receipt); return app_error(err, rc, NULL); }
+    if (rc) { pel_buf_free(&st.receipt); return pel_rpc_app_error(err, rc, NULL); }
     cJSON *o = cJSON_CreateObject();
     if (!o) { pel_buf_free(&st.receipt); return PEL_ENOMEM; }
-    add_hex(o, "id", id, 32);
+    pel_rpc_add_hex(o, "id", id, 32);
     static const char *names[] = { "unknown", "pending", "committed", "rejected" };
     cJSON_AddStringToObject(o, "status", names[st.state]);
     if (st.state == PEL_TXS_COMMITTED) {
@@ -325,11 +293,11 @@ static int m_account(void *ctx, const cJSON *params, cJSON **result, pel_rpc_err
     uint64_t bal, nonce;
     if (get_addr(params, &a, err)) return PEL_EINVAL;
     int rc = pel_chain_account(pel_node_chain(ctx), &a, &bal, &nonce);
-    if (rc) return app_error(err, rc, NULL);
+    if (rc) return pel_rpc_app_error(err, rc, NULL);
     cJSON *o = cJSON_CreateObject();
     if (!o) return PEL_ENOMEM;
-    add_addr(o, "address", &a);
-    add_u64s(o, "balance", bal);
+    pel_rpc_add_addr(o, "address", &a);
+    pel_rpc_add_u64s(o, "balance", bal);
     cJSON_AddNumberToObject(o, "nonce", (double)nonce);
     cJSON_AddNumberToObject(o, "next_nonce", (double)pel_mempool_next_nonce(pel_node_mempool(ctx), &a));
     *result = o;
@@ -349,8 +317,8 @@ static cJSON *block_tx_json(pel_node *n, uint64_t height, uint32_t i, const uint
     cJSON *o = cJSON_CreateObject();
     pel_buf rb;
     pel_buf_init(&rb);
-    add_hex(o, "id", tx.id, 32);
-    add_addr(o, "from", &tx.from);
+    pel_rpc_add_hex(o, "id", tx.id, 32);
+    pel_rpc_add_addr(o, "from", &tx.from);
     cJSON_AddNumberToObject(o, "nonce", (double)tx.nonce);
     if (pel_chain_receipt(pel_node_chain(n), height, i, &rb) == 0)
         cJSON_AddItemToObject(o, "receipt", receipt_json(&rb, tx.gas_price));
@@ -365,17 +333,17 @@ static cJSON *block_json(pel_node *n, const pel_block_header *h, const uint8_t *
     cJSON *o = cJSON_CreateObject();
     if (!o || pel_block_header_hash(h, hash)) { cJSON_Delete(o); return NULL; }
     cJSON_AddNumberToObject(o, "height", (double)h->height);
-    add_hex(o, "hash", hash, 32);
-    add_hex(o, "prev_hash", h->prev_hash, 32);
+    pel_rpc_add_hex(o, "hash", hash, 32);
+    pel_rpc_add_hex(o, "prev_hash", h->prev_hash, 32);
     cJSON_AddNumberToObject(o, "timestamp_ms", (double)h->timestamp_ms);
     cJSON_AddNumberToObject(o, "tx_count", h->tx_count);
-    add_hex(o, "tx_root", h->tx_root, 32);
-    add_hex(o, "state_root", h->state_root, 32);
-    add_hex(o, "receipts_root", h->receipts_root, 32);
+    pel_rpc_add_hex(o, "tx_root", h->tx_root, 32);
+    pel_rpc_add_hex(o, "state_root", h->state_root, 32);
+    pel_rpc_add_hex(o, "receipts_root", h->receipts_root, 32);
     cJSON_AddNumberToObject(o, "history_size", (double)h->history_size);
-    add_hex(o, "history_root", h->history_root, 32);
-    add_hex(o, "proposer", h->proposer, 32);
-    add_hex(o, "signature", h->sig, 64);
+    pel_rpc_add_hex(o, "history_root", h->history_root, 32);
+    pel_rpc_add_hex(o, "proposer", h->proposer, 32);
+    pel_rpc_add_hex(o, "signature", h->sig, 64);
     cJSON *txs = cJSON_AddArrayToObject(o, "txs");
     for (uint32_t i = 0; txs && i < cnt; i++)
         cJSON_AddItemToArray(txs, block_tx_json(n, h->height, i, raw[i], lens[i], receipts));
@@ -385,13 +353,13 @@ static cJSON *block_json(pel_node *n, const pel_block_header *h, const uint8_t *
 static int m_block(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
 {
     pel_node *n = ctx;
-    const cJSON *hp = param(params, "height");
+    const cJSON *hp = pel_rpc_param(params, "height");
     uint64_t height;
     if (cJSON_IsString(hp) && strcmp(hp->valuestring, "latest") == 0)
         height = pel_chain_get_head(pel_node_chain(n)).height;
     else if (pel_json_u64(hp, &height))
-        return bad_params(err, "expected {\"height\": N} or {\"height\": \"latest\"}");
-    int receipts = cJSON_IsTrue(param(params, "receipts"));
+        return pel_rpc_bad_params(err, "expected {\"height\": N} or {\"height\": \"latest\"}");
+    int receipts = cJSON_IsTrue(pel_rpc_param(params, "receipts"));
     pel_buf rec;
     pel_block_header h;
     const uint8_t **raw = NULL;
@@ -405,8 +373,8 @@ static int m_block(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error
     }
     free(raw); free(lens);
     pel_buf_free(&rec);
-    if (rc == PEL_ENOTFOUND) return app_error(err, rc, "no block at that height");
-    return rc ? app_error(err, rc, NULL) : 0;
+    if (rc == PEL_ENOTFOUND) return pel_rpc_app_error(err, rc, "no block at that height");
+    return rc ? pel_rpc_app_error(err, rc, NULL) : 0;
 }
 
 static int m_faucet(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
@@ -416,16 +384,16 @@ static int m_faucet(void *ctx, const cJSON *params, cJSON **result, pel_rpc_erro
     uint64_t amount = pel_node_cfg(n)->faucet_amount;
     uint8_t id[32];
     if (get_addr(params, &a, err)) return PEL_EINVAL;
-    const cJSON *am = param(params, "amount");
-    if (am && pel_json_u64(am, &amount)) return bad_params(err, "amount must be a u64 (decimal string)");
+    const cJSON *am = pel_rpc_param(params, "amount");
+    if (am && pel_json_u64(am, &amount)) return pel_rpc_bad_params(err, "amount must be a u64 (decimal string)");
     int rc = pel_node_faucet(n, &a, amount, id);
-    if (rc == PEL_EACCESS) return app_error(err, rc, "the faucet is off on this node (devnet only)");
-    if (rc == PEL_ERANGE) return app_error(err, rc, "amount is 0 or over the faucet's max_amount");
-    if (rc) return app_error(err, rc, NULL);
+    if (rc == PEL_EACCESS) return pel_rpc_app_error(err, rc, "the faucet is off on this node (devnet only)");
+    if (rc == PEL_ERANGE) return pel_rpc_app_error(err, rc, "amount is 0 or over the faucet's max_amount");
+    if (rc) return pel_rpc_app_error(err, rc, NULL);
     cJSON *o = cJSON_CreateObject();
     if (!o) return PEL_ENOMEM;
-    add_hex(o, "id", id, 32);
-    add_u64s(o, "amount", amount);
+    pel_rpc_add_hex(o, "id", id, 32);
+    pel_rpc_add_u64s(o, "amount", amount);
     *result = o;
     return 0;
 }
@@ -436,9 +404,9 @@ static int m_faucet(void *ctx, const cJSON *params, cJSON **result, pel_rpc_erro
 static int get_height(const cJSON *params, const char *name, uint64_t head, uint64_t *out,
                       pel_rpc_error *err)
 {
-    const cJSON *hp = param(params, name);
+    const cJSON *hp = pel_rpc_param(params, name);
     if (!hp || (cJSON_IsString(hp) && strcmp(hp->valuestring, "latest") == 0)) { *out = head; return 0; }
-    if (pel_json_u64(hp, out)) return bad_params(err, "a height is a non-negative integer or \"latest\"");
+    if (pel_json_u64(hp, out)) return pel_rpc_bad_params(err, "a height is a non-negative integer or \"latest\"");
     return 0;
 }
 
@@ -456,13 +424,13 @@ static int m_checkpoint(void *ctx, const cJSON *params, cJSON **result, pel_rpc_
     if (!rc) rc = pel_note_verifier_format(pel_chain_origin(c), pel_node_pubkey(n), vkey, sizeof vkey);
     cJSON *o = rc ? NULL : cJSON_CreateObject();
     if (o) {
-        add_u64s(o, "height", height);
+        pel_rpc_add_u64s(o, "height", height);
         cJSON_AddStringToObject(o, "note", (const char *)note.data);
         cJSON_AddStringToObject(o, "verifier_key", vkey);
     }
     pel_buf_free(&note);
-    if (rc == PEL_ENOTFOUND) return app_error(err, rc, "no checkpoint at that height");
-    if (rc) return app_error(err, rc, NULL);
+    if (rc == PEL_ENOTFOUND) return pel_rpc_app_error(err, rc, "no checkpoint at that height");
+    if (rc) return pel_rpc_app_error(err, rc, NULL);
     if (!o) return PEL_ENOMEM;
     *result = o;
     return 0;
@@ -475,7 +443,7 @@ static int proof_result(pel_proof *p, int rc, const char *why, cJSON **result, p
     if (rc) {
         pel_proof_free(p);
         free(p);
-        return app_error(err, rc, why[0] ? why : NULL);
+        return pel_rpc_app_error(err, rc, why[0] ? why : NULL);
     }
     pel_buf_init(&text);
     rc = pel_proof_format(p, &text);
@@ -484,7 +452,7 @@ static int proof_result(pel_proof *p, int rc, const char *why, cJSON **result, p
     free(p);
     if (!rc) *result = cJSON_Parse((const char *)text.data);
     pel_buf_free(&text);
-    if (rc) return app_error(err, rc, NULL);
+    if (rc) return pel_rpc_app_error(err, rc, NULL);
     return *result ? 0 : PEL_ENOMEM;
 }
 
@@ -509,19 +477,19 @@ static int m_prove_tx(void *ctx, const cJSON *params, cJSON **result, pel_rpc_er
 /* A state key: {"key": 64 hex} or {"address": pel1..., "field": "balance"|"nonce"}. */
 static int get_state_key(const cJSON *params, pel_key *k, pel_rpc_error *err)
 {
-    const cJSON *f = param(params, "field");
-    if (param(params, "key")) {
+    const cJSON *f = pel_rpc_param(params, "field");
+    if (pel_rpc_param(params, "key")) {
         size_t n;
-        const cJSON *it = param(params, "key");
+        const cJSON *it = pel_rpc_param(params, "key");
         if (!cJSON_IsString(it) || strlen(it->valuestring) != 64 ||
             pel_hex_decode(it->valuestring, 64, k->b, 32, &n))
-            return bad_params(err, "\"key\" is a state key: 64 hex digits");
+            return pel_rpc_bad_params(err, "\"key\" is a state key: 64 hex digits");
         return 0;
     }
     pel_addr a;
     if (get_addr(params, &a, err)) return PEL_EINVAL;
     if (!cJSON_IsString(f) || (strcmp(f->valuestring, "balance") && strcmp(f->valuestring, "nonce")))
-        return bad_params(err, "\"field\" is \"balance\" or \"nonce\"");
+        return pel_rpc_bad_params(err, "\"field\" is \"balance\" or \"nonce\"");
     if (!strcmp(f->valuestring, "balance")) pel_key_balance(&a, k);
     else pel_key_nonce(&a, k);
     return 0;
@@ -544,7 +512,7 @@ static int m_prove_consistency(void *ctx, const cJSON *params, cJSON **result, p
 {
     uint64_t old_h, new_h, head = pel_chain_get_head(pel_node_chain(ctx)).height;
     char why[256] = "";
-    if (!param(params, "old")) return bad_params(err, "expected {\"old\": H1, \"new\": H2}");
+    if (!pel_rpc_param(params, "old")) return pel_rpc_bad_params(err, "expected {\"old\": H1, \"new\": H2}");
     if (get_height(params, "old", head, &old_h, err)) return PEL_EINVAL;
     if (get_height(params, "new", head, &new_h, err)) return PEL_EINVAL;
     pel_proof *p = new_proof();
@@ -565,6 +533,9 @@ static const pel_rpc_method methods[] = {
     { "account", m_account },
     { "block", m_block },
     { "faucet", m_faucet },
+    { "object", pel_rpc_object },
+    { "object_first", pel_rpc_object_first },
+    { "object_upstream", pel_rpc_object_upstream },
 };
 
 const pel_rpc_method *pel_rpc_node_methods(size_t *n)

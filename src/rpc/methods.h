@@ -17,8 +17,8 @@
 
 #include "node/node.h"
 #include "rpc/http.h"
+#include "rpc/reply.h"
 
-#define PEL_RPC_APP_BASE (-32000)
 
 /* pel_rpc_node_methods - the method table (static); ctx is the pel_node. */
 const pel_rpc_method *pel_rpc_node_methods(size_t *n);

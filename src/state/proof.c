@@ -902,6 +902,11 @@ static int verify_consistency(const pel_proof *p, const pel_note_verifier *key,
     if (o->size > n->size)
         return fail(err, errlen, PEL_EPROOF, "old checkpoint's tree size %" PRIu64
                     " is above the new one's %" PRIu64, o->size, n->size);
+    if (o->height == n->height &&
+        (o->size != n->size || memcmp(o->root, n->root, 32) != 0 ||
+         memcmp(o->state_root, n->state_root, 32) != 0 || o->timestamp_ms != n->timestamp_ms))
+        return fail(err, errlen, PEL_EPROOF, "two different checkpoints for height %" PRIu64
+                    ", both signed by the key: the signer equivocated", n->height);
     if (o->size > 0) {
         if (pel_history_verify_consistency(o->size, n->size, o->root, n->root,
                                            (const uint8_t (*)[32])p->path, p->path_len))

@@ -35,6 +35,8 @@
 #include "state/proof.h"
 #include "state/store.h"
 #include "test.h"
+
+#include <unistd.h>
 #include "tmpdir.h"
 
 #define NH 13                    /* heights 0 .. 12 */
@@ -371,6 +373,51 @@ static void test_state_proofs(void)
            "empty tree), %zu absent-leaf\n", kinds[0], empty_values, kinds[1], empty_tree,
            kinds[2]);
     CHECK(kinds[0] > 50 && kinds[1] > 10 && kinds[2] > 10 && empty_values > 3 && empty_tree > 0);
+    pel_proof_free(&p);
+}
+
+/* The independent verifier must reject it too (when python3 is there). */
+static void py_rejects_equivocation(const pel_proof *p)
+{
+    char path[300], vk[PEL_NOTE_VKEY_MAX], cmd[1200];
+    pel_buf t;
+    if (system("python3 -c 1 >/dev/null 2>&1") != 0 || access("tools/pelverify.py", R_OK) != 0) return;
+    pel_buf_init(&t);
+    CHECK_EQ_INT(pel_proof_format(p, &t), 0);
+    snprintf(path, sizeof path, "%s/equivocation.json", L.dir);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f) { CHECK_EQ_INT(fwrite(t.data, 1, t.len, f), t.len); fclose(f); }
+    CHECK_EQ_INT(pel_note_verifier_format(L.key.name, L.key.pk, vk, sizeof vk), 0);
+    snprintf(cmd, sizeof cmd, "python3 tools/pelverify.py verify '%s' --key '%s' | grep -q equivocated", path, vk);
+    CHECK_EQ_INT(system(cmd), 0);
+    pel_buf_free(&t);
+}
+
+/* Two different checkpoints signed for one height (a forked or lying
+ * signer): a consistency "proof" between them must fail, even where the
+ * sizes alone would allow it (same size, other state root; or the other
+ * checkpoint carrying a larger size at the same height). */
+static void test_equivocation(void)
+{
+    pel_proof p;
+    pel_proof_result r;
+    char msg[256];
+    pel_proof_init(&p);
+    for (int variant = 0; variant < 2; variant++) {
+        pel_checkpoint fork = L.ck[7];
+        pel_buf note;
+        pel_buf_init(&note);
+        if (variant == 0) fork.state_root[0] ^= 1;          /* same size, other state */
+        else fork = L.ck[9], fork.height = 7;               /* bigger tree, same height */
+        CHECK_EQ_INT(pel_checkpoint_sign(&fork, L.sk, &note), 0);
+        cons_proof(7, variant == 0 ? 7 : 9, &p);
+        set_buf(&p.checkpoint, note.data, note.len);
+        CHECK_EQ_INT(pel_proof_verify(&p, &L.key, &r, msg, sizeof msg), PEL_EPROOF);
+        CHECK(strstr(msg, "equivocated") != NULL);
+        py_rejects_equivocation(&p);
+        pel_buf_free(&note);
+    }
     pel_proof_free(&p);
 }
 
@@ -768,6 +815,7 @@ static void test_semantic_faults(void)
     /* size 0 with a root that is not the empty root */
     c = L.ck[0];
     c.root[0] ^= 1;
+    c.height = 2;                   /* another height: not an equivocation */
     pel_buf_reset(&n);
     CHECK_EQ_INT(pel_checkpoint_sign(&c, L.sk, &n), 0);
     cons_proof(0, 9, &p);
@@ -1204,6 +1252,7 @@ int main(void)
     RUN(test_tamper);
     RUN(test_wrong_key);
     RUN(test_semantic_faults);
+    RUN(test_equivocation);
     RUN(test_parse_strict);
     RUN(test_note_escapes);
     RUN(test_vectors);

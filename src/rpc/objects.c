@@ -1,0 +1,202 @@
+/*
+ * objects.c - the JSON-RPC methods of the research-object registry
+ * (docs/API.md): object, object_first, object_upstream. They read the
+ * committed state through modules/registry.h and render JSON; no rules
+ * here.
+ */
+#include "rpc/objects.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hex.h"
+#include "modules/registry.h"
+#include "node/node.h"
+#include "rpc/reply.h"
+
+static int fail(pel_rpc_error *err, int code, const char *msg)
+{
+    return code == PEL_EINVAL ? pel_rpc_bad_params(err, msg) : pel_rpc_app_error(err, code, msg);
+}
+
+static void add_id(cJSON *o, const char *name, const pel_obj_id *id)
+{
+    char s[PEL_OBJ_ID_STR_LEN + 1];
+    pel_obj_id_format(id, s);
+    s[PEL_OBJ_ID_STR_LEN] = 0;
+    cJSON_AddStringToObject(o, name, s);
+}
+
+static cJSON *string_n(const uint8_t *p, uint32_t n)
+{
+    char *s = malloc(n + 1);
+    if (!s) return NULL;
+    memcpy(s, p, n);
+    s[n] = 0;
+    cJSON *j = cJSON_CreateString(s);
+    free(s);
+    return j;
+}
+
+/* "pel:obj:…[@vN]" from params.id */
+static int get_id(const cJSON *params, pel_obj_id *id, uint32_t *v, pel_rpc_error *err)
+{
+    const cJSON *it = cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "id") : NULL;
+    if (!cJSON_IsString(it) || pel_obj_id_parse(it->valuestring, id, v))
+        return fail(err, PEL_EINVAL, "expected {\"id\": \"pel:obj:<32 hex>[@v<n>]\"}");
+    return 0;
+}
+
+static cJSON *digests_json(const pel_obj_fields *f, uint16_t first_mask)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (uint32_t i = 0; a && i < f->n_digests; i++) {
+        cJSON *d = cJSON_CreateObject();
+        char mh[4 + 64 + 1] = "1220";
+        pel_hex_encode(f->digests + 32 * i, 32, mh + 4);
+        pel_rpc_add_hex(d, "sha256", f->digests + 32 * i, 32);
+        cJSON_AddStringToObject(d, "multihash", mh);
+        cJSON_AddBoolToObject(d, "first", (first_mask >> i) & 1);
+        cJSON_AddItemToArray(a, d);
+    }
+    return a;
+}
+
+static cJSON *contributors_json(const pel_obj_fields *f)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (uint32_t i = 0; a && i < f->n_contrib; i++) {
+        cJSON *c = cJSON_CreateObject(), *roles = cJSON_CreateArray();
+        pel_rpc_add_addr(c, "address", &f->contrib[i].addr);
+        for (int r = 0; r < PEL_CREDIT_ROLES; r++)
+            if ((f->contrib[i].roles >> r) & 1) cJSON_AddItemToArray(roles, cJSON_CreateString(pel_credit_roles[r]));
+        cJSON_AddItemToObject(c, "roles", roles);
+        cJSON_AddItemToArray(a, c);
+    }
+    return a;
+}
+
+static cJSON *links_json(const pel_obj_fields *f)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (uint32_t i = 0; a && i < f->n_links; i++) {
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddStringToObject(l, "relation", pel_obj_relation_names[f->links[i].relation]);
+        add_id(l, "target", &f->links[i].target);
+        cJSON_AddNumberToObject(l, "version", f->links[i].version);
+        cJSON_AddItemToArray(a, l);
+    }
+    return a;
+}
+
+static cJSON *object_json(const pel_obj_id *id, uint32_t v, const pel_obj_head *h,
+                          const pel_obj_version *ver, uint64_t refs)
+{
+    const pel_obj_fields *f = &ver->fields;
+    cJSON *o = cJSON_CreateObject(), *m = cJSON_CreateArray(), *u = cJSON_CreateArray();
+    if (!o || !m || !u) { cJSON_Delete(o); cJSON_Delete(m); cJSON_Delete(u); return NULL; }
+    add_id(o, "id", id);
+    cJSON_AddNumberToObject(o, "version", v);
+    cJSON_AddNumberToObject(o, "versions", h->versions);
+    cJSON_AddStringToObject(o, "kind", pel_obj_kind_names[h->kind]);
+    cJSON_AddItemToObject(o, "title", string_n(f->title, f->title_len));
+    pel_rpc_add_addr(o, "creator", &h->creator);
+    for (uint32_t i = 0; i < h->n_maint; i++) cJSON_AddItemToArray(m, pel_rpc_addr_str(&h->maint[i]));
+    cJSON_AddItemToObject(o, "maintainers", m);
+    pel_rpc_add_addr(o, "registrant", &ver->registrant);
+    cJSON_AddNumberToObject(o, "height", (double)ver->height);
+    pel_rpc_add_hex(o, "tx", ver->txid, 32);
+    cJSON_AddItemToObject(o, "license", string_n(f->license, f->license_len));
+    cJSON_AddItemToObject(o, "digests", digests_json(f, ver->first_mask));
+    for (uint32_t i = 0; i < f->n_uris; i++) cJSON_AddItemToArray(u, string_n(f->uri[i], f->uri_len[i]));
+    cJSON_AddItemToObject(o, "uris", u);
+    cJSON_AddItemToObject(o, "contributors", contributors_json(f));
+    cJSON_AddItemToObject(o, "links", links_json(f));
+    cJSON_AddNumberToObject(o, "cited_by", (double)refs);
+    return o;
+}
+
+int pel_rpc_object(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    pel_node *n = ctx;
+    pel_obj_id id;
+    uint32_t v;
+    pel_obj_head h;
+    pel_obj_version ver;
+    uint64_t refs = 0;
+    pel_buf raw;
+    if (get_id(params, &id, &v, err)) return PEL_EINVAL;
+    pel_state st = pel_store_state(pel_chain_store(pel_node_chain(n)));
+    pel_buf_init(&raw);
+    int rc = pel_registry_head(&st, &id, &h);
+    if (!rc) rc = pel_registry_version(&st, &id, v, &raw, &ver);
+    if (!rc) rc = pel_registry_refs(&st, &id, &refs);
+    if (!rc) *result = object_json(&id, v ? v : h.versions, &h, &ver, refs);
+    pel_buf_free(&raw);
+    if (rc) return fail(err, rc, NULL);
+    return *result ? 0 : PEL_ENOMEM;
+}
+
+int pel_rpc_object_first(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    pel_node *n = ctx;
+    uint8_t dg[32];
+    size_t len;
+    pel_digest_first f;
+    const cJSON *it = cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "sha256") : NULL;
+    if (!cJSON_IsString(it) || strlen(it->valuestring) != 64 || pel_hex_decode(it->valuestring, 64, dg, 32, &len))
+        return fail(err, PEL_EINVAL, "expected {\"sha256\": \"<64 hex>\"}");
+    pel_state st = pel_store_state(pel_chain_store(pel_node_chain(n)));
+    int rc = pel_registry_first(&st, dg, &f);
+    if (rc == PEL_ENOTFOUND) return fail(err, rc, "no object registers this content");
+    if (rc) return fail(err, rc, NULL);
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return PEL_ENOMEM;
+    pel_rpc_add_hex(o, "sha256", dg, 32);
+    add_id(o, "id", &f.id);
+    cJSON_AddNumberToObject(o, "version", f.version);
+    cJSON_AddNumberToObject(o, "height", (double)f.height);
+    pel_rpc_add_addr(o, "registrant", &f.registrant);
+    *result = o;
+    return 0;
+}
+
+static int add_edge(void *arg, const pel_obj_edge *e)
+{
+    cJSON *a = arg, *o = cJSON_CreateObject();
+    if (!o) return PEL_ENOMEM;
+    add_id(o, "from", &e->from);
+    cJSON_AddNumberToObject(o, "from_version", e->from_v);
+    cJSON_AddStringToObject(o, "relation", pel_obj_relation_names[e->relation]);
+    add_id(o, "to", &e->to);
+    cJSON_AddNumberToObject(o, "to_version", e->to_v);
+    cJSON_AddNumberToObject(o, "depth", e->depth);
+    cJSON_AddItemToArray(a, o);
+    return cJSON_GetArraySize(a) >= PEL_RPC_UPSTREAM_MAX ? 1 : 0;
+}
+
+int pel_rpc_object_upstream(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    pel_node *n = ctx;
+    pel_obj_id id;
+    uint32_t v;
+    double depth = 3;
+    if (get_id(params, &id, &v, err)) return PEL_EINVAL;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(params, "depth");
+    if (d && (!cJSON_IsNumber(d) || d->valuedouble < 1 || d->valuedouble > 64 || d->valuedouble != (int)d->valuedouble))
+        return fail(err, PEL_EINVAL, "depth is an integer from 1 to 64");
+    if (d) depth = d->valuedouble;
+    pel_state st = pel_store_state(pel_chain_store(pel_node_chain(n)));
+    cJSON *o = cJSON_CreateObject(), *edges = cJSON_CreateArray();
+    if (!o || !edges) { cJSON_Delete(o); cJSON_Delete(edges); return PEL_ENOMEM; }
+    int rc = pel_registry_upstream(&st, &id, v, (uint32_t)depth, add_edge, edges);
+    if (rc) { cJSON_Delete(o); cJSON_Delete(edges); return fail(err, rc, NULL); }
+    add_id(o, "id", &id);
+    cJSON_AddNumberToObject(o, "depth", depth);
+    cJSON_AddBoolToObject(o, "truncated", cJSON_GetArraySize(edges) >= PEL_RPC_UPSTREAM_MAX);
+    cJSON_AddItemToObject(o, "edges", edges);
+    *result = o;
+    return 0;
+}

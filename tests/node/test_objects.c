@@ -1,0 +1,162 @@
+/*
+ * test_objects.c - the research-object registry end to end on a real node,
+ * through the `pel object` CLI as a researcher uses it: register files
+ * (hashed locally), show them, ask who registered a file first, publish a
+ * version, add a maintainer who may then publish, walk the provenance;
+ * and the refusals with their messages (no rights, unknown link target,
+ * bad licence, bad role, missing file) with a non-zero exit status.
+ */
+#include "test.h"
+#include "node_harness.h"
+
+#include <sys/stat.h>
+
+static harness H;
+static char out[65536];
+
+static int cli(const char *const *args) { return h_run(&H, out, sizeof out, args); }
+
+static char key_a[300], key_b[300], addr_a[64], addr_b[64], file1[300], file2[300];
+
+/* A key file funded by the faucet; its address in addr. */
+static void make_account(const char *name, char *path, char *addr)
+{
+    snprintf(path, 300, "%s/%s.key", H.dir, name);
+    const char *kg[] = { "keygen", "--out", path, "--json", NULL };
+    CHECK_EQ_INT(cli(kg), 0);
+    const char *a = strstr(out, "pel1");
+    CHECK(a != NULL);
+    if (!a) return;
+    snprintf(addr, 64, "%.52s", a);
+    const char *fa[] = { "faucet", addr, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(fa), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The object id from a --wait receipt's event line. */
+static int id_from_out(char *id)
+{
+    const char *p = strstr(out, "id=pel:obj:");
+    if (!p) return -1;
+    snprintf(id, 41, "%.40s", p + 3);
+    return 0;
+}
+
+static char obj1[48], obj2[48];
+
+/* out holds "first": <word> (any JSON spacing) */
+static int has_first(const char *word)
+{
+    for (const char *p = strstr(out, "\"first\":"); p; p = strstr(p + 1, "\"first\":")) {
+        const char *v = p + 8;
+        while (*v == ' ' || *v == '\t') v++;
+        if (strncmp(v, word, strlen(word)) == 0) return 1;
+    }
+    return 0;
+}
+
+static void register_and_show(void)
+{
+    make_account("alice", key_a, addr_a);
+    make_account("bob", key_b, addr_b);
+    snprintf(file1, sizeof file1, "%s/data.csv", H.dir);
+    snprintf(file2, sizeof file2, "%s/code.py", H.dir);
+    write_file(file1, "x,y\n1,2\n");
+    write_file(file2, "print('analysis')\n");
+    char contrib[128];
+    snprintf(contrib, sizeof contrib, "%s:data-curation,investigation", addr_a);
+    const char *r1[] = { "object", "register", file1, "--kind", "dataset", "--title", "Field data 2026",
+                         "--license", "cc-by-4.0", "--uri", "doi:10.5555/field.2026",
+                         "--contributor", contrib, "--key", key_a, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(r1), 0);
+    CHECK_EQ_INT(id_from_out(obj1), 0);
+    /* the same file again, by bob, as a derived analysis: allowed, not first */
+    char link[80];
+    snprintf(link, sizeof link, "derived-from:%s", obj1);
+    const char *r2[] = { "object", "register", file2, file1, "--kind", "analysis", "--title", "Analysis",
+                         "--license", "MIT", "--link", link, "--key", key_b, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(r2), 0);
+    CHECK_EQ_INT(id_from_out(obj2), 0);
+    const char *s1[] = { "object", "show", obj1, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(s1), 0);
+    CHECK(strstr(out, "Field data 2026") && strstr(out, "CC-BY-4.0") && strstr(out, "(first registration)"));
+    CHECK(strstr(out, "data-curation investigation") != NULL);
+    CHECK(strstr(out, "cited_by      1") != NULL);
+    const char *s2[] = { "object", "show", obj2, "--json", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(s2), 0);
+    CHECK(has_first("false") && has_first("true"));              /* file1 not first, file2 first */
+    const char *f1[] = { "object", "first", file1, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(f1), 0);
+    CHECK(strstr(out, obj1) && strstr(out, addr_a));
+}
+
+static void versions_and_maintainers(void)
+{
+    char id2[64];
+    write_file(file1, "x,y\n1,2\n3,4\n");
+    const char *v_bob[] = { "object", "version", obj1, file1, "--key", key_b, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(v_bob), 1);                                  /* bob does not control it */
+    const char *add[] = { "object", "maintainer", "add", obj1, addr_b, "--key", key_a, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(add), 0);
+    CHECK_EQ_INT(cli(v_bob), 0);                                  /* now he does */
+    snprintf(id2, sizeof id2, "%s@v2", obj1);
+    const char *s[] = { "object", "show", id2, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(s), 0);
+    CHECK(strstr(out, "versions      2") && strstr(out, addr_b));
+    CHECK(strstr(out, "Field data 2026") != NULL);                /* title kept from v1 */
+    snprintf(id2, sizeof id2, "%s@v3", obj1);
+    const char *s3[] = { "object", "show", id2, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(s3), 1);                                     /* no such version */
+    const char *up[] = { "object", "upstream", obj2, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(up), 0);
+    CHECK(strstr(out, "-[derived-from]->") && strstr(out, obj1));
+}
+
+static void refusals(void)
+{
+    char link[80];
+    const char *lic[] = { "object", "register", file1, "--kind", "dataset", "--title", "T", "--license",
+                          "Not-A-License", "--key", key_a, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(lic), 2);
+    const char *role[] = { "object", "register", file1, "--kind", "dataset", "--title", "T", "--license",
+                           "MIT", "--contributor", "pel1nothing:writing", "--key", key_a, "--rpc", H.url, NULL };
+    CHECK(cli(role) != 0);
+    snprintf(link, sizeof link, "cites:pel:obj:%032d", 7);
+    const char *ghost[] = { "object", "register", file1, "--kind", "dataset", "--title", "T", "--license",
+                            "MIT", "--link", link, "--key", key_a, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(ghost), 1);                                  /* committed, failed: unknown target */
+    const char *nofile[] = { "object", "register", "/nonexistent/file", "--kind", "dataset", "--title", "T",
+                             "--license", "MIT", "--key", key_a, "--rpc", H.url, NULL };
+    CHECK(cli(nofile) != 0);
+    const char *badid[] = { "object", "show", "pel:obj:zz", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(badid), 2);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    signal(SIGPIPE, SIG_IGN);
+    if (h_init(&H, argv[0], "objects-chain")) { fprintf(stderr, "cannot set up\n"); return 1; }
+    const char *extra[] = { "--block-interval-ms", "20", NULL };
+    if (h_start(&H, extra) || h_wait_ready(&H, 20)) {
+        fprintf(stderr, "node did not start\n");
+        CHECK(0);
+    } else {
+        RUN(register_and_show);
+        RUN(versions_and_maintainers);
+        RUN(refusals);
+        const char *v[] = { "admin", "verify", "--dir", H.dir, NULL };
+        CHECK_EQ_INT(h_stop(&H, SIGTERM), 0);
+        CHECK_EQ_INT(cli(v), 0);                                   /* the replay agrees */
+    }
+    h_cleanup(&H);
+    return TEST_END("test_objects");
+}
