@@ -1222,6 +1222,118 @@ def _cmd_checkpoint(args, out, err):
     return 0
 
 
+
+# =====================================================================
+# prior-art bundles (docs/PROOFS.md section 6): a transaction proof whose
+# transaction registers a research object, checked against a file
+# =====================================================================
+
+_KINDS = ("hypothesis", "protocol", "dataset", "code", "analysis", "preprint", "article",
+          "review", "software", "other")
+
+
+class _Cur:
+    """The canonical codec's reader: little-endian integers, u32-prefixed
+    byte strings; raises VerifyError(PEL_ETRUNC) past the end."""
+
+    def __init__(self, b):
+        self.b, self.p = b, 0
+
+    def take(self, n):
+        if n > len(self.b) - self.p:
+            raise VerifyError("PEL_ETRUNC", "input ends before the value does")
+        v = self.b[self.p:self.p + n]
+        self.p += n
+        return v
+
+    def u(self, n):
+        return int.from_bytes(self.take(n), "little")
+
+    def bytes_(self):
+        return self.take(self.u(4))
+
+
+def address_text(raw20):
+    """pel1 + 40 hex + 8 hex of checksum (ledger/tx.h)."""
+    return "pel1" + raw20.hex() + tagged_hash("PEL/addr-check", raw20)[:4].hex()
+
+
+def decode_tx(raw):
+    """The fields of a signed transaction that a bundle needs (ledger/tx.h)."""
+    c = _Cur(raw)
+    c.bytes_()                                   # chain id
+    sender = c.take(32)
+    nonce = c.u(8)
+    c.u(8); c.u(8); c.u(8)                       # gas limit, gas price, expiry
+    ttype = c.u(2)
+    body = c.bytes_()
+    if c.u(1) == 1:
+        for _ in range(3):
+            c.take(32 * c.u(4))
+    c.take(64)
+    if c.p != len(raw):
+        raise VerifyError("PEL_ETRAILING", "bytes after the transaction")
+    return {"from": tagged_hash("PEL/addr", sender)[:20], "nonce": nonce, "type": ttype, "body": body}
+
+
+def decode_object_fields(body):
+    """kind, title and digests of a registry body's fields (modules/registry.h)."""
+    c = _Cur(body)
+    kind = c.u(1)
+    title = c.bytes_()
+    digests = [c.take(32) for _ in range(c.u(4))]
+    return {"kind": kind, "title": title, "digests": digests}
+
+
+def decode_receipt(raw):
+    c = _Cur(raw)
+    status = c.u(4)
+    gas = c.u(8)
+    ev = _Cur(c.bytes_())
+    events = []
+    while ev.p < len(ev.b):
+        events.append(ev.bytes_())
+    if c.p != len(raw):
+        raise VerifyError("PEL_ETRAILING", "bytes after the receipt")
+    return {"status": status - (1 << 32) if status >= 1 << 31 else status, "gas": gas, "events": events}
+
+
+def check_prior_art(res, digest, name):
+    """After verify_proof(res): what the bundle proves about a file whose
+    SHA-256 is digest (shown as name). The line PEL's `pel verify --file`
+    prints. Raises VerifyError as PEL's pel_priorart_check does."""
+    p = res["proof"]
+    if p["type"] != "tx":
+        raise VerifyError("PEL_EINVAL", "not a transaction proof (a prior-art bundle is one)")
+    tx = decode_tx(p["tx"])
+    if tx["type"] not in (16, 17):
+        raise VerifyError("PEL_EINVAL", "the proven transaction (type %d) does not register a "
+                          "research object" % tx["type"])
+    f = decode_object_fields(tx["body"][16:] if tx["type"] == 17 else tx["body"])
+    rc = decode_receipt(p["receipt"])
+    if rc["status"] != 0:
+        raise VerifyError("PEL_EPROOF", "the registration failed (receipt status %d): it "
+                          "registered nothing" % rc["status"])
+    ev = [e for e in rc["events"] if len(e) == 23 and e[0] == 2]
+    if not ev:
+        raise VerifyError("PEL_EPROOF", "the receipt has no object event")
+    oid, version = ev[0][1:17], int.from_bytes(ev[0][17:21], "little")
+    mask = int.from_bytes(ev[0][21:23], "little")
+    if digest not in f["digests"]:
+        raise VerifyError("PEL_ENOTFOUND", "the file's SHA-256 is not among the object's %d "
+                          "content digests" % len(f["digests"]))
+    i = f["digests"].index(digest)
+    t = res["checkpoint"]["timestamp_ms"]
+    import time as _time
+    when = _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(t // 1000))
+    return ('file %s (sha256 %s) is content digest %d of pel:obj:%s@v%d (%s, "%s"), registered '
+            "by %s in block %d, no later than %s (%d ms); %s\n"
+            % (name, digest.hex(), i, oid.hex(), version,
+               _KINDS[f["kind"]] if f["kind"] < len(_KINDS) else "?",
+               f["title"].decode("utf-8", "replace"), address_text(tx["from"]), p["height"], when, t,
+               "the first registration of this content on the chain" if (mask >> i) & 1
+               else "NOT the first registration of this content on the chain"))
+
 def _cmd_verify(args, out, err):
     try:
         with open(args.file, "rb") as f:
@@ -1243,7 +1355,19 @@ def _cmd_verify(args, out, err):
             print("hint: the file has CRLF line ends; the notes inside must keep their "
                   "\\n line ends", file=out)
         return 1
-    out.write(res["description"])
+    line = ""
+    if getattr(args, "original", None):
+        try:
+            with open(args.original, "rb") as f:
+                digest = hashlib.sha256(f.read()).digest()
+            line = check_prior_art(res, digest, args.original)
+        except OSError as e:
+            print("FAILED: cannot read %s: %s (PEL_EIO)" % (args.original, e.strerror), file=out)
+            return 1
+        except VerifyError as e:
+            print("FAILED: %s (%s)" % (e.detail, e.code), file=out)
+            return 1
+    out.write(res["description"] + line)
     for which in ("old_checkpoint", "checkpoint"):
         ck = res.get(which)
         if ck:
@@ -1269,6 +1393,8 @@ def main(argv=None, out=None, err=None):
                    help="the node's verifier key, <name>+<id>+<base64>")
     v = sub.add_parser("verify", help="verify a PEL proof file (docs/PROOFS.md section 4)")
     v.add_argument("file", metavar="PROOF_FILE")
+    v.add_argument("--file", dest="original", metavar="ORIGINAL",
+                   help="a prior-art bundle: also check this file's registration")
     v.add_argument("--key", required=True, metavar="VERIFIER_KEY",
                    help="the node's verifier key, <name>+<id>+<base64>")
     try:

@@ -30,6 +30,7 @@ static void bench_usage(FILE *f)
         "                      [--txs M] [--threads T] [--runs R] [--seed S] [--work W] [--json]\n"
         "       pel bench trees ...   (state and history trees: pel bench trees --help)\n"
         "       pel bench verify ...  (Ed25519 verification rate: pel bench verify --help)\n"
+        "       pel bench science ... (open-science transactions, ledger + modules)\n"
         "\n"
         "Executes blocks of M random transfers among N accounts (each paying a fee\n"
         "into one fee pool) with the chosen engine and with the sequential engine,\n"
@@ -201,8 +202,9 @@ int pel_cli_bench(int argc, char **argv)
     if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) { bench_usage(stdout); return 0; }
     if (argc >= 1 && !strcmp(argv[0], "verify")) return pel_cli_bench_verify(argc - 1, argv + 1);
     if (argc >= 1 && !strcmp(argv[0], "trees")) return pel_cli_bench_trees(argc - 1, argv + 1);
+    if (argc >= 1 && !strcmp(argv[0], "science")) return pel_cli_bench_science(argc - 1, argv + 1);
     if (argc < 1 || strcmp(argv[0], "exec") != 0) {
-        fprintf(stderr, "pel: usage: pel bench exec|verify|trees [options] (see pel bench --help)\n");
+        fprintf(stderr, "pel: usage: pel bench exec|verify|trees|science [options] (see pel bench --help)\n");
         return 2;
     }
     bench_opts o;

@@ -493,7 +493,7 @@ static int submit_raw(pel_rpc_client *c, const pel_buf *raw, int wait, double ti
 
 int pel_cli_submit_body(pel_rpc_client *c, const uint8_t sk[PEL_SECKEY_LEN], uint16_t type,
                         const uint8_t *body, size_t len, uint64_t extra_gas, int wait,
-                        double timeout_s, int json)
+                        double timeout_s, int json, uint8_t *txid)
 {
     pel_cli_chain node;
     pel_addr from;
@@ -517,6 +517,7 @@ int pel_cli_submit_body(pel_rpc_client *c, const uint8_t sk[PEL_SECKEY_LEN], uin
         e = pel_tx_sign(&tx, sk, &raw);
     }
     if (e) { fprintf(stderr, "pel: cannot sign the transaction: %s\n", pel_strerror(e)); goto out; }
+    if (txid) memcpy(txid, tx.id, 32);
     rc = submit_raw(c, &raw, wait, timeout_s, json);
 out:
     pel_buf_free(&raw);

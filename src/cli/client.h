@@ -110,11 +110,12 @@ int pel_cli_parse_addr(const char *what, const char *s, pel_addr *out);
 /* pel_cli_submit_body - sign a transaction of `type` with `body` by sk
  * (nonce: the node's next for the key; gas price: the node's minimum; gas
  * limit: intrinsic + extra_gas), submit it, and print the answer, or wait
- * up to timeout_s for its final status (wait). @return the exit status
- * (0 only for a submitted, or committed-and-successful, transaction). */
+ * up to timeout_s for its final status (wait). txid (NULL, or 32 bytes)
+ * gets the signed transaction's id. @return the exit status (0 only for a
+ * submitted, or committed-and-successful, transaction). */
 int pel_cli_submit_body(pel_rpc_client *c, const uint8_t sk[PEL_SECKEY_LEN], uint16_t type,
                         const uint8_t *body, size_t len, uint64_t extra_gas, int wait,
-                        double timeout_s, int json);
+                        double timeout_s, int json, uint8_t *txid);
 
 /* pel_cli_load_key - read a key file, printing why it failed. @return 0 or -1. */
 int pel_cli_load_key(const char *path, uint8_t pk[PEL_PUBKEY_LEN], uint8_t sk[PEL_SECKEY_LEN]);

@@ -34,6 +34,8 @@ static void object_usage(FILE *f)
         "       pel object show ID[@vN] [--json]\n"
         "       pel object first FILE | --sha256 HEX [--json]\n"
         "       pel object upstream ID[@vN] [--depth N] [--json]\n"
+        "       pel object proof ID[@vN] [--out FILE]   prior-art bundle, checked offline by\n"
+        "                              pel verify FILE --key VERIFIER_KEY --file ORIGINAL\n"
         "\n"
         "register/version options:\n"
         "  --kind K            hypothesis protocol dataset code analysis preprint article\n"
@@ -54,7 +56,7 @@ static void object_usage(FILE *f)
 typedef struct obj_opts {
     const char *files[PEL_OBJ_DIGESTS_MAX];
     int n_files;
-    const char *kind, *title, *license, *key, *rpc;
+    const char *kind, *title, *license, *key, *rpc, *out;
     const char *uris[PEL_OBJ_URIS_MAX]; int n_uris;
     const char *contrib[PEL_OBJ_CONTRIB_MAX]; int n_contrib;
     const char *links[PEL_OBJ_LINKS_MAX]; int n_links;
@@ -88,6 +90,7 @@ static int parse_opts(int argc, char **argv, int want_id, obj_opts *o)
         else if (!strcmp(a, "--title")) o->title = v;
         else if (!strcmp(a, "--license")) o->license = v;
         else if (!strcmp(a, "--key")) o->key = v;
+        else if (!strcmp(a, "--out")) o->out = v;
         else if (!strcmp(a, "--rpc")) o->rpc = v;
         else if (!strcmp(a, "--uri")) rc = push(o->uris, &o->n_uris, PEL_OBJ_URIS_MAX, v, "URIs");
         else if (!strcmp(a, "--contributor")) rc = push(o->contrib, &o->n_contrib, PEL_OBJ_CONTRIB_MAX, v, "contributors");
@@ -113,7 +116,7 @@ static int parse_opts(int argc, char **argv, int want_id, obj_opts *o)
 
 /* ---- hashing files ---- */
 
-static int hash_file(const char *path, uint8_t out[32])
+int pel_cli_hash_file(const char *path, uint8_t out[32])
 {
     struct stat st;
     FILE *f = fopen(path, "rb");
@@ -217,7 +220,7 @@ static int fill(const obj_opts *o, pel_obj_fields *f, uint8_t (*dg)[32])
         fprintf(stderr, "pel object: give 1 to %d files or --sha256 digests\n", PEL_OBJ_DIGESTS_MAX);
         return -1;
     }
-    for (int i = 0; i < o->n_files; i++) if (hash_file(o->files[i], dg[f->n_digests++])) return -1;
+    for (int i = 0; i < o->n_files; i++) if (pel_cli_hash_file(o->files[i], dg[f->n_digests++])) return -1;
     for (int i = 0; i < o->n_sha; i++) if (parse_sha(o->sha[i], dg[f->n_digests++])) return -1;
     f->digests = &dg[0][0];
     for (int i = 0; i < o->n_uris; i++) {
@@ -270,7 +273,7 @@ static int submit(const obj_opts *o, uint16_t type, const pel_buf *body)
     if (with_node(o->rpc, &c) == 0) {
         /* state costs: a few records of about the body's size, links, digests */
         uint64_t extra = 2000 + 4 * (uint64_t)body->len + 200 * (PEL_OBJ_LINKS_MAX + PEL_OBJ_DIGESTS_MAX);
-        rc = pel_cli_submit_body(c, sk, type, body->data, body->len, extra, o->wait, 30.0, o->json);
+        rc = pel_cli_submit_body(c, sk, type, body->data, body->len, extra, o->wait, 30.0, o->json, NULL);
         pel_rpc_client_free(c);
     }
     sodium_memzero(sk, sizeof sk);
@@ -468,7 +471,7 @@ static int obj_query(const char *what, int argc, char **argv)
         uint8_t dg[32];
         char hex[65];
         if (o.n_files + o.n_sha != 1) { fprintf(stderr, "pel object first: one FILE or --sha256 HEX\n"); cJSON_Delete(p); return 2; }
-        if (o.n_files ? hash_file(o.files[0], dg) : parse_sha(o.sha[0], dg)) { cJSON_Delete(p); return 1; }
+        if (o.n_files ? pel_cli_hash_file(o.files[0], dg) : parse_sha(o.sha[0], dg)) { cJSON_Delete(p); return 1; }
         pel_hex_encode(dg, 32, hex);
         cJSON_AddStringToObject(p, "sha256", hex);
         return query(&o, "object_first", p, print_first);
@@ -478,6 +481,38 @@ static int obj_query(const char *what, int argc, char **argv)
     if (!strcmp(what, "show")) return query(&o, "object", p, print_object);
     cJSON_AddNumberToObject(p, "depth", o.depth);
     return query(&o, "object_upstream", p, print_upstream);
+}
+
+/* The registering transaction of version v, proven against the head. */
+static int obj_proof(int argc, char **argv)
+{
+    obj_opts o;
+    pel_obj_id id;
+    uint32_t v;
+    pel_rpc_client *c;
+    cJSON *r = NULL, *pr = NULL;
+    int rc = parse_opts(argc, argv, 1, &o);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (parse_id_arg(o.id, &id, &v)) return 2;
+    if (with_node(o.rpc, &c)) return 1;
+    rc = 1;
+    cJSON *p = cJSON_CreateObject(), *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "id", o.id);
+    if (pel_cli_call(c, "object", p, &r, "object") == 0) {
+        const cJSON *tx = cJSON_GetObjectItemCaseSensitive(r, "tx");
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(r, "height");
+        if (cJSON_IsString(tx)) cJSON_AddStringToObject(q, "id", tx->valuestring);
+        /* against its own block's checkpoint: the time bound is the block's */
+        if (cJSON_IsNumber(h)) cJSON_AddNumberToObject(q, "height", h->valuedouble);
+        if (cJSON_IsString(tx) && pel_cli_call(c, "prove_tx", q, &pr, "prove_tx") == 0)
+            rc = pel_cli_write_proof(pr, o.out);
+    }
+    cJSON_Delete(p);
+    cJSON_Delete(q);
+    cJSON_Delete(r);
+    cJSON_Delete(pr);
+    pel_rpc_client_free(c);
+    return rc;
 }
 
 int pel_cli_object(int argc, char **argv)
@@ -490,6 +525,7 @@ int pel_cli_object(int argc, char **argv)
     if (!strcmp(cmd, "register")) return obj_register(argc - 1, argv + 1);
     if (!strcmp(cmd, "version")) return obj_version(argc - 1, argv + 1);
     if (!strcmp(cmd, "maintainer")) return obj_maintainer(argc - 1, argv + 1);
+    if (!strcmp(cmd, "proof")) return obj_proof(argc - 1, argv + 1);
     if (!strcmp(cmd, "show") || !strcmp(cmd, "first") || !strcmp(cmd, "upstream"))
         return obj_query(cmd, argc - 1, argv + 1);
     fprintf(stderr, "pel object: unknown command '%s'\n", cmd);

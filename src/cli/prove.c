@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -16,6 +17,7 @@
 #include "core/hex.h"
 #include "ledger/block.h"
 #include "ledger/tx.h"
+#include "modules/priorart.h"
 #include "state/proof.h"
 
 #define PROVE_TIMEOUT_MS 30000
@@ -23,13 +25,15 @@
 static void prove_usage(FILE *f)
 {
     fprintf(f,
-        "usage: pel prove tx ID [--out FILE] [--rpc URL]\n"
+        "usage: pel prove tx ID [--at HEIGHT] [--out FILE] [--rpc URL]\n"
         "       pel prove state KEY|ADDRESS [--field balance|nonce] [--at HEIGHT] [--out FILE] [--rpc URL]\n"
         "       pel prove consistency OLD NEW [--out FILE] [--rpc URL]\n"
         "\n"
         "Asks the node for a self-contained proof file (docs/PROOFS.md) and writes it\n"
         "to FILE (refusing to overwrite one) or to standard output:\n"
-        "  tx           transaction ID (64 hex) is in the ledger, with its receipt\n"
+        "  tx           transaction ID (64 hex) is in the ledger, with its receipt, as\n"
+        "               of block HEIGHT (default: the head; its own block: the\n"
+        "               tightest time bound)\n"
         "  state        state KEY (64 hex), or an ADDRESS's balance (default) or nonce,\n"
         "               has this value or none after block HEIGHT (default: the head)\n"
         "  consistency  the ledger at height NEW extends the ledger at height OLD\n"
@@ -40,11 +44,14 @@ static void prove_usage(FILE *f)
 static void verify_usage(FILE *f)
 {
     fprintf(f,
-        "usage: pel verify FILE --key VERIFIER_KEY [--json]\n"
+        "usage: pel verify FILE --key VERIFIER_KEY [--file ORIGINAL] [--json]\n"
         "\n"
         "Checks the proof file offline (no node, no network) against the node's\n"
         "checkpoint verifier key (\"<chain-id>/pel+<id>+<base64>\", or a file holding\n"
         "it) and says exactly what was proven, or exactly what failed.\n"
+        "--file ORIGINAL: FILE is a prior-art bundle (`pel object proof`); also prove\n"
+        "that this exact file's SHA-256 was registered in the object by the bundle's\n"
+        "signer no later than the checkpoint's time, and whether first.\n"
         "Exit status 0 when it verifies, 1 when it does not, 2 on a usage error.\n");
 }
 
@@ -78,7 +85,7 @@ bad:
 }
 
 /* Write the canonical text of the proof object r to path (or stdout). */
-static int write_proof(const cJSON *r, const char *out)
+int pel_cli_write_proof(const cJSON *r, const char *out)
 {
     char *text = cJSON_PrintUnformatted(r), msg[256];
     pel_proof *p = malloc(sizeof *p);
@@ -111,7 +118,7 @@ static int call_write(const char *rpc, const char *method, cJSON *params, const 
     if (!params) return 1;
     if (pel_cli_connect(pel_cli_rpc_url(rpc), PROVE_TIMEOUT_MS, &c) == 0) {
         if (pel_cli_call(c, method, params, &r, method) == 0) {
-            rc = write_proof(r, out);
+            rc = pel_cli_write_proof(r, out);
             cJSON_Delete(r);
         }
         pel_rpc_client_free(c);
@@ -147,6 +154,7 @@ int pel_cli_prove(int argc, char **argv)
     cJSON *params = cJSON_CreateObject();
     if (!strcmp(what, "tx") && npos == 1) {
         cJSON_AddStringToObject(params, "id", pos[0]);
+        add_height(params, "height", at);
         return call_write(rpc, "prove_tx", params, out);
     }
     if (!strcmp(what, "state") && npos == 1) {
@@ -193,6 +201,33 @@ static int load_vkey(const char *arg, pel_note_verifier *v)
     return rc;
 }
 
+/* What a verified bundle proves about the original file, appended to line. */
+static int prior_art(const pel_proof *p, const pel_proof_result *r, const char *original,
+                     pel_buf *line, char *msg, size_t cap)
+{
+    uint8_t dg[32];
+    pel_priorart_claim c;
+    char hex[65], id[PEL_OBJ_ID_STR_LEN + 1], addr[PEL_ADDR_STR_LEN + 1], when[64], text[1024];
+    if (pel_cli_hash_file(original, dg)) { snprintf(msg, cap, "cannot read %s", original); return PEL_EIO; }
+    int rc = pel_priorart_check(p, r, dg, &c, msg, cap);
+    if (rc) return rc;
+    time_t t = (time_t)(c.no_later_than_ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    pel_hex_encode(dg, 32, hex);
+    pel_obj_id_format(&c.id, id);
+    id[PEL_OBJ_ID_STR_LEN] = 0;
+    pel_addr_format(&c.registrant, addr);
+    snprintf(text, sizeof text, "file %s (sha256 %s) is content digest %u of %s@v%u (%s, \"%s\"), "
+             "registered by %s in block %llu, no later than %s (%llu ms); %s\n",
+             original, hex, c.digest_index, id, c.version, pel_obj_kind_names[c.kind], c.title, addr,
+             (unsigned long long)c.height, when, (unsigned long long)c.no_later_than_ms,
+             c.first ? "the first registration of this content on the chain"
+                     : "NOT the first registration of this content on the chain");
+    return pel_buf_append(line, text, strlen(text));
+}
+
 /* Details a proof's bytes carry beyond its line: for a transaction, who
  * sent it and how it ended. Only printed after the proof verified. */
 static void print_tx_details(const pel_proof *p)
@@ -227,11 +262,12 @@ static void print_json_verdict(int ok, const char *line, int code, const char *m
 
 int pel_cli_verify(int argc, char **argv)
 {
-    const char *file = NULL, *key = NULL;
+    const char *file = NULL, *key = NULL, *original = NULL;
     int json = 0;
     for (int i = 0; i < argc; i++) {
         if (is_help(argv[i])) { verify_usage(stdout); return 0; }
         if (!strcmp(argv[i], "--key") && i + 1 < argc) key = argv[++i];
+        else if (!strcmp(argv[i], "--file") && i + 1 < argc) original = argv[++i];
         else if (!strcmp(argv[i], "--json")) json = 1;
         else if (argv[i][0] == '-' || file) { fprintf(stderr, "pel verify: unexpected '%s'\n", argv[i]); verify_usage(stderr); return 2; }
         else file = argv[i];
@@ -252,6 +288,7 @@ int pel_cli_verify(int argc, char **argv)
     rc = pel_proof_parse(text, len, p, msg, sizeof msg);
     if (!rc) rc = pel_proof_verify(p, &v, &res, msg, sizeof msg);
     if (!rc) rc = pel_proof_describe(p, &res, &line);
+    if (!rc && original) rc = prior_art(p, &res, original, &line, msg, sizeof msg);
     if (!rc) rc = pel_buf_append(&line, "", 1);
     if (json) print_json_verdict(rc == 0, rc ? "" : (const char *)line.data, rc, msg[0] ? msg : pel_strerror(rc));
     else if (rc) printf("FAILED: %s (%s)\n", msg[0] ? msg : pel_strerror(rc), pel_strerror(rc));

@@ -68,6 +68,12 @@ const char *pel_strerror(int code)
     case PEL_EOBJ_VERSION: return "no such version of the research object";
     case PEL_ELICENSE: return "not an SPDX licence identifier";
     case PEL_ECREDIT: return "not a CRediT contributor role";
+    case PEL_EPREREG_UNKNOWN: return "preregistration not found";
+    case PEL_EPREREG_MISMATCH: return "reveal does not match the commitment (protocol digest, outcomes and salt)";
+    case PEL_EPREREG_EMBARGO: return "under embargo: only the registrant may reveal before it ends";
+    case PEL_EPREREG_STATE: return "preregistration already revealed, or not revealed yet";
+    case PEL_EPREREG_PERM: return "only the registrant may do this";
+    case PEL_EPREREG_FULL: return "too many status changes or results on this preregistration";
     default: return "unknown error";
     }
 }

@@ -85,6 +85,13 @@ typedef enum pel_err {
     PEL_EOBJ_VERSION = -144,    /* no such version of the research object */
     PEL_ELICENSE = -145,        /* not an SPDX licence identifier */
     PEL_ECREDIT = -146,         /* not a CRediT contributor role */
+    /* preregistration (modules/prereg.h) */
+    PEL_EPREREG_UNKNOWN = -150, /* preregistration not found */
+    PEL_EPREREG_MISMATCH = -151,/* reveal does not match the commitment */
+    PEL_EPREREG_EMBARGO = -152, /* under embargo: only the registrant may reveal */
+    PEL_EPREREG_STATE = -153,   /* already revealed, or not revealed yet */
+    PEL_EPREREG_PERM = -154,    /* only the registrant may do this */
+    PEL_EPREREG_FULL = -155,    /* too many status changes or results recorded */
 } pel_err;
 
 /* pel_strerror - a static, human-readable name for an error code.

@@ -170,7 +170,7 @@ static int exec_body(const pel_ledger_ctx *c, const pel_tx *tx, pel_view *v)
     if (tx->type == PEL_TX_TRANSFER) return exec_transfer(tx, v);
     int rc = check_body(c->params, tx, &why);
     if (rc) return rc;
-    pel_module_ctx mc = { .height = c->height };
+    pel_module_ctx mc = { .height = c->height, .time_ms = c->time_ms };
     return pel_module_find(c->params->modules, tx->type)->exec(&mc, tx, v);
 }
 

@@ -92,6 +92,7 @@ int pel_ledger_precheck(const pel_chain_params *p, const pel_tx *tx, const char 
 typedef struct pel_ledger_ctx {
     const pel_chain_params *params;
     uint64_t height;          /* height of the block being executed */
+    uint64_t time_ms;         /* its timestamp (block header) */
 } pel_ledger_ctx;
 
 /* pel_ledger_exec - the executor (engine.h): tx is a `const pel_tx *`. */

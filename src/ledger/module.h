@@ -28,6 +28,7 @@
 /* What a module's body sees besides the view. */
 typedef struct pel_module_ctx {
     uint64_t height;          /* height of the block being executed */
+    uint64_t time_ms;         /* its timestamp, ms since the Unix epoch */
 } pel_module_ctx;
 
 typedef struct pel_tx_module {

@@ -11,6 +11,7 @@
 #include "core/codec.h"
 #include "core/hash.h"
 #include "core/hex.h"
+#include "core/text.h"
 #include "modules/spdx.h"
 
 const char *const pel_obj_kind_names[PEL_OBJ_KINDS] = {
@@ -83,26 +84,6 @@ static int bad(const char **why, int code, const char *msg)
 {
     if (why) *why = msg;
     return code;
-}
-
-/* Valid UTF-8 with no control character (C0, DEL, C1). */
-static int text_ok(const uint8_t *p, uint32_t n)
-{
-    for (uint32_t i = 0; i < n;) {
-        uint8_t c = p[i];
-        uint32_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (!len || i + len > n) return 0;
-        uint32_t cp = len == 1 ? c : c & (0x7f >> len);
-        for (uint32_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80) return 0;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-        if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-        if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return 0;
-        i += len;
-    }
-    return 1;
 }
 
 static int uri_ok(const uint8_t *p, uint32_t n)
@@ -200,7 +181,7 @@ int pel_obj_fields_decode(pel_dec *d, pel_obj_fields *f, const char **why)
     int rc = decode_lists(d, f, why);
     if (rc) return rc;
     if (f->kind >= PEL_OBJ_KINDS) return bad(why, PEL_EINVAL, "unknown object kind");
-    if (f->title_len == 0 || !text_ok(f->title, f->title_len))
+    if (f->title_len == 0 || !pel_text_printable(f->title, f->title_len))
         return bad(why, PEL_EINVAL, "the title must be 1-300 bytes of UTF-8 without control characters");
     return check_lists(f, why);
 }
@@ -350,7 +331,7 @@ static int head_encode(const pel_obj_head *h, pel_buf *out)
 
 /* ==== execution ==== */
 
-static int view_head(pel_view *v, const pel_obj_id *id, pel_obj_head *h)
+int pel_registry_head_view(pel_view *v, const pel_obj_id *id, pel_obj_head *h)
 {
     pel_key k;
     pel_val val;
@@ -380,7 +361,7 @@ static int apply_links(pel_view *v, const pel_obj_fields *f, const pel_obj_id *s
         pel_obj_head th;
         pel_key k;
         if (memcmp(l->target.b, self->b, PEL_OBJ_ID_LEN) == 0) return PEL_EINVAL;
-        int rc = view_head(v, &l->target, &th);
+        int rc = pel_registry_head_view(v, &l->target, &th);
         if (rc) return rc;
         if (l->version > th.versions) return PEL_EOBJ_VERSION;
         key_refs(&l->target, &k);
@@ -441,7 +422,7 @@ static int emit(pel_view *v, const pel_obj_id *id, uint32_t version, uint16_t ma
     return pel_view_emit(v, ev, sizeof ev);
 }
 
-static int controls(const pel_obj_head *h, const pel_addr *a)
+int pel_registry_controls(const pel_obj_head *h, const pel_addr *a)
 {
     if (memcmp(h->creator.b, a->b, PEL_ADDR_LEN) == 0) return 1;
     for (uint32_t i = 0; i < h->n_maint; i++)
@@ -499,8 +480,8 @@ static int registry_exec(const pel_module_ctx *c, const pel_tx *tx, pel_view *v)
         h.creator = tx->from;
         rc = publish(v, c, tx, b, &id, &h);
     } else if (!rc) {
-        rc = view_head(v, &b->id, &h);
-        if (!rc && !controls(&h, &tx->from)) rc = PEL_EOBJ_PERM;
+        rc = pel_registry_head_view(v, &b->id, &h);
+        if (!rc && !pel_registry_controls(&h, &tx->from)) rc = PEL_EOBJ_PERM;
         if (!rc && tx->type == PEL_TX_OBJ_VERSION)
             rc = b->f.kind != h.kind ? PEL_EOBJ_KIND : publish(v, c, tx, b, &b->id, &h);
         else if (!rc)

@@ -206,6 +206,12 @@ int pel_registry_head(const pel_state *st, const pel_obj_id *id, pel_obj_head *o
 int pel_registry_version(const pel_state *st, const pel_obj_id *id, uint32_t v, pel_buf *raw,
                          pel_obj_version *out) PEL_MUST_USE;
 
+/* For other modules' transactions: the head of an object as the executing
+ * transaction sees it (PEL_EOBJ_UNKNOWN if absent), and whether address a
+ * controls the object (creator or maintainer). */
+int pel_registry_head_view(pel_view *v, const pel_obj_id *id, pel_obj_head *out) PEL_MUST_USE;
+int pel_registry_controls(const pel_obj_head *h, const pel_addr *a);
+
 /* pel_registry_first - who registered this content first.
  * @return 0, PEL_ENOTFOUND, PEL_ECORRUPT, ... */
 int pel_registry_first(const pel_state *st, const uint8_t digest[32], pel_digest_first *out)

@@ -447,7 +447,8 @@ int pel_chain_leaves(uint64_t height, const pel_tx *const *txs, const pel_block_
 }
 
 int pel_chain_execute(pel_engine *e, const pel_state *st, const pel_chain_params *params,
-                   uint64_t height, const pel_tx *const *txs, uint32_t n, pel_block_result *r)
+                      uint64_t height, uint64_t time_ms, const pel_tx *const *txs, uint32_t n,
+                      pel_block_result *r)
 {
     pel_txdesc *d = malloc((n ? n : 1) * sizeof *d);
     if (!d) return PEL_ENOMEM;
@@ -455,7 +456,7 @@ int pel_chain_execute(pel_engine *e, const pel_state *st, const pel_chain_params
         d[i].tx = txs[i];
         d[i].access = txs[i]->has_access ? &txs[i]->access : NULL;
     }
-    pel_ledger_ctx lc = { .params = params, .height = height };
+    pel_ledger_ctx lc = { .params = params, .height = height, .time_ms = time_ms };
     pel_executor ex = pel_ledger_executor(&lc);
     int rc = pel_engine_execute(e, st, d, n, &ex, r);
     free(d);
@@ -495,7 +496,9 @@ int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *paren
     pel_state st = parent ? (pel_state){ overlay_get, &ov } : ov.base;
     /* hold the readers' snapshots: the parent may commit during execution */
     pel_store_hold_readers(c->store, 1);
-    int rc = pel_chain_execute(e, &st, &c->g->params, head.height + 1, txs, n, &out->result);
+    /* the block's time, known before execution (fill_header computes the same) */
+    uint64_t ts = now_ms > head.timestamp_ms ? now_ms : head.timestamp_ms;
+    int rc = pel_chain_execute(e, &st, &c->g->params, head.height + 1, ts, txs, n, &out->result);
     pel_store_hold_readers(c->store, 0);
     if (rc) return rc;
     out->has_result = 1;

@@ -186,10 +186,11 @@ int pel_chain_verify(pel_chain *c, void (*progress)(void *arg, uint64_t height),
 
 /* ---- pieces shared by build and verify ---- */
 
-/* pel_chain_execute - run txs at `height` on state st with engine e and the
- * ledger executor. @return as pel_engine_execute. */
+/* pel_chain_execute - run txs in the block at `height` with timestamp
+ * time_ms on state st with engine e and the ledger executor.
+ * @return as pel_engine_execute. */
 int pel_chain_execute(pel_engine *e, const pel_state *st, const pel_chain_params *params,
-                      uint64_t height, const pel_tx *const *txs, uint32_t n,
+                      uint64_t height, uint64_t time_ms, const pel_tx *const *txs, uint32_t n,
                       pel_block_result *r) PEL_MUST_USE;
 /* pel_chain_fill_header - the unsigned header of the block after `head`
  * with execution result r, but for prev_hash, state_root and history_root

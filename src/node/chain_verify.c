@@ -253,7 +253,8 @@ static int replay_block(replay *r, uint64_t height, const pel_buf *rec)
         ptrs[i] = &txs[i];
     }
     pel_state st = pel_memstate_reader(r->ms);
-    if (!rc) rc = pel_chain_execute(r->seq, &st, &pel_chain_genesis(r->c)->params, height, ptrs, n, &res);
+    if (!rc) rc = pel_chain_execute(r->seq, &st, &pel_chain_genesis(r->c)->params, height,
+                                     got.timestamp_ms, ptrs, n, &res);
     have_res = rc == 0;
     if (!rc) rc = pel_chain_fill_header(&r->head, ptrs, &res, got.timestamp_ms, &want);
     if (!rc) rc = replay_roots(r, ptrs, &res, &want);

@@ -55,9 +55,10 @@ static int block_at(pel_chain *c, uint64_t height, pel_block_header *h, uint32_t
     return rc;
 }
 
-int pel_prove_tx(pel_chain *c, const uint8_t id[32], pel_proof *out, char *err, size_t errlen)
+int pel_prove_tx(pel_chain *c, const uint8_t id[32], uint64_t at, pel_proof *out, char *err,
+                 size_t errlen)
 {
-    pel_block_header h;
+    pel_block_header h, ah;
     pel_chain_head head = pel_chain_get_head(c);
     if (errlen) err[0] = 0;
     pel_proof_free(out);
@@ -70,8 +71,13 @@ int pel_prove_tx(pel_chain *c, const uint8_t id[32], pel_proof *out, char *err, 
     if (!rc) rc = pel_chain_receipt(c, out->height, out->index, &out->receipt);
     if (rc) return fail(out, rc, err, errlen, "cannot read the transaction: %s", pel_strerror(rc));
     out->leaf_index = h.history_size - h.tx_count + out->index;
-    rc = load_checkpoint(c, head.height, &out->checkpoint, err, errlen);
-    if (!rc) rc = pel_history_prove_inclusion(pel_chain_store(c), out->leaf_index, head.history_size,
+    if (at == PEL_PROVE_HEAD) at = head.height;
+    if (at < out->height || at > head.height)
+        return fail(out, PEL_EINVAL, err, errlen, "height %llu is not from the transaction's block (%llu) to the head (%llu)",
+                    (unsigned long long)at, (unsigned long long)out->height, (unsigned long long)head.height);
+    rc = block_at(c, at, &ah, 0, NULL);
+    if (!rc) rc = load_checkpoint(c, at, &out->checkpoint, err, errlen);
+    if (!rc) rc = pel_history_prove_inclusion(pel_chain_store(c), out->leaf_index, ah.history_size,
                                               out->path, &out->path_len);
     if (rc && !(errlen && err[0])) snprintf(err, errlen, "cannot build the inclusion proof: %s", pel_strerror(rc));
     if (rc) pel_proof_free(out);

@@ -4,8 +4,9 @@
  *
  * Every proof is against a stored checkpoint (chain.h), so it verifies with
  * the node's verifier key alone:
- *   tx           against the head's checkpoint: the transaction's leaf in
- *                the history tree of the head's size;
+ *   tx           against the checkpoint of the head (or of any height from
+ *                the transaction's block on): its leaf in the history tree
+ *                of that size;
  *   state        against the checkpoint of the requested height (default
  *                the head), from the state tree version of that height
  *                (kept for state.versions_kept blocks);
@@ -29,14 +30,17 @@
 
 /*
  * pel_prove_tx - the inclusion proof of transaction `id` (where it took
- * effect: chain.h's TXS index) in the ledger at the head.
+ * effect: chain.h's TXS index) in the ledger after block `at`
+ * (PEL_PROVE_HEAD: the head). `at` = the transaction's own height gives the
+ * tightest time bound (the checkpoint's time is its block's).
  * @param[out] out  pel_proof_init'ed; filled on success, empty on failure
  * @param[out] err  errlen bytes for a message ("" on success)
  * @return 0, PEL_ENOTFOUND (not in the ledger), PEL_EINVAL (the chain
- *         keeps no trees or checkpoints), PEL_ECORRUPT, PEL_ENOMEM, PEL_EIO.
+ *         keeps no trees or checkpoints; `at` before the transaction's
+ *         block or beyond the head), PEL_ECORRUPT, PEL_ENOMEM, PEL_EIO.
  */
-int pel_prove_tx(pel_chain *c, const uint8_t id[32], pel_proof *out, char *err, size_t errlen)
-    PEL_MUST_USE;
+int pel_prove_tx(pel_chain *c, const uint8_t id[32], uint64_t at, pel_proof *out, char *err,
+                 size_t errlen) PEL_MUST_USE;
 
 /*
  * pel_prove_state - the (non-)inclusion proof of state key k after block

@@ -12,9 +12,11 @@
 #include "core/codec.h"
 #include "core/hex.h"
 #include "ledger/genesis.h"
+#include "modules/prereg.h"
 #include "modules/registry.h"
 #include "node/prove.h"
 #include "rpc/objects.h"
+#include "rpc/prereg.h"
 #include "rpc/reply.h"
 
 /* ---- helpers ---- */
@@ -218,6 +220,17 @@ static cJSON *events_json(const uint8_t *p, uint32_t len)
             cJSON_AddStringToObject(o, "id", s);
             cJSON_AddNumberToObject(o, "version", (double)pel_le_load(ev + 1 + PEL_OBJ_ID_LEN, 4));
             cJSON_AddNumberToObject(o, "first_mask", (double)pel_le_load(ev + 1 + PEL_OBJ_ID_LEN + 4, 2));
+        } else if (n == 1 + PEL_PREREG_ID_LEN + 2 && ev[0] == PEL_EV_PREREG) {
+            static const char *const ops[] = { "commit", "reveal", "results", "status" };
+            pel_prereg_id id;
+            char s[PEL_PREREG_ID_STR_LEN + 1];
+            memcpy(id.b, ev + 1, PEL_PREREG_ID_LEN);
+            pel_prereg_id_format(&id, s);
+            s[PEL_PREREG_ID_STR_LEN] = 0;
+            cJSON_AddStringToObject(o, "kind", "prereg");
+            cJSON_AddStringToObject(o, "id", s);
+            cJSON_AddStringToObject(o, "op", ev[17] >= 1 && ev[17] <= 4 ? ops[ev[17] - 1] : "?");
+            if (ev[17] == 3) cJSON_AddBoolToObject(o, "outcome_switched", ev[18] != 0);
         } else {
             char *hex = malloc(2 * n + 1);
             if (hex) { pel_hex_encode(ev, n, hex); cJSON_AddStringToObject(o, "data", hex); }
@@ -467,10 +480,12 @@ static int m_prove_tx(void *ctx, const cJSON *params, cJSON **result, pel_rpc_er
 {
     uint8_t id[32];
     char why[256] = "";
+    uint64_t at;
     if (get_hash(params, "id", id, err)) return PEL_EINVAL;
+    if (get_height(params, "height", PEL_PROVE_HEAD, &at, err)) return PEL_EINVAL;
     pel_proof *p = new_proof();
     if (!p) return PEL_ENOMEM;
-    int rc = pel_prove_tx(pel_node_chain(ctx), id, p, why, sizeof why);
+    int rc = pel_prove_tx(pel_node_chain(ctx), id, at, p, why, sizeof why);
     return proof_result(p, rc, why, result, err);
 }
 
@@ -536,6 +551,7 @@ static const pel_rpc_method methods[] = {
     { "object", pel_rpc_object },
     { "object_first", pel_rpc_object_first },
     { "object_upstream", pel_rpc_object_upstream },
+    { "prereg", pel_rpc_prereg },
 };
 
 const pel_rpc_method *pel_rpc_node_methods(size_t *n)

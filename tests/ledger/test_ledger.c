@@ -244,7 +244,7 @@ static uint64_t intrinsic(uint32_t size)
 static void exec_all(pel_memstate *ms, uint64_t height, txbox *txs, uint32_t n, pel_block_result *r)
 {
     pel_txdesc *d = calloc(n ? n : 1, sizeof *d);
-    pel_ledger_ctx ctx = { &g_params, height };
+    pel_ledger_ctx ctx = { &g_params, height, 1700000000000ull + height * 1000 };
     pel_executor ex = pel_ledger_executor(&ctx);
     pel_state st = pel_memstate_reader(ms);
     for (uint32_t i = 0; i < n; i++) {
@@ -1035,7 +1035,7 @@ static int one_block(chainrun *c, pel_rng *r, uint64_t height)
         d[i].tx = &box[i].tx;
         d[i].access = box[i].tx.has_access ? &box[i].tx.access : NULL;
     }
-    pel_ledger_ctx ctx = { &g_params, height };
+    pel_ledger_ctx ctx = { &g_params, height, 1700000000000ull + height * 1000 };
     pel_executor ex = pel_ledger_executor(&ctx);
     pel_block_result ref;
     uint8_t ref_digest[32];

@@ -1,15 +1,19 @@
 /*
- * test_objects.c - the research-object registry end to end on a real node,
- * through the `pel object` CLI as a researcher uses it: register files
+ * test_objects.c - the open-science record end to end on a real node,
+ * through the `pel object` and `pel prereg` CLI as a researcher uses it: register files
  * (hashed locally), show them, ask who registered a file first, publish a
  * version, add a maintainer who may then publish, walk the provenance;
  * and the refusals with their messages (no rights, unknown link target,
- * bad licence, bad role, missing file) with a non-zero exit status.
+ * bad licence, bad role, missing file) with a non-zero exit status; and a
+ * prior-art bundle (`pel object proof`) checked with the node stopped:
+ * the original file is proven registered first by its signer, another
+ * file and a tampered bundle are refused, by the C and Python verifiers.
  */
 #include "test.h"
 #include "node_harness.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 static harness H;
 static char out[65536];
@@ -140,6 +144,87 @@ static void refusals(void)
     CHECK_EQ_INT(cli(badid), 2);
 }
 
+/* Preregistration through the CLI: commit (reveal file 0600, never
+ * overwritten), a reveal by someone else under embargo refused, the
+ * registrant's reveal, results with a switched outcome flagged, status. */
+static void preregistration(void)
+{
+    char proto[300], save[300], pid[64] = "";
+    snprintf(proto, sizeof proto, "%s/protocol.md", H.dir);
+    snprintf(save, sizeof save, "%s/reveal.json", H.dir);
+    write_file(proto, "# Protocol\nPrimary: HbA1c at 12 weeks.\n");
+    const char *c[] = { "prereg", "commit", "--protocol", proto, "--outcome", "HbA1c at 12 weeks",
+                        "--outcome", "adverse events", "--embargo-height", "100000", "--save", save,
+                        "--key", key_a, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(c), 0);
+    const char *p = strstr(out, "pel:prereg:");
+    CHECK(p != NULL);
+    if (p) snprintf(pid, sizeof pid, "%.43s", p);
+    struct stat st;
+    CHECK(stat(save, &st) == 0 && (st.st_mode & 0777) == 0600);
+    CHECK_EQ_INT(cli(c), 1);                                        /* --save exists: refused */
+    const char *rb[] = { "prereg", "reveal", save, "--key", key_b, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(rb), 1);                                       /* embargo: not bob */
+    const char *ra[] = { "prereg", "reveal", save, "--key", key_a, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(ra), 0);
+    const char *res[] = { "prereg", "results", pid, "--object", obj1, "--outcome", "HbA1c at 12 weeks",
+                          "--outcome", "weight", "--key", key_a, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(res), 0);
+    const char *stt[] = { "prereg", "status", pid, "completed", "--key", key_a, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(stt), 0);
+    const char *show[] = { "prereg", "show", pid, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(show), 0);
+    CHECK(strstr(out, "OUTCOME-SWITCHED") && strstr(out, "  added           weight") &&
+          strstr(out, "  dropped         adverse events") && strstr(out, "completed"));
+}
+
+static char bundle[300], vkey[400];
+
+/* Ask for the prior-art bundle of obj1@v1 while the node runs. */
+static void get_bundle(void)
+{
+    char id[64];
+    cJSON *info = h_call(&H, "node_info", NULL);
+    snprintf(vkey, sizeof vkey, "%s", info ? h_str(info, "verifier_key") : "");
+    cJSON_Delete(info);
+    CHECK(vkey[0] != 0);
+    snprintf(bundle, sizeof bundle, "%s/bundle.json", H.dir);
+    snprintf(id, sizeof id, "%s@v1", obj1);
+    const char *pr[] = { "object", "proof", id, "--out", bundle, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(pr), 0);
+}
+
+/* Check it with the node stopped: the original file, another file, a
+ * tampered bundle; the Python verifier agrees when it is there. */
+static void bundle_offline(void)
+{
+    char orig[300], other[300], bad[300], cmd[1400];
+    snprintf(orig, sizeof orig, "%s/original.csv", H.dir);
+    snprintf(other, sizeof other, "%s/other.csv", H.dir);
+    snprintf(bad, sizeof bad, "%s/bad.json", H.dir);
+    write_file(orig, "x,y\n1,2\n");                    /* file1's content at v1 */
+    write_file(other, "x,y\n1,3\n");
+    const char *ok[] = { "verify", bundle, "--key", vkey, "--file", orig, NULL };
+    CHECK_EQ_INT(cli(ok), 0);
+    CHECK(strstr(out, "the first registration of this content") && strstr(out, addr_a) && strstr(out, obj1));
+    const char *no[] = { "verify", bundle, "--key", vkey, "--file", other, NULL };
+    CHECK_EQ_INT(cli(no), 1);
+    CHECK(strstr(out, "not among the object's") != NULL);
+    /* one digit of the transaction changed: the proof no longer holds */
+    snprintf(cmd, sizeof cmd, "sed 's/\\(\"tx\": \"..........\\)0/\\11/; t; s/\\(\"tx\": \"..........\\)./\\10/' '%s' > '%s'", bundle, bad);
+    CHECK_EQ_INT(system(cmd), 0);
+    const char *tam[] = { "verify", bad, "--key", vkey, "--file", orig, NULL };
+    CHECK_EQ_INT(cli(tam), 1);
+    if (system("python3 -c 1 >/dev/null 2>&1") == 0 && access("tools/pelverify.py", R_OK) == 0) {
+        snprintf(cmd, sizeof cmd, "python3 tools/pelverify.py verify '%s' --key '%s' --file '%s' 2>/dev/null | grep -q 'the first registration'", bundle, vkey, orig);
+        CHECK_EQ_INT(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "python3 tools/pelverify.py verify '%s' --key '%s' --file '%s' >/dev/null", bundle, vkey, other);
+        CHECK(system(cmd) != 0);
+        snprintf(cmd, sizeof cmd, "python3 tools/pelverify.py verify '%s' --key '%s' --file '%s' >/dev/null", bad, vkey, orig);
+        CHECK(system(cmd) != 0);
+    }
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -153,9 +238,12 @@ int main(int argc, char **argv)
         RUN(register_and_show);
         RUN(versions_and_maintainers);
         RUN(refusals);
+        RUN(preregistration);
+        RUN(get_bundle);
         const char *v[] = { "admin", "verify", "--dir", H.dir, NULL };
         CHECK_EQ_INT(h_stop(&H, SIGTERM), 0);
         CHECK_EQ_INT(cli(v), 0);                                   /* the replay agrees */
+        RUN(bundle_offline);
     }
     h_cleanup(&H);
     return TEST_END("test_objects");
