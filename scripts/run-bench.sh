@@ -46,3 +46,22 @@ for line in open(sys.argv[1]):
     print("| {} | {} | {} | {:,.0f} | {} | {} | {} |".format(
         r["bench"], r["what"], r["threads"], r["rate"], r["unit"], t, q))
 PY
+# the open-science workload through the ledger and its modules
+science=build/bench/science.jsonl
+: > "$science"
+for t in $threads; do
+  [ "$t" = 1 ] && continue
+  for senders in 1000 10000; do
+    "$pel" bench science --txs 10000 --senders "$senders" --threads "$t" --runs "$runs" --json | tee -a "$science" >&2
+  done
+done
+python3 - "$science" <<'PY'
+import json, sys
+print()
+print("| science workload | senders | threads | sequential ms | Block-STM ms | speedup (target 1.7x at 2) |")
+print("|---|---:|---:|---:|---:|---:|")
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print("| {} txs | {} | {} | {:.1f} | {:.1f} | {:.2f}x |".format(
+        r["txs"], r["senders"], r["threads"], r["seq_ms"], r["par_ms"], r["speedup"]))
+PY

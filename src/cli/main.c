@@ -28,6 +28,7 @@ static void usage(FILE *f)
         "  faucet       devnet tokens\n"
         "  object register|version|maintainer|show|first|upstream  research objects\n"
         "  prereg commit|reveal|results|status|show  preregistration\n"
+        "  review submit|show  peer-review attestations\n"
         "  checkpoint   show the node's signed checkpoint and verifier key\n"
         "  prove tx|state|consistency  get a proof file from the node\n"
         "  loadgen      load generator (signed transfers over the API)\n"
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "prove")) return pel_cli_prove(argc - 2, argv + 2);
     if (!strcmp(cmd, "object")) return pel_cli_object(argc - 2, argv + 2);
     if (!strcmp(cmd, "prereg")) return pel_cli_prereg(argc - 2, argv + 2);
+    if (!strcmp(cmd, "review")) return pel_cli_review(argc - 2, argv + 2);
     if (!strcmp(cmd, "verify")) return pel_cli_verify(argc - 2, argv + 2);
     if (!strcmp(cmd, "checkpoint")) return pel_cli_checkpoint(argc - 2, argv + 2);
     if (!strcmp(cmd, "loadgen")) return pel_cli_loadgen(argc - 2, argv + 2);

@@ -74,6 +74,8 @@ const char *pel_strerror(int code)
     case PEL_EPREREG_STATE: return "preregistration already revealed, or not revealed yet";
     case PEL_EPREREG_PERM: return "only the registrant may do this";
     case PEL_EPREREG_FULL: return "too many status changes or results on this preregistration";
+    case PEL_EREVIEW_DUP: return "this reviewer already reviewed this version";
+    case PEL_EREVIEW_AUTHOR: return "authors (creator, maintainers, contributors) may not review their own object";
     default: return "unknown error";
     }
 }

@@ -92,6 +92,9 @@ typedef enum pel_err {
     PEL_EPREREG_STATE = -153,   /* already revealed, or not revealed yet */
     PEL_EPREREG_PERM = -154,    /* only the registrant may do this */
     PEL_EPREREG_FULL = -155,    /* too many status changes or results recorded */
+    /* peer review (modules/review.h) */
+    PEL_EREVIEW_DUP = -160,     /* this reviewer already reviewed this version */
+    PEL_EREVIEW_AUTHOR = -161,  /* authors may not review their own object */
 } pel_err;
 
 /* pel_strerror - a static, human-readable name for an error code.

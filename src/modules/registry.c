@@ -395,8 +395,8 @@ static int apply_digests(pel_view *v, const pel_tx *tx, const pel_obj_fields *f,
     return 0;
 }
 
-static int put_version(pel_view *v, const pel_tx *tx, const body *b, const pel_obj_id *id,
-                       uint32_t version, uint64_t height, uint16_t mask)
+static int put_version(pel_view *v, const pel_tx *tx, const uint8_t *fields, size_t fields_len,
+                       const pel_obj_id *id, uint32_t version, uint64_t height, uint16_t mask)
 {
     pel_key k;
     pel_buf out;
@@ -405,7 +405,7 @@ static int put_version(pel_view *v, const pel_tx *tx, const body *b, const pel_o
     if (!rc) rc = pel_enc_u64(&out, height);
     if (!rc) rc = pel_enc_raw(&out, tx->id, 32);
     if (!rc) rc = pel_enc_u16(&out, mask);
-    if (!rc) rc = pel_enc_bytes(&out, b->fields, b->fields_len);
+    if (!rc) rc = pel_enc_bytes(&out, fields, fields_len);
     key_version(id, version, &k);
     if (!rc) rc = pel_view_put(v, &k, out.data, out.len);
     pel_buf_free(&out);
@@ -431,15 +431,15 @@ int pel_registry_controls(const pel_obj_head *h, const pel_addr *a)
 }
 
 /* A new version (1 for register) of the object with these fields. */
-static int publish(pel_view *v, const pel_module_ctx *c, const pel_tx *tx, const body *b,
-                   const pel_obj_id *id, pel_obj_head *h)
+static int publish(pel_view *v, const pel_module_ctx *c, const pel_tx *tx, const pel_obj_fields *f,
+                   const uint8_t *enc, size_t enc_len, const pel_obj_id *id, pel_obj_head *h)
 {
     uint16_t mask;
     uint32_t version = h->versions + 1;
     if (version == 0) return PEL_ERANGE;
-    int rc = apply_links(v, &b->f, id);
-    if (!rc) rc = apply_digests(v, tx, &b->f, id, version, c->height, &mask);
-    if (!rc) rc = put_version(v, tx, b, id, version, c->height, mask);
+    int rc = apply_links(v, f, id);
+    if (!rc) rc = apply_digests(v, tx, f, id, version, c->height, &mask);
+    if (!rc) rc = put_version(v, tx, enc, enc_len, id, version, c->height, mask);
     h->versions = version;
     if (!rc) rc = put_head(v, id, h);
     return rc ? rc : emit(v, id, version, mask);
@@ -478,16 +478,39 @@ static int registry_exec(const pel_module_ctx *c, const pel_tx *tx, pel_view *v)
         memset(&h, 0, sizeof h);
         h.kind = b->f.kind;
         h.creator = tx->from;
-        rc = publish(v, c, tx, b, &id, &h);
+        rc = publish(v, c, tx, &b->f, b->fields, b->fields_len, &id, &h);
     } else if (!rc) {
         rc = pel_registry_head_view(v, &b->id, &h);
         if (!rc && !pel_registry_controls(&h, &tx->from)) rc = PEL_EOBJ_PERM;
         if (!rc && tx->type == PEL_TX_OBJ_VERSION)
-            rc = b->f.kind != h.kind ? PEL_EOBJ_KIND : publish(v, c, tx, b, &b->id, &h);
+            rc = b->f.kind != h.kind ? PEL_EOBJ_KIND : publish(v, c, tx, &b->f, b->fields, b->fields_len, &b->id, &h);
         else if (!rc)
             rc = maintainer(v, b, &h);
     }
     free(b);
+    return rc;
+}
+
+int pel_registry_create(pel_view *v, const pel_module_ctx *c, const pel_tx *tx,
+                        const pel_obj_fields *f, pel_obj_id *id)
+{
+    pel_obj_head h;
+    pel_buf enc;
+    pel_dec d;
+    const char *why;
+    pel_obj_fields check;
+    pel_buf_init(&enc);
+    pel_obj_id_of(tx->id, id);
+    memset(&h, 0, sizeof h);
+    h.kind = f->kind;
+    h.creator = tx->from;
+    int rc = pel_obj_fields_encode(f, &enc);
+    if (!rc) {                         /* the same rules as a registration */
+        pel_dec_init(&d, enc.data, enc.len);
+        rc = pel_obj_fields_decode(&d, &check, &why);
+    }
+    if (!rc) rc = publish(v, c, tx, f, enc.data, enc.len, id, &h);
+    pel_buf_free(&enc);
     return rc;
 }
 
@@ -546,6 +569,19 @@ int pel_registry_version(const pel_state *st, const pel_obj_id *id, uint32_t v, 
     key_version(id, v, &k);
     rc = pel_state_get(st, &k, &val);
     if (rc == PEL_ENOTFOUND) return PEL_ECORRUPT;     /* the head counts it */
+    pel_buf_reset(raw);
+    if (!rc) rc = pel_buf_append(raw, val.p, val.len);
+    return rc ? rc : version_decode(raw->data, raw->len, out);
+}
+
+int pel_registry_version_view(pel_view *v, const pel_obj_id *id, uint32_t version, pel_buf *raw,
+                              pel_obj_version *out)
+{
+    pel_key k;
+    pel_val val;
+    key_version(id, version, &k);
+    int rc = pel_view_get(v, &k, &val);
+    if (rc == PEL_ENOTFOUND) return PEL_EOBJ_VERSION;
     pel_buf_reset(raw);
     if (!rc) rc = pel_buf_append(raw, val.p, val.len);
     return rc ? rc : version_decode(raw->data, raw->len, out);

@@ -211,6 +211,17 @@ int pel_registry_version(const pel_state *st, const pel_obj_id *id, uint32_t v, 
  * controls the object (creator or maintainer). */
 int pel_registry_head_view(pel_view *v, const pel_obj_id *id, pel_obj_head *out) PEL_MUST_USE;
 int pel_registry_controls(const pel_obj_head *h, const pel_addr *a);
+/* pel_registry_version_view - version `version` (>= 1) as the executing
+ * transaction sees it; out points into raw. @return 0, PEL_EOBJ_VERSION,
+ * PEL_ECORRUPT, view errors. */
+int pel_registry_version_view(pel_view *v, const pel_obj_id *id, uint32_t version, pel_buf *raw,
+                              pel_obj_version *out) PEL_MUST_USE;
+/* pel_registry_create - register a new object with fields f from inside
+ * another module's transaction tx (its id is pel_obj_id_of(tx->id); one
+ * per transaction): the rules, records and event of a registration.
+ * @return 0 or the registration's failure codes. */
+int pel_registry_create(pel_view *v, const pel_module_ctx *c, const pel_tx *tx,
+                        const pel_obj_fields *f, pel_obj_id *id) PEL_MUST_USE;
 
 /* pel_registry_first - who registered this content first.
  * @return 0, PEL_ENOTFOUND, PEL_ECORRUPT, ... */

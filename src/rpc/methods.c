@@ -552,6 +552,7 @@ static const pel_rpc_method methods[] = {
     { "object_first", pel_rpc_object_first },
     { "object_upstream", pel_rpc_object_upstream },
     { "prereg", pel_rpc_prereg },
+    { "review", pel_rpc_review },
 };
 
 const pel_rpc_method *pel_rpc_node_methods(size_t *n)

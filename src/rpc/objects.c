@@ -13,6 +13,7 @@
 
 #include "core/hex.h"
 #include "modules/registry.h"
+#include "modules/review.h"
 #include "node/node.h"
 #include "rpc/reply.h"
 
@@ -197,6 +198,43 @@ int pel_rpc_object_upstream(void *ctx, const cJSON *params, cJSON **result, pel_
     cJSON_AddNumberToObject(o, "depth", depth);
     cJSON_AddBoolToObject(o, "truncated", cJSON_GetArraySize(edges) >= PEL_RPC_UPSTREAM_MAX);
     cJSON_AddItemToObject(o, "edges", edges);
+    *result = o;
+    return 0;
+}
+
+int pel_rpc_review(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    pel_node *n = ctx;
+    pel_obj_id id;
+    uint32_t v;
+    pel_review r;
+    pel_obj_head h;
+    pel_obj_version ver;
+    pel_buf raw;
+    if (get_id(params, &id, &v, err)) return PEL_EINVAL;
+    pel_state st = pel_store_state(pel_chain_store(pel_node_chain(n)));
+    pel_buf_init(&raw);
+    int rc = pel_review_get(&st, &id, &r);
+    if (!rc) rc = pel_registry_head(&st, &id, &h);
+    if (!rc) rc = pel_registry_version(&st, &id, 1, &raw, &ver);
+    cJSON *o = rc ? NULL : cJSON_CreateObject();
+    if (o) {
+        char t[PEL_OBJ_ID_STR_LEN + 16];
+        pel_obj_id_format(&r.target, t);
+        snprintf(t + PEL_OBJ_ID_STR_LEN, 16, "@v%u", r.version);
+        add_id(o, "id", &id);
+        cJSON_AddStringToObject(o, "reviews", t);
+        cJSON_AddStringToObject(o, "recommendation", pel_review_rec_names[r.recommendation % PEL_REVIEW_RECS]);
+        pel_rpc_add_addr(o, "reviewer", &h.creator);
+        cJSON_AddBoolToObject(o, "pseudonymous", r.pseudonymous);
+        cJSON_AddStringToObject(o, "competing_interests", r.competing);
+        pel_rpc_add_hex(o, "review_sha256", ver.fields.digests, 32);
+        cJSON_AddNumberToObject(o, "height", (double)ver.height);
+    }
+    pel_buf_free(&raw);
+    if (rc == PEL_ENOTFOUND) return fail(err, rc, "not a review object");
+    if (rc) return fail(err, rc, NULL);
+    if (!o) return PEL_ENOMEM;
     *result = o;
     return 0;
 }

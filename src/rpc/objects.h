@@ -18,5 +18,7 @@
 int pel_rpc_object(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err);
 int pel_rpc_object_first(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err);
 int pel_rpc_object_upstream(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err);
+/* review {"id": "pel:obj:…"} - the review record of a review object */
+int pel_rpc_review(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err);
 
 #endif

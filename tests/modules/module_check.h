@@ -10,6 +10,7 @@
 #include "exec/engine_check.h"
 #include "ledger/ledger.h"
 #include "modules/modules.h"
+#include "modules/registry.h"
 #include "test.h"
 
 static pel_chain_params P;
@@ -93,6 +94,30 @@ static int run1(pel_memstate *ms, uint64_t h, acct *a, uint16_t type, const pel_
     pel_block_result_free(&r);
     free(t.raw);
     return st;
+}
+
+/* mc_register - `who` registers an article with digest seed*32 (and, if
+ * contrib is given, that contributor) at height h; its id in *id. */
+static inline void mc_register(pel_memstate *ms, uint64_t h, acct *who, uint8_t seed,
+                        const pel_addr *contrib, pel_obj_id *id)
+{
+    pel_obj_fields f;
+    uint8_t dg[32];
+    pel_buf b;
+    memset(&f, 0, sizeof f);
+    memset(dg, seed, 32);
+    f.kind = PEL_OBJ_ARTICLE;
+    f.title = (const uint8_t *)"An article";
+    f.title_len = 10;
+    f.n_digests = 1;
+    f.digests = dg;
+    f.license = (const uint8_t *)"CC-BY-4.0";
+    f.license_len = 9;
+    if (contrib) { f.n_contrib = 1; f.contrib[0].addr = *contrib; f.contrib[0].roles = 1; }
+    pel_buf_init(&b);
+    CHECK_EQ_INT(pel_obj_fields_encode(&f, &b), 0);
+    CHECK_EQ_INT(run1(ms, h, who, PEL_TX_OBJ_REGISTER, &b, id), 0);
+    pel_buf_free(&b);
 }
 
 static int mc_setup(void)

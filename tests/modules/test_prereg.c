@@ -55,22 +55,7 @@ static void results_body(const pel_prereg_id *id, const pel_obj_id *obj, const p
 /* A registered object of `who`, to report results in. */
 static void make_object(pel_memstate *ms, uint64_t h, acct *who, uint8_t seed, pel_obj_id *id)
 {
-    pel_obj_fields f;
-    uint8_t dg[32];
-    pel_buf b;
-    memset(&f, 0, sizeof f);
-    memset(dg, seed, 32);
-    f.kind = PEL_OBJ_ARTICLE;
-    f.title = (const uint8_t *)"Results";
-    f.title_len = 7;
-    f.n_digests = 1;
-    f.digests = dg;
-    f.license = (const uint8_t *)"CC-BY-4.0";
-    f.license_len = 9;
-    pel_buf_init(&b);
-    CHECK_EQ_INT(pel_obj_fields_encode(&f, &b), 0);
-    CHECK_EQ_INT(run1(ms, h, who, PEL_TX_OBJ_REGISTER, &b, id), 0);
-    pel_buf_free(&b);
+    mc_register(ms, h, who, seed, NULL, id);
 }
 
 static const char *const primary[] = { "HbA1c at 12 weeks", "adverse events" };

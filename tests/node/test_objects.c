@@ -1,6 +1,6 @@
 /*
  * test_objects.c - the open-science record end to end on a real node,
- * through the `pel object` and `pel prereg` CLI as a researcher uses it: register files
+ * through the `pel object`, `pel prereg` and `pel review` CLI as a researcher uses it: register files
  * (hashed locally), show them, ask who registered a file first, publish a
  * version, add a maintainer who may then publish, walk the provenance;
  * and the refusals with their messages (no rights, unknown link target,
@@ -178,6 +178,31 @@ static void preregistration(void)
           strstr(out, "  dropped         adverse events") && strstr(out, "completed"));
 }
 
+/* Peer review: a non-author reviews a version (a review object appears);
+ * the creator may not; the same reviewer twice is refused. */
+static void peer_review(void)
+{
+    char key_c[300], addr_c[64], text[300], ver[64], rid[48];
+    make_account("carol", key_c, addr_c);
+    snprintf(text, sizeof text, "%s/review.md", H.dir);
+    write_file(text, "The analysis is sound; please add a power calculation.\n");
+    snprintf(ver, sizeof ver, "%s@v2", obj1);
+    const char *rv[] = { "review", "submit", ver, "--recommendation", "minor", "--text", text,
+                         "--competing-interests", "none", "--key", key_c, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(rv), 0);
+    CHECK_EQ_INT(id_from_out(rid), 0);
+    CHECK_EQ_INT(cli(rv), 1);                                       /* twice */
+    const char *ra[] = { "review", "submit", ver, "--recommendation", "accept", "--text", text,
+                         "--key", key_a, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(ra), 1);                                       /* the creator */
+    const char *sh[] = { "review", "show", rid, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(sh), 0);
+    CHECK(strstr(out, "minor") && strstr(out, ver) && strstr(out, addr_c));
+    const char *so[] = { "object", "show", rid, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(so), 0);
+    CHECK(strstr(out, "review") && strstr(out, "-") && strstr(out, "reviews"));
+}
+
 static char bundle[300], vkey[400];
 
 /* Ask for the prior-art bundle of obj1@v1 while the node runs. */
@@ -239,6 +264,7 @@ int main(int argc, char **argv)
         RUN(versions_and_maintainers);
         RUN(refusals);
         RUN(preregistration);
+        RUN(peer_review);
         RUN(get_bundle);
         const char *v[] = { "admin", "verify", "--dir", H.dir, NULL };
         CHECK_EQ_INT(h_stop(&H, SIGTERM), 0);
