@@ -330,7 +330,8 @@ static int check_mode(pel_chain *c, char *err, size_t errlen)
     if (trees == (c->o.trees != 0)) return 0;
     snprintf(err, errlen, trees ? "this chain keeps state and history trees; it cannot be opened without them"
                                 : "this chain was created without state and history trees (by an older PEL, "
-                                  "or as a benchmark baseline); create a new one with `pel init`");
+                                  "or as a benchmark baseline); create a new node directory with `pel init` "
+                                  "(for `make run`: delete ./devnet)");
     return PEL_EINVAL;
 }
 
