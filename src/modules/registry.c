@@ -556,22 +556,29 @@ static int version_decode(const uint8_t *p, size_t len, pel_obj_version *out)
     return 0;
 }
 
+int pel_registry_version_get(const pel_state *st, const pel_obj_id *id, uint32_t v, pel_buf *raw,
+                             pel_obj_version *out)
+{
+    pel_key k;
+    pel_val val;
+    key_version(id, v, &k);
+    int rc = pel_state_get(st, &k, &val);
+    if (rc == PEL_ENOTFOUND) return PEL_EOBJ_VERSION;
+    pel_buf_reset(raw);
+    if (!rc) rc = pel_buf_append(raw, val.p, val.len);
+    return rc ? rc : version_decode(raw->data, raw->len, out);
+}
+
 int pel_registry_version(const pel_state *st, const pel_obj_id *id, uint32_t v, pel_buf *raw,
                          pel_obj_version *out)
 {
     pel_obj_head h;
-    pel_key k;
-    pel_val val;
     int rc = pel_registry_head(st, id, &h);
     if (rc) return rc;
     if (v == 0) v = h.versions;
     if (v > h.versions) return PEL_EOBJ_VERSION;
-    key_version(id, v, &k);
-    rc = pel_state_get(st, &k, &val);
-    if (rc == PEL_ENOTFOUND) return PEL_ECORRUPT;     /* the head counts it */
-    pel_buf_reset(raw);
-    if (!rc) rc = pel_buf_append(raw, val.p, val.len);
-    return rc ? rc : version_decode(raw->data, raw->len, out);
+    rc = pel_registry_version_get(st, id, v, raw, out);
+    return rc == PEL_EOBJ_VERSION ? PEL_ECORRUPT : rc;     /* the head counts it */
 }
 
 int pel_registry_version_view(pel_view *v, const pel_obj_id *id, uint32_t version, pel_buf *raw,
@@ -625,6 +632,11 @@ typedef struct walk {
     size_t head, tail, cap;
     pel_obj_id *seen;
     size_t n_seen, cap_seen;
+    const pel_obj_graph *g;
+    uint32_t depth;                     /* the walk's limit */
+    const walk_item *at;                /* the object being expanded */
+    int (*fn)(void *, const pel_obj_edge *);
+    void *arg;
 } walk;
 
 static int seen_add(walk *w, const pel_obj_id *id)
@@ -655,44 +667,75 @@ static int push(walk *w, const pel_obj_id *id, uint32_t v, uint32_t depth)
     return 0;
 }
 
-/* Expand one object: report its links, queue the targets seen first now. */
-static int expand(const pel_state *st, walk *w, const walk_item *it, uint32_t depth,
-                  int (*fn)(void *, const pel_obj_edge *), void *arg, pel_buf *raw)
+/* One edge of the object being expanded: report it, queue its far end
+ * the first time the walk meets that object. */
+static int walk_edge(void *arg, const pel_obj_edge *e)
 {
-    pel_obj_version ver;
-    int rc = pel_registry_version(st, &it->id, it->v, raw, &ver);
+    walk *w = arg;
+    pel_obj_edge out = *e;
+    out.depth = w->at->depth + 1;
+    int rc = w->fn(w->arg, &out);
     if (rc) return rc;
-    uint32_t from_v = it->v ? it->v : 0;
-    for (uint32_t i = 0; i < ver.fields.n_links; i++) {
-        const pel_obj_link *l = &ver.fields.links[i];
-        pel_obj_edge e = { it->id, from_v, l->relation, l->target, l->version, it->depth + 1 };
-        rc = fn(arg, &e);
-        if (rc) return rc;
-        int fresh = seen_add(w, &l->target);
-        if (fresh < 0) return fresh;
-        if (fresh && it->depth + 1 < depth) rc = push(w, &l->target, l->version, it->depth + 1);
-        if (rc) return rc;
+    const pel_obj_id *far = w->g->down ? &e->from : &e->to;
+    uint32_t far_v = w->g->down ? 0 : e->to_v;
+    int fresh = seen_add(w, far);
+    if (fresh < 0) return fresh;
+    return fresh && out.depth < w->depth ? push(w, far, far_v, out.depth) : 0;
+}
+
+int pel_obj_walk(const pel_obj_graph *g, const pel_obj_id *id, uint32_t v, uint32_t depth,
+                 int (*fn)(void *arg, const pel_obj_edge *e), void *arg)
+{
+    walk w = { .g = g, .depth = depth, .fn = fn, .arg = arg };
+    int rc = seen_add(&w, id);
+    rc = rc < 0 ? rc : push(&w, id, v, 0);
+    while (!rc && w.head < w.tail && depth > 0) {
+        walk_item it = w.q[w.head++];
+        w.at = &it;
+        rc = g->edges(g->ctx, &it.id, it.v, walk_edge, &w);
     }
-    return 0;
+    free(w.q);
+    free(w.seen);
+    return rc > 0 ? 0 : rc;
+}
+
+/* Upstream edges of (id, v): the links of that version (the latest for 0). */
+typedef struct up_ctx { const pel_state *st; pel_buf raw; } up_ctx;
+
+static int up_edges(void *ctx, const pel_obj_id *id, uint32_t v,
+                    int (*edge)(void *w, const pel_obj_edge *e), void *w)
+{
+    up_ctx *u = ctx;
+    pel_obj_version ver;
+    int rc = pel_registry_version(u->st, id, v, &u->raw, &ver);
+    for (uint32_t i = 0; !rc && i < ver.fields.n_links; i++) {
+        const pel_obj_link *l = &ver.fields.links[i];
+        pel_obj_edge e = { *id, v, l->relation, l->target, l->version, 0 };
+        rc = edge(w, &e);
+    }
+    return rc;
 }
 
 int pel_registry_upstream(const pel_state *st, const pel_obj_id *id, uint32_t v, uint32_t depth,
                           int (*fn)(void *arg, const pel_obj_edge *e), void *arg)
 {
-    walk w = { 0 };
-    pel_buf raw;
     pel_obj_head h;
     int rc = pel_registry_head(st, id, &h);
     if (rc) return rc;
-    pel_buf_init(&raw);
-    rc = seen_add(&w, id);
-    rc = rc < 0 ? rc : push(&w, id, v, 0);
-    while (!rc && w.head < w.tail && depth > 0) {
-        walk_item it = w.q[w.head++];
-        rc = expand(st, &w, &it, depth, fn, arg, &raw);
-    }
-    pel_buf_free(&raw);
-    free(w.q);
-    free(w.seen);
-    return rc > 0 ? 0 : rc;
+    up_ctx u = { st, { 0 } };
+    pel_buf_init(&u.raw);
+    pel_obj_graph g = { up_edges, 0, &u };
+    rc = pel_obj_walk(&g, id, v, depth, fn, arg);
+    pel_buf_free(&u.raw);
+    return rc;
+}
+
+/* ---- events ---- */
+
+int pel_registry_event(const uint8_t *ev, size_t len, pel_obj_id *id, uint32_t *version)
+{
+    if (len != 1 + PEL_OBJ_ID_LEN + 4 + 2 || ev[0] != PEL_EV_OBJECT) return 0;
+    memcpy(id->b, ev + 1, PEL_OBJ_ID_LEN);
+    *version = (uint32_t)pel_le_load(ev + 1 + PEL_OBJ_ID_LEN, 4);
+    return *version != 0;
 }

@@ -223,6 +223,16 @@ int pel_registry_version_view(pel_view *v, const pel_obj_id *id, uint32_t versio
 int pel_registry_create(pel_view *v, const pel_module_ctx *c, const pel_tx *tx,
                         const pel_obj_fields *f, pel_obj_id *id) PEL_MUST_USE;
 
+/* pel_registry_version_get - version v (>= 1) read directly, without the
+ * head: for indexes that learn (id, v) from an event.
+ * @return 0, PEL_EOBJ_VERSION (no such record), PEL_ECORRUPT, ... */
+int pel_registry_version_get(const pel_state *st, const pel_obj_id *id, uint32_t v, pel_buf *raw,
+                             pel_obj_version *out) PEL_MUST_USE;
+
+/* pel_registry_event - is this receipt event a new object version (not a
+ * maintainer change)? Sets id and version when it is. @return 1 or 0. */
+int pel_registry_event(const uint8_t *ev, size_t len, pel_obj_id *id, uint32_t *version);
+
 /* pel_registry_first - who registered this content first.
  * @return 0, PEL_ENOTFOUND, PEL_ECORRUPT, ... */
 int pel_registry_first(const pel_state *st, const uint8_t digest[32], pel_digest_first *out)
@@ -240,11 +250,28 @@ typedef struct pel_obj_edge {
     uint32_t depth;                    /* 1 = a direct link of the start */
 } pel_obj_edge;
 
-/* pel_registry_upstream - what (id, v) is built on: breadth first along
- * the links of each reached object's linked version (its latest when the
- * link names the whole object), to `depth` levels, each object expanded
- * once (cycles end there). fn gets each edge in order; returns 0 to go
- * on, 1 to stop, or a negative code that the walk returns.
+/* A provenance graph as a walk sees it: edges(ctx, id, v, edge, w) calls
+ * edge(w, e) for each edge at object (id, v) (0 = the object as a whole)
+ * in a deterministic order, stopping at the first non-zero return, which
+ * it returns. Upstream the far end of an edge is e->to (walked at the
+ * linked version), downstream (down = 1) it is e->from (walked whole). */
+typedef struct pel_obj_graph {
+    int (*edges)(void *ctx, const pel_obj_id *id, uint32_t v,
+                 int (*edge)(void *w, const pel_obj_edge *e), void *w);
+    int down;
+    void *ctx;
+} pel_obj_graph;
+
+/* pel_obj_walk - breadth first from (id, v) to `depth` levels, each object
+ * expanded once (so cycles end). fn gets each edge, with its depth, in
+ * order; returns 0 to go on, 1 to stop, or a negative code that the walk
+ * returns. @return 0, fn's or edges' negative code, PEL_ENOMEM. */
+int pel_obj_walk(const pel_obj_graph *g, const pel_obj_id *id, uint32_t v, uint32_t depth,
+                 int (*fn)(void *arg, const pel_obj_edge *e), void *arg) PEL_MUST_USE;
+
+/* pel_registry_upstream - what (id, v) is built on: pel_obj_walk along the
+ * links of each reached object's linked version (its latest when the link
+ * names the whole object).
  * @return 0, fn's code, PEL_EOBJ_UNKNOWN (the start), PEL_ENOMEM, ... */
 int pel_registry_upstream(const pel_state *st, const pel_obj_id *id, uint32_t v, uint32_t depth,
                           int (*fn)(void *arg, const pel_obj_edge *e), void *arg) PEL_MUST_USE;

@@ -13,6 +13,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "exec/pool.h"
+#include "node/objindex.h"
 #include "state/history.h"
 #include "state/smt.h"
 
@@ -201,6 +202,30 @@ static int finish(pel_chain *c, pel_store_txn *w, const pel_chain_head *parent,
     return sk ? pel_block_header_sign(h, sk) : 0;
 }
 
+/* A block's writes over the store: the state after an uncommitted block
+ * (the store may or may not hold its writes yet: both agree). Builds on an
+ * uncommitted parent read it; the commit reads it for the object index. */
+typedef struct overlay { pel_state base; const pel_writeset *ws; } overlay;
+
+static int overlay_get(const void *ctx, const pel_key *key, pel_val *out)
+{
+    const overlay *o = ctx;
+    uint32_t lo = 0, hi = o->ws->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = pel_key_cmp(&o->ws->w[mid].key, key);
+        if (c == 0) {
+            const pel_write *w = &o->ws->w[mid];
+            if (w->kind == PEL_W_DEL) { out->p = NULL; out->len = 0; return PEL_ENOTFOUND; }
+            *out = w->val;
+            return 0;
+        }
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return pel_state_get(&o->base, key, out);
+}
+
 static int commit_parts(pel_chain *c, pel_block_header *h, const pel_tx *const *txs,
                         const pel_receipt *rcpts, const pel_writeset *ws,
                         const uint8_t (*leaves)[32], const uint8_t *sk, int genesis)
@@ -216,6 +241,13 @@ static int commit_parts(pel_chain *c, pel_block_header *h, const pel_tx *const *
     if (!rc) rc = put_block_record(w, &fin, txs);
     if (!rc) rc = put_tx_index(w, fin.height, txs, rcpts, fin.tx_count);
     if (!rc) rc = put_writes(w, ws);
+    if (!rc) {
+        overlay post = { pel_store_state(c->store), ws };
+        pel_state st = { overlay_get, &post };
+        rc = pel_objindex_block(w, &st, fin.height, rcpts, fin.tx_count);
+    }
+    if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "objindex", 8,
+                                           (uint8_t[]){ PEL_OBJINDEX_VERSION }, 1);
     if (!rc) rc = put_head(w, &nh);
     if (!rc) rc = put_checkpoint(c, w, &fin);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "genesis", 7, c->g->hash, 32);
@@ -335,6 +367,17 @@ static int check_mode(pel_chain *c, char *err, size_t errlen)
     return PEL_EINVAL;
 }
 
+/* Stores made before the object index get it built from their receipts. */
+static int ensure_index(pel_chain *c, char *err, size_t errlen)
+{
+    uint64_t n;
+    int rc = pel_objindex_ensure(c->store, &n);
+    if (rc) snprintf(err, errlen, "cannot build the object index: %s", pel_strerror(rc));
+    else if (n) pel_log(PEL_LOG_INFO, "built the object index from %llu stored receipts",
+                        (unsigned long long)n);
+    return rc;
+}
+
 static int load_or_init(pel_chain *c, char *err, size_t errlen)
 {
     pel_buf b;
@@ -357,6 +400,7 @@ static int load_or_init(pel_chain *c, char *err, size_t errlen)
     pel_buf_free(&b);
     if (!rc) rc = check_mode(c, err, errlen);
     if (!rc && c->o.trees) rc = check_trees(c, err, errlen);
+    if (!rc && !c->o.store.read_only) rc = ensure_index(c, err, errlen);
     if (!rc) rc = sign_genesis_checkpoint(c);
     if (rc && !err[0]) snprintf(err, errlen, "cannot open the chain: %s", pel_strerror(rc));
     return rc;
@@ -462,29 +506,6 @@ int pel_chain_execute(pel_engine *e, const pel_state *st, const pel_chain_params
     int rc = pel_engine_execute(e, st, d, n, &ex, r);
     free(d);
     return rc;
-}
-
-/* The state before a block built on an uncommitted parent: the parent's
- * writes over the store (which may or may not hold them yet: both agree). */
-typedef struct overlay { pel_state base; const pel_writeset *ws; } overlay;
-
-static int overlay_get(const void *ctx, const pel_key *key, pel_val *out)
-{
-    const overlay *o = ctx;
-    uint32_t lo = 0, hi = o->ws->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        int c = pel_key_cmp(&o->ws->w[mid].key, key);
-        if (c == 0) {
-            const pel_write *w = &o->ws->w[mid];
-            if (w->kind == PEL_W_DEL) { out->p = NULL; out->len = 0; return PEL_ENOTFOUND; }
-            *out = w->val;
-            return 0;
-        }
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return pel_state_get(&o->base, key, out);
 }
 
 int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *parent,

@@ -14,6 +14,7 @@
 
 #include "core/codec.h"
 #include "core/hash.h"
+#include "node/objindex.h"
 #include "state/history.h"
 #include "state/smt.h"
 
@@ -375,6 +376,7 @@ int pel_chain_verify(pel_chain *c, void (*progress)(void *arg, uint64_t height),
     }
     if (!rc) rc = check_final(&r);
     if (!rc && r.trees) rc = check_final_trees(&r);
+    if (!rc) rc = pel_objindex_check(pel_chain_store(c), err, errlen);
     if (rc && errlen && !err[0]) snprintf(err, errlen, "verification failed: %s", pel_strerror(rc));
     pel_buf_free(&rec);
     pel_engine_free(r.seq);

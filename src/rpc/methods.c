@@ -551,6 +551,8 @@ static const pel_rpc_method methods[] = {
     { "object", pel_rpc_object },
     { "object_first", pel_rpc_object_first },
     { "object_upstream", pel_rpc_object_upstream },
+    { "object_downstream", pel_rpc_object_downstream },
+    { "contributions", pel_rpc_contributions },
     { "prereg", pel_rpc_prereg },
     { "review", pel_rpc_review },
 };

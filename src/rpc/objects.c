@@ -1,8 +1,9 @@
 /*
  * objects.c - the JSON-RPC methods of the research-object registry
- * (docs/API.md): object, object_first, object_upstream. They read the
- * committed state through modules/registry.h and render JSON; no rules
- * here.
+ * (docs/API.md): object, object_first, object_upstream, object_downstream,
+ * contributions, review. They read the committed state through
+ * modules/registry.h and the node's indexes (node/objindex.h) and render
+ * JSON; no rules here.
  */
 #include "rpc/objects.h"
 
@@ -15,6 +16,7 @@
 #include "modules/registry.h"
 #include "modules/review.h"
 #include "node/node.h"
+#include "node/objindex.h"
 #include "rpc/reply.h"
 
 static int fail(pel_rpc_error *err, int code, const char *msg)
@@ -140,6 +142,18 @@ int pel_rpc_object(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error
     return *result ? 0 : PEL_ENOMEM;
 }
 
+static int add_registration(void *arg, const pel_obj_registration *r)
+{
+    cJSON *a = arg, *o = cJSON_CreateObject();
+    if (!o) return PEL_ENOMEM;
+    add_id(o, "id", &r->id);
+    cJSON_AddNumberToObject(o, "version", r->version);
+    cJSON_AddNumberToObject(o, "height", (double)r->height);
+    cJSON_AddNumberToObject(o, "index", r->index);
+    cJSON_AddItemToArray(a, o);
+    return cJSON_GetArraySize(a) >= PEL_RPC_LIST_MAX ? 1 : 0;
+}
+
 int pel_rpc_object_first(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
 {
     pel_node *n = ctx;
@@ -160,6 +174,10 @@ int pel_rpc_object_first(void *ctx, const cJSON *params, cJSON **result, pel_rpc
     cJSON_AddNumberToObject(o, "version", f.version);
     cJSON_AddNumberToObject(o, "height", (double)f.height);
     pel_rpc_add_addr(o, "registrant", &f.registrant);
+    cJSON *regs = cJSON_AddArrayToObject(o, "registrations");
+    if (regs) rc = pel_objindex_registrations(pel_chain_store(pel_node_chain(n)), dg, add_registration, regs);
+    if (!regs || rc) { cJSON_Delete(o); return regs ? fail(err, rc, NULL) : PEL_ENOMEM; }
+    cJSON_AddBoolToObject(o, "truncated", cJSON_GetArraySize(regs) >= PEL_RPC_LIST_MAX);
     *result = o;
     return 0;
 }
@@ -178,9 +196,9 @@ static int add_edge(void *arg, const pel_obj_edge *e)
     return cJSON_GetArraySize(a) >= PEL_RPC_UPSTREAM_MAX ? 1 : 0;
 }
 
-int pel_rpc_object_upstream(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+/* object_upstream / object_downstream: {id, depth} -> the walk's edges. */
+static int walk_method(pel_node *n, const cJSON *params, int down, cJSON **result, pel_rpc_error *err)
 {
-    pel_node *n = ctx;
     pel_obj_id id;
     uint32_t v;
     double depth = 3;
@@ -189,15 +207,103 @@ int pel_rpc_object_upstream(void *ctx, const cJSON *params, cJSON **result, pel_
     if (d && (!cJSON_IsNumber(d) || d->valuedouble < 1 || d->valuedouble > 64 || d->valuedouble != (int)d->valuedouble))
         return fail(err, PEL_EINVAL, "depth is an integer from 1 to 64");
     if (d) depth = d->valuedouble;
-    pel_state st = pel_store_state(pel_chain_store(pel_node_chain(n)));
+    pel_store *store = pel_chain_store(pel_node_chain(n));
+    pel_state st = pel_store_state(store);
     cJSON *o = cJSON_CreateObject(), *edges = cJSON_CreateArray();
     if (!o || !edges) { cJSON_Delete(o); cJSON_Delete(edges); return PEL_ENOMEM; }
-    int rc = pel_registry_upstream(&st, &id, v, (uint32_t)depth, add_edge, edges);
+    int rc = down ? pel_objindex_downstream(store, &st, &id, v, (uint32_t)depth, add_edge, edges)
+                  : pel_registry_upstream(&st, &id, v, (uint32_t)depth, add_edge, edges);
     if (rc) { cJSON_Delete(o); cJSON_Delete(edges); return fail(err, rc, NULL); }
     add_id(o, "id", &id);
+    cJSON_AddNumberToObject(o, "version", v);
     cJSON_AddNumberToObject(o, "depth", depth);
     cJSON_AddBoolToObject(o, "truncated", cJSON_GetArraySize(edges) >= PEL_RPC_UPSTREAM_MAX);
     cJSON_AddItemToObject(o, "edges", edges);
+    *result = o;
+    return 0;
+}
+
+int pel_rpc_object_upstream(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    return walk_method(ctx, params, 0, result, err);
+}
+
+int pel_rpc_object_downstream(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    return walk_method(ctx, params, 1, result, err);
+}
+
+/* contributions: each object version naming the address, with its roles
+ * and, for reading, the version's kind and title. */
+typedef struct contrib_list {
+    cJSON *a;
+    const pel_state *st;
+    pel_buf raw;
+    uint32_t limit;
+    pel_obj_contribution last;
+} contrib_list;
+
+static int add_contribution(void *arg, const pel_obj_contribution *c)
+{
+    contrib_list *l = arg;
+    pel_obj_version ver;
+    pel_obj_head h;
+    char s[PEL_OBJ_ID_STR_LEN + 16];
+    int rc = pel_registry_head(l->st, &c->id, &h);
+    if (!rc) rc = pel_registry_version_get(l->st, &c->id, c->version, &l->raw, &ver);
+    cJSON *o = rc ? NULL : cJSON_CreateObject(), *roles = o ? cJSON_AddArrayToObject(o, "roles") : NULL;
+    if (rc) return rc;
+    if (!roles) { cJSON_Delete(o); return PEL_ENOMEM; }
+    pel_obj_id_format(&c->id, s);
+    snprintf(s + PEL_OBJ_ID_STR_LEN, 16, "@v%u", c->version);
+    cJSON_AddStringToObject(o, "id", s);
+    cJSON_AddStringToObject(o, "kind", pel_obj_kind_names[h.kind]);
+    cJSON_AddItemToObject(o, "title", string_n(ver.fields.title, ver.fields.title_len));
+    cJSON_AddNumberToObject(o, "height", (double)ver.height);
+    for (int i = 0; i < PEL_CREDIT_ROLES; i++)
+        if ((c->roles >> i) & 1) cJSON_AddItemToArray(roles, cJSON_CreateString(pel_credit_roles[i]));
+    cJSON_AddItemToArray(l->a, o);
+    l->last = *c;
+    return (uint32_t)cJSON_GetArraySize(l->a) >= l->limit ? 1 : 0;
+}
+
+int pel_rpc_contributions(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    pel_node *n = ctx;
+    pel_addr a;
+    const char *why;
+    pel_obj_contribution after;
+    double limit = 100;
+    const cJSON *ad = pel_rpc_param(params, "address"), *af = pel_rpc_param(params, "after"),
+                *li = pel_rpc_param(params, "limit");
+    if (!cJSON_IsString(ad) || pel_addr_parse(ad->valuestring, &a, &why))
+        return fail(err, PEL_EINVAL, "expected {\"address\": \"pel1…\", \"after\": \"pel:obj:…@vN\" (optional), \"limit\": 1..1000 (optional)}");
+    if (af && (!cJSON_IsString(af) || pel_obj_id_parse(af->valuestring, &after.id, &after.version) ||
+               after.version == 0))
+        return fail(err, PEL_EINVAL, "after is the last \"pel:obj:…@vN\" of the previous page");
+    if (li && (!cJSON_IsNumber(li) || li->valuedouble < 1 || li->valuedouble > PEL_RPC_LIST_MAX ||
+               li->valuedouble != (int)li->valuedouble))
+        return fail(err, PEL_EINVAL, "limit is an integer from 1 to 1000");
+    if (li) limit = li->valuedouble;
+    pel_store *store = pel_chain_store(pel_node_chain(n));
+    pel_state st = pel_store_state(store);
+    contrib_list l = { cJSON_CreateArray(), &st, { 0 }, (uint32_t)limit, { { { 0 } }, 0, 0 } };
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !l.a) { cJSON_Delete(o); cJSON_Delete(l.a); return PEL_ENOMEM; }
+    pel_buf_init(&l.raw);
+    int rc = pel_objindex_contributions(store, &a, af ? &after : NULL, add_contribution, &l);
+    pel_buf_free(&l.raw);
+    if (rc) { cJSON_Delete(o); cJSON_Delete(l.a); return fail(err, rc, NULL); }
+    pel_rpc_add_addr(o, "address", &a);
+    cJSON_AddItemToObject(o, "objects", l.a);
+    if ((uint32_t)cJSON_GetArraySize(l.a) >= l.limit) {      /* maybe more: the next page starts here */
+        char s[PEL_OBJ_ID_STR_LEN + 16];
+        pel_obj_id_format(&l.last.id, s);
+        snprintf(s + PEL_OBJ_ID_STR_LEN, 16, "@v%u", l.last.version);
+        cJSON_AddStringToObject(o, "next", s);
+    } else {
+        cJSON_AddNullToObject(o, "next");
+    }
     *result = o;
     return 0;
 }

@@ -39,7 +39,7 @@
 #define CACHE_LINE 64
 
 static const char *const table_names[PEL_T_COUNT] = {
-    "meta", "blocks", "txs", "receipts", "state", "history", "smt", "checkpoints",
+    "meta", "blocks", "txs", "receipts", "state", "history", "smt", "checkpoints", "index",
 };
 
 typedef struct reader {

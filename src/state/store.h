@@ -9,6 +9,8 @@
  *   STATE     32-byte state key -> value (the ledger state)
  *   HISTORY, SMT, CHECKPOINTS   the authenticated structures (their
  *             modules document their records)
+ *   INDEX     secondary indexes for queries (node/objindex.h): derived
+ *             from the blocks, not authenticated, rebuilt when missing
  * The ledger and node decide what the records contain; the store only
  * stores bytes.
  *
@@ -58,6 +60,7 @@ typedef enum pel_table {
     PEL_T_HISTORY,      /* RFC 9162 history tree nodes (state/history.h) */
     PEL_T_SMT,          /* versioned state-tree nodes (state/smt.h) */
     PEL_T_CHECKPOINTS,  /* height (u64 BE) -> signed checkpoint note */
+    PEL_T_INDEX,        /* the node's query indexes (node/objindex.h) */
     PEL_T_COUNT
 } pel_table;
 
