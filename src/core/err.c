@@ -76,6 +76,9 @@ const char *pel_strerror(int code)
     case PEL_EPREREG_FULL: return "too many status changes or results on this preregistration";
     case PEL_EREVIEW_DUP: return "this reviewer already reviewed this version";
     case PEL_EREVIEW_AUTHOR: return "authors (creator, maintainers, contributors) may not review their own object";
+    case PEL_ELIC_NONE: return "the object has no licence terms";
+    case PEL_ELIC_PRICE: return "the licence price is above the buyer's maximum (the terms changed?)";
+    case PEL_ELIC_PARTY: return "a licence party must be the object's creator, a maintainer or a contributor";
     default: return "unknown error";
     }
 }

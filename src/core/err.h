@@ -95,6 +95,10 @@ typedef enum pel_err {
     /* peer review (modules/review.h) */
     PEL_EREVIEW_DUP = -160,     /* this reviewer already reviewed this version */
     PEL_EREVIEW_AUTHOR = -161,  /* authors may not review their own object */
+    /* licences (modules/licence.h) */
+    PEL_ELIC_NONE = -170,       /* the object has no licence terms */
+    PEL_ELIC_PRICE = -171,      /* the price is above the buyer's maximum */
+    PEL_ELIC_PARTY = -172,      /* a party is not the object's creator, maintainer or contributor */
 } pel_err;
 
 /* pel_strerror - a static, human-readable name for an error code.

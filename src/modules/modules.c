@@ -4,6 +4,7 @@
  */
 #include "modules/modules.h"
 
+#include "modules/licence.h"
 #include "modules/prereg.h"
 #include "modules/registry.h"
 #include "modules/review.h"
@@ -11,7 +12,7 @@
 const pel_module_table *pel_modules_table(void)
 {
     static const pel_tx_module *const mods[] = { &pel_registry_module, &pel_prereg_module,
-                                                 &pel_review_module };
+                                                 &pel_review_module, &pel_licence_module };
     static const pel_module_table t = { mods, sizeof mods / sizeof mods[0] };
     return &t;
 }

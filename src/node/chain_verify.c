@@ -160,16 +160,25 @@ static int compare_header(replay *r, const pel_block_header *got, const pel_bloc
     return 0;
 }
 
-static int track_addrs(replay *r, const pel_tx *txs, uint32_t n)
+/* The accounts the supply check sums: every sender, and every address a
+ * transfer event names (plain transfers and module payments such as
+ * royalties emit them for each credit). */
+static int track_addrs(replay *r, const pel_tx *txs, const pel_receipt *rcpts, uint32_t n)
 {
     int rc = 0;
     for (uint32_t i = 0; !rc && i < n; i++) {
-        pel_addr to;
-        uint64_t amount;
+        pel_dec d;
         rc = add_addr(r, &txs[i].from);
-        if (!rc && txs[i].type == PEL_TX_TRANSFER &&
-            pel_transfer_parse(txs[i].body, txs[i].body_len, &to, &amount) == 0)
+        pel_dec_init(&d, rcpts[i].events, rcpts[i].events_len);
+        while (!rc && d.pos < d.len) {
+            const uint8_t *ev;
+            size_t len;
+            pel_addr to;
+            if (pel_dec_bytes(&d, UINT32_MAX, &ev, &len)) break;
+            if (len != 1 + 2 * PEL_ADDR_LEN + 8 || ev[0] != PEL_EV_TRANSFER) continue;
+            memcpy(to.b, ev + 1 + PEL_ADDR_LEN, PEL_ADDR_LEN);
             rc = add_addr(r, &to);
+        }
     }
     return rc;
 }
@@ -265,7 +274,7 @@ static int replay_block(replay *r, uint64_t height, const pel_buf *rec)
     if (!rc) rc = check_receipts(r, height, &res);
     if (!rc) rc = check_index(r, height, txs, n);
     if (!rc) rc = pel_memstate_apply(r->ms, &res.block_writes);
-    if (!rc) rc = track_addrs(r, txs, n);
+    if (!rc) rc = track_addrs(r, txs, res.receipts, n);
     if (!rc) r->head = pel_chain_head_after(&got);
 out:
     if (have_res) pel_block_result_free(&res);

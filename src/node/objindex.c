@@ -11,12 +11,15 @@
 
 #include "core/codec.h"
 #include "ledger/block.h"
+#include "modules/licence.h"
 
-enum { TAG_LINK = 'L', TAG_CONTRIB = 'C', TAG_DIGEST = 'D' };
+enum { TAG_LINK = 'L', TAG_CONTRIB = 'C', TAG_DIGEST = 'D', TAG_LICENCE = 'P' };
 enum {
     LINK_KEY = 1 + 16 + 16 + 4 + 1 + 4,
     CONTRIB_KEY = 1 + PEL_ADDR_LEN + 16 + 4,
     DIGEST_KEY = 1 + 32 + 8 + 4 + 16 + 4,
+    LICENCE_KEY = 1 + 16 + 8 + 4,
+    LICENCE_VAL = PEL_ADDR_LEN + 8 + 4,
     KEY_MAX = DIGEST_KEY
 };
 enum { ENSURE_BATCH = 4096 };   /* receipts per write transaction when building */
@@ -74,7 +77,28 @@ static int version_entries(const pel_obj_id *id, uint32_t v, uint64_t height, ui
     return rc;
 }
 
-/* The entries of one receipt: each object event's version, read from st. */
+/* A purchase: 'P' ‖ id ‖ height ‖ index -> buyer ‖ price ‖ revision. */
+static int licence_entry(const uint8_t *ev, size_t n, uint64_t height, uint32_t index, put_fn put,
+                         void *ctx)
+{
+    pel_obj_id id;
+    pel_addr buyer;
+    uint64_t price;
+    uint32_t revision;
+    uint8_t k[LICENCE_KEY], v[LICENCE_VAL];
+    if (!pel_licence_event(ev, n, &id, &buyer, &price, &revision)) return 0;
+    k[0] = TAG_LICENCE;
+    memcpy(k + 1, id.b, 16);
+    be_store(k + 17, height, 8);
+    be_store(k + 25, index, 4);
+    memcpy(v, buyer.b, PEL_ADDR_LEN);
+    pel_le_store(v + PEL_ADDR_LEN, price, 8);
+    pel_le_store(v + PEL_ADDR_LEN + 8, revision, 4);
+    return put(ctx, k, sizeof k, v, sizeof v);
+}
+
+/* The entries of one receipt: each object event's version, read from st,
+ * and each licence purchase. */
 static int receipt_entries(const pel_state *st, uint64_t height, uint32_t index,
                            const pel_receipt *r, pel_buf *raw, put_fn put, void *ctx)
 {
@@ -88,7 +112,11 @@ static int receipt_entries(const pel_state *st, uint64_t height, uint32_t index,
         uint32_t v;
         pel_obj_version ver;
         if (pel_dec_bytes(&d, UINT32_MAX, &ev, &n)) return PEL_ECORRUPT;
-        if (!pel_registry_event(ev, n, &id, &v)) continue;
+        if (!pel_registry_event(ev, n, &id, &v)) {
+            int rc = licence_entry(ev, n, height, index, put, ctx);
+            if (rc) return rc;
+            continue;
+        }
         int rc = pel_registry_version_get(st, &id, v, raw, &ver);
         if (rc == PEL_EOBJ_VERSION) rc = PEL_ECORRUPT;    /* an event without its record */
         if (!rc) rc = version_entries(&id, v, height, index, &ver, put, ctx);
@@ -405,4 +433,38 @@ int pel_objindex_registrations(pel_store *s, const uint8_t digest[32],
     memcpy(prefix + 1, digest, 32);
     reg_scan c = { fn, arg };
     return scan_prefix(s, prefix, sizeof prefix, prefix, sizeof prefix, reg_one, &c);
+}
+
+typedef struct lic_scan {
+    int (*fn)(void *arg, const pel_obj_purchase *p);
+    void *arg;
+} lic_scan;
+
+static int lic_one(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    lic_scan *c = arg;
+    pel_obj_purchase p;
+    if (kl != LICENCE_KEY || vl != LICENCE_VAL) return PEL_ECORRUPT;
+    p.height = be_load(k + 17, 8);
+    p.index = (uint32_t)be_load(k + 25, 4);
+    memcpy(p.buyer.b, v, PEL_ADDR_LEN);
+    p.price = pel_le_load(v + PEL_ADDR_LEN, 8);
+    p.revision = (uint32_t)pel_le_load(v + PEL_ADDR_LEN + 8, 4);
+    return c->fn(c->arg, &p);
+}
+
+int pel_objindex_purchases(pel_store *s, const pel_obj_id *id, const pel_obj_purchase *after,
+                           int (*fn)(void *arg, const pel_obj_purchase *p), void *arg)
+{
+    uint8_t from[LICENCE_KEY + 1] = { TAG_LICENCE };
+    memcpy(from + 1, id->b, 16);
+    size_t from_len = 17;
+    if (after) {                       /* the least key after (height, index) */
+        be_store(from + 17, after->height, 8);
+        be_store(from + 25, after->index, 4);
+        from[LICENCE_KEY] = 0;
+        from_len = LICENCE_KEY + 1;
+    }
+    lic_scan c = { fn, arg };
+    return scan_prefix(s, from, 17, from, from_len, lic_one, &c);
 }

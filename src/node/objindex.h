@@ -8,17 +8,20 @@
  *   contributions  which object versions name address A as a contributor,
  *                  with the CRediT roles;
  *   registrations  every registration of a content digest, in ledger
- *                  order (the state keeps only the first).
+ *                  order (the state keeps only the first);
+ *   purchases      every licence bought for an object, in ledger order
+ *                  (the state keeps each buyer's latest).
  *
  * Records (table INDEX, keys ordered as bytes; integers big-endian so they
  * sort as numbers):
  *   'L' ‖ target id16 ‖ from id16 ‖ from_v u32 ‖ relation u8 ‖ to_v u32 -> ""
  *   'C' ‖ address20 ‖ id16 ‖ v u32                              -> roles u16 LE
  *   'D' ‖ sha256 ‖ height u64 ‖ index u32 ‖ id16 ‖ v u32         -> ""
+ *   'P' ‖ id16 ‖ height u64 ‖ index u32    -> buyer20 ‖ price u64 LE ‖ revision u32 LE
  *
  * The index is derived data: every entry comes from an object version
  * recorded in the state, found through the PEL_EV_OBJECT events of the
- * block's receipts. It is written in the block's own LMDB transaction
+ * block's receipts, or from a licence purchase event (PEL_EV_LICENCE). It is written in the block's own LMDB transaction
  * (pel_objindex_block), so it is never behind or ahead of the blocks, and
  * it is rebuilt from the stored receipts when a store has none
  * (pel_objindex_ensure: stores made before it existed). It is not
@@ -98,6 +101,22 @@ typedef struct pel_obj_registration {
  * @return 0, fn's code, PEL_ECORRUPT, store errors. */
 int pel_objindex_registrations(pel_store *s, const uint8_t digest[32],
                                int (*fn)(void *arg, const pel_obj_registration *r), void *arg)
+    PEL_MUST_USE;
+
+/* One licence purchase (modules/licence.h). */
+typedef struct pel_obj_purchase {
+    uint64_t height;
+    uint32_t index;
+    pel_addr buyer;
+    uint64_t price;
+    uint32_t revision;       /* of the terms it was bought under */
+} pel_obj_purchase;
+
+/* pel_objindex_purchases - the object's licence purchases in ledger order,
+ * after `after` (its height and index; NULL: from the first). fn as above.
+ * @return 0, fn's code, PEL_ECORRUPT, store errors. */
+int pel_objindex_purchases(pel_store *s, const pel_obj_id *id, const pel_obj_purchase *after,
+                           int (*fn)(void *arg, const pel_obj_purchase *p), void *arg)
     PEL_MUST_USE;
 
 #endif

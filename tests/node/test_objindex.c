@@ -8,6 +8,7 @@
 #include "test.h"
 #include "tmpdir.h"
 
+#include "modules/licence.h"
 #include "modules/modules.h"
 #include "modules/registry.h"
 #include "node/chain.h"
@@ -75,6 +76,30 @@ static void add_obj(txs *t, int from, const pel_obj_id *self, uint8_t dgb, const
     if (id_out) pel_obj_id_of(t->tx[t->n].id, id_out);
     t->n++;
     pel_buf_free(&body);
+    pel_buf_free(&b);
+}
+
+/* Any module transaction with a ready body. */
+static void add_tx(txs *t, int from, uint16_t type, const pel_buf *body)
+{
+    pel_buf b;
+    pel_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.chain_id = (const uint8_t *)CHAIN;
+    tx.chain_id_len = (uint32_t)strlen(CHAIN);
+    tx.nonce = accts[from].nonce++;
+    tx.gas_limit = 200000;
+    tx.gas_price = 1;
+    tx.type = type;
+    tx.body = body->data;
+    tx.body_len = (uint32_t)body->len;
+    pel_buf_init(&b);
+    CHECK_EQ_INT(pel_tx_sign(&tx, accts[from].sk, &b), 0);
+    t->raw[t->n] = malloc(b.len);
+    memcpy(t->raw[t->n], b.data, b.len);
+    CHECK_EQ_INT(pel_tx_decode(t->raw[t->n], b.len, &t->tx[t->n]), 0);
+    t->ptr[t->n] = &t->tx[t->n];
+    t->n++;
     pel_buf_free(&b);
 }
 
@@ -315,6 +340,66 @@ static void verify_and_rebuild(void)
     pel_chain_close(c);
 }
 
+/* Licences: an object whose one party (a contributor) holds no genesis
+ * account and sends nothing, so only the payments' transfer events tell
+ * the supply check about it; two purchases listed in ledger order. */
+typedef struct purchases { pel_obj_purchase p[4]; int n; } purchases;
+
+static int take_purchase(void *arg, const pel_obj_purchase *p)
+{
+    purchases *x = arg;
+    if (x->n < 4) x->p[x->n] = *p;
+    x->n++;
+    return 0;
+}
+
+static void licences(pel_chain *c, pel_engine *e)
+{
+    uint8_t seed[32], pk[32], sk[64];
+    pel_addr outsider;
+    pel_obj_fields f;
+    pel_obj_id F;
+    uint8_t dg[32];
+    pel_buf body;
+    txs t = { .n = 0 };
+    memset(seed, 0x42, sizeof seed);
+    CHECK_EQ_INT(pel_sign_seed_keypair(pk, sk, seed), 0);
+    pel_addr_from_pubkey(pk, &outsider);
+    fields(&f, dg, 0x61, NULL, 0);
+    f.n_contrib = 1;
+    f.contrib[0] = (pel_obj_contrib){ outsider, 1 };
+    pel_buf_init(&body);
+    CHECK_EQ_INT(pel_obj_fields_encode(&f, &body), 0);
+    add_tx(&t, 3, PEL_TX_OBJ_REGISTER, &body);
+    pel_obj_id_of(t.tx[0].id, &F);
+    commit(c, e, &t, 8000, 0);
+    pel_lic_terms lt = { .price = 5000, .n = 1 };
+    lt.party[0] = (pel_lic_party){ outsider, 10000 };
+    pel_buf_reset(&body);
+    CHECK_EQ_INT(pel_lic_terms_body(&F, &lt, &body), 0);
+    add_tx(&t, 3, PEL_TX_LIC_TERMS, &body);
+    commit(c, e, &t, 9000, 0);
+    pel_buf_reset(&body);
+    CHECK_EQ_INT(pel_lic_buy_body(&F, 5000, &body), 0);
+    add_tx(&t, 2, PEL_TX_LIC_BUY, &body);
+    add_tx(&t, 1, PEL_TX_LIC_BUY, &body);
+    commit(c, e, &t, 10000, 0);
+    pel_buf_free(&body);
+    uint64_t bal, nonce;
+    CHECK_EQ_INT(pel_chain_account(c, &outsider, &bal, &nonce), 0);
+    CHECK_EQ_INT(bal, 10000);
+    purchases x = { .n = 0 };
+    CHECK_EQ_INT(pel_objindex_purchases(pel_chain_store(c), &F, NULL, take_purchase, &x), 0);
+    CHECK_EQ_INT(x.n, 2);
+    CHECK(x.p[0].index == 0 && x.p[1].index == 1 && x.p[0].height == x.p[1].height);
+    CHECK_MEM(x.p[0].buyer.b, accts[2].addr.b, 20);
+    CHECK(x.p[1].price == 5000 && x.p[1].revision == 1);
+    purchases y = { .n = 0 };
+    CHECK_EQ_INT(pel_objindex_purchases(pel_chain_store(c), &F, &x.p[0], take_purchase, &y), 0);
+    CHECK_EQ_INT(y.n, 1);
+    CHECK_MEM(y.p[0].buyer.b, accts[1].addr.b, 20);
+}
+
 static void index_on_a_chain(void)
 {
     char err[256];
@@ -327,6 +412,7 @@ static void index_on_a_chain(void)
     CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
     CHECK_EQ_INT(pel_engine_new(&eo, &e), 0);
     build(c, e);
+    licences(c, e);
     queries(c);
     contributions_and_registrations(c);
     CHECK_EQ_INT(pel_chain_verify(c, NULL, NULL, err, sizeof err), 0);
