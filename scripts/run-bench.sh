@@ -46,13 +46,15 @@ for line in open(sys.argv[1]):
     print("| {} | {} | {} | {:,.0f} | {} | {} | {} |".format(
         r["bench"], r["what"], r["threads"], r["rate"], r["unit"], t, q))
 PY
-# the open-science workload through the ledger and its modules
+# the open-science workload (src/cli/science_gen.h: registrations citing
+# popular objects, versions, reviews, preregistration commits) through the
+# ledger and its modules
 science=build/bench/science.jsonl
 : > "$science"
 for t in $threads; do
   [ "$t" = 1 ] && continue
   for senders in 1000 10000; do
-    "$pel" bench science --txs 10000 --senders "$senders" --threads "$t" --runs "$runs" --json | tee -a "$science" >&2
+    "$pel" bench exec --workload science --txs 10000 --senders "$senders" --threads "$t" --runs "$runs" --json | tee -a "$science" >&2
   done
 done
 python3 - "$science" <<'PY'

@@ -1,8 +1,10 @@
 /*
  * bench.c - `pel bench exec`: execution-engine benchmark.
  *
- * Each run builds a fresh genesis (accounts with large balances) and a block
- * of random peer-to-peer transfers, executes it with the sequential engine
+ * --workload science hands over to bench_science.c (the open-science mix
+ * through the ledger); what follows is the transfers workload. Each run
+ * builds a fresh genesis (accounts with large balances) and a block of
+ * random peer-to-peer transfers, executes it with the sequential engine
  * and with the engine under test in the same process, checks that both
  * results are byte-identical, and times both. The report is the median over
  * runs and the ratio of medians: a ratio measured side by side is a fact on a
@@ -26,18 +28,25 @@ typedef struct bench_opts {
 static void bench_usage(FILE *f)
 {
     fprintf(f,
-        "usage: pel bench exec [--engine sequential|blockstm|declared] [--accounts N]\n"
-        "                      [--txs M] [--threads T] [--runs R] [--seed S] [--work W] [--json]\n"
+        "usage: pel bench exec [--workload transfers] [--engine sequential|blockstm|declared]\n"
+        "                      [--accounts N] [--txs M] [--threads T] [--runs R] [--seed S]\n"
+        "                      [--work W] [--json]\n"
+        "       pel bench exec --workload science [--txs N] [--senders S] [--popular P]\n"
+        "                      [--threads T] [--runs R] [--seed X] [--json]\n"
         "       pel bench trees ...   (state and history trees: pel bench trees --help)\n"
         "       pel bench verify ...  (Ed25519 verification rate: pel bench verify --help)\n"
-        "       pel bench science ... (open-science transactions, ledger + modules)\n"
+        "       pel bench science ... (= pel bench exec --workload science ...)\n"
         "\n"
-        "Executes blocks of M random transfers among N accounts (each paying a fee\n"
-        "into one fee pool) with the chosen engine and with the sequential engine,\n"
-        "checks the results are identical, and prints medians over R runs.\n"
-        "--work W adds W rounds of computation to each transfer, standing in for\n"
+        "--workload transfers (the default) executes blocks of M random transfers among\n"
+        "N accounts (each paying a fee into one fee pool) with the chosen engine and with\n"
+        "the sequential engine, checks the results are identical, and prints medians over\n"
+        "R runs. --work W adds W rounds of computation to each transfer, standing in for\n"
         "a heavier transaction body (about 1 ns per round).\n"
-        "Defaults: --engine blockstm --accounts 10000 --txs 10000 --threads 2 --runs 5.\n");
+        "Defaults: --engine blockstm --accounts 10000 --txs 10000 --threads 2 --runs 5.\n"
+        "--workload science runs blocks of signed open-science transactions (src/cli/\n"
+        "science_gen.h: registrations citing popular objects, versions, reviews,\n"
+        "preregistration commits) through the ledger and its modules, Block-STM against\n"
+        "the sequential engine (pel bench exec --workload science --help).\n");
 }
 
 static double now_s(void)
@@ -197,6 +206,26 @@ static int bench_exec(const bench_opts *o)
     return rc == 0 ? 0 : 1;
 }
 
+/* take_workload - find and remove "--workload transfers|science" from
+ * argv[1..argc) (the last one given wins); *science = 1 for science.
+ * @return 0, or -1 (printed). */
+static int take_workload(int *argc, char **argv, int *science)
+{
+    int w = 1;
+    for (int r = 1; r < *argc; r++) {
+        if (strcmp(argv[r], "--workload") != 0) { argv[w++] = argv[r]; continue; }
+        const char *v = r + 1 < *argc ? argv[r + 1] : "";
+        if (strcmp(v, "transfers") != 0 && strcmp(v, "science") != 0) {
+            fprintf(stderr, "pel: --workload must be transfers or science\n");
+            return -1;
+        }
+        *science = !strcmp(v, "science");
+        r++;
+    }
+    *argc = w;
+    return 0;
+}
+
 int pel_cli_bench(int argc, char **argv)
 {
     if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) { bench_usage(stdout); return 0; }
@@ -207,6 +236,9 @@ int pel_cli_bench(int argc, char **argv)
         fprintf(stderr, "pel: usage: pel bench exec|verify|trees|science [options] (see pel bench --help)\n");
         return 2;
     }
+    int science = 0;
+    if (take_workload(&argc, argv, &science)) return 2;
+    if (science) return pel_cli_bench_science(argc - 1, argv + 1);
     bench_opts o;
     int prc = parse(argc - 1, argv + 1, &o);
     if (prc) return prc > 0 ? 0 : 2;

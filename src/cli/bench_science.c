@@ -1,14 +1,17 @@
 /*
- * bench_science.c - `pel bench science`: the open-science workload through
- * the real ledger executor and modules (signed transactions, fees, the
- * registry and preregistration), sequential against Block-STM in the same
- * process, results checked byte-identical.
+ * bench_science.c - `pel bench exec --workload science` (alias `pel bench
+ * science`): the open-science mix of science_gen.h through the real ledger
+ * executor and modules (signed transactions, fees, the registry, reviews
+ * and preregistration), sequential against Block-STM in the same process,
+ * results checked byte-identical.
  *
- * A block mixes: research-object registrations, most citing one of a few
- * popular objects (a delta counter, so they must not serialise), new
- * versions of the senders' own objects, and preregistration commits; each
- * sender sends several transactions (nonce order), as a real block has.
- * Reports the median of R runs and the ratio sequential / parallel.
+ * The setup block commits science_gen.h's world: P popular objects with V
+ * versions each (one curator key per object) and one object per sender.
+ * Then each run is one block of N transactions of the mix, senders
+ * round-robin (each sends several, in nonce order, as in a real block),
+ * executed by both engines on the same state; the sequential result is
+ * applied, so the next block's nonces and objects follow on. Reports the
+ * median of R runs and the ratio sequential / Block-STM.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +19,12 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/science_gen.h"
 #include "core/codec.h"
 #include "exec/engine.h"
 #include "exec/state.h"
 #include "ledger/ledger.h"
 #include "modules/modules.h"
-#include "modules/prereg.h"
-#include "modules/registry.h"
 
 #define CHAIN "pel-bench"
 
@@ -31,7 +33,8 @@ typedef struct sopts {
     int json;
 } sopts;
 
-typedef struct sender { uint8_t pk[32], sk[64]; pel_addr addr; uint64_t nonce; pel_obj_id own; int has_own; } sender;
+/* A key of the benchmark: a sender of the mix or a curator. */
+typedef struct key { uint8_t pk[32], sk[64]; pel_addr addr; uint64_t nonce; } key;
 
 static double now_s(void)
 {
@@ -43,14 +46,17 @@ static double now_s(void)
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: pel bench science [--txs N] [--senders S] [--popular P] [--threads T]\n"
-        "                         [--runs R] [--seed X] [--json]\n"
+        "usage: pel bench exec --workload science [--txs N] [--senders S] [--popular P]\n"
+        "                      [--threads T] [--runs R] [--seed X] [--json]\n"
+        "       pel bench science ...   (the same)\n"
         "\n"
-        "Blocks of N signed open-science transactions from S senders (registrations\n"
-        "citing P popular objects, new versions, preregistration commits) executed by\n"
-        "the ledger with the sequential engine and with Block-STM on T threads; the\n"
-        "results must be identical. Defaults: 10000 txs, 1000 senders, 4 popular,\n"
-        "2 threads, 5 runs.\n");
+        "Blocks of N signed open-science transactions from S senders executed by the\n"
+        "ledger with the sequential engine and with Block-STM on T threads; the results\n"
+        "must be identical (the bench fails otherwise). The mix (src/cli/science_gen.h):\n"
+        "40%% registrations citing one of P popular objects, 15%% registrations, 15%% new\n"
+        "versions of the sender's own object, 15%% reviews of a popular object's version,\n"
+        "15%% preregistration commits. Defaults: 10000 txs, 1000 senders, 4 popular,\n"
+        "2 threads, 5 runs, seed 1.\n");
 }
 
 static int parse(int argc, char **argv, sopts *o)
@@ -63,7 +69,7 @@ static int parse(int argc, char **argv, sopts *o)
         if (!strcmp(a, "--json")) { o->json = 1; continue; }
         if (!strcmp(a, "--txs")) t = &o->txs;
         else if (!strcmp(a, "--senders")) t = &o->senders;
-        else if (!strcmp(a, "--popular")) t = &o->popular, hi = 64;
+        else if (!strcmp(a, "--popular")) t = &o->popular, hi = PEL_SCI_POPULAR_MAX;
         else if (!strcmp(a, "--threads")) t = &o->threads, hi = 256;
         else if (!strcmp(a, "--runs")) t = &o->runs, hi = 1000;
         else if (!strcmp(a, "--seed")) t = &o->seed, lo = 0, hi = ~0ull;
@@ -74,53 +80,44 @@ static int parse(int argc, char **argv, sopts *o)
     return 0;
 }
 
-/* The fields of an object; digest from x (distinct per transaction). */
-static int fields_body(uint64_t x, const pel_obj_id *cite, const pel_obj_id *self, pel_buf *b)
-{
-    pel_obj_fields f;
-    uint8_t dg[32];
-    memset(&f, 0, sizeof f);
-    memset(dg, 0, sizeof dg);
-    pel_le_store(dg, x, 8);
-    f.kind = PEL_OBJ_DATASET;          /* a version keeps its kind */
-    f.title = (const uint8_t *)"Benchmark object";
-    f.title_len = 16;
-    f.n_digests = 1;
-    f.digests = dg;
-    f.license = (const uint8_t *)"CC-BY-4.0";
-    f.license_len = 9;
-    if (cite) { f.n_links = 1; f.links[0].relation = PEL_REL_CITES; f.links[0].target = *cite; }
-    pel_buf_reset(b);
-    if (self && pel_buf_append(b, self->b, PEL_OBJ_ID_LEN)) return PEL_ENOMEM;
-    return pel_obj_fields_encode(&f, b);
-}
+typedef struct world {
+    pel_memstate *ms;
+    key *s, *cur;               /* senders, curators */
+    pel_sci_sender *sci;        /* the senders' generator state */
+    pel_sci_world sw;
+    uint8_t **raw;
+    pel_tx *tx;
+    pel_txdesc *d;
+    uint32_t n;
+    uint64_t kinds[PEL_SCI_KINDS];
+} world;
 
-static int sign(sender *s, uint16_t type, const pel_buf *body, pel_buf *out, pel_tx *tx)
+/* add - sign body as k's next transaction and append it to the block. */
+static int add(world *w, key *k, uint16_t type, const pel_buf *body, pel_buf *out)
 {
+    pel_tx *tx = &w->tx[w->n];
     memset(tx, 0, sizeof *tx);
     tx->chain_id = (const uint8_t *)CHAIN;
     tx->chain_id_len = (uint32_t)strlen(CHAIN);
-    tx->nonce = s->nonce++;
+    tx->nonce = k->nonce++;
     tx->gas_limit = 1000000;
     tx->gas_price = 1;
     tx->type = type;
     tx->body = body->data;
     tx->body_len = (uint32_t)body->len;
-    return pel_tx_sign(tx, s->sk, out);
+    pel_buf_reset(out);
+    int rc = pel_tx_sign(tx, k->sk, out);
+    if (!rc && !(w->raw[w->n] = malloc(out->len))) rc = PEL_ENOMEM;
+    if (rc) return rc;
+    memcpy(w->raw[w->n], out->data, out->len);
+    rc = pel_tx_decode(w->raw[w->n], out->len, tx);
+    w->d[w->n] = (pel_txdesc){ tx, NULL };
+    if (!rc) w->n++;
+    else free(w->raw[w->n]);
+    return rc;
 }
 
-typedef struct world {
-    pel_memstate *ms;
-    sender *s;
-    pel_obj_id popular[64];
-    uint8_t **raw;
-    pel_tx *tx;
-    pel_txdesc *d;
-    uint32_t n;
-} world;
-
-/* One block's transactions: kinds by x, senders round-robin. The first
- * registration of each sender in the setup gives it an object to version. */
+/* One block of the mix, senders round-robin. */
 static int make_block(const sopts *o, world *w, uint64_t *x, uint32_t n)
 {
     pel_buf body, out;
@@ -128,35 +125,15 @@ static int make_block(const sopts *o, world *w, uint64_t *x, uint32_t n)
     pel_buf_init(&body);
     pel_buf_init(&out);
     for (uint32_t i = 0; !rc && i < n; i++) {
-        *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
-        uint64_t r = *x >> 24;
-        sender *s = &w->s[i % o->senders];
-        uint16_t type = PEL_TX_OBJ_REGISTER;
-        if (r % 10 < 6) rc = fields_body(*x, &w->popular[r / 10 % o->popular], NULL, &body);
-        else if (r % 10 < 8 && s->has_own) { type = PEL_TX_OBJ_VERSION; rc = fields_body(*x, NULL, &s->own, &body); }
-        else if (r % 10 < 9) rc = fields_body(*x, NULL, NULL, &body);
-        else {
-            uint8_t cm[32];
-            memset(cm, (int)(r & 0xff), 32);
-            pel_le_store(cm, *x, 8);
-            pel_buf_reset(&body);
-            rc = pel_enc_raw(&body, cm, 32) || pel_enc_u64(&body, 0) || pel_enc_u64(&body, 0) ||
-                 pel_enc_bytes(&body, "", 0) || pel_enc_u64(&body, 0) ? PEL_ENOMEM : 0;
-            type = PEL_TX_PREREG_COMMIT;
-        }
-        pel_buf_reset(&out);
-        if (!rc) rc = sign(s, type, &body, &out, &w->tx[i]);
-        if (!rc && !(w->raw[i] = malloc(out.len))) rc = PEL_ENOMEM;
-        if (!rc) {
-            memcpy(w->raw[i], out.data, out.len);
-            rc = pel_tx_decode(w->raw[i], out.len, &w->tx[i]);
-            w->d[i].tx = &w->tx[i];
-            w->d[i].access = NULL;
-        }
+        uint32_t s = (uint32_t)(i % o->senders);
+        uint16_t type;
+        pel_sci_kind kind;
+        rc = pel_sci_next(&w->sw, &w->sci[s], x, &type, &kind, &body);
+        if (!rc) rc = add(w, &w->s[s], type, &body, &out);
+        if (!rc) w->kinds[kind]++;
     }
     pel_buf_free(&body);
     pel_buf_free(&out);
-    w->n = n;
     return rc;
 }
 
@@ -178,49 +155,77 @@ static int run(pel_engine *e, world *w, const pel_chain_params *p, uint64_t h, p
     return rc;
 }
 
-/* Setup: fund senders, register the popular objects and each sender's own. */
-static int setup(const sopts *o, world *w, const pel_chain_params *p, pel_engine *seq, uint64_t *x)
+/* keys - n funded keys from the seed; tag keeps curators apart from senders. */
+static int keys(pel_memstate *ms, key *k, uint64_t n, uint64_t seed, uint8_t tag)
 {
-    uint8_t seed[32], v[8];
-    pel_key k;
-    pel_block_result r;
-    double t;
-    int rc = pel_memstate_new(&w->ms);
+    uint8_t s[32], v[8];
+    pel_key bk;
+    int rc = 0;
     pel_le_store(v, 1ull << 50, 8);
-    for (uint64_t i = 0; !rc && i < o->senders; i++) {
-        memset(seed, 0, sizeof seed);
-        pel_le_store(seed, i + o->seed * 1000003, 8);
-        rc = pel_sign_seed_keypair(w->s[i].pk, w->s[i].sk, seed);
-        pel_addr_from_pubkey(w->s[i].pk, &w->s[i].addr);
-        pel_key_balance(&w->s[i].addr, &k);
-        if (!rc) rc = pel_memstate_put(w->ms, &k, v, 8);
+    for (uint64_t i = 0; !rc && i < n; i++) {
+        memset(s, 0, sizeof s);
+        pel_le_store(s, i + seed * 1000003, 8);
+        s[31] = tag;
+        rc = pel_sign_seed_keypair(k[i].pk, k[i].sk, s);
+        pel_addr_from_pubkey(k[i].pk, &k[i].addr);
+        pel_key_balance(&k[i].addr, &bk);
+        if (!rc) rc = pel_memstate_put(ms, &bk, v, 8);
     }
-    /* one block: each sender registers an object (the first P are popular) */
+    return rc;
+}
+
+/* setup_block - science_gen.h's world: popular objects and their
+ * versions, then one object per sender. */
+static int setup_block(const sopts *o, world *w)
+{
     pel_buf body, out;
+    int rc = 0;
     pel_buf_init(&body);
     pel_buf_init(&out);
-    for (uint32_t i = 0; !rc && i < o->senders; i++) {
-        rc = fields_body(~(uint64_t)i, NULL, NULL, &body);
-        pel_buf_reset(&out);
-        if (!rc) rc = sign(&w->s[i], PEL_TX_OBJ_REGISTER, &body, &out, &w->tx[i]);
-        if (!rc && !(w->raw[i] = malloc(out.len))) rc = PEL_ENOMEM;
+    for (uint32_t c = 0; !rc && c < o->popular; c++) {
+        rc = pel_sci_popular_body(c, &body);
+        if (!rc) rc = add(w, &w->cur[c], PEL_TX_OBJ_REGISTER, &body, &out);
+        if (!rc) pel_obj_id_of(w->tx[w->n - 1].id, &w->sw.popular[c]);
+        for (uint32_t v = 1; !rc && v < w->sw.versions; v++) {
+            rc = pel_sci_object_body(((uint64_t)c << 32) | v, NULL, &w->sw.popular[c], &body);
+            if (!rc) rc = add(w, &w->cur[c], PEL_TX_OBJ_VERSION, &body, &out);
+        }
+    }
+    for (uint32_t s = 0; !rc && s < o->senders; s++) {
+        rc = pel_sci_own_body(s, &body);
+        if (!rc) rc = add(w, &w->s[s], PEL_TX_OBJ_REGISTER, &body, &out);
         if (!rc) {
-            memcpy(w->raw[i], out.data, out.len);
-            rc = pel_tx_decode(w->raw[i], out.len, &w->tx[i]);
-            w->d[i] = (pel_txdesc){ &w->tx[i], NULL };
-            pel_obj_id_of(w->tx[i].id, &w->s[i].own);
-            w->s[i].has_own = 1;
-            if (i < o->popular) w->popular[i] = w->s[i].own;
+            w->sci[s].index = s;
+            w->sci[s].has_own = 1;
+            pel_obj_id_of(w->tx[w->n - 1].id, &w->sci[s].own);
         }
     }
     pel_buf_free(&body);
     pel_buf_free(&out);
-    w->n = (uint32_t)o->senders;
+    return rc;
+}
+
+/* setup - fund every key and commit the setup block (sequential engine);
+ * every setup transaction must succeed. */
+static int setup(const sopts *o, world *w, const pel_chain_params *p, pel_engine *seq)
+{
+    pel_block_result r;
+    double t;
+    int rc = pel_memstate_new(&w->ms);
+    if (!rc) rc = keys(w->ms, w->s, o->senders, o->seed, 0);
+    if (!rc) rc = keys(w->ms, w->cur, o->popular, o->seed, 0xc0);
+    if (!rc) rc = setup_block(o, w);
     if (!rc) rc = run(seq, w, p, 1, &r, &t);
+    if (rc) { free_block(w); return rc; }
+    for (uint32_t i = 0; !rc && i < r.n; i++)
+        if (r.receipts[i].status != 0) {
+            fprintf(stderr, "pel bench science: setup transaction %u failed: %s\n", i,
+                    pel_strerror(r.receipts[i].status));
+            rc = PEL_ECORRUPT;
+        }
     if (!rc) rc = pel_memstate_apply(w->ms, &r.block_writes);
-    if (!rc) pel_block_result_free(&r);
+    pel_block_result_free(&r);
     free_block(w);
-    (void)x;
     return rc;
 }
 
@@ -228,6 +233,56 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+typedef struct tally { uint64_t ok, executions; double *ts, *tp; } tally;
+
+/* one_run - block run_i by both engines (alternating which goes first:
+ * the noise of this machine hits both alike); the results must match. */
+static int one_run(const sopts *o, world *w, const pel_chain_params *p, pel_engine *seq, pel_engine *par,
+                   uint64_t *x, unsigned long long run_i, tally *t)
+{
+    pel_block_result a, b;
+    uint64_t h = 2 + run_i;
+    int rc = make_block(o, w, x, (uint32_t)o->txs), ra = 1, rb = 1;
+    if (!rc && run_i % 2 == 0) { rc = ra = run(seq, w, p, h, &a, &t->ts[run_i]); if (!rc) rc = rb = run(par, w, p, h, &b, &t->tp[run_i]); }
+    else if (!rc) { rc = rb = run(par, w, p, h, &b, &t->tp[run_i]); if (!rc) rc = ra = run(seq, w, p, h, &a, &t->ts[run_i]); }
+    if (!rc && memcmp(a.digest, b.digest, 32) != 0) {
+        fprintf(stderr, "pel bench science: Block-STM's result differs from the sequential one (run %llu)\n", run_i);
+        rc = PEL_ECORRUPT;
+    }
+    for (uint32_t i = 0; !rc && i < a.n; i++) t->ok += a.receipts[i].status == 0;
+    if (!rc) t->executions += b.stats.executions;
+    /* the state moves on, as the chain's would: next block's nonces follow */
+    if (!rc) rc = pel_memstate_apply(w->ms, &a.block_writes);
+    if (ra == 0) pel_block_result_free(&a);
+    if (rb == 0) pel_block_result_free(&b);
+    free_block(w);
+    return rc;
+}
+
+static void report(const sopts *o, const world *w, const tally *t)
+{
+    double ms_ = t->ts[o->runs / 2], mp = t->tp[o->runs / 2], all = (double)(o->txs * o->runs);
+    if (o->json) {
+        printf("{\"bench\":\"science\",\"workload\":\"science\",\"txs\":%llu,\"senders\":%llu,\"popular\":%llu,"
+               "\"versions\":%u,\"threads\":%llu,\"runs\":%llu,\"seq_ms\":%.3f,\"par_ms\":%.3f,\"speedup\":%.3f,"
+               "\"ok_ratio\":%.3f,\"executions_per_tx\":%.3f,\"mix\":{",
+               o->txs, o->senders, o->popular, w->sw.versions, o->threads, o->runs, ms_ * 1e3, mp * 1e3,
+               ms_ / mp, (double)t->ok / all, (double)t->executions / all);
+        for (int k = 0; k < PEL_SCI_KINDS; k++)
+            printf("%s\"%s\":%llu", k ? "," : "", pel_sci_kind_names[k], (unsigned long long)w->kinds[k]);
+        printf("}}\n");
+        return;
+    }
+    printf("science: %llu txs (%.0f%% succeed), %llu senders, %llu popular objects: sequential %.1f ms, "
+           "Block-STM/%llu %.1f ms, speedup %.2fx (median of %llu; %.2f executions per tx)\n",
+           o->txs, 100.0 * (double)t->ok / all, o->senders, o->popular, ms_ * 1e3, o->threads, mp * 1e3,
+           ms_ / mp, o->runs, (double)t->executions / all);
+    printf("mix:");
+    for (int k = 0; k < PEL_SCI_KINDS; k++)
+        printf(" %s %.1f%%", pel_sci_kind_names[k], 100.0 * (double)w->kinds[k] / all);
+    printf("\n");
 }
 
 int pel_cli_bench_science(int argc, char **argv)
@@ -242,55 +297,35 @@ int pel_cli_bench_science(int argc, char **argv)
     p.gas = pel_gas_defaults();
     p.min_gas_price = 1;
     p.modules = pel_modules_table();
-    uint32_t cap = (uint32_t)(o.txs > o.senders ? o.txs : o.senders);
-    world w = { .s = calloc(o.senders, sizeof(sender)), .raw = calloc(cap, sizeof(uint8_t *)),
-                .tx = calloc(cap, sizeof(pel_tx)), .d = calloc(cap, sizeof(pel_txdesc)) };
+    world w = { .s = calloc(o.senders, sizeof(key)), .cur = calloc(o.popular, sizeof(key)),
+                .sci = calloc(o.senders, sizeof(pel_sci_sender)) };
+    w.sw.n_popular = (uint32_t)o.popular;
+    w.sw.versions = pel_sci_versions_for(w.sw.n_popular, (o.txs * o.runs + o.senders - 1) / o.senders);
+    uint64_t cap = o.txs > o.senders + o.popular * w.sw.versions ? o.txs : o.senders + o.popular * w.sw.versions;
+    w.raw = calloc(cap, sizeof(uint8_t *));
+    w.tx = calloc(cap, sizeof(pel_tx));
+    w.d = calloc(cap, sizeof(pel_txdesc));
     pel_engine *seq = NULL, *par = NULL;
     pel_engine_opts so = pel_engine_defaults(PEL_ENGINE_SEQUENTIAL, 1);
     pel_engine_opts po = pel_engine_defaults(PEL_ENGINE_BLOCKSTM, (unsigned)o.threads);
-    double *ts = calloc(o.runs, sizeof(double)), *tp = calloc(o.runs, sizeof(double));
+    tally t = { 0, 0, calloc(o.runs, sizeof(double)), calloc(o.runs, sizeof(double)) };
     uint64_t x = o.seed;
-    rc = w.s && w.raw && w.tx && w.d && ts && tp ? 0 : PEL_ENOMEM;
+    rc = w.s && w.cur && w.sci && w.raw && w.tx && w.d && t.ts && t.tp ? 0 : PEL_ENOMEM;
     if (!rc) rc = pel_engine_new(&so, &seq);
     if (!rc) rc = pel_engine_new(&po, &par);
-    if (!rc) rc = setup(&o, &w, &p, seq, &x);
-    uint32_t ok = 0;
-    for (unsigned long long run_i = 0; !rc && run_i < o.runs; run_i++) {
-        pel_block_result a, b;
-        rc = make_block(&o, &w, &x, (uint32_t)o.txs);
-        /* alternate the order: the noise of this machine hits both alike */
-        if (!rc && run_i % 2 == 0) rc = run(seq, &w, &p, 2 + run_i, &a, &ts[run_i]) || run(par, &w, &p, 2 + run_i, &b, &tp[run_i]);
-        else if (!rc) rc = run(par, &w, &p, 2 + run_i, &b, &tp[run_i]) || run(seq, &w, &p, 2 + run_i, &a, &ts[run_i]);
-        if (!rc && memcmp(a.digest, b.digest, 32) != 0) {
-            fprintf(stderr, "pel bench science: Block-STM's result differs from the sequential one\n");
-            rc = PEL_ECORRUPT;
-        }
-        for (uint32_t i = 0; !rc && i < a.n; i++) ok += a.receipts[i].status == 0;
-        /* the state moves on, as the chain's would: next block's nonces follow */
-        if (!rc) rc = pel_memstate_apply(w.ms, &a.block_writes);
-        if (!rc) { pel_block_result_free(&a); pel_block_result_free(&b); }
-        free_block(&w);
-    }
+    if (!rc) rc = setup(&o, &w, &p, seq);
+    for (unsigned long long run_i = 0; !rc && run_i < o.runs; run_i++)
+        rc = one_run(&o, &w, &p, seq, par, &x, run_i, &t);
     if (!rc) {
-        qsort(ts, o.runs, sizeof *ts, cmp_double);
-        qsort(tp, o.runs, sizeof *tp, cmp_double);
-        double ms_ = ts[o.runs / 2], mp = tp[o.runs / 2];
-        if (o.json)
-            printf("{\"bench\":\"science\",\"txs\":%llu,\"senders\":%llu,\"popular\":%llu,\"threads\":%llu,"
-                   "\"runs\":%llu,\"seq_ms\":%.3f,\"par_ms\":%.3f,\"speedup\":%.3f,\"ok_ratio\":%.3f}\n",
-                   o.txs, o.senders, o.popular, o.threads, o.runs, ms_ * 1e3, mp * 1e3, ms_ / mp,
-                   (double)ok / (double)(o.txs * o.runs));
-        else
-            printf("science: %llu txs (%.0f%% succeed), %llu senders, %llu popular objects: sequential %.1f ms, "
-                   "Block-STM/%llu %.1f ms, speedup %.2fx (median of %llu)\n",
-                   o.txs, 100.0 * (double)ok / (double)(o.txs * o.runs), o.senders, o.popular, ms_ * 1e3,
-                   o.threads, mp * 1e3, ms_ / mp, o.runs);
+        qsort(t.ts, o.runs, sizeof *t.ts, cmp_double);
+        qsort(t.tp, o.runs, sizeof *t.tp, cmp_double);
+        report(&o, &w, &t);
     } else {
         fprintf(stderr, "pel bench science: %s\n", pel_strerror(rc));
     }
     pel_engine_free(seq);
     pel_engine_free(par);
     pel_memstate_free(w.ms);
-    free(w.s); free(w.raw); free(w.tx); free(w.d); free(ts); free(tp);
+    free(w.s); free(w.cur); free(w.sci); free(w.raw); free(w.tx); free(w.d); free(t.ts); free(t.tp);
     return rc ? 1 : 0;
 }

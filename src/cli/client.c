@@ -30,54 +30,71 @@
 #define KEYW "%-14s"          /* width of the key column in text output */
 
 /* ---------------------------------------------------------------------
- * Option parsing shared by the commands in this file
+ * Option parsing (cli.h), shared by every command
  * ------------------------------------------------------------------- */
 
-/* One option: a value option when val is set, a flag when flag is set. */
-typedef struct opt_spec {
-    const char *name;
-    const char **val;
-    int *flag;
-} opt_spec;
+static const pel_cli_opt *find_opt(const pel_cli_cmd *cmd, const char *name)
+{
+    for (size_t k = 0; k < cmd->n_opts; k++)
+        if (!strcmp(name, cmd->opts[k].name)) return &cmd->opts[k];
+    return NULL;
+}
 
-typedef void (*usage_fn)(FILE *f);
+static int usage_error(const pel_cli_cmd *cmd, const char *what, const char *arg)
+{
+    fprintf(stderr, "%s: %s '%s'\n", cmd->who, what, arg);
+    if (cmd->usage) cmd->usage(stderr);
+    return 2;
+}
 
-/* parse_opts - options anywhere, operands into pos[0..*npos), "--" ends
- * options. @return 0; 1 after printing help (exit 0); 2 after printing a
- * usage error (exit 2). */
-static int parse_opts(int argc, char **argv, const opt_spec *s, size_t n,
-                      const char **pos, int maxpos, int *npos, usage_fn usage)
+/* take - store the value of option o. @return 0, or 2 after printing. */
+static int take(const pel_cli_cmd *cmd, const pel_cli_opt *o, const char *v)
+{
+    if (!o->n) { *o->val = v; return 0; }
+    if (*o->n == o->max) {
+        fprintf(stderr, "%s: at most %d %s\n", cmd->who, o->max, o->what);
+        return 2;
+    }
+    o->val[(*o->n)++] = v;
+    return 0;
+}
+
+int pel_cli_parse(const pel_cli_cmd *cmd, int argc, char **argv,
+                  const char **pos, int max_pos, int *n_pos)
 {
     int only_operands = 0;
-    *npos = 0;
+    *n_pos = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (only_operands || a[0] != '-' || !a[1]) {
-            if (*npos == maxpos) {
-                fprintf(stderr, "pel: unexpected argument '%s'\n", a);
-                usage(stderr);
-                return 2;
-            }
-            pos[(*npos)++] = a;
+            if (*n_pos == max_pos) return usage_error(cmd, "unexpected argument", a);
+            pos[(*n_pos)++] = a;
             continue;
         }
         if (!strcmp(a, "--")) { only_operands = 1; continue; }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 1; }
-        size_t k = 0;
-        while (k < n && strcmp(a, s[k].name)) k++;
-        if (k == n) {
-            fprintf(stderr, "pel: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            if (cmd->usage) cmd->usage(stdout);
+            return 1;
         }
-        if (s[k].flag) { *s[k].flag = 1; continue; }
+        const pel_cli_opt *o = find_opt(cmd, a);
+        if (!o) return usage_error(cmd, "unknown option", a);
+        if (o->flag) { *o->flag = 1; continue; }
         if (i + 1 >= argc) {
-            fprintf(stderr, "pel: %s needs a value\n", a);
+            fprintf(stderr, "%s: %s needs a value\n", cmd->who, a);
             return 2;
         }
-        *s[k].val = argv[++i];
+        if (take(cmd, o, argv[++i])) return 2;
     }
     return 0;
+}
+
+/* parse_opts - pel_cli_parse for the commands of this file (messages
+ * start with "pel"). */
+static int parse_opts(int argc, char **argv, const pel_cli_opt *s, size_t n,
+                      const char **pos, int maxpos, int *npos, void (*usage)(FILE *f))
+{
+    const pel_cli_cmd cmd = { "pel", usage, s, n };
+    return pel_cli_parse(&cmd, argc, argv, pos, maxpos, npos);
 }
 
 /* skip_self - accept being called with our own name in argv[0]. */
@@ -548,7 +565,7 @@ int pel_cli_keygen(int argc, char **argv)
     uint8_t pk[PEL_PUBKEY_LEN];
     char hex[2 * PEL_PUBKEY_LEN + 1], addr[PEL_ADDR_STR_LEN + 1];
     pel_addr a;
-    opt_spec s[] = { { "--out", &out, NULL }, { "--json", NULL, &json } };
+    pel_cli_opt s[] = { { "--out", .val = &out }, { "--json", .flag = &json } };
     skip_self(&argc, &argv, "keygen");
     int rc = parse_opts(argc, argv, s, 2, pos, 0, &np, keygen_usage);
     if (rc) return rc == 1 ? 0 : 2;
@@ -621,7 +638,7 @@ static int account_show(int argc, char **argv)
     const char *rpc = NULL, *pos[1];
     int json = 0, np;
     pel_addr a;
-    opt_spec s[] = { { "--rpc", &rpc, NULL }, { "--json", NULL, &json } };
+    pel_cli_opt s[] = { { "--rpc", .val = &rpc }, { "--json", .flag = &json } };
     int rc = parse_opts(argc, argv, s, 2, pos, 1, &np, account_usage);
     if (rc) return rc == 1 ? 0 : 2;
     if (np != 1) { fprintf(stderr, "pel: account show needs an address\n"); account_usage(stderr); return 2; }
@@ -716,7 +733,7 @@ static int tx_status(int argc, char **argv)
     int json = 0, np;
     uint8_t id[PEL_TXID_LEN];
     size_t n;
-    opt_spec s[] = { { "--rpc", &rpc, NULL }, { "--json", NULL, &json } };
+    pel_cli_opt s[] = { { "--rpc", .val = &rpc }, { "--json", .flag = &json } };
     int rc = parse_opts(argc, argv, s, 2, pos, 1, &np, status_usage);
     if (rc) return rc == 1 ? 0 : 2;
     if (np != 1) { fprintf(stderr, "pel: tx status needs a transaction id\n"); status_usage(stderr); return 2; }
@@ -747,12 +764,12 @@ static int transfer_parse(int argc, char **argv, transfer_opts *o, transfer_args
 {
     const char *pos[1];
     int np;
-    opt_spec s[] = {
-        { "--to", &o->to, NULL }, { "--amount", &o->amount, NULL }, { "--key", &o->key, NULL },
-        { "--gas-price", &o->gas_price, NULL }, { "--gas-limit", &o->gas_limit, NULL },
-        { "--expiry-blocks", &o->expiry, NULL }, { "--timeout", &o->timeout, NULL },
-        { "--rpc", &o->rpc, NULL }, { "--declare", NULL, &o->declare },
-        { "--wait", NULL, &o->wait }, { "--json", NULL, &o->json },
+    pel_cli_opt s[] = {
+        { "--to", .val = &o->to }, { "--amount", .val = &o->amount }, { "--key", .val = &o->key },
+        { "--gas-price", .val = &o->gas_price }, { "--gas-limit", .val = &o->gas_limit },
+        { "--expiry-blocks", .val = &o->expiry }, { "--timeout", .val = &o->timeout },
+        { "--rpc", .val = &o->rpc }, { "--declare", .flag = &o->declare },
+        { "--wait", .flag = &o->wait }, { "--json", .flag = &o->json },
     };
     memset(t, 0, sizeof *t);
     t->timeout = 30;
@@ -903,8 +920,8 @@ static int block_show(int argc, char **argv)
     const char *rpc = NULL, *pos[1];
     int json = 0, receipts = 0, np;
     uint64_t h = 0;
-    opt_spec s[] = { { "--rpc", &rpc, NULL }, { "--json", NULL, &json },
-                     { "--receipts", NULL, &receipts } };
+    pel_cli_opt s[] = { { "--rpc", .val = &rpc }, { "--json", .flag = &json },
+                     { "--receipts", .flag = &receipts } };
     int rc = parse_opts(argc, argv, s, 3, pos, 1, &np, block_usage);
     if (rc) return rc == 1 ? 0 : 2;
     if (np != 1) { fprintf(stderr, "pel: block show needs a height or 'latest'\n"); block_usage(stderr); return 2; }
@@ -960,9 +977,9 @@ int pel_cli_faucet(int argc, char **argv)
     pel_addr a;
     pel_rpc_client *c;
     cJSON *p, *r;
-    opt_spec s[] = { { "--rpc", &rpc, NULL }, { "--amount", &amount, NULL },
-                     { "--timeout", &timeout, NULL }, { "--json", NULL, &json },
-                     { "--wait", NULL, &wait } };
+    pel_cli_opt s[] = { { "--rpc", .val = &rpc }, { "--amount", .val = &amount },
+                     { "--timeout", .val = &timeout }, { "--json", .flag = &json },
+                     { "--wait", .flag = &wait } };
     skip_self(&argc, &argv, "faucet");
     int rc = parse_opts(argc, argv, s, 5, pos, 1, &np, faucet_usage);
     if (rc) return rc == 1 ? 0 : 2;

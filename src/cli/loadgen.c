@@ -1,28 +1,46 @@
 /*
- * loadgen.c - `pel loadgen`: offer a node a steady rate of signed transfers
- * over its HTTP API and measure what it commits and how fast.
+ * loadgen.c - `pel loadgen`: offer a node a steady rate of signed
+ * transactions over its HTTP API and measure what it commits, how fast,
+ * and whether the committed transactions succeeded.
+ *
+ * Workloads: transfers (peer-to-peer transfers, the default), science
+ * (science_gen.h's open-science mix: registrations citing popular objects,
+ * versions, reviews, preregistration commits) and mixed (each sender
+ * alternates: its even-numbered transactions are transfers, its odd ones
+ * the science mix, so every block holds both halves).
  *
  * Phases:
  *   1. keys: K sender keys from the seed (pel_sign_seed_keypair on the
  *      tagged hash of seed ‖ i), so a rerun with the same seed reuses the
- *      accounts; a few recipient-only "sink" addresses likewise.
- *   2. funding: each sender short of what its share of the run can spend
- *      (transfers plus maximum fees) gets one faucet call; then wait until
- *      every balance shows it.
- *   3. signing: all R*S transfers before the clock starts, round-robin over
- *      senders with consecutive nonces from account.next_nonce, on every
+ *      accounts; a few recipient-only "sink" addresses likewise; for the
+ *      science mix, P curator keys (one per popular object) likewise.
+ *   2. planning: every key's next nonce from the node; the science world's
+ *      setup transactions signed (science_gen.h: popular objects with their
+ *      versions, one object per sender); then the whole stream planned in
+ *      order: for each transaction its sender (round-robin), nonce, type,
+ *      body (the mix's generator, seeded from the key seed) and gas limit,
+ *      so that each key's spending is known exactly.
+ *   3. funding: each key short of what the run can spend (amounts plus
+ *      maximum fees) gets one faucet call; then wait until every balance
+ *      shows it.
+ *   4. setup (science, mixed): submit the setup transactions and wait until
+ *      every one is committed with a successful receipt.
+ *   5. signing: all R*S transactions before the clock starts, on every
  *      core, so the client is not the bottleneck.
- *   4. submission: batch k (of B transfers) leaves at t0 + k*B/R via
+ *   6. submission: batch k (of B transactions) leaves at t0 + k*B/R via
  *      submit_batch, from T threads with a client each (batch k on thread
  *      k mod T). A thread that falls behind sends at once, never bunches
  *      up to catch up by skipping the schedule.
- *   5. watching: one thread polls the height (node_info) every 20 ms and
+ *   7. watching: one thread polls the height (node_info) every 20 ms and
  *      fetches each new block once (`block`, whose "txs" are the ids);
  *      committed ids are matched to their submission time
  *      through a hash table built before the run (read-only afterwards).
  *      Latency = when the watcher saw the block - when the batch was sent,
  *      so it includes up to one poll interval. After the last batch it
- *      watches until every accepted transfer is committed or 10 s pass.
+ *      watches until every accepted transaction is committed or 10 s pass.
+ *   8. receipts: after the clock stops, the blocks the watcher saw are read
+ *      again with their receipts, and each committed transaction of the run
+ *      is counted as succeeded or failed (with the failure's reason).
  *
  * Threads: submitters write sent_ns[i] for their own batches; the watcher
  * reads sent_ns and writes commit_ns; the main thread reads everything
@@ -43,6 +61,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/science_gen.h"
 #include "core/codec.h"
 #include "core/hash.h"
 #include "core/hex.h"
@@ -51,14 +70,21 @@
 #define LG_POLL_MS 20           /* watcher poll interval */
 #define LG_DRAIN_S 10.0         /* wait for commits after the last batch */
 #define LG_FUND_TIMEOUT_S 60.0
-#define LG_MAX_TXS 4000000u     /* R*S at most (memory: ~0.5 KiB each) */
-#define LG_REASONS 5            /* distinct rejection reasons kept */
+#define LG_SETUP_TIMEOUT_S 60.0
+#define LG_MAX_TXS 4000000u     /* R*S at most (memory: ~0.5 KiB each, ~0.7 for science) */
+#define LG_REASONS 5            /* distinct rejection / failure reasons kept */
 #define LG_CALL_TIMEOUT_MS 60000
+#define LG_SIGNERS 16           /* signing threads at most */
+#define LG_SETUP_BATCH 256      /* setup transactions per submit_batch */
+
+typedef enum lg_workload { LG_TRANSFERS, LG_SCIENCE, LG_MIXED } lg_workload;
+static const char *const lg_workload_names[] = { "transfers", "science", "mixed" };
 
 typedef struct lg_opts {
-    uint64_t rate, duration, senders, amount, batch, threads;
+    uint64_t rate, duration, senders, amount, batch, threads, popular;
     const char *seed, *rpc;
     int json, declare;
+    lg_workload workload;
 } lg_opts;
 
 typedef struct lg_reason {
@@ -67,19 +93,46 @@ typedef struct lg_reason {
     uint64_t count;
 } lg_reason;
 
+/* A list of distinct reasons with counts (at most LG_REASONS kept). */
+typedef struct lg_reasons {
+    lg_reason r[LG_REASONS];
+    unsigned n;
+} lg_reasons;
+
+/* Signed transactions not part of the measured stream (the science setup). */
+typedef struct lg_setup {
+    uint32_t n;
+    char **hex;
+    uint8_t (*ids)[PEL_TXID_LEN];
+} lg_setup;
+
 /* Everything one run shares between its threads. */
 typedef struct lg_run {
     lg_opts o;
     const char *url;
     pel_cli_chain chain;
     uint64_t gas_limit, h0;           /* h0: height before the first batch */
-    uint8_t *sk;                      /* senders * 64 */
-    pel_addr *addr;                   /* senders + LG_SINKS */
-    uint64_t *nonce;                  /* first nonce of each sender */
+    uint64_t h_seen;                  /* watcher only (read after join): last block fetched */
+    uint8_t *sk;                      /* (senders + popular) * 64: senders, then curators */
+    pel_addr *addr;                   /* senders + LG_SINKS, then the curators */
+    uint64_t *nonce;                  /* next nonce of each key (senders, curators) */
+    uint64_t *need;                   /* what each key can spend in the run */
+    uint32_t nkeys;                   /* senders + curators */
     uint32_t n, batch, nbatches;
     double interval;                  /* seconds between batches */
-    size_t stride;                    /* bytes per hex tx, NUL included */
-    char *hex;                        /* n * stride */
+    size_t overhead;                  /* signed size of a tx without access list - body length */
+    /* the plan (filled before signing; bodies freed after) */
+    uint16_t *type;                   /* per tx */
+    uint64_t *txnonce, *gas;          /* per tx */
+    size_t *boff;                     /* per tx: its body in bodies (science) */
+    uint32_t *blen;
+    pel_buf bodies;
+    pel_sci_world sw;
+    pel_sci_sender *sci;              /* per sender */
+    lg_setup setup;
+    /* the signed stream: hex[i] points into a signer's buffer */
+    pel_buf hexbuf[LG_SIGNERS];
+    const char **hex;
     uint8_t (*ids)[PEL_TXID_LEN];
     uint32_t *table, mask;            /* id -> index + 1; read-only during the run */
     double base;                      /* pel_cli_now() at t0; times below are ns after it, +1 */
@@ -92,58 +145,82 @@ typedef struct lg_run {
     atomic_uint_fast64_t last_send_ns;  /* max over batches of when a reply came */
     atomic_int stop;                  /* main -> watcher; relaxed: only ends a poll loop */
     pthread_mutex_t lock;             /* guards reasons */
-    lg_reason reasons[LG_REASONS];
-    unsigned n_reasons;
+    lg_reasons reasons;               /* admission rejections */
+    lg_reasons failures;              /* failed receipts: main thread, after the run */
+    uint64_t succeeded, failed;       /* main thread, after the run */
     int watch_failed;                 /* watcher only, read after join */
 } lg_run;
 
 static void lg_usage(FILE *f)
 {
     fprintf(f,
-        "usage: pel loadgen [--rate R] [--duration S] [--senders K] [--amount N]\n"
-        "                   [--key-seed X] [--batch B] [--threads T] [--declare]\n"
-        "                   [--rpc URL] [--json]\n"
+        "usage: pel loadgen [--workload transfers|science|mixed] [--rate R] [--duration S]\n"
+        "                   [--senders K] [--amount N] [--popular P] [--key-seed X]\n"
+        "                   [--batch B] [--threads T] [--declare] [--rpc URL] [--json]\n"
         "\n"
-        "Offers the node R signed transfers per second for S seconds over its HTTP API\n"
-        "and reports what it accepted and committed, and commit latency.\n"
-        "  --rate R       transfers per second (default 1000)\n"
-        "  --duration S   seconds of submission (default 10); R*S transfers in all\n"
-        "  --senders K    sender accounts (default 64); each has R*S/K transfers, and the\n"
-        "                 node keeps at most mempool.max_per_sender (8192) pending per sender\n"
+        "Offers the node R signed transactions per second for S seconds over its HTTP\n"
+        "API and reports what it accepted and committed, whether the committed ones\n"
+        "succeeded (their receipts), and commit latency.\n"
+        "  --workload W   transfers (default): peer-to-peer transfers;\n"
+        "                 science: the open-science mix of src/cli/science_gen.h: 40%%\n"
+        "                 registrations citing one of P popular objects, 15%% plain\n"
+        "                 registrations, 15%% new versions of the sender's own object,\n"
+        "                 15%% reviews of a popular object's version, 15%% preregistration\n"
+        "                 commits; before the clock starts the popular objects (with\n"
+        "                 the versions the reviews need, one curator key each) and one\n"
+        "                 object per sender are registered and committed;\n"
+        "                 mixed: each sender alternates transfer, science transaction\n"
+        "                 (half and half, both in every block; the same setup)\n"
+        "  --rate R       transactions per second (default 1000)\n"
+        "  --duration S   seconds of submission (default 10); R*S transactions in all\n"
+        "  --senders K    sender accounts (default 64); each has R*S/K transactions, and\n"
+        "                 the node keeps at most mempool.max_per_sender (8192) pending\n"
+        "                 per sender\n"
         "  --amount N     tokens per transfer (default 1)\n"
-        "  --key-seed X   sender keys are derived from X (default \"pel-loadgen\")\n"
-        "  --batch B      transfers per submit_batch call (default 256; at most R/10,\n"
+        "  --popular P    popular objects of the science mix (default 4, at most %d)\n"
+        "  --key-seed X   keys and the science mix are derived from X (default\n"
+        "                 \"pel-loadgen\")\n"
+        "  --batch B      transactions per submit_batch call (default 256; at most R/10,\n"
         "                 so that a batch leaves at least every 100 ms)\n"
         "  --threads T    submitting threads, each with its own connection (default 2)\n"
         "  --declare      attach declared access lists to the transfers\n"
-        "Senders short of funds get one faucet call each (devnet), then every\n"
-        "transfer is signed before the clock starts. Recipients are random among the\n"
-        "senders and %d fresh addresses. Progress goes to stderr.\n"
+        "Keys short of funds get one faucet call each (devnet), then every\n"
+        "transaction is signed before the clock starts. Recipients of transfers are\n"
+        "random among the senders and %d fresh addresses. Progress goes to stderr.\n"
         "\n"
         "Output (text):\n"
-        "  submitted      <transfers sent>\n"
+        "  workload       <transfers|science|mixed>\n"
+        "  submitted      <transactions sent>\n"
         "  accepted       <admitted by the node>\n"
         "  rejected       <refused at admission, or lost with a failed call>\n"
         "  committed      <seen in blocks>\n"
+        "  succeeded      <committed with a successful receipt>\n"
+        "  failed         <committed with a failed receipt (they still pay gas)>\n"
+        "  success_ratio  <succeeded / committed>\n"
         "  duration_s     <submission window: max(S, until the last batch was answered)>\n"
         "  offered_tps    <submitted / duration_s>\n"
         "  committed_tps  <committed / (last commit seen - first submission)>\n"
         "  latency_ms     p50 <x> p90 <x> p99 <x> max <x>    (or: none committed)\n"
         "  rejection      <code> <reason> (<count>)       (up to %d distinct)\n"
+        "  failure        <status> <message> (<count>)    (up to %d distinct)\n"
         "  (latency: batch sent to block seen by a 20 ms poll; includes up to one poll interval)\n"
-        "Latency is from sending a transfer's batch to the watcher seeing its block, so\n"
-        "it includes up to one %d ms poll interval.\n"
+        "Latency is from sending a transaction's batch to the watcher seeing its block,\n"
+        "so it includes up to one %d ms poll interval. Receipts are read after the\n"
+        "clock stops (they do not load the node during the measurement).\n"
         "--json prints one line: {\"rate\":R,\"duration\":S,\"senders\":K,\"batch\":B,\n"
-        "\"threads\":T,\"amount\":N,\"declare\":false,\"submitted\":..,\"accepted\":..,\n"
-        "\"rejected\":..,\"committed\":..,\"duration_s\":..,\"offered_tps\":..,\n"
+        "\"threads\":T,\"amount\":N,\"declare\":false,\"workload\":\"W\",\"popular\":P,\n"
+        "\"submitted\":..,\"accepted\":..,\"rejected\":..,\"committed\":..,\"succeeded\":..,\n"
+        "\"failed\":..,\"success_ratio\":..,\"duration_s\":..,\"offered_tps\":..,\n"
         "\"committed_tps\":..,\"latency_p50_ms\":..,\"latency_p90_ms\":..,\n"
         "\"latency_p99_ms\":..,\"latency_max_ms\":..,\"poll_ms\":%d,\n"
-        "\"rejections\":[{\"code\":C,\"reason\":\"...\",\"count\":N},...]}\n"
-        "(latencies are null when nothing was committed).\n"
-        "Exit status: 0 when the run completed (read the numbers; rejections do not\n"
-        "count as failure), 1 when it could not run (no node, funding failed) or the\n"
-        "block watcher lost the node (the report is still printed), 2 usage error.\n",
-        LG_SINKS, LG_REASONS, LG_POLL_MS, LG_POLL_MS);
+        "\"rejections\":[{\"code\":C,\"reason\":\"...\",\"count\":N},...],\n"
+        "\"failures\":[{\"code\":C,\"reason\":\"...\",\"count\":N},...]}\n"
+        "(latencies and success_ratio are null when nothing was committed).\n"
+        "Exit status: 0 when the run completed (read the numbers; rejections and\n"
+        "failed receipts do not count as failure), 1 when it could not run (no node,\n"
+        "funding or the science setup failed) or the block watcher lost the node (the\n"
+        "report is still printed), 2 usage error.\n",
+        PEL_SCI_POPULAR_MAX, LG_SINKS, LG_REASONS, LG_REASONS, LG_POLL_MS, LG_POLL_MS);
 }
 
 /* ---------------------------------------------------------------------
@@ -166,20 +243,30 @@ static int need_value(const char *a, const char *v, const char **out)
     return 0;
 }
 
+static int parse_workload(const char *v, lg_workload *w)
+{
+    for (int i = 0; v && i < 3; i++)
+        if (!strcmp(v, lg_workload_names[i])) { *w = (lg_workload)i; return 0; }
+    fprintf(stderr, "pel: --workload must be transfers, science or mixed\n");
+    return -1;
+}
+
 /* lg_parse - @return 0, 1 (help shown), 2 (usage error shown). */
 static int lg_parse(int argc, char **argv, lg_opts *o)
 {
-    *o = (lg_opts){ 1000, 10, 64, 1, 256, 2, "pel-loadgen", NULL, 0, 0 };
+    *o = (lg_opts){ 1000, 10, 64, 1, 256, 2, 4, "pel-loadgen", NULL, 0, 0, LG_TRANSFERS };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { lg_usage(stdout); return 1; }
         else if (!strcmp(a, "--json")) { o->json = 1; continue; }
         else if (!strcmp(a, "--declare")) { o->declare = 1; continue; }
+        else if (!strcmp(a, "--workload")) rc = parse_workload(v, &o->workload);
         else if (!strcmp(a, "--rate")) rc = parse_num(a, v, 1, 1000000, &o->rate);
         else if (!strcmp(a, "--duration")) rc = parse_num(a, v, 1, 3600, &o->duration);
         else if (!strcmp(a, "--senders")) rc = parse_num(a, v, 1, 100000, &o->senders);
         else if (!strcmp(a, "--amount")) rc = parse_num(a, v, 0, 1000000000000ULL, &o->amount);
+        else if (!strcmp(a, "--popular")) rc = parse_num(a, v, 1, PEL_SCI_POPULAR_MAX, &o->popular);
         else if (!strcmp(a, "--batch")) rc = parse_num(a, v, 1, 10000, &o->batch);
         else if (!strcmp(a, "--threads")) rc = parse_num(a, v, 1, 8, &o->threads);
         else if (!strcmp(a, "--key-seed")) rc = need_value(a, v, &o->seed);
@@ -189,11 +276,14 @@ static int lg_parse(int argc, char **argv, lg_opts *o)
         i++;
     }
     if (o->rate * o->duration > LG_MAX_TXS) {
-        fprintf(stderr, "pel: --rate times --duration is at most %u transfers\n", LG_MAX_TXS);
+        fprintf(stderr, "pel: --rate times --duration is at most %u transactions\n", LG_MAX_TXS);
         return 2;
     }
     return 0;
 }
+
+static int science(const lg_run *r) { return r->o.workload != LG_TRANSFERS; }
+static uint32_t curators(const lg_run *r) { return science(r) ? (uint32_t)r->o.popular : 0; }
 
 /* ---------------------------------------------------------------------
  * Keys and funding
@@ -212,33 +302,50 @@ static int derive(const char *tag, const char *seed, uint32_t i, uint8_t out[32]
     return rc;
 }
 
-static int make_keys(lg_run *r)
+/* key_addr - the address of key a (senders, then curators). */
+static const pel_addr *key_addr(const lg_run *r, uint32_t a)
 {
     uint32_t k = (uint32_t)r->o.senders;
+    return a < k ? &r->addr[a] : &r->addr[a + LG_SINKS];
+}
+
+static const uint8_t *key_sk(const lg_run *r, uint32_t a) { return r->sk + (size_t)a * PEL_SECKEY_LEN; }
+
+static int make_key(lg_run *r, const char *tag, uint32_t i, uint32_t a)
+{
     uint8_t s[32], pk[PEL_PUBKEY_LEN];
-    int rc = 0;
-    r->sk = calloc(k, PEL_SECKEY_LEN);
-    r->addr = calloc(k + LG_SINKS, sizeof *r->addr);
-    r->nonce = calloc(k, sizeof *r->nonce);
-    if (!r->sk || !r->addr || !r->nonce) return PEL_ENOMEM;
-    for (uint32_t i = 0; !rc && i < k; i++) {
-        rc = derive("PEL/loadgen-key", r->o.seed, i, s);
-        if (!rc) rc = pel_sign_seed_keypair(pk, r->sk + (size_t)i * PEL_SECKEY_LEN, s);
-        if (!rc) pel_addr_from_pubkey(pk, &r->addr[i]);
-    }
-    for (uint32_t i = 0; !rc && i < LG_SINKS; i++) {
-        rc = derive("PEL/loadgen-sink", r->o.seed, i, s);
-        memcpy(r->addr[k + i].b, s, PEL_ADDR_LEN);
-    }
+    int rc = derive(tag, r->o.seed, i, s);
+    if (!rc) rc = pel_sign_seed_keypair(pk, r->sk + (size_t)a * PEL_SECKEY_LEN, s);
+    if (!rc) pel_addr_from_pubkey(pk, a < r->o.senders ? &r->addr[a] : &r->addr[a + LG_SINKS]);
     sodium_memzero(s, sizeof s);
     return rc;
 }
 
-/* need - what sender s can spend in this run at most. */
-static uint64_t need(const lg_run *r, uint32_t s)
+static int make_keys(lg_run *r)
 {
-    uint64_t k = r->o.senders, cnt = r->n / k + (s < r->n % k);
-    return cnt * (r->o.amount + r->gas_limit * r->chain.min_gas_price);
+    uint32_t k = (uint32_t)r->o.senders;
+    uint8_t s[32];
+    int rc = 0;
+    r->nkeys = k + curators(r);
+    r->sk = calloc(r->nkeys, PEL_SECKEY_LEN);
+    r->addr = calloc(r->nkeys + LG_SINKS, sizeof *r->addr);
+    r->nonce = calloc(r->nkeys, sizeof *r->nonce);
+    r->need = calloc(r->nkeys, sizeof *r->need);
+    if (!r->sk || !r->addr || !r->nonce || !r->need) return PEL_ENOMEM;
+    for (uint32_t i = 0; !rc && i < k; i++) rc = make_key(r, "PEL/loadgen-key", i, i);
+    for (uint32_t i = 0; !rc && i < curators(r); i++) rc = make_key(r, "PEL/loadgen-curator", i, k + i);
+    for (uint32_t i = 0; !rc && i < LG_SINKS; i++) {
+        rc = derive("PEL/loadgen-sink", r->o.seed, i, s);
+        memcpy(r->addr[k + i].b, s, PEL_ADDR_LEN);
+    }
+    return rc;
+}
+
+static int read_nonces(lg_run *r, pel_rpc_client *c)
+{
+    for (uint32_t a = 0; a < r->nkeys; a++)
+        if (pel_cli_next_nonce(c, key_addr(r, a), &r->nonce[a], NULL)) return -1;
+    return 0;
 }
 
 static int faucet(pel_rpc_client *c, const pel_addr *a, uint64_t amount)
@@ -254,17 +361,17 @@ static int faucet(pel_rpc_client *c, const pel_addr *a, uint64_t amount)
     return rc;
 }
 
-/* fund_pass - read every sender; ask the faucet for what is missing when
- * ask is set. @return senders still short, or -1 (printed). */
+/* fund_pass - read every key's balance; ask the faucet for what is missing
+ * when ask is set. @return keys still short, or -1 (printed). */
 static int fund_pass(lg_run *r, pel_rpc_client *c, int ask)
 {
     int short_ = 0;
-    for (uint32_t s = 0; s < r->o.senders; s++) {
-        uint64_t bal, want = need(r, s);
-        if (pel_cli_next_nonce(c, &r->addr[s], &r->nonce[s], &bal)) return -1;
-        if (bal >= want) continue;
+    for (uint32_t a = 0; a < r->nkeys; a++) {
+        uint64_t bal, nonce;
+        if (pel_cli_next_nonce(c, key_addr(r, a), &nonce, &bal)) return -1;
+        if (bal >= r->need[a]) continue;
         short_++;
-        if (ask && faucet(c, &r->addr[s], want - bal)) return -1;
+        if (ask && faucet(c, key_addr(r, a), r->need[a] - bal)) return -1;
     }
     return short_;
 }
@@ -279,23 +386,186 @@ static int fund(lg_run *r, pel_rpc_client *c)
 {
     int left = fund_pass(r, c, 1);
     double end = pel_cli_now() + LG_FUND_TIMEOUT_S;
-    if (left > 0) fprintf(stderr, "loadgen: funding %d senders from the faucet\n", left);
+    if (left > 0) fprintf(stderr, "loadgen: funding %d keys from the faucet\n", left);
     while (left > 0 && pel_cli_now() < end) {
         sleep_s(0.2);
         left = fund_pass(r, c, 0);
     }
     if (left > 0)
-        fprintf(stderr, "pel: %d senders still lack funds after %.0f s\n", left, LG_FUND_TIMEOUT_S);
+        fprintf(stderr, "pel: %d keys still lack funds after %.0f s\n", left, LG_FUND_TIMEOUT_S);
     return left == 0 ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------------
- * Signing
+ * Planning: sizes, gas, the science setup and the stream
+ * ------------------------------------------------------------------- */
+
+/* size_and_gas - the gas limit of every transfer (to a sink: a transfer to
+ * oneself declares one key fewer), and the signed size of a transaction
+ * without access list less its body (the size is the body's length plus
+ * that; the gas limit's encoding has a fixed width). */
+static int size_and_gas(lg_run *r)
+{
+    pel_cli_transfer t = { &r->chain, r->addr[r->o.senders], r->o.amount, 0, r->chain.min_gas_price, 0, 0,
+                           r->o.declare };
+    pel_tx tx;
+    pel_buf b;
+    pel_buf_init(&b);
+    int rc = pel_cli_sign_transfer(&t, r->sk, &b, &tx);
+    r->gas_limit = tx.gas_limit;
+    memset(&tx, 0, sizeof tx);
+    tx.chain_id = (const uint8_t *)r->chain.chain_id;
+    tx.chain_id_len = (uint32_t)strlen(r->chain.chain_id);
+    tx.type = PEL_TX_OBJ_REGISTER;
+    pel_buf_reset(&b);
+    if (!rc) rc = pel_tx_sign(&tx, r->sk, &b);
+    r->overhead = tx.size;
+    pel_buf_free(&b);
+    return rc;
+}
+
+/* body_gas - the gas limit of a science transaction with a body of len bytes. */
+static uint64_t body_gas(const lg_run *r, uint16_t type, size_t len)
+{
+    return pel_intrinsic_gas(&r->chain.gas, (uint32_t)(r->overhead + len)) + pel_sci_extra_gas(type, len);
+}
+
+/* sign_body - sign body as key a's transaction with nonce and gas; out gets
+ * the signed encoding (reset first), id the transaction id. */
+static int sign_body(const lg_run *r, uint32_t a, uint64_t nonce, uint64_t gas, uint16_t type,
+                     const uint8_t *body, uint32_t len, pel_buf *out, uint8_t id[PEL_TXID_LEN])
+{
+    pel_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.chain_id = (const uint8_t *)r->chain.chain_id;
+    tx.chain_id_len = (uint32_t)strlen(r->chain.chain_id);
+    tx.nonce = nonce;
+    tx.gas_limit = gas;
+    tx.gas_price = r->chain.min_gas_price;
+    tx.type = type;
+    tx.body = body;
+    tx.body_len = len;
+    pel_buf_reset(out);
+    int rc = pel_tx_sign(&tx, key_sk(r, a), out);
+    if (!rc && tx.size != r->overhead + len) rc = PEL_EINVAL;   /* the gas was computed for that size */
+    if (!rc) memcpy(id, tx.id, PEL_TXID_LEN);
+    return rc;
+}
+
+/* setup_add - sign the next setup transaction of key a and keep it. */
+static int setup_add(lg_run *r, uint32_t a, uint16_t type, const pel_buf *body, pel_buf *out)
+{
+    lg_setup *s = &r->setup;
+    uint64_t gas = body_gas(r, type, body->len);
+    int rc = sign_body(r, a, r->nonce[a]++, gas, type, body->data, (uint32_t)body->len, out, s->ids[s->n]);
+    if (!rc && !(s->hex[s->n] = malloc(2 * out->len + 1))) rc = PEL_ENOMEM;
+    if (rc) return rc;
+    pel_hex_encode(out->data, out->len, s->hex[s->n]);
+    r->need[a] += gas * r->chain.min_gas_price;
+    s->n++;
+    return 0;
+}
+
+/* plan_setup - science_gen.h's setup: each curator's popular object and
+ * its versions, then each sender's own object. Moves the nonces on. */
+static int plan_setup(lg_run *r)
+{
+    uint32_t k = (uint32_t)r->o.senders, p = curators(r), v = r->sw.versions;
+    size_t total = (size_t)p * v + k;
+    pel_buf body, out;
+    int rc = 0;
+    r->setup.hex = calloc(total, sizeof *r->setup.hex);
+    r->setup.ids = calloc(total, sizeof *r->setup.ids);
+    r->sci = calloc(k, sizeof *r->sci);
+    if (!r->setup.hex || !r->setup.ids || !r->sci) return PEL_ENOMEM;
+    pel_buf_init(&body);
+    pel_buf_init(&out);
+    for (uint32_t c = 0; !rc && c < p; c++) {
+        rc = pel_sci_popular_body(c, &body);
+        if (!rc) rc = setup_add(r, k + c, PEL_TX_OBJ_REGISTER, &body, &out);
+        if (!rc) pel_obj_id_of(r->setup.ids[r->setup.n - 1], &r->sw.popular[c]);
+        for (uint32_t j = 1; !rc && j < v; j++) {
+            rc = pel_sci_object_body(((uint64_t)c << 32) | j, NULL, &r->sw.popular[c], &body);
+            if (!rc) rc = setup_add(r, k + c, PEL_TX_OBJ_VERSION, &body, &out);
+        }
+    }
+    for (uint32_t s = 0; !rc && s < k; s++) {
+        rc = pel_sci_own_body(s, &body);
+        if (!rc) rc = setup_add(r, s, PEL_TX_OBJ_REGISTER, &body, &out);
+        if (rc) break;
+        r->sci[s].index = s;
+        r->sci[s].has_own = 1;
+        pel_obj_id_of(r->setup.ids[r->setup.n - 1], &r->sci[s].own);
+    }
+    pel_buf_free(&body);
+    pel_buf_free(&out);
+    return rc;
+}
+
+/* is_science - whether tx i of the stream is of the science mix: all of
+ * them, or in mixed each sender's odd-numbered ones. */
+static int is_science(const lg_run *r, uint32_t i)
+{
+    return r->o.workload == LG_SCIENCE || (r->o.workload == LG_MIXED && i / r->o.senders % 2 == 1);
+}
+
+/* plan_one - tx i: sender i mod K, the sender's next nonce; a transfer, or
+ * the mix's next body (appended to bodies). */
+static int plan_one(lg_run *r, uint32_t i, uint64_t *rng, pel_buf *body)
+{
+    uint32_t s = (uint32_t)(i % r->o.senders);
+    r->txnonce[i] = r->nonce[s]++;
+    if (!is_science(r, i)) {
+        r->type[i] = PEL_TX_TRANSFER;
+        r->gas[i] = r->gas_limit;
+        r->need[s] += r->o.amount + r->gas_limit * r->chain.min_gas_price;
+        return 0;
+    }
+    int rc = pel_sci_next(&r->sw, &r->sci[s], rng, &r->type[i], NULL, body);
+    if (rc) return rc;
+    r->boff[i] = r->bodies.len;
+    r->blen[i] = (uint32_t)body->len;
+    r->gas[i] = body_gas(r, r->type[i], body->len);
+    r->need[s] += r->gas[i] * r->chain.min_gas_price;
+    return pel_buf_append(&r->bodies, body->data, body->len);
+}
+
+/* plan - the science world and setup (if any), then the whole stream. */
+static int plan(lg_run *r)
+{
+    uint8_t h[32];
+    uint64_t rng;
+    pel_buf body;
+    int rc = 0;
+    r->type = calloc(r->n, sizeof *r->type);
+    r->txnonce = calloc(r->n, sizeof *r->txnonce);
+    r->gas = calloc(r->n, sizeof *r->gas);
+    r->boff = calloc(r->n, sizeof *r->boff);
+    r->blen = calloc(r->n, sizeof *r->blen);
+    if (!r->type || !r->txnonce || !r->gas || !r->boff || !r->blen) return PEL_ENOMEM;
+    if (science(r)) {
+        uint64_t per = (r->n + r->o.senders - 1) / r->o.senders;
+        r->sw.n_popular = curators(r);
+        r->sw.versions = pel_sci_versions_for(r->sw.n_popular, r->o.workload == LG_MIXED ? (per + 1) / 2 : per);
+        if ((rc = plan_setup(r))) return rc;
+    }
+    if ((rc = pel_hash_tagged("PEL/loadgen-mix", r->o.seed, strlen(r->o.seed), h))) return rc;
+    rng = pel_le_load(h, 8);
+    pel_buf_init(&body);
+    for (uint32_t i = 0; !rc && i < r->n; i++) rc = plan_one(r, i, &rng, &body);
+    pel_buf_free(&body);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Signing the stream
  * ------------------------------------------------------------------- */
 
 typedef struct lg_signer {
     lg_run *r;
     uint32_t lo, hi;
+    pel_buf *hex;           /* this signer's output: hex strings, NUL-terminated */
+    size_t *off;            /* per tx of [lo, hi): its offset in hex */
     int rc;
     pthread_t th;
 } lg_signer;
@@ -311,19 +581,29 @@ static uint32_t recipient(const lg_run *r, uint32_t i, uint32_t sender)
     return to == sender ? k + (uint32_t)((x >> 32) % LG_SINKS) : to;
 }
 
-static int sign_one(lg_run *r, uint32_t i, pel_buf *b)
+static int sign_transfer(lg_run *r, uint32_t i, pel_buf *b)
 {
-    uint32_t k = (uint32_t)r->o.senders, s = i % k;
-    pel_cli_transfer t = { &r->chain, r->addr[recipient(r, i, s)], r->o.amount,
-                           r->nonce[s] + i / k, r->chain.min_gas_price, r->gas_limit, 0,
-                           r->o.declare };
+    uint32_t s = (uint32_t)(i % r->o.senders);
+    pel_cli_transfer t = { &r->chain, r->addr[recipient(r, i, s)], r->o.amount, r->txnonce[i],
+                           r->chain.min_gas_price, r->gas[i], 0, r->o.declare };
     pel_tx tx;
     pel_buf_reset(b);
-    int rc = pel_cli_sign_transfer(&t, r->sk + (size_t)s * PEL_SECKEY_LEN, b, &tx);
+    int rc = pel_cli_sign_transfer(&t, key_sk(r, s), b, &tx);
+    if (!rc) memcpy(r->ids[i], tx.id, PEL_TXID_LEN);
+    return rc;
+}
+
+static int sign_one(lg_signer *w, uint32_t i, pel_buf *b)
+{
+    lg_run *r = w->r;
+    int rc = r->type[i] == PEL_TX_TRANSFER ? sign_transfer(r, i, b)
+             : sign_body(r, (uint32_t)(i % r->o.senders), r->txnonce[i], r->gas[i], r->type[i],
+                         r->bodies.data + r->boff[i], r->blen[i], b, r->ids[i]);
+    if (!rc) rc = pel_buf_reserve(w->hex, 2 * b->len + 1);
     if (rc) return rc;
-    if (2 * b->len + 1 != r->stride) return PEL_EINVAL;   /* every transfer has one size */
-    pel_hex_encode(b->data, b->len, r->hex + (size_t)i * r->stride);
-    memcpy(r->ids[i], tx.id, PEL_TXID_LEN);
+    w->off[i - w->lo] = w->hex->len;
+    pel_hex_encode(b->data, b->len, (char *)w->hex->data + w->hex->len);
+    w->hex->len += 2 * b->len + 1;
     return 0;
 }
 
@@ -332,47 +612,115 @@ static void *signer_main(void *arg)
     lg_signer *w = arg;
     pel_buf b;
     pel_buf_init(&b);
-    for (uint32_t i = w->lo; !w->rc && i < w->hi; i++) w->rc = sign_one(w->r, i, &b);
+    for (uint32_t i = w->lo; !w->rc && i < w->hi; i++) w->rc = sign_one(w, i, &b);
     pel_buf_free(&b);
     return NULL;
 }
 
-/* size_and_gas - the signed size of every transfer, and its gas limit (to a
- * sink: a transfer to oneself declares one key fewer). */
-static int size_and_gas(lg_run *r)
-{
-    pel_cli_transfer t = { &r->chain, r->addr[r->o.senders], r->o.amount, 0, r->chain.min_gas_price, 0, 0,
-                           r->o.declare };
-    pel_tx tx;
-    pel_buf b;
-    pel_buf_init(&b);
-    int rc = pel_cli_sign_transfer(&t, r->sk, &b, &tx);
-    r->gas_limit = tx.gas_limit;
-    r->stride = 2 * b.len + 1;
-    pel_buf_free(&b);
-    return rc;
-}
-
+/* sign_all - sign the stream on every core; then free the bodies. */
 static int sign_all(lg_run *r)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned nt = cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned)cpus, started = 0;
-    lg_signer w[16];
+    unsigned nt = cpus < 1 ? 1 : cpus > LG_SIGNERS ? LG_SIGNERS : (unsigned)cpus, started = 0;
+    lg_signer w[LG_SIGNERS];
+    size_t *off = malloc(((size_t)r->n + 1) * sizeof *off);
     int rc = 0;
-    r->hex = malloc((size_t)r->n * r->stride);
-    r->ids = malloc((size_t)r->n * sizeof *r->ids);
-    if (!r->hex || !r->ids) return PEL_ENOMEM;
+    r->hex = malloc(((size_t)r->n + 1) * sizeof *r->hex);
+    r->ids = malloc(((size_t)r->n + 1) * sizeof *r->ids);
+    if (!off || !r->hex || !r->ids) { free(off); return PEL_ENOMEM; }
     for (unsigned t = 0; t < nt; t++) {
-        w[t] = (lg_signer){ r, (uint32_t)((uint64_t)r->n * t / nt),
-                            (uint32_t)((uint64_t)r->n * (t + 1) / nt), 0, 0 };
+        w[t] = (lg_signer){ r, (uint32_t)((uint64_t)r->n * t / nt), (uint32_t)((uint64_t)r->n * (t + 1) / nt),
+                            &r->hexbuf[t], NULL, 0, 0 };
+        w[t].off = off + w[t].lo;
         if (pthread_create(&w[t].th, NULL, signer_main, &w[t]) != 0) { rc = PEL_ENOMEM; break; }
         started++;
     }
     for (unsigned t = 0; t < started; t++) {
         pthread_join(w[t].th, NULL);
         if (!rc) rc = w[t].rc;
+        for (uint32_t i = w[t].lo; !rc && i < w[t].hi; i++)
+            r->hex[i] = (const char *)r->hexbuf[t].data + off[i];
     }
+    free(off);
+    pel_buf_free(&r->bodies);
     return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * The science setup: submit, then wait for every receipt
+ * ------------------------------------------------------------------- */
+
+/* setup_submit - submit_batch the setup transactions [lo, hi); every one
+ * must be admitted. @return 0 or -1 (printed). */
+static int setup_submit(lg_run *r, pel_rpc_client *c, uint32_t lo, uint32_t hi)
+{
+    cJSON *p = cJSON_CreateObject(), *txs = cJSON_AddArrayToObject(p, "txs"), *res = NULL;
+    const cJSON *e;
+    int rc = txs ? 0 : -1, i = 0;
+    for (uint32_t j = lo; !rc && j < hi; j++)
+        if (!cJSON_AddItemToArray(txs, cJSON_CreateString(r->setup.hex[j]))) rc = -1;
+    if (!rc) rc = pel_cli_call(c, "submit_batch", p, &res, "submit_batch (science setup)");
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "results")) {
+        if (!rc && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "ok"))) {
+            fprintf(stderr, "pel: loadgen: science setup transaction %u refused: %s\n", lo + i,
+                    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "error"))
+                    ? cJSON_GetObjectItemCaseSensitive(e, "error")->valuestring : "?");
+            rc = -1;
+        }
+        i++;
+    }
+    if (!rc && i != (int)(hi - lo)) { fprintf(stderr, "pel: loadgen: short submit_batch reply\n"); rc = -1; }
+    cJSON_Delete(p);
+    cJSON_Delete(res);
+    return rc;
+}
+
+/* setup_state - tx_status of setup transaction j: 1 committed with
+ * success, 0 pending, -1 anything else (printed). */
+static int setup_state(lg_run *r, pel_rpc_client *c, uint32_t j)
+{
+    char hex[2 * PEL_TXID_LEN + 1];
+    cJSON *p = cJSON_CreateObject(), *res = NULL;
+    int rc = -1;
+    pel_hex_encode(r->setup.ids[j], PEL_TXID_LEN, hex);
+    if (p && cJSON_AddStringToObject(p, "id", hex) && pel_cli_call(c, "tx_status", p, &res, "tx_status") == 0) {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(res, "status");
+        const cJSON *rec = cJSON_GetObjectItemCaseSensitive(res, "receipt");
+        const char *s = cJSON_IsString(st) ? st->valuestring : "?";
+        if (!strcmp(s, "pending")) rc = 0;
+        else if (!strcmp(s, "committed") && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "ok"))) rc = 1;
+        else {
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(rec, "message");
+            fprintf(stderr, "pel: loadgen: science setup transaction %s is %s%s%s\n", hex, s,
+                    cJSON_IsString(m) ? ": " : "", cJSON_IsString(m) ? m->valuestring : "");
+        }
+    }
+    cJSON_Delete(p);
+    cJSON_Delete(res);
+    return rc;
+}
+
+/* run_setup - submit the setup and wait until all of it is committed and
+ * succeeded. @return 0 or -1 (printed). */
+static int run_setup(lg_run *r, pel_rpc_client *c)
+{
+    uint32_t n = r->setup.n, done = 0;
+    double end = pel_cli_now() + LG_SETUP_TIMEOUT_S;
+    fprintf(stderr, "loadgen: science setup: %u popular objects with %u versions each, %" PRIu64
+            " sender objects (%u transactions)\n", r->sw.n_popular, r->sw.versions, r->o.senders, n);
+    for (uint32_t lo = 0; lo < n; lo += LG_SETUP_BATCH)
+        if (setup_submit(r, c, lo, lo + LG_SETUP_BATCH < n ? lo + LG_SETUP_BATCH : n)) return -1;
+    while (done < n) {
+        int st = setup_state(r, c, done);
+        if (st < 0) return -1;
+        if (st > 0) { done++; continue; }
+        if (pel_cli_now() > end) {
+            fprintf(stderr, "pel: loadgen: the science setup is not committed after %.0f s\n", LG_SETUP_TIMEOUT_S);
+            return -1;
+        }
+        sleep_s(0.05);
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -424,22 +772,23 @@ static void sleep_until(double t)
     if (d > 0) sleep_s(d);
 }
 
-static void add_reason(lg_run *r, int code, const char *msg, uint64_t count)
+/* add_reason - count one more (code, msg) in list l (under r->lock). */
+static void add_reason(lg_run *r, lg_reasons *l, int code, const char *msg, uint64_t count)
 {
     unsigned i;
     pthread_mutex_lock(&r->lock);
-    for (i = 0; i < r->n_reasons; i++)
-        if (r->reasons[i].code == code && !strcmp(r->reasons[i].msg, msg)) break;
-    if (i == r->n_reasons && i < LG_REASONS) {
-        r->reasons[i].code = code;
-        snprintf(r->reasons[i].msg, sizeof r->reasons[i].msg, "%s", msg);
-        r->n_reasons++;
+    for (i = 0; i < l->n; i++)
+        if (l->r[i].code == code && !strcmp(l->r[i].msg, msg)) break;
+    if (i == l->n && i < LG_REASONS) {
+        l->r[i].code = code;
+        snprintf(l->r[i].msg, sizeof l->r[i].msg, "%s", msg);
+        l->n++;
     }
-    if (i < r->n_reasons) r->reasons[i].count += count;
+    if (i < l->n) l->r[i].count += count;
     pthread_mutex_unlock(&r->lock);
 }
 
-/* tally - count a submit_batch reply for transfers [lo, hi). */
+/* tally - count a submit_batch reply for transactions [lo, hi). */
 static void tally(lg_run *r, const cJSON *res, uint32_t lo, uint32_t hi)
 {
     const cJSON *e, *list = cJSON_GetObjectItemCaseSensitive(res, "results");
@@ -451,19 +800,19 @@ static void tally(lg_run *r, const cJSON *res, uint32_t lo, uint32_t hi)
         } else {
             const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
             const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "error");
-            add_reason(r, cJSON_IsNumber(c) ? c->valueint : 0,
+            add_reason(r, &r->reasons, cJSON_IsNumber(c) ? c->valueint : 0,
                        cJSON_IsString(m) ? m->valuestring : "refused", 1);
             atomic_fetch_add_explicit(&r->rejected, 1, memory_order_relaxed);
         }
         i++;
     }
     if (i < hi) {   /* a short reply: count the rest as lost */
-        add_reason(r, 0, "no result in the node's reply", hi - i);
+        add_reason(r, &r->reasons, 0, "no result in the node's reply", hi - i);
         atomic_fetch_add_explicit(&r->rejected, hi - i, memory_order_relaxed);
     }
 }
 
-/* batch_body - the submit_batch request for transfers [lo, hi), written
+/* batch_body - the submit_batch request for transactions [lo, hi), written
  * directly (the hex strings need no escaping): building it through cJSON
  * cost the load generator more CPU than the node spends on JSON, on the
  * same cores the node is measured on. */
@@ -474,7 +823,7 @@ static int batch_body(const lg_run *r, uint32_t k, uint32_t lo, uint32_t hi, pel
                      "\"params\":{\"txs\":[", k);
     int rc = pel_buf_append(b, head, (size_t)n);
     for (uint32_t i = lo; !rc && i < hi; i++) {
-        const char *h = r->hex + (size_t)i * r->stride;
+        const char *h = r->hex[i];
         rc = pel_buf_append(b, i == lo ? "\"" : ",\"", i == lo ? 1 : 2);
         if (!rc) rc = pel_buf_append(b, h, strlen(h));
         if (!rc) rc = pel_buf_append(b, "\"", 1);
@@ -511,7 +860,7 @@ static void send_batch(lg_run *r, pel_rpc_client *c, uint32_t k)
     }
     if (rc == 0) tally(r, cJSON_GetObjectItemCaseSensitive(res, "result"), lo, hi);
     else {
-        add_reason(r, rc == PEL_EREMOTE ? err.code : rc, rc == PEL_EREMOTE || rc == PEL_EIO
+        add_reason(r, &r->reasons, rc == PEL_EREMOTE ? err.code : rc, rc == PEL_EREMOTE || rc == PEL_EIO
                    ? err.message : pel_strerror(rc), hi - lo);
         atomic_fetch_add_explicit(&r->rejected, hi - lo, memory_order_relaxed);
     }
@@ -622,6 +971,7 @@ static void *watcher_main(void *arg)
         }
         sleep_s(LG_POLL_MS / 1000.0);
     }
+    r->h_seen = next - 1;
     pel_rpc_client_free(c);
     return NULL;
 }
@@ -710,48 +1060,114 @@ static void json_ms(const char *key, double v)
     else printf(",\"%s\":%.3f", key, v);
 }
 
+static void json_reasons(const char *key, const lg_reasons *l)
+{
+    printf(",\"%s\":[", key);
+    for (unsigned i = 0; i < l->n; i++) {
+        cJSON *s = cJSON_CreateString(l->r[i].msg);
+        char *q = s ? cJSON_PrintUnformatted(s) : NULL;
+        printf("%s{\"code\":%d,\"reason\":%s,\"count\":%" PRIu64 "}", i ? "," : "",
+               l->r[i].code, q ? q : "\"?\"", l->r[i].count);
+        free(q);
+        cJSON_Delete(s);
+    }
+    printf("]");
+}
+
+static double success_ratio(const lg_run *r, const lg_report *o)
+{
+    return o->committed ? (double)r->succeeded / (double)o->committed : NAN;
+}
+
 static void print_json_report(const lg_run *r, const lg_report *o)
 {
     printf("{\"rate\":%" PRIu64 ",\"duration\":%" PRIu64 ",\"senders\":%" PRIu64 ",\"batch\":%u,"
-           "\"threads\":%" PRIu64 ",\"amount\":%" PRIu64 ",\"declare\":%s,"
-           "\"submitted\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
-           ",\"committed\":%" PRIu64 ",\"duration_s\":%.3f,\"offered_tps\":%.1f,\"committed_tps\":%.1f",
+           "\"threads\":%" PRIu64 ",\"amount\":%" PRIu64 ",\"declare\":%s,\"workload\":\"%s\",\"popular\":%" PRIu64
+           ",\"submitted\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
+           ",\"committed\":%" PRIu64 ",\"succeeded\":%" PRIu64 ",\"failed\":%" PRIu64,
            r->o.rate, r->o.duration, r->o.senders, r->batch, r->o.threads, r->o.amount,
-           r->o.declare ? "true" : "false", o->submitted, o->accepted, o->rejected, o->committed,
-           o->duration, o->offered, o->tps);
+           r->o.declare ? "true" : "false", lg_workload_names[r->o.workload], science(r) ? r->o.popular : 0,
+           o->submitted, o->accepted, o->rejected, o->committed, r->succeeded, r->failed);
+    json_ms("success_ratio", success_ratio(r, o));
+    printf(",\"duration_s\":%.3f,\"offered_tps\":%.1f,\"committed_tps\":%.1f", o->duration, o->offered, o->tps);
     json_ms("latency_p50_ms", o->p50);
     json_ms("latency_p90_ms", o->p90);
     json_ms("latency_p99_ms", o->p99);
     json_ms("latency_max_ms", o->max);
-    printf(",\"poll_ms\":%d,\"rejections\":[", LG_POLL_MS);
-    for (unsigned i = 0; i < r->n_reasons; i++) {
-        cJSON *s = cJSON_CreateString(r->reasons[i].msg);
-        char *q = s ? cJSON_PrintUnformatted(s) : NULL;
-        printf("%s{\"code\":%d,\"reason\":%s,\"count\":%" PRIu64 "}", i ? "," : "",
-               r->reasons[i].code, q ? q : "\"?\"", r->reasons[i].count);
-        free(q);
-        cJSON_Delete(s);
-    }
-    printf("]}\n");
+    printf(",\"poll_ms\":%d", LG_POLL_MS);
+    json_reasons("rejections", &r->reasons);
+    json_reasons("failures", &r->failures);
+    printf("}\n");
 }
 
 static void print_text_report(const lg_run *r, const lg_report *o)
 {
-    printf("%-14s%" PRIu64 "\n%-14s%" PRIu64 "\n%-14s%" PRIu64 "\n%-14s%" PRIu64 "\n",
+    printf("%-15s%s\n", "workload", lg_workload_names[r->o.workload]);
+    printf("%-15s%" PRIu64 "\n%-15s%" PRIu64 "\n%-15s%" PRIu64 "\n%-15s%" PRIu64 "\n",
            "submitted", o->submitted, "accepted", o->accepted, "rejected", o->rejected,
            "committed", o->committed);
-    printf("%-14s%.3f\n%-14s%.1f\n%-14s%.1f\n", "duration_s", o->duration,
+    printf("%-15s%" PRIu64 "\n%-15s%" PRIu64 "\n", "succeeded", r->succeeded, "failed", r->failed);
+    if (o->committed) printf("%-15s%.4f\n", "success_ratio", success_ratio(r, o));
+    else printf("%-15snone committed\n", "success_ratio");
+    printf("%-15s%.3f\n%-15s%.1f\n%-15s%.1f\n", "duration_s", o->duration,
            "offered_tps", o->offered, "committed_tps", o->tps);
     if (o->committed)
-        printf("%-14sp50 %.1f p90 %.1f p99 %.1f max %.1f\n", "latency_ms", o->p50, o->p90,
+        printf("%-15sp50 %.1f p90 %.1f p99 %.1f max %.1f\n", "latency_ms", o->p50, o->p90,
                o->p99, o->max);
     else
-        printf("%-14snone committed\n", "latency_ms");
-    for (unsigned i = 0; i < r->n_reasons; i++)
-        printf("%-14s%d %s (%" PRIu64 ")\n", "rejection", r->reasons[i].code,
-               r->reasons[i].msg, r->reasons[i].count);
+        printf("%-15snone committed\n", "latency_ms");
+    for (unsigned i = 0; i < r->reasons.n; i++)
+        printf("%-15s%d %s (%" PRIu64 ")\n", "rejection", r->reasons.r[i].code,
+               r->reasons.r[i].msg, r->reasons.r[i].count);
+    for (unsigned i = 0; i < r->failures.n; i++)
+        printf("%-15s%d %s (%" PRIu64 ")\n", "failure", r->failures.r[i].code,
+               r->failures.r[i].msg, r->failures.r[i].count);
     printf("(latency: batch sent to block seen by a %d ms poll; includes up to one poll interval)\n",
            LG_POLL_MS);
+}
+
+/* ---------------------------------------------------------------------
+ * Receipts, read after the clock stops
+ * ------------------------------------------------------------------- */
+
+/* count_receipts - our committed transactions in a block read with
+ * receipts: succeeded, or failed with the receipt's status and message. */
+static void count_receipts(lg_run *r, const cJSON *blk)
+{
+    const cJSON *e;
+    uint8_t id[PEL_TXID_LEN];
+    size_t n;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(blk, "txs")) {
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(e, "id");
+        const cJSON *rec = cJSON_GetObjectItemCaseSensitive(e, "receipt");
+        if (!cJSON_IsString(h) || strlen(h->valuestring) != 2 * PEL_TXID_LEN
+            || pel_hex_decode(h->valuestring, 2 * PEL_TXID_LEN, id, sizeof id, &n))
+            continue;
+        int64_t i = lookup(r, id);
+        if (i < 0 || !r->commit_ns[i]) continue;
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "ok"))) { r->succeeded++; continue; }
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "status");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(rec, "message");
+        r->failed++;
+        add_reason(r, &r->failures, cJSON_IsNumber(st) ? st->valueint : 0,
+                   cJSON_IsString(m) ? m->valuestring : "no receipt in the block", 1);
+    }
+}
+
+/* check_receipts - read blocks h0+1 .. h_seen again with their receipts.
+ * @return 0 or -1 (printed). */
+static int check_receipts(lg_run *r, pel_rpc_client *c)
+{
+    for (uint64_t h = r->h0 + 1; h <= r->h_seen; h++) {
+        cJSON *p = cJSON_CreateObject(), *b = NULL;
+        int rc = !p || !cJSON_AddNumberToObject(p, "height", (double)h) || !cJSON_AddTrueToObject(p, "receipts")
+                 ? -1 : pel_cli_call(c, "block", p, &b, "block (reading receipts)");
+        cJSON_Delete(p);
+        if (rc) return -1;
+        count_receipts(r, b);
+        cJSON_Delete(b);
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -760,11 +1176,23 @@ static void print_text_report(const lg_run *r, const lg_report *o)
 
 static void lg_free(lg_run *r)
 {
-    if (r->sk) sodium_memzero(r->sk, (size_t)r->o.senders * PEL_SECKEY_LEN);
+    if (r->sk) sodium_memzero(r->sk, (size_t)r->nkeys * PEL_SECKEY_LEN);
     free(r->sk);
     free(r->addr);
     free(r->nonce);
-    free(r->hex);
+    free(r->need);
+    free(r->type);
+    free(r->txnonce);
+    free(r->gas);
+    free(r->boff);
+    free(r->blen);
+    pel_buf_free(&r->bodies);
+    free(r->sci);
+    for (uint32_t i = 0; r->setup.hex && i < r->setup.n; i++) free(r->setup.hex[i]);
+    free(r->setup.hex);
+    free(r->setup.ids);
+    for (unsigned t = 0; t < LG_SIGNERS; t++) pel_buf_free(&r->hexbuf[t]);
+    free((void *)r->hex);
     free(r->ids);
     free(r->table);
     free((void *)r->sent_ns);
@@ -782,8 +1210,12 @@ static int prepare(lg_run *r, pel_rpc_client *c)
     r->nbatches = (r->n + r->batch - 1) / r->batch;
     r->interval = (double)r->batch / (double)r->o.rate;
     if ((rc = make_keys(r)) || (rc = size_and_gas(r))) goto fail;
+    if (read_nonces(r, c)) return -1;
+    if ((rc = plan(r))) goto fail;
     if (fund(r, c)) return -1;
-    fprintf(stderr, "loadgen: signing %u transfers from %" PRIu64 " senders\n", r->n, r->o.senders);
+    if (science(r) && run_setup(r, c)) return -1;
+    fprintf(stderr, "loadgen: signing %u transactions (workload %s) from %" PRIu64 " senders\n", r->n,
+            lg_workload_names[r->o.workload], r->o.senders);
     r->sent_ns = calloc(r->n, sizeof *r->sent_ns);
     r->commit_ns = calloc(r->n, sizeof *r->commit_ns);
     if (!r->sent_ns || !r->commit_ns) { rc = PEL_ENOMEM; goto fail; }
@@ -814,9 +1246,10 @@ int pel_cli_loadgen(int argc, char **argv)
     fprintf(stderr, "loadgen: %" PRIu64 " tx/s for %" PRIu64 " s, batches of %u every %.3f s, %" PRIu64
             " threads\n", r.o.rate, r.o.duration, r.batch, r.interval, r.o.threads);
     if (run_load(&r) || summarise(&r, &rep)) { fprintf(stderr, "pel: loadgen: out of memory\n"); goto out_c; }
+    int receipts = check_receipts(&r, c);
     if (r.o.json) print_json_report(&r, &rep);
     else print_text_report(&r, &rep);
-    rc = r.watch_failed ? 1 : 0;
+    rc = r.watch_failed || receipts ? 1 : 0;
 out_c:
     pel_rpc_client_free(c);
 out:

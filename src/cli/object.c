@@ -66,51 +66,34 @@ typedef struct obj_opts {
     int wait, json;
 } obj_opts;
 
-static int push(const char **arr, int *n, int max, const char *v, const char *what)
-{
-    if (*n == max) { fprintf(stderr, "pel object: at most %d %s\n", max, what); return -1; }
-    arr[(*n)++] = v;
-    return 0;
-}
-
-/* parse_opts - every option; positional arguments go to files (after the
- * id when want_id). @return 0, 1 (help printed), 2 (usage error). */
+/* parse_opts - every option; operands go to files (after the id when
+ * want_id). @return 0, 1 (help printed), 2 (usage error). */
 static int parse_opts(int argc, char **argv, int want_id, obj_opts *o)
 {
+    const char *pos[PEL_OBJ_DIGESTS_MAX + 1], *depth = NULL;
+    int np;
     memset(o, 0, sizeof *o);
-    o->depth = 3;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = 0;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { object_usage(stdout); return 1; }
-        if (!strcmp(a, "--wait")) { o->wait = 1; continue; }
-        if (!strcmp(a, "--json")) { o->json = 1; continue; }
-        if (a[0] == '-' && a[1] == '-' && !v) { fprintf(stderr, "pel object: %s needs a value\n", a); return 2; }
-        if (!strcmp(a, "--kind")) o->kind = v;
-        else if (!strcmp(a, "--title")) o->title = v;
-        else if (!strcmp(a, "--license")) o->license = v;
-        else if (!strcmp(a, "--key")) o->key = v;
-        else if (!strcmp(a, "--out")) o->out = v;
-        else if (!strcmp(a, "--rpc")) o->rpc = v;
-        else if (!strcmp(a, "--uri")) rc = push(o->uris, &o->n_uris, PEL_OBJ_URIS_MAX, v, "URIs");
-        else if (!strcmp(a, "--contributor")) rc = push(o->contrib, &o->n_contrib, PEL_OBJ_CONTRIB_MAX, v, "contributors");
-        else if (!strcmp(a, "--link")) rc = push(o->links, &o->n_links, PEL_OBJ_LINKS_MAX, v, "links");
-        else if (!strcmp(a, "--sha256")) rc = push(o->sha, &o->n_sha, PEL_OBJ_DIGESTS_MAX, v, "digests");
-        else if (!strcmp(a, "--depth")) {
-            unsigned long long d;
-            if (pel_cli_u64("--depth", v, 1, 64, &d)) return 2;
-            o->depth = (unsigned)d;
-        } else if (a[0] == '-' && a[1] != 0) {
-            fprintf(stderr, "pel object: unknown option %s\n", a);
-            return 2;
-        } else {
-            if (want_id && !o->id) o->id = a;
-            else if (push(o->files, &o->n_files, PEL_OBJ_DIGESTS_MAX, a, "files")) return 2;
-            continue;
-        }
-        if (rc) return 2;
-        i++;
-    }
+    const pel_cli_opt opts[] = {
+        { "--wait", .flag = &o->wait }, { "--json", .flag = &o->json },
+        { "--kind", .val = &o->kind }, { "--title", .val = &o->title },
+        { "--license", .val = &o->license }, { "--key", .val = &o->key },
+        { "--out", .val = &o->out }, { "--rpc", .val = &o->rpc }, { "--depth", .val = &depth },
+        { "--uri", .val = o->uris, .n = &o->n_uris, .max = PEL_OBJ_URIS_MAX, .what = "URIs" },
+        { "--contributor", .val = o->contrib, .n = &o->n_contrib, .max = PEL_OBJ_CONTRIB_MAX,
+          .what = "contributors" },
+        { "--link", .val = o->links, .n = &o->n_links, .max = PEL_OBJ_LINKS_MAX, .what = "links" },
+        { "--sha256", .val = o->sha, .n = &o->n_sha, .max = PEL_OBJ_DIGESTS_MAX, .what = "digests" },
+    };
+    const pel_cli_cmd cmd = { "pel object", object_usage, opts, sizeof opts / sizeof opts[0] };
+    int rc = pel_cli_parse(&cmd, argc, argv, pos, PEL_OBJ_DIGESTS_MAX + (want_id != 0), &np);
+    if (rc) return rc;
+    unsigned long long d = 3;
+    if (depth && pel_cli_u64("--depth", depth, 1, 64, &d)) return 2;
+    o->depth = (unsigned)d;
+    int first = want_id && np > 0;
+    if (first) o->id = pos[0];
+    o->n_files = np - first;
+    memcpy(o->files, pos + first, (size_t)o->n_files * sizeof *pos);
     return 0;
 }
 
@@ -330,7 +313,7 @@ static int obj_version(int argc, char **argv)
 {
     obj_opts o;
     pel_obj_id id;
-    uint32_t v;
+    uint32_t v = 0;   /* parse_id_arg leaves it unset on failure */
     pel_buf body;
     uint8_t dg[PEL_OBJ_DIGESTS_MAX][32];
     char kind[32];

@@ -66,33 +66,22 @@ static int parse_time(const char *s, unsigned long long *ms)
 
 static int parse(int argc, char **argv, pr_opts *o)
 {
+    const char *eh = NULL, *eu = NULL, *ss = NULL;
     memset(o, 0, sizeof *o);
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { prereg_usage(stdout); return 1; }
-        if (!strcmp(a, "--wait")) { o->wait = 1; continue; }
-        if (!strcmp(a, "--json")) { o->json = 1; continue; }
-        if (a[0] == '-' && a[1] == '-' && !v) { fprintf(stderr, "pel prereg: %s needs a value\n", a); return 2; }
-        if (!strcmp(a, "--protocol")) o->protocol = v;
-        else if (!strcmp(a, "--save")) o->save = v;
-        else if (!strcmp(a, "--key")) o->key = v;
-        else if (!strcmp(a, "--rpc")) o->rpc = v;
-        else if (!strcmp(a, "--object")) o->object = v;
-        else if (!strcmp(a, "--registry-id")) o->registry_id = v;
-        else if (!strcmp(a, "--outcome")) {
-            if (o->n_out == PEL_PREREG_OUTCOMES_MAX) { fprintf(stderr, "pel prereg: at most %d outcomes\n", PEL_PREREG_OUTCOMES_MAX); return 2; }
-            o->outcomes[o->n_out++] = v;
-        } else if (!strcmp(a, "--embargo-height")) { if (pel_cli_u64(a, v, 1, UINT64_MAX, &o->embargo_height)) return 2; }
-        else if (!strcmp(a, "--embargo-until")) { if (parse_time(v, &o->embargo_ms)) return 2; }
-        else if (!strcmp(a, "--sample-size")) { if (pel_cli_u64(a, v, 1, UINT64_MAX, &o->sample_size)) return 2; }
-        else if (a[0] == '-' && a[1]) { fprintf(stderr, "pel prereg: unknown option %s\n", a); return 2; }
-        else {
-            if (o->npos == 2) { fprintf(stderr, "pel prereg: unexpected '%s'\n", a); return 2; }
-            o->pos[o->npos++] = a;
-            continue;
-        }
-        i++;
-    }
+    const pel_cli_opt opts[] = {
+        { "--wait", .flag = &o->wait }, { "--json", .flag = &o->json },
+        { "--protocol", .val = &o->protocol }, { "--save", .val = &o->save },
+        { "--key", .val = &o->key }, { "--rpc", .val = &o->rpc }, { "--object", .val = &o->object },
+        { "--registry-id", .val = &o->registry_id },
+        { "--outcome", .val = o->outcomes, .n = &o->n_out, .max = PEL_PREREG_OUTCOMES_MAX, .what = "outcomes" },
+        { "--embargo-height", .val = &eh }, { "--embargo-until", .val = &eu }, { "--sample-size", .val = &ss },
+    };
+    const pel_cli_cmd cmd = { "pel prereg", prereg_usage, opts, sizeof opts / sizeof opts[0] };
+    int rc = pel_cli_parse(&cmd, argc, argv, o->pos, 2, &o->npos);
+    if (rc) return rc;
+    if (eh && pel_cli_u64("--embargo-height", eh, 1, UINT64_MAX, &o->embargo_height)) return 2;
+    if (eu && parse_time(eu, &o->embargo_ms)) return 2;
+    if (ss && pel_cli_u64("--sample-size", ss, 1, UINT64_MAX, &o->sample_size)) return 2;
     return 0;
 }
 

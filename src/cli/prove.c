@@ -137,20 +137,17 @@ static void add_height(cJSON *o, const char *name, uint64_t h)
 
 int pel_cli_prove(int argc, char **argv)
 {
-    const char *out = NULL, *rpc = NULL, *field = "balance", *pos[3] = { 0 };
+    const char *out = NULL, *rpc = NULL, *field = "balance", *at_s = NULL, *pos[3] = { 0 };
     uint64_t at = UINT64_MAX;
     int npos = 0;
     if (argc < 1 || is_help(argv[0])) { prove_usage(argc < 1 ? stderr : stdout); return argc < 1 ? 2 : 0; }
     const char *what = argv[0];
-    for (int i = 1; i < argc; i++) {
-        if (is_help(argv[i])) { prove_usage(stdout); return 0; }
-        if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "--rpc") && i + 1 < argc) rpc = argv[++i];
-        else if (!strcmp(argv[i], "--field") && i + 1 < argc) field = argv[++i];
-        else if (!strcmp(argv[i], "--at") && i + 1 < argc) { if (parse_height("--at", argv[++i], &at)) return 2; }
-        else if (argv[i][0] == '-' || npos == 3) { fprintf(stderr, "pel prove: unexpected '%s'\n", argv[i]); prove_usage(stderr); return 2; }
-        else pos[npos++] = argv[i];
-    }
+    const pel_cli_opt opts[] = { { "--out", .val = &out }, { "--rpc", .val = &rpc },
+                              { "--field", .val = &field }, { "--at", .val = &at_s } };
+    const pel_cli_cmd cmd = { "pel prove", prove_usage, opts, sizeof opts / sizeof opts[0] };
+    int rc = pel_cli_parse(&cmd, argc - 1, argv + 1, pos, 3, &npos);
+    if (rc) return PEL_CLI_EXIT(rc);
+    if (at_s && parse_height("--at", at_s, &at)) return 2;
     cJSON *params = cJSON_CreateObject();
     if (!strcmp(what, "tx") && npos == 1) {
         cJSON_AddStringToObject(params, "id", pos[0]);
@@ -263,15 +260,13 @@ static void print_json_verdict(int ok, const char *line, int code, const char *m
 int pel_cli_verify(int argc, char **argv)
 {
     const char *file = NULL, *key = NULL, *original = NULL;
-    int json = 0;
-    for (int i = 0; i < argc; i++) {
-        if (is_help(argv[i])) { verify_usage(stdout); return 0; }
-        if (!strcmp(argv[i], "--key") && i + 1 < argc) key = argv[++i];
-        else if (!strcmp(argv[i], "--file") && i + 1 < argc) original = argv[++i];
-        else if (!strcmp(argv[i], "--json")) json = 1;
-        else if (argv[i][0] == '-' || file) { fprintf(stderr, "pel verify: unexpected '%s'\n", argv[i]); verify_usage(stderr); return 2; }
-        else file = argv[i];
-    }
+    int json = 0, np;
+    const pel_cli_opt opts[] = { { "--key", .val = &key }, { "--file", .val = &original },
+                              { "--json", .flag = &json } };
+    const pel_cli_cmd cmd = { "pel verify", verify_usage, opts, sizeof opts / sizeof opts[0] };
+    if (argc >= 1 && is_help(argv[0])) { verify_usage(stdout); return 0; }
+    int prc = pel_cli_parse(&cmd, argc, argv, &file, 1, &np);
+    if (prc) return PEL_CLI_EXIT(prc);
     if (!file || !key) { verify_usage(stderr); return 2; }
     pel_note_verifier v;
     if (load_vkey(key, &v)) return 2;
@@ -307,16 +302,15 @@ int pel_cli_verify(int argc, char **argv)
 
 int pel_cli_checkpoint(int argc, char **argv)
 {
-    const char *rpc = NULL;
+    const char *rpc = NULL, *height = NULL;
     uint64_t h = UINT64_MAX;
-    int json = 0, have_h = 0;
-    for (int i = 0; i < argc; i++) {
-        if (is_help(argv[i])) { checkpoint_usage(stdout); return 0; }
-        if (!strcmp(argv[i], "--rpc") && i + 1 < argc) rpc = argv[++i];
-        else if (!strcmp(argv[i], "--json")) json = 1;
-        else if (argv[i][0] != '-' && !have_h) { if (parse_height("HEIGHT", argv[i], &h)) return 2; have_h = 1; }
-        else { checkpoint_usage(stderr); return 2; }
-    }
+    int json = 0, np;
+    const pel_cli_opt opts[] = { { "--rpc", .val = &rpc }, { "--json", .flag = &json } };
+    const pel_cli_cmd cmd = { "pel checkpoint", checkpoint_usage, opts, sizeof opts / sizeof opts[0] };
+    if (argc >= 1 && is_help(argv[0])) { checkpoint_usage(stdout); return 0; }
+    int prc = pel_cli_parse(&cmd, argc, argv, &height, 1, &np);
+    if (prc) return PEL_CLI_EXIT(prc);
+    if (height && parse_height("HEIGHT", height, &h)) return 2;
     cJSON *params = cJSON_CreateObject(), *r;
     pel_rpc_client *c;
     int rc = 1;

@@ -35,23 +35,16 @@ static void review_usage(FILE *f)
 static int submit(int argc, char **argv)
 {
     const char *target = NULL, *rec = NULL, *text = NULL, *ci = "", *lic = "CC-BY-4.0", *key = "pel.key", *rpc = NULL;
-    int pseudo = 0, wait = 0, json = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--pseudonymous")) { pseudo = 1; continue; }
-        if (!strcmp(a, "--wait")) { wait = 1; continue; }
-        if (!strcmp(a, "--json")) { json = 1; continue; }
-        if (a[0] == '-' && !v) { fprintf(stderr, "pel review: %s needs a value\n", a); return 2; }
-        if (!strcmp(a, "--recommendation")) rec = v;
-        else if (!strcmp(a, "--text")) text = v;
-        else if (!strcmp(a, "--competing-interests")) ci = v;
-        else if (!strcmp(a, "--license")) lic = v;
-        else if (!strcmp(a, "--key")) key = v;
-        else if (!strcmp(a, "--rpc")) rpc = v;
-        else if (a[0] == '-' || target) { fprintf(stderr, "pel review: unexpected '%s'\n", a); return 2; }
-        else { target = a; continue; }
-        i++;
-    }
+    int pseudo = 0, wait = 0, json = 0, np;
+    const pel_cli_opt opts[] = {
+        { "--pseudonymous", .flag = &pseudo }, { "--wait", .flag = &wait }, { "--json", .flag = &json },
+        { "--recommendation", .val = &rec }, { "--text", .val = &text },
+        { "--competing-interests", .val = &ci }, { "--license", .val = &lic },
+        { "--key", .val = &key }, { "--rpc", .val = &rpc },
+    };
+    const pel_cli_cmd cmd = { "pel review", review_usage, opts, sizeof opts / sizeof opts[0] };
+    int prc = pel_cli_parse(&cmd, argc, argv, &target, 1, &np);
+    if (prc) return PEL_CLI_EXIT(prc);
     pel_obj_id id;
     uint32_t ver = 0;
     int r = -1;
@@ -91,12 +84,11 @@ static int submit(int argc, char **argv)
 static int show(int argc, char **argv)
 {
     const char *id = NULL, *rpc = NULL;
-    int json = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
-        else if (!strcmp(argv[i], "--rpc") && i + 1 < argc) rpc = argv[++i];
-        else id = argv[i];
-    }
+    int json = 0, np;
+    const pel_cli_opt opts[] = { { "--json", .flag = &json }, { "--rpc", .val = &rpc } };
+    const pel_cli_cmd cmd = { "pel review", review_usage, opts, sizeof opts / sizeof opts[0] };
+    int prc = pel_cli_parse(&cmd, argc, argv, &id, 1, &np);
+    if (prc) return PEL_CLI_EXIT(prc);
     if (!id) { review_usage(stderr); return 2; }
     pel_rpc_client *c;
     cJSON *p = cJSON_CreateObject(), *r;

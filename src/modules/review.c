@@ -85,20 +85,23 @@ static int is_author(pel_view *v, const body *b, const pel_obj_head *h, const pe
     return rc;
 }
 
+/* record_encode - the review record of body b (review.h, State). */
+static int record_encode(const void *arg, pel_buf *out)
+{
+    const body *b = arg;
+    int rc = pel_enc_u8(out, b->rec);
+    if (!rc) rc = pel_enc_raw(out, b->target.b, PEL_OBJ_ID_LEN);
+    if (!rc) rc = pel_enc_u32(out, b->version);
+    if (!rc) rc = pel_enc_u8(out, b->pseudonymous);
+    if (!rc) rc = pel_enc_bytes(out, b->ci, b->ci_len);
+    return rc;
+}
+
 static int put_record(pel_view *v, const pel_obj_id *rid, const body *b)
 {
     pel_key k;
-    pel_buf out;
-    pel_buf_init(&out);
-    int rc = pel_enc_u8(&out, b->rec);
-    if (!rc) rc = pel_enc_raw(&out, b->target.b, PEL_OBJ_ID_LEN);
-    if (!rc) rc = pel_enc_u32(&out, b->version);
-    if (!rc) rc = pel_enc_u8(&out, b->pseudonymous);
-    if (!rc) rc = pel_enc_bytes(&out, b->ci, b->ci_len);
     key_review(rid, &k);
-    if (!rc) rc = pel_view_put(v, &k, out.data, out.len);
-    pel_buf_free(&out);
-    return rc;
+    return pel_module_put(v, &k, record_encode, b);
 }
 
 /* The review object: kind review, the digest, one "reviews" link. */
@@ -125,6 +128,7 @@ static int create_object(pel_view *v, const pel_module_ctx *c, const pel_tx *tx,
     return rc;
 }
 
+/* The body is decoded once, here: the ledger does not call check first. */
 static int review_exec(const pel_module_ctx *c, const pel_tx *tx, pel_view *v)
 {
     body b;

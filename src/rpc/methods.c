@@ -15,6 +15,7 @@
 #include "modules/prereg.h"
 #include "modules/registry.h"
 #include "node/prove.h"
+#include "rpc/licence.h"
 #include "rpc/objects.h"
 #include "rpc/prereg.h"
 #include "rpc/reply.h"
@@ -553,6 +554,7 @@ static const pel_rpc_method methods[] = {
     { "object_upstream", pel_rpc_object_upstream },
     { "object_downstream", pel_rpc_object_downstream },
     { "contributions", pel_rpc_contributions },
+    { "licence", pel_rpc_licence },
     { "prereg", pel_rpc_prereg },
     { "review", pel_rpc_review },
 };

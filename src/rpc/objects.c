@@ -24,14 +24,6 @@ static int fail(pel_rpc_error *err, int code, const char *msg)
     return code == PEL_EINVAL ? pel_rpc_bad_params(err, msg) : pel_rpc_app_error(err, code, msg);
 }
 
-static void add_id(cJSON *o, const char *name, const pel_obj_id *id)
-{
-    char s[PEL_OBJ_ID_STR_LEN + 1];
-    pel_obj_id_format(id, s);
-    s[PEL_OBJ_ID_STR_LEN] = 0;
-    cJSON_AddStringToObject(o, name, s);
-}
-
 static cJSON *string_n(const uint8_t *p, uint32_t n)
 {
     char *s = malloc(n + 1);
@@ -41,15 +33,6 @@ static cJSON *string_n(const uint8_t *p, uint32_t n)
     cJSON *j = cJSON_CreateString(s);
     free(s);
     return j;
-}
-
-/* "pel:obj:…[@vN]" from params.id */
-static int get_id(const cJSON *params, pel_obj_id *id, uint32_t *v, pel_rpc_error *err)
-{
-    const cJSON *it = cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "id") : NULL;
-    if (!cJSON_IsString(it) || pel_obj_id_parse(it->valuestring, id, v))
-        return fail(err, PEL_EINVAL, "expected {\"id\": \"pel:obj:<32 hex>[@v<n>]\"}");
-    return 0;
 }
 
 static cJSON *digests_json(const pel_obj_fields *f, uint16_t first_mask)
@@ -87,7 +70,7 @@ static cJSON *links_json(const pel_obj_fields *f)
     for (uint32_t i = 0; a && i < f->n_links; i++) {
         cJSON *l = cJSON_CreateObject();
         cJSON_AddStringToObject(l, "relation", pel_obj_relation_names[f->links[i].relation]);
-        add_id(l, "target", &f->links[i].target);
+        pel_rpc_add_obj_id(l, "target", &f->links[i].target, 0);
         cJSON_AddNumberToObject(l, "version", f->links[i].version);
         cJSON_AddItemToArray(a, l);
     }
@@ -100,7 +83,7 @@ static cJSON *object_json(const pel_obj_id *id, uint32_t v, const pel_obj_head *
     const pel_obj_fields *f = &ver->fields;
     cJSON *o = cJSON_CreateObject(), *m = cJSON_CreateArray(), *u = cJSON_CreateArray();
     if (!o || !m || !u) { cJSON_Delete(o); cJSON_Delete(m); cJSON_Delete(u); return NULL; }
-    add_id(o, "id", id);
+    pel_rpc_add_obj_id(o, "id", id, 0);
     cJSON_AddNumberToObject(o, "version", v);
     cJSON_AddNumberToObject(o, "versions", h->versions);
     cJSON_AddStringToObject(o, "kind", pel_obj_kind_names[h->kind]);
@@ -130,7 +113,7 @@ int pel_rpc_object(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error
     pel_obj_version ver;
     uint64_t refs = 0;
     pel_buf raw;
-    if (get_id(params, &id, &v, err)) return PEL_EINVAL;
+    if (pel_rpc_obj_id_param(params, &id, &v, err)) return PEL_EINVAL;
     pel_state st = pel_store_state(pel_chain_store(pel_node_chain(n)));
     pel_buf_init(&raw);
     int rc = pel_registry_head(&st, &id, &h);
@@ -146,7 +129,7 @@ static int add_registration(void *arg, const pel_obj_registration *r)
 {
     cJSON *a = arg, *o = cJSON_CreateObject();
     if (!o) return PEL_ENOMEM;
-    add_id(o, "id", &r->id);
+    pel_rpc_add_obj_id(o, "id", &r->id, 0);
     cJSON_AddNumberToObject(o, "version", r->version);
     cJSON_AddNumberToObject(o, "height", (double)r->height);
     cJSON_AddNumberToObject(o, "index", r->index);
@@ -170,7 +153,7 @@ int pel_rpc_object_first(void *ctx, const cJSON *params, cJSON **result, pel_rpc
     cJSON *o = cJSON_CreateObject();
     if (!o) return PEL_ENOMEM;
     pel_rpc_add_hex(o, "sha256", dg, 32);
-    add_id(o, "id", &f.id);
+    pel_rpc_add_obj_id(o, "id", &f.id, 0);
     cJSON_AddNumberToObject(o, "version", f.version);
     cJSON_AddNumberToObject(o, "height", (double)f.height);
     pel_rpc_add_addr(o, "registrant", &f.registrant);
@@ -186,10 +169,10 @@ static int add_edge(void *arg, const pel_obj_edge *e)
 {
     cJSON *a = arg, *o = cJSON_CreateObject();
     if (!o) return PEL_ENOMEM;
-    add_id(o, "from", &e->from);
+    pel_rpc_add_obj_id(o, "from", &e->from, 0);
     cJSON_AddNumberToObject(o, "from_version", e->from_v);
     cJSON_AddStringToObject(o, "relation", pel_obj_relation_names[e->relation]);
-    add_id(o, "to", &e->to);
+    pel_rpc_add_obj_id(o, "to", &e->to, 0);
     cJSON_AddNumberToObject(o, "to_version", e->to_v);
     cJSON_AddNumberToObject(o, "depth", e->depth);
     cJSON_AddItemToArray(a, o);
@@ -202,7 +185,7 @@ static int walk_method(pel_node *n, const cJSON *params, int down, cJSON **resul
     pel_obj_id id;
     uint32_t v;
     double depth = 3;
-    if (get_id(params, &id, &v, err)) return PEL_EINVAL;
+    if (pel_rpc_obj_id_param(params, &id, &v, err)) return PEL_EINVAL;
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(params, "depth");
     if (d && (!cJSON_IsNumber(d) || d->valuedouble < 1 || d->valuedouble > 64 || d->valuedouble != (int)d->valuedouble))
         return fail(err, PEL_EINVAL, "depth is an integer from 1 to 64");
@@ -214,7 +197,7 @@ static int walk_method(pel_node *n, const cJSON *params, int down, cJSON **resul
     int rc = down ? pel_objindex_downstream(store, &st, &id, v, (uint32_t)depth, add_edge, edges)
                   : pel_registry_upstream(&st, &id, v, (uint32_t)depth, add_edge, edges);
     if (rc) { cJSON_Delete(o); cJSON_Delete(edges); return fail(err, rc, NULL); }
-    add_id(o, "id", &id);
+    pel_rpc_add_obj_id(o, "id", &id, 0);
     cJSON_AddNumberToObject(o, "version", v);
     cJSON_AddNumberToObject(o, "depth", depth);
     cJSON_AddBoolToObject(o, "truncated", cJSON_GetArraySize(edges) >= PEL_RPC_UPSTREAM_MAX);
@@ -248,15 +231,12 @@ static int add_contribution(void *arg, const pel_obj_contribution *c)
     contrib_list *l = arg;
     pel_obj_version ver;
     pel_obj_head h;
-    char s[PEL_OBJ_ID_STR_LEN + 16];
     int rc = pel_registry_head(l->st, &c->id, &h);
     if (!rc) rc = pel_registry_version_get(l->st, &c->id, c->version, &l->raw, &ver);
     cJSON *o = rc ? NULL : cJSON_CreateObject(), *roles = o ? cJSON_AddArrayToObject(o, "roles") : NULL;
     if (rc) return rc;
     if (!roles) { cJSON_Delete(o); return PEL_ENOMEM; }
-    pel_obj_id_format(&c->id, s);
-    snprintf(s + PEL_OBJ_ID_STR_LEN, 16, "@v%u", c->version);
-    cJSON_AddStringToObject(o, "id", s);
+    pel_rpc_add_obj_id(o, "id", &c->id, c->version);
     cJSON_AddStringToObject(o, "kind", pel_obj_kind_names[h.kind]);
     cJSON_AddItemToObject(o, "title", string_n(ver.fields.title, ver.fields.title_len));
     cJSON_AddNumberToObject(o, "height", (double)ver.height);
@@ -296,14 +276,10 @@ int pel_rpc_contributions(void *ctx, const cJSON *params, cJSON **result, pel_rp
     if (rc) { cJSON_Delete(o); cJSON_Delete(l.a); return fail(err, rc, NULL); }
     pel_rpc_add_addr(o, "address", &a);
     cJSON_AddItemToObject(o, "objects", l.a);
-    if ((uint32_t)cJSON_GetArraySize(l.a) >= l.limit) {      /* maybe more: the next page starts here */
-        char s[PEL_OBJ_ID_STR_LEN + 16];
-        pel_obj_id_format(&l.last.id, s);
-        snprintf(s + PEL_OBJ_ID_STR_LEN, 16, "@v%u", l.last.version);
-        cJSON_AddStringToObject(o, "next", s);
-    } else {
+    if ((uint32_t)cJSON_GetArraySize(l.a) >= l.limit)       /* maybe more: the next page starts here */
+        pel_rpc_add_obj_id(o, "next", &l.last.id, l.last.version);
+    else
         cJSON_AddNullToObject(o, "next");
-    }
     *result = o;
     return 0;
 }
@@ -317,7 +293,7 @@ int pel_rpc_review(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error
     pel_obj_head h;
     pel_obj_version ver;
     pel_buf raw;
-    if (get_id(params, &id, &v, err)) return PEL_EINVAL;
+    if (pel_rpc_obj_id_param(params, &id, &v, err)) return PEL_EINVAL;
     pel_state st = pel_store_state(pel_chain_store(pel_node_chain(n)));
     pel_buf_init(&raw);
     int rc = pel_review_get(&st, &id, &r);
@@ -325,11 +301,8 @@ int pel_rpc_review(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error
     if (!rc) rc = pel_registry_version(&st, &id, 1, &raw, &ver);
     cJSON *o = rc ? NULL : cJSON_CreateObject();
     if (o) {
-        char t[PEL_OBJ_ID_STR_LEN + 16];
-        pel_obj_id_format(&r.target, t);
-        snprintf(t + PEL_OBJ_ID_STR_LEN, 16, "@v%u", r.version);
-        add_id(o, "id", &id);
-        cJSON_AddStringToObject(o, "reviews", t);
+        pel_rpc_add_obj_id(o, "id", &id, 0);
+        pel_rpc_add_obj_id(o, "reviews", &r.target, r.version);
         cJSON_AddStringToObject(o, "recommendation", pel_review_rec_names[r.recommendation % PEL_REVIEW_RECS]);
         pel_rpc_add_addr(o, "reviewer", &h.creator);
         cJSON_AddBoolToObject(o, "pseudonymous", r.pseudonymous);

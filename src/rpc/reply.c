@@ -57,3 +57,20 @@ void pel_rpc_add_addr(cJSON *o, const char *name, const pel_addr *a)
 {
     cJSON_AddItemToObject(o, name, pel_rpc_addr_str(a));
 }
+
+void pel_rpc_add_obj_id(cJSON *o, const char *name, const pel_obj_id *id, uint32_t version)
+{
+    char s[PEL_OBJ_ID_STR_LEN + 16];
+    pel_obj_id_format(id, s);
+    s[PEL_OBJ_ID_STR_LEN] = 0;
+    if (version) snprintf(s + PEL_OBJ_ID_STR_LEN, 16, "@v%u", version);
+    cJSON_AddStringToObject(o, name, s);
+}
+
+int pel_rpc_obj_id_param(const cJSON *params, pel_obj_id *id, uint32_t *v, pel_rpc_error *err)
+{
+    const cJSON *it = pel_rpc_param(params, "id");
+    if (!cJSON_IsString(it) || pel_obj_id_parse(it->valuestring, id, v))
+        return pel_rpc_bad_params(err, "expected {\"id\": \"pel:obj:<32 hex>[@v<n>]\"}");
+    return 0;
+}

@@ -1,6 +1,6 @@
 /*
  * reply.h - helpers shared by the JSON-RPC method files (methods.c,
- * objects.c): application errors in the documented shape, and the JSON
+ * objects.c, ...): application errors in the documented shape, and the JSON
  * renderings of hashes, addresses and u64 strings.
  *
  * Application errors: error.code = PEL_RPC_APP_BASE + (PEL error code);
@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "ledger/tx.h"
+#include "modules/registry.h"
 #include "rpc/http.h"
 
 #define PEL_RPC_APP_BASE (-32000)
@@ -33,5 +34,10 @@ void pel_rpc_add_hex(cJSON *o, const char *name, const uint8_t *p, size_t n);   
 void pel_rpc_add_u64s(cJSON *o, const char *name, uint64_t v);                 /* decimal string */
 void pel_rpc_add_addr(cJSON *o, const char *name, const pel_addr *a);
 cJSON *pel_rpc_addr_str(const pel_addr *a);
+/* "pel:obj:<hex>", with "@v<version>" when version is not 0. */
+void pel_rpc_add_obj_id(cJSON *o, const char *name, const pel_obj_id *id, uint32_t version);
+/* pel_rpc_obj_id_param - params.id as "pel:obj:<32 hex>[@v<n>]" (*v = 0
+ * without a version); else an invalid-params error. @return 0, PEL_EINVAL. */
+int pel_rpc_obj_id_param(const cJSON *params, pel_obj_id *id, uint32_t *v, pel_rpc_error *err);
 
 #endif

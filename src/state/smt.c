@@ -476,20 +476,27 @@ static int parse_leaf(const uint8_t *v, size_t len, leafrec *l)
     return 0;
 }
 
+/* parse_node - parse a leaf record (into l, *leaf = true) or an internal
+ * one (into o) and hash the node it holds. @return 0 or PEL_ECORRUPT. */
+static int parse_node(const uint8_t *v, size_t len, leafrec *l, inode *o, bool *leaf,
+                      uint8_t out[HL])
+{
+    *leaf = len && v[0] == T_LEAF;
+    int rc = *leaf ? parse_leaf(v, len, l) : parse_inode(v, len, o);
+    if (rc) return rc;
+    if (*leaf) leaf_hash(l->path, l->vh, out);
+    else pair(o->p3[0], o->p3[1], out);
+    return 0;
+}
+
 /* record_hash - the hash of the node a record holds. */
 static int record_hash(const uint8_t *v, size_t len, uint8_t out[HL])
 {
-    if (len == 1 && v[0] == T_EMPTY) { memset(out, 0, HL); return 0; }
-    if (len && v[0] == T_LEAF) {
-        leafrec l;
-        int rc = parse_leaf(v, len, &l);
-        if (!rc) leaf_hash(l.path, l.vh, out);
-        return rc;
-    }
+    leafrec l;
     inode o;
-    int rc = parse_inode(v, len, &o);
-    if (!rc) pair(o.p3[0], o.p3[1], out);
-    return rc;
+    bool leaf;
+    if (len == 1 && v[0] == T_EMPTY) { memset(out, 0, HL); return 0; }
+    return parse_node(v, len, &l, &o, &leaf, out);
 }
 
 static int get_u64_rec(pel_store *s, const uint8_t *k, uint64_t *v)
@@ -1135,11 +1142,8 @@ static int pf_walk(uctx *c, pfjob *j, const oref *o, unsigned d, const item *it,
     if (rc) return rc;
     leafrec l;
     inode io;
-    bool leaf = b->len && b->data[0] == T_LEAF;
-    rc = leaf ? parse_leaf(b->data, b->len, &l) : parse_inode(b->data, b->len, &io);
-    if (rc) return rc;
-    if (leaf) leaf_hash(l.path, l.vh, h);
-    else pair(io.p3[0], io.p3[1], h);
+    bool leaf;
+    if ((rc = parse_node(b->data, b->len, &l, &io, &leaf, h))) return rc;
     if (memcmp(h, o->hash, HL) || leaf != (o->type == T_LEAF)) return PEL_ECORRUPT;
     if ((rc = pf_put(j, &c->pfa[j->pos], k, kl, b, h)) || leaf) return rc;
     for (size_t i = 0, e; !rc && i < n; i = e) {

@@ -23,23 +23,13 @@
 #include "exec/pool.h"
 #include "state/smt.h"
 #include "state/store.h"
+#include "state/store_test.h"
 #include "test.h"
 #include "tmpdir.h"
 
-#define MIB (1ull << 20)
 #define HL 32
 #define GOLDEN_ONE "196c676214b0c9deb7a81234f20ebae9aaf1d88b3099b2aa18db0bd407f81bbb"
 #define GOLDEN_TWO "fe29d02e7fd2e56585bff0ca8fc6997d1b2f51bb769c0d75e81747c18ba42baa"
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)   /* splitmix64 */
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static double now(void)
 {
@@ -54,12 +44,7 @@ static char *tmpdir(void) { return test_tmpdir("pel_smt_"); }
 
 static pel_store *open_store(const char *dir)
 {
-    pel_store_opts o = pel_store_defaults();
-    o.map_size = 1024 * MIB;
-    pel_store *s = NULL;
-    int rc = pel_store_open(dir, &o, &s);
-    if (rc) { fprintf(stderr, "cannot open %s: %s\n", dir, pel_strerror(rc)); exit(1); }
-    return s;
+    return store_open(dir, 1024 * MIB, 0, 0);
 }
 
 /* count_prefix - records of PEL_T_SMT whose key starts with byte c. */
@@ -1176,9 +1161,7 @@ static void rates(void)
 
 int main(void)
 {
-    uint64_t seed = test_env_u64("PEL_TEST_SEED", (uint64_t)time(NULL));
-    printf("test_smt seed %" PRIu64 "\n", seed);
-    rng_state = seed;
+    seed_rnd("test_smt");
     RUN(known_answers);
     RUN(root_of_matches_reference);
     RUN(paths_sharing_a_prefix);

@@ -18,20 +18,9 @@
 #include <unistd.h>
 
 #include "state/store.h"
+#include "state/store_test.h"
 #include "test.h"
 #include "tmpdir.h"
-
-#define MIB (1ull << 20)
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)   /* splitmix64 */
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 /* ---- helpers ---- */
 
@@ -39,14 +28,8 @@ static char *tmpdir(void) { return test_tmpdir("pel_store_"); }
 
 static pel_store *open_opts(const char *dir, uint64_t map, unsigned readers, int ro)
 {
-    pel_store_opts o = pel_store_defaults();
-    o.map_size = map;
-    o.max_readers = readers;
-    o.read_only = ro;
-    pel_store *s = NULL;
-    int rc = pel_store_open(dir, &o, &s);
-    CHECK_EQ_INT(rc, 0);
-    if (rc) { fprintf(stderr, "cannot open %s: %s\n", dir, pel_strerror(rc)); exit(1); }
+    pel_store *s = store_open(dir, map, readers, ro);
+    CHECK(s != NULL);   /* store_open exits otherwise; counted as before */
     return s;
 }
 
@@ -893,9 +876,7 @@ static void get_during_write_txn(void)
 
 int main(void)
 {
-    uint64_t seed = test_env_u64("PEL_TEST_SEED", (uint64_t)time(NULL));
-    printf("test_store seed %" PRIu64 "\n", seed);
-    rng_state = seed;
+    seed_rnd("test_store");
     RUN(defaults_are_documented);
     RUN(round_trip_every_table);
     RUN(abort_discards_and_txn_get_sees_staged);
