@@ -26,12 +26,14 @@ static void usage(FILE *f)
         "  tx transfer|status  send a transfer, show a transaction\n"
         "  block show   show a block\n"
         "  faucet       devnet tokens\n"
-        "  object register|version|maintainer|show|first|upstream  research objects\n"
+        "  object register|version|maintainer|show|first|upstream|downstream|contributions\n"
+        "               research objects and their provenance\n"
         "  prereg commit|reveal|results|status|show  preregistration\n"
         "  review submit|show  peer-review attestations\n"
+        "  license set|buy|show  licence terms, purchases and royalties\n"
         "  checkpoint   show the node's signed checkpoint and verifier key\n"
         "  prove tx|state|consistency  get a proof file from the node\n"
-        "  loadgen      load generator (signed transfers over the API)\n"
+        "  loadgen      load generator (signed transfers or open-science transactions)\n"
         "\n"
         "tools:\n"
         "  verify FILE --key K  check a proof file offline\n"
@@ -87,6 +89,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "object")) return pel_cli_object(argc - 2, argv + 2);
     if (!strcmp(cmd, "prereg")) return pel_cli_prereg(argc - 2, argv + 2);
     if (!strcmp(cmd, "review")) return pel_cli_review(argc - 2, argv + 2);
+    if (!strcmp(cmd, "license") || !strcmp(cmd, "licence")) return pel_cli_license(argc - 2, argv + 2);
     if (!strcmp(cmd, "verify")) return pel_cli_verify(argc - 2, argv + 2);
     if (!strcmp(cmd, "checkpoint")) return pel_cli_checkpoint(argc - 2, argv + 2);
     if (!strcmp(cmd, "loadgen")) return pel_cli_loadgen(argc - 2, argv + 2);

@@ -33,7 +33,9 @@ static void object_usage(FILE *f)
         "       pel object maintainer add|remove ID ADDRESS [--key FILE] [--wait]\n"
         "       pel object show ID[@vN] [--json]\n"
         "       pel object first FILE | --sha256 HEX [--json]\n"
-        "       pel object upstream ID[@vN] [--depth N] [--json]\n"
+        "       pel object upstream ID[@vN] [--depth N] [--json]     what it is built on\n"
+        "       pel object downstream ID[@vN] [--depth N] [--json]   what builds on it\n"
+        "       pel object contributions ADDRESS [--after ID@vN] [--limit N] [--json]\n"
         "       pel object proof ID[@vN] [--out FILE]   prior-art bundle, checked offline by\n"
         "                              pel verify FILE --key VERIFIER_KEY --file ORIGINAL\n"
         "\n"
@@ -407,6 +409,15 @@ static void print_first(const cJSON *r)
         if (cJSON_IsString(v)) printf("%-11s %s\n", keys[i], v->valuestring);
         else if (cJSON_IsNumber(v)) printf("%-11s %.0f\n", keys[i], v->valuedouble);
     }
+    const cJSON *g, *regs = cJSON_GetObjectItemCaseSensitive(r, "registrations");
+    if (cJSON_GetArraySize(regs) > 1) printf("registered %d times:\n", cJSON_GetArraySize(regs));
+    cJSON_ArrayForEach(g, regs) {
+        if (cJSON_GetArraySize(regs) < 2) break;
+        printf("  %s@v%.0f at height %.0f\n", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "id")),
+               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "version")),
+               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "height")));
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "truncated"))) printf("  (more)\n");
 }
 
 static void print_upstream(const cJSON *r)
@@ -463,7 +474,62 @@ static int obj_query(const char *what, int argc, char **argv)
     cJSON_AddStringToObject(p, "id", o.id);
     if (!strcmp(what, "show")) return query(&o, "object", p, print_object);
     cJSON_AddNumberToObject(p, "depth", o.depth);
-    return query(&o, "object_upstream", p, print_upstream);
+    return query(&o, strcmp(what, "upstream") ? "object_downstream" : "object_upstream", p, print_upstream);
+}
+
+static void print_contributions(const cJSON *r)
+{
+    const cJSON *o, *role;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(r, "objects")) {
+        printf("%s  %-10s %s  [", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id")),
+               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kind")),
+               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "title")));
+        int first = 1;
+        cJSON_ArrayForEach(role, cJSON_GetObjectItemCaseSensitive(o, "roles")) {
+            printf("%s%s", first ? "" : " ", cJSON_GetStringValue(role));
+            first = 0;
+        }
+        printf("]\n");
+    }
+    const cJSON *nx = cJSON_GetObjectItemCaseSensitive(r, "next");
+    if (cJSON_IsString(nx)) printf("more: --after %s\n", nx->valuestring);
+}
+
+/* contributions ADDRESS [--after ID@vN] [--limit N] */
+static int obj_contributions(int argc, char **argv)
+{
+    obj_opts o;
+    const char *addr = NULL, *after = NULL, *limit = NULL;
+    int np;
+    pel_addr a;
+    memset(&o, 0, sizeof o);
+    const pel_cli_opt opts[] = {
+        { "--after", .val = &after }, { "--limit", .val = &limit },
+        { "--rpc", .val = &o.rpc }, { "--json", .flag = &o.json },
+    };
+    const pel_cli_cmd cmd = { "pel object", object_usage, opts, sizeof opts / sizeof opts[0] };
+    int prc = pel_cli_parse(&cmd, argc, argv, &addr, 1, &np);
+    if (prc) return PEL_CLI_EXIT(prc);
+    if (!addr) { fprintf(stderr, "pel object contributions: give an ADDRESS\n"); return 2; }
+    if (pel_cli_parse_addr("contributions", addr, &a)) return 2;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "address", addr);
+    if (after) {
+        pel_obj_id id;
+        uint32_t v;
+        if (pel_obj_id_parse(after, &id, &v) || v == 0) {
+            fprintf(stderr, "pel object contributions: --after takes the previous page's last pel:obj:…@vN\n");
+            cJSON_Delete(p);
+            return 2;
+        }
+        cJSON_AddStringToObject(p, "after", after);
+    }
+    if (limit) {
+        unsigned long long l;
+        if (pel_cli_u64("--limit", limit, 1, 1000, &l)) { cJSON_Delete(p); return 2; }
+        cJSON_AddNumberToObject(p, "limit", (double)l);
+    }
+    return query(&o, "contributions", p, print_contributions);
 }
 
 /* The registering transaction of version v, proven against the head. */
@@ -509,7 +575,9 @@ int pel_cli_object(int argc, char **argv)
     if (!strcmp(cmd, "version")) return obj_version(argc - 1, argv + 1);
     if (!strcmp(cmd, "maintainer")) return obj_maintainer(argc - 1, argv + 1);
     if (!strcmp(cmd, "proof")) return obj_proof(argc - 1, argv + 1);
-    if (!strcmp(cmd, "show") || !strcmp(cmd, "first") || !strcmp(cmd, "upstream"))
+    if (!strcmp(cmd, "contributions")) return obj_contributions(argc - 1, argv + 1);
+    if (!strcmp(cmd, "show") || !strcmp(cmd, "first") || !strcmp(cmd, "upstream") ||
+        !strcmp(cmd, "downstream"))
         return obj_query(cmd, argc - 1, argv + 1);
     fprintf(stderr, "pel object: unknown command '%s'\n", cmd);
     object_usage(stderr);

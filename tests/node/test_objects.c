@@ -2,7 +2,9 @@
  * test_objects.c - the open-science record end to end on a real node,
  * through the `pel object`, `pel prereg` and `pel review` CLI as a researcher uses it: register files
  * (hashed locally), show them, ask who registered a file first, publish a
- * version, add a maintainer who may then publish, walk the provenance;
+ * version, add a maintainer who may then publish, walk the provenance
+ * both ways, list an address's contributions, set licence terms and buy a
+ * licence (`pel license`);
  * and the refusals with their messages (no rights, unknown link target,
  * bad licence, bad role, missing file) with a non-zero exit status; and a
  * prior-art bundle (`pel object proof`) checked with the node stopped:
@@ -100,6 +102,7 @@ static void register_and_show(void)
     const char *f1[] = { "object", "first", file1, "--rpc", H.url, NULL };
     CHECK_EQ_INT(cli(f1), 0);
     CHECK(strstr(out, obj1) && strstr(out, addr_a));
+    CHECK(strstr(out, "registered 2 times") && strstr(out, obj2));   /* and bob's, later */
 }
 
 static void versions_and_maintainers(void)
@@ -203,6 +206,48 @@ static void peer_review(void)
     CHECK(strstr(out, "review") && strstr(out, "-") && strstr(out, "reviews"));
 }
 
+/* Downstream (what builds on obj1: bob's analysis, carol's review),
+ * contributions by address, and a licence bought through the CLI. */
+static void provenance_and_licences(void)
+{
+    const char *down[] = { "object", "downstream", obj1, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(down), 0);
+    CHECK(strstr(out, obj2) && strstr(out, "-[derived-from]->") && strstr(out, "-[reviews]->"));
+    const char *down2[] = { "object", "downstream", obj2, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(down2), 0);
+    CHECK_EQ_INT((int)strlen(out), 0);                            /* nothing builds on it */
+    const char *ctb[] = { "object", "contributions", addr_a, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(ctb), 0);
+    CHECK(strstr(out, obj1) && strstr(out, "data-curation investigation") && strstr(out, "@v1"));
+    const char *bad_addr[] = { "object", "contributions", "pel1nothing", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(bad_addr), 2);
+    /* licence: only a controller may set terms; a buyer pays the parties */
+    char party[100];
+    snprintf(party, sizeof party, "%s:10000", addr_a);
+    const char *set_b[] = { "license", "set", obj1, "--price", "700", "--party", party, "--key", key_b,
+                            "--wait", "--rpc", H.url, NULL };
+    const char *buy_early[] = { "license", "buy", obj1, "--key", key_b, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(buy_early), 1);                               /* no terms yet */
+    char key_c[300], addr_c[64];
+    make_account("dave", key_c, addr_c);
+    const char *set_c[] = { "license", "set", obj1, "--price", "700", "--party", party, "--key", key_c,
+                            "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(set_c), 1);                                   /* dave controls nothing */
+    CHECK(strstr(out, "control") != NULL);
+    CHECK_EQ_INT(cli(set_b), 0);                                   /* bob is a maintainer */
+    const char *low[] = { "license", "buy", obj1, "--max-price", "699", "--key", key_c, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(low), 1);
+    CHECK(strstr(out, "maximum") != NULL);
+    const char *buy_c[] = { "license", "buy", obj1, "--key", key_c, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(buy_c), 0);
+    const char *show[] = { "license", "show", obj1, "--buyer", addr_c, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(show), 0);
+    CHECK(strstr(out, "price 700") && strstr(out, "bought 1 time(s)") && strstr(out, "pel prove state"));
+    CHECK(strstr(out, addr_a) && strstr(out, "10000 bps"));
+    const char *bad_party[] = { "license", "set", obj1, "--price", "1", "--party", "nobody:5000", "--key", key_b, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(bad_party), 2);
+}
+
 static char bundle[300], vkey[400];
 
 /* Ask for the prior-art bundle of obj1@v1 while the node runs. */
@@ -265,6 +310,7 @@ int main(int argc, char **argv)
         RUN(refusals);
         RUN(preregistration);
         RUN(peer_review);
+        RUN(provenance_and_licences);
         RUN(get_bundle);
         const char *v[] = { "admin", "verify", "--dir", H.dir, NULL };
         CHECK_EQ_INT(h_stop(&H, SIGTERM), 0);
