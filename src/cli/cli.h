@@ -24,6 +24,7 @@ int pel_cli_object(int argc, char **argv);      /* object.c */
 int pel_cli_prereg(int argc, char **argv);      /* prereg.c */
 int pel_cli_review(int argc, char **argv);      /* review.c */
 int pel_cli_license(int argc, char **argv);     /* license.c */
+int pel_cli_shares(int argc, char **argv);      /* shares.c */
 
 /* Shared by prove.c and object.c. */
 /* pel_cli_write_proof - validate the proof object r (an RPC answer) and write

@@ -79,6 +79,9 @@ const char *pel_strerror(int code)
     case PEL_ELIC_NONE: return "the object has no licence terms";
     case PEL_ELIC_PRICE: return "the licence price is above the buyer's maximum (the terms changed?)";
     case PEL_ELIC_PARTY: return "a licence party must be the object's creator, a maintainer or a contributor";
+    case PEL_ESHARE_NONE: return "the object has no share class";
+    case PEL_ESHARE_EXISTS: return "the object already has a share class";
+    case PEL_ESHARE_FUNDS: return "not enough shares";
     default: return "unknown error";
     }
 }

@@ -99,6 +99,10 @@ typedef enum pel_err {
     PEL_ELIC_NONE = -170,       /* the object has no licence terms */
     PEL_ELIC_PRICE = -171,      /* the price is above the buyer's maximum */
     PEL_ELIC_PARTY = -172,      /* a party is not the object's creator, maintainer or contributor */
+    /* fractional shares (modules/shares.h) */
+    PEL_ESHARE_NONE = -180,     /* the object has no share class */
+    PEL_ESHARE_EXISTS = -181,   /* the object already has a share class */
+    PEL_ESHARE_FUNDS = -182,    /* not enough shares */
 } pel_err;
 
 /* pel_strerror - a static, human-readable name for an error code.

@@ -10,6 +10,7 @@
 #include "core/codec.h"
 #include "core/hash.h"
 #include "ledger/ledger.h"
+#include "modules/shares.h"
 
 /* ==== bodies ==== */
 
@@ -305,7 +306,33 @@ static uint32_t parents_of(const pel_obj_fields *f, pel_obj_id *out)
     return u;
 }
 
-/* Pay one object: its split, and its parents' shares queued. */
+/* An object's own part: to its share holders if it has a share class
+ * (shares.h), else split by its terms, or all to its creator without. */
+static int pay_own(payment *pm, const pel_obj_id *id, uint64_t own, const pel_lic_terms *t,
+                   const pel_obj_head *head)
+{
+    int rc = pel_shares_exists_view(pm->v, id);
+    if (rc == 1) {
+        rc = pel_shares_deposit_delta(pm->v, id, own);
+        if (rc == 0) {
+            pel_addr pool;
+            pel_shares_pool(id, &pool);
+            return owe(pm, &pool, own);
+        }
+        if (rc != PEL_EBOUND) return rc;    /* accumulator full: the parties are paid */
+    }
+    if (rc < 0 && rc != PEL_EBOUND) return rc;
+    if (!t) return owe(pm, &head->creator, own);
+    uint64_t given = 0;
+    for (uint32_t i = 0; i < t->n; i++) given += part(own, t->party[i].bps);
+    for (uint32_t i = 0; i < t->n; i++) {
+        rc = owe(pm, &t->party[i].addr, part(own, t->party[i].bps) + (i == 0 ? own - given : 0));
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Pay one object: its own part, and its parents' shares queued. */
 static int pay_object(payment *pm, const hop *h, const pel_lic_terms *t, const pel_obj_head *head)
 {
     pel_obj_id parents[PEL_OBJ_LINKS_MAX];
@@ -319,13 +346,8 @@ static int pay_object(payment *pm, const hop *h, const pel_lic_terms *t, const p
         if (np > PEL_LIC_HOPS_MAX - pm->tail) np = 0;      /* out of hops: keep it here */
         if (np) up = part(h->amount, t->upstream_bps);
     }
-    uint64_t own = h->amount - up, given = 0;
-    for (uint32_t i = 0; i < t->n; i++) given += part(own, t->party[i].bps);
-    for (uint32_t i = 0; i < t->n; i++) {
-        uint64_t x = part(own, t->party[i].bps) + (i == 0 ? own - given : 0);
-        int rc = owe(pm, &t->party[i].addr, x);
-        if (rc) return rc;
-    }
+    int rc = pay_own(pm, &h->id, h->amount - up, t, head);
+    if (rc) return rc;
     for (uint32_t i = 0; i < np; i++) {
         uint64_t x = up / np + (i == 0 ? up % np : 0);
         if (x) pm->q[pm->tail++] = (hop){ parents[i], x, h->depth + 1 };
@@ -377,7 +399,7 @@ static int pay(pel_view *v, const pel_tx *tx, const pel_obj_id *id, const pel_li
         rc = pel_registry_head_view(v, &h->id, &head);
         if (rc) break;
         if (h->depth == 0) rc = pay_object(&pm, h, t, &head);
-        else if ((rc = terms_view(v, &h->id, &pt)) == PEL_ELIC_NONE) rc = owe(&pm, &head.creator, h->amount);
+        else if ((rc = terms_view(v, &h->id, &pt)) == PEL_ELIC_NONE) rc = pay_own(&pm, &h->id, h->amount, NULL, &head);
         else if (!rc) rc = pay_object(&pm, h, &pt, &head);
     }
     if (!rc) rc = settle(&pm, &tx->from);

@@ -29,12 +29,13 @@
  *             derived-from or uses-data, in id order;
  *   up      = A * T.upstream_bps / 10000 (rounded down) if X has parents,
  *             d < PEL_LIC_DEPTH_MAX and the hop budget allows, else 0;
- *   own     = A - up, split by T's parties: party i gets own * bps_i /
- *             10000 rounded down, and the first party (lowest address) also
- *             gets what rounding left;
+ *   own     = A - up, deposited to the object's share holders if it has
+ *             a share class (shares.h), else split by T's parties: party i
+ *             gets own * bps_i / 10000 rounded down, and the first party
+ *             (lowest address) also gets what rounding left;
  *   each parent gets up / n, the first parent also the remainder, and is
- *   paid the same way at depth d + 1 if it has terms, else its creator
- *   gets it all.
+ *   paid the same way at depth d + 1 if it has terms, else it all goes to
+ *   its share holders if it has a class, else to its creator.
  * Objects are paid breadth first; at most PEL_LIC_HOPS_MAX objects per
  * purchase (beyond, an object keeps its upstream share in its own split),
  * so gas (every read and write is charged) stays bounded. No unit is

@@ -8,11 +8,13 @@
 #include "modules/prereg.h"
 #include "modules/registry.h"
 #include "modules/review.h"
+#include "modules/shares.h"
 
 const pel_module_table *pel_modules_table(void)
 {
     static const pel_tx_module *const mods[] = { &pel_registry_module, &pel_prereg_module,
-                                                 &pel_review_module, &pel_licence_module };
+                                                 &pel_review_module, &pel_licence_module,
+                                                 &pel_shares_module };
     static const pel_module_table t = { mods, sizeof mods / sizeof mods[0] };
     return &t;
 }

@@ -19,6 +19,7 @@
 #include "rpc/objects.h"
 #include "rpc/prereg.h"
 #include "rpc/reply.h"
+#include "rpc/shares.h"
 
 /* ---- helpers ---- */
 
@@ -555,6 +556,7 @@ static const pel_rpc_method methods[] = {
     { "object_downstream", pel_rpc_object_downstream },
     { "contributions", pel_rpc_contributions },
     { "licence", pel_rpc_licence },
+    { "shares", pel_rpc_shares },
     { "prereg", pel_rpc_prereg },
     { "review", pel_rpc_review },
 };

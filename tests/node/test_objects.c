@@ -246,6 +246,26 @@ static void provenance_and_licences(void)
     CHECK(strstr(out, addr_a) && strstr(out, "10000 bps"));
     const char *bad_party[] = { "license", "set", obj1, "--price", "1", "--party", "nobody:5000", "--key", key_b, "--rpc", H.url, NULL };
     CHECK_EQ_INT(cli(bad_party), 2);
+    /* shares: bob splits the revenue, gives dave 40 of 100; dave's next
+     * purchase (700) is owed 60/40 to them, and dave claims his 280 */
+    const char *mk[] = { "shares", "create", obj1, "--shares", "100", "--key", key_b, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(mk), 0);
+    CHECK_EQ_INT(cli(mk), 1);                                       /* only one class */
+    CHECK(strstr(out, "already has a share class") != NULL);
+    const char *give[] = { "shares", "transfer", obj1, "--to", addr_c, "--amount", "40", "--key", key_b,
+                           "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(give), 0);
+    const char *too_many[] = { "shares", "transfer", obj1, "--to", addr_b, "--amount", "41", "--key", key_c,
+                               "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(too_many), 1);
+    CHECK_EQ_INT(cli(buy_c), 0);
+    const char *sh_c[] = { "shares", "show", obj1, "--holder", addr_c, "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(sh_c), 0);
+    CHECK(strstr(out, "40 shares, 280 claimable") && strstr(out, "pool_balance  700"));
+    const char *cl[] = { "shares", "claim", obj1, "--key", key_c, "--wait", "--rpc", H.url, NULL };
+    CHECK_EQ_INT(cli(cl), 0);
+    CHECK_EQ_INT(cli(sh_c), 0);
+    CHECK(strstr(out, "40 shares, 0 claimable") && strstr(out, "pool_balance  420"));
 }
 
 static char bundle[300], vkey[400];
