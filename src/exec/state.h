@@ -45,6 +45,20 @@ static inline int pel_state_get(const pel_state *s, const pel_key *key, pel_val 
     return s->get(s->ctx, key, out);
 }
 
+/* pel_state_get_counter - a counter's value (8 bytes little-endian; absent
+ * is 0). @return 0, PEL_ECORRUPT (another length), or the state's error. */
+static inline int pel_state_get_counter(const pel_state *s, const pel_key *key, uint64_t *out)
+{
+    pel_val v;
+    *out = 0;
+    int rc = pel_state_get(s, key, &v);
+    if (rc == PEL_ENOTFOUND) return 0;
+    if (rc) return rc;
+    if (v.len != 8) return PEL_ECORRUPT;
+    for (int i = 7; i >= 0; i--) *out = *out << 8 | ((const uint8_t *)v.p)[i];
+    return 0;
+}
+
 /* ---- pel_memstate: in-memory state (tests, benchmarks, the demo) ---- */
 
 typedef struct pel_memstate pel_memstate;

@@ -179,15 +179,14 @@ static void licence_encode(const pel_licence *l, uint8_t out[LIC_REC_LEN])
     memcpy(out + 32, l->txid, 32);
 }
 
+static int terms_dec(const uint8_t *p, size_t len, void *t) { return terms_decode(p, len, t); }
+
 /* terms_view - @return 0, PEL_ELIC_NONE, PEL_ECORRUPT, view errors. */
 static int terms_view(pel_view *v, const pel_obj_id *id, pel_lic_terms *t)
 {
     pel_key k;
-    pel_val val;
     key_id("PEL/lic-terms", id, &k);
-    int rc = pel_view_get(v, &k, &val);
-    if (rc == PEL_ENOTFOUND) return PEL_ELIC_NONE;
-    return rc ? rc : terms_decode(val.p, val.len, t);
+    return pel_module_get(v, &k, PEL_ELIC_NONE, terms_dec, t);
 }
 
 static int emit_licence(pel_view *v, int op, const pel_obj_id *id, uint32_t revision,
@@ -492,14 +491,8 @@ int pel_licence_get(const pel_state *st, const pel_obj_id *id, const pel_addr *b
 static int counter(const pel_state *st, const char *tag, const pel_obj_id *id, uint64_t *out)
 {
     pel_key k;
-    pel_val val;
     key_id(tag, id, &k);
-    *out = 0;
-    int rc = pel_state_get(st, &k, &val);
-    if (rc == PEL_ENOTFOUND) return 0;
-    if (!rc && val.len != 8) return PEL_ECORRUPT;
-    if (!rc) *out = pel_le_load(val.p, 8);
-    return rc;
+    return pel_state_get_counter(st, &k, out);
 }
 
 int pel_licence_totals(const pel_state *st, const pel_obj_id *id, uint64_t *sold, uint64_t *revenue)

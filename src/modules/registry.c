@@ -331,26 +331,21 @@ static int head_encode(const pel_obj_head *h, pel_buf *out)
 
 /* ==== execution ==== */
 
+static int head_dec(const uint8_t *p, size_t len, void *h) { return head_decode(p, len, h); }
+static int head_enc(const void *h, pel_buf *out) { return head_encode(h, out); }
+
 int pel_registry_head_view(pel_view *v, const pel_obj_id *id, pel_obj_head *h)
 {
     pel_key k;
-    pel_val val;
     key_head(id, &k);
-    int rc = pel_view_get(v, &k, &val);
-    if (rc == PEL_ENOTFOUND) return PEL_EOBJ_UNKNOWN;
-    return rc ? rc : head_decode(val.p, val.len, h);
+    return pel_module_get(v, &k, PEL_EOBJ_UNKNOWN, head_dec, h);
 }
 
 static int put_head(pel_view *v, const pel_obj_id *id, const pel_obj_head *h)
 {
     pel_key k;
-    pel_buf b;
-    pel_buf_init(&b);
     key_head(id, &k);
-    int rc = head_encode(h, &b);
-    if (!rc) rc = pel_view_put(v, &k, b.data, b.len);
-    pel_buf_free(&b);
-    return rc;
+    return pel_module_put(v, &k, head_enc, h);
 }
 
 /* Links: targets exist (the version too, if named); count the reference. */
@@ -556,17 +551,22 @@ static int version_decode(const uint8_t *p, size_t len, pel_obj_version *out)
     return 0;
 }
 
+/* A version record just read (rc, val): copied into raw and decoded. */
+static int version_copy(int rc, const pel_val *val, pel_buf *raw, pel_obj_version *out)
+{
+    if (rc == PEL_ENOTFOUND) return PEL_EOBJ_VERSION;
+    pel_buf_reset(raw);
+    if (!rc) rc = pel_buf_append(raw, val->p, val->len);
+    return rc ? rc : version_decode(raw->data, raw->len, out);
+}
+
 int pel_registry_version_get(const pel_state *st, const pel_obj_id *id, uint32_t v, pel_buf *raw,
                              pel_obj_version *out)
 {
     pel_key k;
     pel_val val;
     key_version(id, v, &k);
-    int rc = pel_state_get(st, &k, &val);
-    if (rc == PEL_ENOTFOUND) return PEL_EOBJ_VERSION;
-    pel_buf_reset(raw);
-    if (!rc) rc = pel_buf_append(raw, val.p, val.len);
-    return rc ? rc : version_decode(raw->data, raw->len, out);
+    return version_copy(pel_state_get(st, &k, &val), &val, raw, out);
 }
 
 int pel_registry_version(const pel_state *st, const pel_obj_id *id, uint32_t v, pel_buf *raw,
@@ -587,11 +587,7 @@ int pel_registry_version_view(pel_view *v, const pel_obj_id *id, uint32_t versio
     pel_key k;
     pel_val val;
     key_version(id, version, &k);
-    int rc = pel_view_get(v, &k, &val);
-    if (rc == PEL_ENOTFOUND) return PEL_EOBJ_VERSION;
-    pel_buf_reset(raw);
-    if (!rc) rc = pel_buf_append(raw, val.p, val.len);
-    return rc ? rc : version_decode(raw->data, raw->len, out);
+    return version_copy(pel_view_get(v, &k, &val), &val, raw, out);
 }
 
 int pel_registry_first(const pel_state *st, const uint8_t digest[32], pel_digest_first *out)
@@ -613,14 +609,8 @@ int pel_registry_first(const pel_state *st, const uint8_t digest[32], pel_digest
 int pel_registry_refs(const pel_state *st, const pel_obj_id *id, uint64_t *out)
 {
     pel_key k;
-    pel_val val;
     key_refs(id, &k);
-    *out = 0;
-    int rc = pel_state_get(st, &k, &val);
-    if (rc == PEL_ENOTFOUND) return 0;
-    if (!rc && val.len != 8) return PEL_ECORRUPT;
-    if (!rc) *out = pel_le_load(val.p, 8);
-    return rc;
+    return pel_state_get_counter(st, &k, out);
 }
 
 /* ---- provenance ---- */

@@ -119,14 +119,13 @@ static void settle(pel_share_holding *h, uint64_t acc)
 
 /* ==== execution ==== */
 
+static int class_dec(const uint8_t *p, size_t len, void *c) { return class_decode(p, len, c); }
+
 static int class_view(pel_view *v, const pel_obj_id *id, pel_share_class *c)
 {
     pel_key k;
-    pel_val val;
     key_id("PEL/share-class", id, &k);
-    int rc = pel_view_get(v, &k, &val);
-    if (rc == PEL_ENOTFOUND) return PEL_ESHARE_NONE;
-    return rc ? rc : class_decode(val.p, val.len, c);
+    return pel_module_get(v, &k, PEL_ESHARE_NONE, class_dec, c);
 }
 
 int pel_shares_exists_view(pel_view *v, const pel_obj_id *id)
@@ -284,14 +283,8 @@ const pel_tx_module pel_shares_module = {
 static int acc_get(const pel_state *st, const pel_obj_id *id, uint64_t *acc)
 {
     pel_key k;
-    pel_val val;
     key_id("PEL/share-acc", id, &k);
-    *acc = 0;
-    int rc = pel_state_get(st, &k, &val);
-    if (rc == PEL_ENOTFOUND) return 0;
-    if (!rc && val.len != 8) return PEL_ECORRUPT;
-    if (!rc) *acc = pel_le_load(val.p, 8);
-    return rc;
+    return pel_state_get_counter(st, &k, acc);
 }
 
 int pel_shares_class(const pel_state *st, const pel_obj_id *id, pel_share_class *out, uint64_t *acc)

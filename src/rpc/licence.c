@@ -75,8 +75,7 @@ static int parse(const cJSON *params, pel_obj_id *id, pel_addr *buyer, int *has_
 {
     uint32_t v;
     const char *why;
-    const cJSON *b = pel_rpc_param(params, "buyer"), *a = pel_rpc_param(params, "after"),
-                *li = pel_rpc_param(params, "limit");
+    const cJSON *b = pel_rpc_param(params, "buyer"), *a = pel_rpc_param(params, "after");
     if (pel_rpc_obj_id_param(params, id, &v, err)) return PEL_EINVAL;
     if (v) return pel_rpc_bad_params(err, "a licence is of the object, not of a version: drop @vN");
     *has_buyer = b != NULL;
@@ -91,12 +90,7 @@ static int parse(const cJSON *params, pel_obj_id *id, pel_addr *buyer, int *has_
         after->height = (uint64_t)h->valuedouble;
         after->index = (uint32_t)i->valuedouble;
     }
-    *limit = 100;
-    if (li && (!cJSON_IsNumber(li) || li->valuedouble < 1 || li->valuedouble > PEL_RPC_LIST_MAX ||
-               li->valuedouble != (int)li->valuedouble))
-        return pel_rpc_bad_params(err, "limit is an integer from 1 to 1000");
-    if (li) *limit = (uint32_t)li->valuedouble;
-    return 0;
+    return pel_rpc_limit_param(params, 100, PEL_RPC_LIST_MAX, limit, err);
 }
 
 int pel_rpc_licence(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)

@@ -253,21 +253,17 @@ int pel_rpc_contributions(void *ctx, const cJSON *params, cJSON **result, pel_rp
     pel_addr a;
     const char *why;
     pel_obj_contribution after;
-    double limit = 100;
-    const cJSON *ad = pel_rpc_param(params, "address"), *af = pel_rpc_param(params, "after"),
-                *li = pel_rpc_param(params, "limit");
+    uint32_t limit;
+    const cJSON *ad = pel_rpc_param(params, "address"), *af = pel_rpc_param(params, "after");
     if (!cJSON_IsString(ad) || pel_addr_parse(ad->valuestring, &a, &why))
         return fail(err, PEL_EINVAL, "expected {\"address\": \"pel1…\", \"after\": \"pel:obj:…@vN\" (optional), \"limit\": 1..1000 (optional)}");
     if (af && (!cJSON_IsString(af) || pel_obj_id_parse(af->valuestring, &after.id, &after.version) ||
                after.version == 0))
         return fail(err, PEL_EINVAL, "after is the last \"pel:obj:…@vN\" of the previous page");
-    if (li && (!cJSON_IsNumber(li) || li->valuedouble < 1 || li->valuedouble > PEL_RPC_LIST_MAX ||
-               li->valuedouble != (int)li->valuedouble))
-        return fail(err, PEL_EINVAL, "limit is an integer from 1 to 1000");
-    if (li) limit = li->valuedouble;
+    if (pel_rpc_limit_param(params, 100, PEL_RPC_LIST_MAX, &limit, err)) return PEL_EINVAL;
     pel_store *store = pel_chain_store(pel_node_chain(n));
     pel_state st = pel_store_state(store);
-    contrib_list l = { cJSON_CreateArray(), &st, { 0 }, (uint32_t)limit, { { { 0 } }, 0, 0 } };
+    contrib_list l = { cJSON_CreateArray(), &st, { 0 }, limit, { { { 0 } }, 0, 0 } };
     cJSON *o = cJSON_CreateObject();
     if (!o || !l.a) { cJSON_Delete(o); cJSON_Delete(l.a); return PEL_ENOMEM; }
     pel_buf_init(&l.raw);

@@ -74,3 +74,18 @@ int pel_rpc_obj_id_param(const cJSON *params, pel_obj_id *id, uint32_t *v, pel_r
         return pel_rpc_bad_params(err, "expected {\"id\": \"pel:obj:<32 hex>[@v<n>]\"}");
     return 0;
 }
+
+int pel_rpc_limit_param(const cJSON *params, uint32_t def, uint32_t max, uint32_t *out, pel_rpc_error *err)
+{
+    const cJSON *li = pel_rpc_param(params, "limit");
+    *out = def;
+    if (!li) return 0;
+    if (!cJSON_IsNumber(li) || li->valuedouble < 1 || li->valuedouble > max ||
+        li->valuedouble != (double)(uint32_t)li->valuedouble) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "limit is an integer from 1 to %u", max);
+        return pel_rpc_bad_params(err, msg);
+    }
+    *out = (uint32_t)li->valuedouble;
+    return 0;
+}

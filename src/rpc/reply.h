@@ -39,5 +39,8 @@ void pel_rpc_add_obj_id(cJSON *o, const char *name, const pel_obj_id *id, uint32
 /* pel_rpc_obj_id_param - params.id as "pel:obj:<32 hex>[@v<n>]" (*v = 0
  * without a version); else an invalid-params error. @return 0, PEL_EINVAL. */
 int pel_rpc_obj_id_param(const cJSON *params, pel_obj_id *id, uint32_t *v, pel_rpc_error *err);
+/* pel_rpc_limit_param - params.limit, an integer 1..max (def when absent);
+ * else an invalid-params error. @return 0, PEL_EINVAL. */
+int pel_rpc_limit_param(const cJSON *params, uint32_t def, uint32_t max, uint32_t *out, pel_rpc_error *err);
 
 #endif

@@ -80,6 +80,16 @@ static void fund(pel_memstate *ms, const acct *a)
     CHECK_EQ_INT(pel_memstate_put(ms, &k, v, 8), 0);
 }
 
+/* mc_balance - an account's balance in ms (0 when absent). */
+static inline uint64_t mc_balance(pel_memstate *ms, const pel_addr *a)
+{
+    pel_state st = pel_memstate_reader(ms);
+    pel_key k;
+    uint64_t b;
+    pel_key_balance(a, &k);
+    return pel_state_get_counter(&st, &k, &b) ? 0 : b;
+}
+
 /* One transaction in its own block; its receipt status. */
 static int run1(pel_memstate *ms, uint64_t h, acct *a, uint16_t type, const pel_buf *body,
                 pel_obj_id *id_out)

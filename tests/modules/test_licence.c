@@ -16,16 +16,6 @@
 #define CHAIN "licence-test"
 #include "modules/module_check.h"
 
-static uint64_t balance(pel_memstate *ms, const pel_addr *a)
-{
-    pel_state st = pel_memstate_reader(ms);
-    pel_key k;
-    pel_val v;
-    pel_key_balance(a, &k);
-    if (pel_state_get(&st, &k, &v) != 0 || v.len != 8) return 0;
-    return pel_le_load(v.p, 8);
-}
-
 /* Register an object by `who` (contributors as given) linking to parents
  * with `rel`; its id in *id. */
 static void reg(pel_memstate *ms, uint64_t h, acct *who, uint8_t seed, const acct *const *contrib,
@@ -174,11 +164,11 @@ static void rules(void)
     CHECK_EQ_INT(pel_licence_terms(&st, &art, &t), 0);
     CHECK(t.revision == 1 && t.price == 1000 && t.n == 2 && t.height == 2);
     /* a purchase: 600 and 400, the buyer's record */
-    uint64_t a0 = balance(ms, &alice.addr), c0 = balance(ms, &carol.addr);
+    uint64_t a0 = mc_balance(ms, &alice.addr), c0 = mc_balance(ms, &carol.addr);
     CHECK_EQ_INT(buy(ms, 3, &erin, &art, 999), PEL_ELIC_PRICE);
     CHECK_EQ_INT(buy(ms, 3, &erin, &art, 1000), 0);
-    CHECK_EQ_INT(balance(ms, &alice.addr) - a0, 600);
-    CHECK_EQ_INT(balance(ms, &carol.addr) - c0, 400);
+    CHECK_EQ_INT(mc_balance(ms, &alice.addr) - a0, 600);
+    CHECK_EQ_INT(mc_balance(ms, &carol.addr) - c0, 400);
     pel_licence l;
     CHECK_EQ_INT(pel_licence_get(&st, &art, &erin.addr, &l), 0);
     CHECK(l.count == 1 && l.revision == 1 && l.price == 1000 && l.height == 3);
@@ -193,10 +183,10 @@ static void rules(void)
     CHECK_EQ_INT(pel_licence_totals(&st, &art, &sold, &revenue), 0);
     CHECK(sold == 2 && revenue == 50001000);
     /* funds: the poor buyer pays gas but not the licence */
-    uint64_t p0 = balance(ms, &poor.addr), c1 = balance(ms, &carol.addr);
+    uint64_t p0 = mc_balance(ms, &poor.addr), c1 = mc_balance(ms, &carol.addr);
     CHECK_EQ_INT(buy(ms, 6, &poor, &art, UINT64_MAX), PEL_EFUNDS);
-    CHECK(balance(ms, &poor.addr) < p0 && p0 - balance(ms, &poor.addr) < 100000);
-    CHECK_EQ_INT(balance(ms, &carol.addr), c1);
+    CHECK(mc_balance(ms, &poor.addr) < p0 && p0 - mc_balance(ms, &poor.addr) < 100000);
+    CHECK_EQ_INT(mc_balance(ms, &carol.addr), c1);
     pel_memstate_free(ms);
 }
 
@@ -320,11 +310,11 @@ static void cascade_matches_reference(void)
                 continue;
             }
             uint64_t before[NACCT], owed[NACCT] = { 0 }, total = 0;
-            for (int i = 0; i < NACCT; i++) before[i] = balance(ms, &A[i].addr);
+            for (int i = 0; i < NACCT; i++) before[i] = mc_balance(ms, &A[i].addr);
             ref_pay(&m, x, m.price[x], 0, owed);
             CHECK_EQ_INT(buy(ms, h++, &buyer, &m.id[x], m.price[x]), 0);
             for (int i = 0; i < NACCT; i++) {
-                CHECK_EQ_INT(balance(ms, &A[i].addr) - before[i], owed[i]);
+                CHECK_EQ_INT(mc_balance(ms, &A[i].addr) - before[i], owed[i]);
                 total += owed[i];
             }
             CHECK_EQ_INT(total, m.price[x]);        /* nothing created or lost */
@@ -353,10 +343,10 @@ static void depth_limit(void)
         CHECK_EQ_INT(set_terms(ms, h++, &A[i], &id[i], 1600, 5000, me, all, 1), 0);
     }
     uint64_t before[7];
-    for (int i = 0; i < 7; i++) before[i] = balance(ms, &A[i].addr);
+    for (int i = 0; i < 7; i++) before[i] = mc_balance(ms, &A[i].addr);
     CHECK_EQ_INT(buy(ms, h++, &buyer, &id[6], 1600), 0);
     uint64_t want[7] = { 0, 0, 100, 100, 200, 400, 800 };     /* depth 4 = object 2 keeps its 100 */
-    for (int i = 0; i < 7; i++) CHECK_EQ_INT(balance(ms, &A[i].addr) - before[i], want[i]);
+    for (int i = 0; i < 7; i++) CHECK_EQ_INT(mc_balance(ms, &A[i].addr) - before[i], want[i]);
     pel_memstate_free(ms);
 }
 
@@ -377,10 +367,10 @@ static void hop_budget(void)
     const acct *me[] = { &A[0] };
     uint16_t all[] = { 10000 };
     CHECK_EQ_INT(set_terms(ms, h++, &A[0], &top, 6400, 5000, me, all, 1), 0);
-    uint64_t a0 = balance(ms, &A[0].addr), a1 = balance(ms, &A[1].addr);
+    uint64_t a0 = mc_balance(ms, &A[0].addr), a1 = mc_balance(ms, &A[1].addr);
     CHECK_EQ_INT(buy(ms, h++, &buyer, &top, 6400), 0);
-    CHECK_EQ_INT(balance(ms, &A[0].addr) - a0, 6400);
-    CHECK_EQ_INT(balance(ms, &A[1].addr), a1);
+    CHECK_EQ_INT(mc_balance(ms, &A[0].addr) - a0, 6400);
+    CHECK_EQ_INT(mc_balance(ms, &A[1].addr), a1);
     pel_memstate_free(ms);
 }
 
@@ -402,7 +392,7 @@ static void random_blocks_all_engines(void)
         pel_block_result r;
         uint32_t n = 0;
         uint64_t before = 0, after = 0, fees = 0;
-        for (int i = 0; i < NACCT; i++) before += balance(ms, &A[i].addr);
+        for (int i = 0; i < NACCT; i++) before += mc_balance(ms, &A[i].addr);
         pel_buf_init(&b);
         for (; n < 48; n++) {
             int who = (int)(next() % NACCT), x = next() % 3 ? NOBJ - 1 : (int)(next() % NOBJ);
@@ -420,7 +410,7 @@ static void random_blocks_all_engines(void)
         pel_buf_free(&b);
         run_block(ms, h++, t, n, &r);
         for (uint32_t i = 0; i < n; i++) fees += r.receipts[i].gas_used;   /* gas price 1 */
-        for (int i = 0; i < NACCT; i++) after += balance(ms, &A[i].addr);
+        for (int i = 0; i < NACCT; i++) after += mc_balance(ms, &A[i].addr);
         CHECK_EQ_INT(before - after, fees);
         pel_block_result_free(&r);
         for (uint32_t i = 0; i < n; i++) free(t[i].raw);

@@ -20,16 +20,6 @@ static acct H[HOLDERS], buyer;
 static uint64_t rng = 0xabcdef;
 static uint64_t next(void) { rng = rng * 6364136223846793005ULL + 1442695040888963407ULL; return rng >> 24; }
 
-static uint64_t balance(pel_memstate *ms, const pel_addr *a)
-{
-    pel_state st = pel_memstate_reader(ms);
-    pel_key k;
-    pel_val v;
-    pel_key_balance(a, &k);
-    if (pel_state_get(&st, &k, &v) != 0 || v.len != 8) return 0;
-    return pel_le_load(v.p, 8);
-}
-
 /* One transaction alone in a block: its status, gas in *gas. */
 static int run_one(pel_memstate *ms, uint64_t h, acct *a, uint16_t type, const pel_buf *body, uint64_t *gas)
 {
@@ -68,12 +58,12 @@ static int xfer(pel_memstate *ms, uint64_t h, acct *a, const pel_obj_id *id, con
 static uint64_t claim(pel_memstate *ms, uint64_t h, acct *a, const pel_obj_id *id)
 {
     pel_buf b;
-    uint64_t gas = 0, before = balance(ms, &a->addr);
+    uint64_t gas = 0, before = mc_balance(ms, &a->addr);
     pel_buf_init(&b);
     CHECK_EQ_INT(pel_shares_claim_body(id, &b), 0);
     CHECK_EQ_INT(run_one(ms, h, a, PEL_TX_SHARES_CLAIM, &b, &gas), 0);
     pel_buf_free(&b);
-    return balance(ms, &a->addr) + gas - before;
+    return mc_balance(ms, &a->addr) + gas - before;
 }
 
 static int buy(pel_memstate *ms, uint64_t h, acct *a, const pel_obj_id *id)
@@ -132,12 +122,12 @@ static void rules(void)
     CHECK_EQ_INT(xfer(ms, h++, &H[0], &obj, &H[1], 25), 0);
     /* revenue now goes to the holders (75/25), not to the licence party */
     set_price(ms, h++, &H[0], &obj, 1000);
-    uint64_t p0 = balance(ms, &H[0].addr);
+    uint64_t p0 = mc_balance(ms, &H[0].addr);
     CHECK_EQ_INT(buy(ms, h++, &buyer, &obj), 0);
-    CHECK_EQ_INT(balance(ms, &H[0].addr), p0);
+    CHECK_EQ_INT(mc_balance(ms, &H[0].addr), p0);
     pel_addr pool;
     pel_shares_pool(&obj, &pool);
-    CHECK_EQ_INT(balance(ms, &pool), 1000);
+    CHECK_EQ_INT(mc_balance(ms, &pool), 1000);
     pel_state st = pel_memstate_reader(ms);
     pel_share_holding hd;
     uint64_t can;
@@ -147,7 +137,7 @@ static void rules(void)
     CHECK_EQ_INT(claim(ms, h++, &H[1], &obj), 0);                            /* nothing new */
     CHECK_EQ_INT(claim(ms, h++, &H[0], &obj), 750);
     CHECK_EQ_INT(claim(ms, h++, &H[2], &obj), 0);                            /* holds nothing */
-    CHECK_EQ_INT(balance(ms, &pool), 0);
+    CHECK_EQ_INT(mc_balance(ms, &pool), 0);
     pel_share_class sc;
     uint64_t acc;
     CHECK_EQ_INT(pel_shares_class(&st, &obj, &sc, &acc), 0);
@@ -218,7 +208,7 @@ static void random_histories_match_reference(void)
         }
         pel_addr pool;
         pel_shares_pool(&obj, &pool);
-        CHECK_EQ_INT(balance(ms, &pool), deposited - claimed);     /* the dust stays, nothing else */
+        CHECK_EQ_INT(mc_balance(ms, &pool), deposited - claimed);     /* the dust stays, nothing else */
         for (int i = 0; i < HOLDERS; i++) {                        /* everyone can still be paid */
             uint64_t want = ref_claim(&r, i);
             CHECK_EQ_INT(claim(ms, h++, &H[i], &obj), want);
@@ -250,8 +240,8 @@ static void random_blocks_all_engines(void)
         txbox t[40];
         pel_buf b;
         pel_block_result r;
-        uint64_t before = balance(ms, &pool), after, fees = 0;
-        for (int i = 0; i < HOLDERS; i++) before += balance(ms, &H[i].addr);
+        uint64_t before = mc_balance(ms, &pool), after, fees = 0;
+        for (int i = 0; i < HOLDERS; i++) before += mc_balance(ms, &H[i].addr);
         pel_buf_init(&b);
         for (uint32_t n = 0; n < 40; n++) {
             int who = (int)(next() % HOLDERS);
@@ -271,8 +261,8 @@ static void random_blocks_all_engines(void)
         pel_buf_free(&b);
         run_block(ms, h++, t, 40, &r);
         for (int i = 0; i < 40; i++) fees += r.receipts[i].gas_used;
-        after = balance(ms, &pool);
-        for (int i = 0; i < HOLDERS; i++) after += balance(ms, &H[i].addr);
+        after = mc_balance(ms, &pool);
+        for (int i = 0; i < HOLDERS; i++) after += mc_balance(ms, &H[i].addr);
         CHECK_EQ_INT(before - after, fees);
         pel_block_result_free(&r);
         for (int i = 0; i < 40; i++) free(t[i].raw);
