@@ -52,7 +52,7 @@ fuzz-build:
 	@mkdir -p $(FUZZ_BUILD)/fuzz
 	@for f in $(FUZZ_SRC); do \
 	  n=$$(basename $$f .c); \
-	  clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+	  clang -std=c11 -D_GNU_SOURCE -Isrc -Wall -Wextra -Werror -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $$f $(FUZZ_BUILD)/libpel.a $(LDLIBS) -o $(FUZZ_BUILD)/fuzz/$$n || exit 1; \
 	done
 

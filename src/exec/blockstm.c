@@ -32,17 +32,21 @@ enum { ST_READY, ST_EXECUTING, ST_EXECUTED, ST_ABORTING };
 enum { T_NONE, T_EXEC, T_VALIDATE };
 #define NO_TX UINT32_MAX
 
-/* One recorded read of an incarnation. */
+/* One recorded read of an incarnation (48 bytes: every incarnation keeps
+ * its reads until the block ends). */
 enum { R_STORAGE = 1, R_VERSION, R_RESOLVED, R_DELTA, R_BAD };
 typedef struct bread {
     mv_key *key;
     uint8_t kind;
     int8_t outcome;        /* R_DELTA: 0, PEL_EBOUND or PEL_ETYPE */
     uint32_t idx, inc;     /* R_VERSION */
-    uint64_t value;        /* R_RESOLVED */
-    uint64_t bound;        /* R_DELTA */
+    union {
+        uint64_t value;    /* R_RESOLVED */
+        uint64_t bound;    /* R_DELTA */
+    };
     pel_i128 offset;       /* R_DELTA */
 } bread;
+_Static_assert(sizeof(bread) == 48, "bread stays 48 bytes");
 
 /* Everything one incarnation produced; immutable once published. */
 typedef struct txio {
@@ -50,6 +54,8 @@ typedef struct txio {
     bread *reads; uint32_t nreads;
     pel_txent *writes; uint32_t nwrites;   /* sorted by key */
     mv_key **wkeys;                        /* wkeys[i]: record of writes[i].key */
+    pel_write *out;        /* the write set as the result will hold it, in the
+                              result's arena; additions filled in at the end */
     pel_receipt receipt;
 } txio;
 
@@ -70,6 +76,7 @@ typedef struct bworker {
     pel_arena *arena;          /* values written and outputs: handed to the result */
     pel_arena *scratch;        /* key records, incarnation records: the engine's */
     bread *reads; uint32_t nreads, capreads;   /* scratch for the running incarnation */
+    mv_key **written; uint32_t nwritten, capwritten;   /* keys this worker wrote first */
     uint32_t blocking;
     int error;
     _Atomic uint64_t executions;   /* written by its worker, read by storm_check */
@@ -106,20 +113,25 @@ static bread *new_read(bworker *w, mv_key *k, int kind)
 {
     if (pel_grow((void **)&w->reads, w->nreads, &w->capreads, sizeof(bread), 64)) return NULL;
     bread *r = &w->reads[w->nreads++];
-    memset(r, 0, sizeof(*r));
-    r->key = k;
-    r->kind = (uint8_t)kind;
+    *r = (bread){ .key = k, .kind = (uint8_t)kind };
     return r;
 }
 
-static int bstm_read(pel_view *v, const pel_key *key, pel_val *out)
+/* key_for - the key's record, remembered in the view's entry (*ref). */
+static mv_key *key_for(bworker *w, const pel_key *key, void **ref)
+{
+    if (!*ref) *ref = mvmem_key(&w->b->mv, key, w->scratch);
+    return *ref;
+}
+
+static int bstm_read(pel_view *v, const pel_key *key, void **ref, pel_val *out)
 {
     bworker *w = v->eng;
-    mv_key *k = mvmem_key(&w->b->mv, key, w->scratch);
+    mv_key *k = key_for(w, key, ref);
     mv_read r;
     bread *rec;
     if (!k) return PEL_ENOMEM;
-    mvmem_read(k, v->txn_idx, &r);
+    mvmem_read(&w->b->mv, k, v->txn_idx, &r);
     switch (r.kind) {
     case MVR_DEPEND:
         w->blocking = r.idx;
@@ -141,12 +153,12 @@ static int bstm_read(pel_view *v, const pel_key *key, pel_val *out)
     }
 }
 
-static int bstm_delta_check(pel_view *v, const pel_key *key, pel_i128 offset, uint64_t bound)
+static int bstm_delta_check(pel_view *v, const pel_key *key, void **ref, pel_i128 offset, uint64_t bound)
 {
     bworker *w = v->eng;
-    mv_key *k = mvmem_key(&w->b->mv, key, w->scratch);
+    mv_key *k = key_for(w, key, ref);
     if (!k) return PEL_ENOMEM;
-    int rc = mvmem_delta_outcome(k, v->txn_idx, offset, bound, &w->blocking);
+    int rc = mvmem_delta_outcome(&w->b->mv, k, v->txn_idx, offset, bound, &w->blocking);
     if (rc == PEL_EHALT) return pel_view_halt(v);
     bread *rec = new_read(w, k, R_DELTA);
     if (!rec) return PEL_ENOMEM;
@@ -160,17 +172,17 @@ static const pel_view_ops bstm_ops = { bstm_read, bstm_delta_check };
 
 /* ---------------- validation ---------------- */
 
-static int read_valid(const bread *r, uint32_t j)
+static int read_valid(const mvmem *m, const bread *r, uint32_t j)
 {
     mv_read now;
     uint32_t blocking;
     switch (r->kind) {
     case R_DELTA:
-        return mvmem_delta_outcome(r->key, j, r->offset, r->bound, &blocking) == r->outcome;
+        return mvmem_delta_outcome(m, r->key, j, r->offset, r->bound, &blocking) == r->outcome;
     case R_BAD:
         return 0;
     default:
-        mvmem_read(r->key, j, &now);
+        mvmem_read(m, r->key, j, &now);
         if (r->kind == R_STORAGE) return now.kind == MVR_STORAGE;
         if (r->kind == R_RESOLVED) return now.kind == MVR_RESOLVED && now.value == r->value;
         return now.kind == MVR_VERSION && now.idx == r->idx && now.inc == r->inc;
@@ -182,7 +194,7 @@ static int validate(bstm *b, uint32_t j)
     /* acquire: pairs with the release store in record() */
     const txio *io = atomic_load_explicit(&b->tx[j].io, memory_order_acquire);
     for (uint32_t i = 0; i < io->nreads; i++)
-        if (!read_valid(&io->reads[i], j)) return 0;
+        if (!read_valid(&b->mv, &io->reads[i], j)) return 0;
     return 1;
 }
 
@@ -365,16 +377,10 @@ static void fail(bstm *b, bworker *w, int rc)
     atomic_store(&b->halt, 1);
 }
 
-/* write_key - the record of a key written; most were read first, so look
- * in this incarnation's reads before the shared table. */
-static mv_key *write_key(bstm *b, bworker *w, const pel_key *key)
-{
-    for (uint32_t r = 0; r < w->nreads; r++)
-        if (pel_key_eq(&w->reads[r].key->node.key, key)) return w->reads[r].key;
-    return mvmem_key(&b->mv, key, w->scratch);
-}
-
-/* build_io - copy the finished incarnation's reads and writes out of scratch. */
+/* build_io - copy the finished incarnation's reads and writes out of scratch,
+ * and lay out its write set for the result while the values are in cache:
+ * values and deletions are final as written; an addition's value depends on
+ * the entries before it and is filled in by materialisation. */
 static txio *build_io(bstm *b, bworker *w, uint32_t inc, const pel_txout *o)
 {
     txio *io = pel_arena_alloc(w->scratch, sizeof(*io));
@@ -386,10 +392,24 @@ static txio *build_io(bstm *b, bworker *w, uint32_t inc, const pel_txout *o)
     io->nwrites = o->nw;
     io->writes = o->w;
     io->wkeys = pel_arena_alloc(w->scratch, (size_t)(o->nw ? o->nw : 1) * sizeof(mv_key *));
-    if ((w->nreads && !io->reads) || !io->wkeys) return NULL;
-    for (uint32_t i = 0; i < o->nw; i++)
-        if (!(io->wkeys[i] = write_key(b, w, &o->w[i].key))) return NULL;
+    io->out = pel_arena_alloc(w->arena, (size_t)(o->nw ? o->nw : 1) * sizeof(pel_write));
+    if ((w->nreads && !io->reads) || !io->wkeys || !io->out) return NULL;
+    for (uint32_t i = 0; i < o->nw; i++) {
+        const pel_txent *e = &o->w[i];
+        if (!(io->wkeys[i] = e->ref ? e->ref : mvmem_key(&b->mv, &e->key, w->scratch))) return NULL;
+        io->out[i] = (pel_write){ e->key, e->present || e->state == PEL_TXE_DELTA ? PEL_W_PUT : PEL_W_DEL,
+                                  e->present ? e->val : (pel_val){ NULL, 0 } };
+    }
     return io;
+}
+
+/* list_written - remember a key this worker wrote first (for the block
+ * write set). 0 or PEL_ENOMEM. */
+static int list_written(bworker *w, mv_key *k)
+{
+    if (pel_grow((void **)&w->written, w->nwritten, &w->capwritten, sizeof(mv_key *), 1024)) return PEL_ENOMEM;
+    w->written[w->nwritten++] = k;
+    return 0;
 }
 
 /* delta_changed - does replacing prev's entry by cur's invalidate checks
@@ -407,25 +427,26 @@ static int delta_changed(const pel_txent *prev, const pel_txent *cur)
  * validated again: it wrote a key the previous incarnation did not (the
  * paper's rule), or it changed or dropped an addition (our rule, see
  * mvmem.c); 0; or a negative error. */
-static int record(bstm *b, uint32_t idx, txio *io)
+static int record(bstm *b, bworker *w, uint32_t idx, txio *io)
 {
     txio *prev = atomic_load_explicit(&b->tx[idx].io, memory_order_relaxed);
     int wrote_new = 0;
     uint32_t p = 0, np = prev ? prev->nwrites : 0;
     for (uint32_t i = 0; i < io->nwrites; i++) {
         const pel_txent *e = &io->writes[i];
-        if (mvmem_write(&b->mv, io->wkeys[i], idx, io->inc, e) != 0) return PEL_ENOMEM;
+        int first = mvmem_write(&b->mv, io->wkeys[i], w->scratch, idx, io->inc, e, i, &io->out[i]);
+        if (first < 0 || (first && list_written(w, io->wkeys[i]))) return PEL_ENOMEM;
         /* both lists sorted by key: advance through prev in step */
         while (p < np && pel_key_cmp(&prev->writes[p].key, &e->key) < 0) {
             wrote_new |= delta_changed(&prev->writes[p], NULL);
-            mvmem_remove(prev->wkeys[p++], idx);
+            mvmem_remove(&b->mv, prev->wkeys[p++], idx);
         }
         if (p < np && pel_key_eq(&prev->writes[p].key, &e->key)) wrote_new |= delta_changed(&prev->writes[p++], e);
         else wrote_new = 1;
     }
     for (; p < np; p++) {
         wrote_new |= delta_changed(&prev->writes[p], NULL);
-        mvmem_remove(prev->wkeys[p], idx);
+        mvmem_remove(&b->mv, prev->wkeys[p], idx);
     }
     /* release: validators that load io see the complete record */
     atomic_store_explicit(&b->tx[idx].io, io, memory_order_release);
@@ -447,7 +468,7 @@ static task try_execute(bstm *b, bworker *w, task t)
             continue;   /* the blocking transaction already finished: go again */
         }
         txio *io = rc == 0 ? build_io(b, w, t.inc, &o) : NULL;
-        int wrote_new = io ? record(b, t.idx, io) : PEL_ENOMEM;
+        int wrote_new = io ? record(b, w, t.idx, io) : PEL_ENOMEM;
         if (wrote_new < 0 || rc) { fail(b, w, rc ? rc : wrote_new); return NO_TASK; }
         return finish_execution(b, t.idx, t.inc, wrote_new);
     }
@@ -498,67 +519,47 @@ static int first_error(bstm *b)
 }
 
 /* Materialisation: turn the final incarnations of txs [0, c) into receipts
- * and write sets, additions becoming values. Two parallel passes: per
- * transaction (allocate its write set, copy its receipt), then per key (walk
- * the key's entries in block order, which is the order its values follow,
- * and fill each writer's slot). Every slot is written by exactly one key's
- * walk, so the passes need no locks. Values stay in the worker arenas, which
- * the result owns. */
+ * and write sets, additions becoming values. Each incarnation laid out its
+ * write set when it ran (build_io); two parallel passes finish them: per
+ * transaction (hand its write set and receipt to the result), then per key
+ * holding additions (walk its entries in block order, which is the order its
+ * values follow, and fill each adder's slot, found by the entry's wpos).
+ * Every slot is written by one pass only, so the passes need no locks.
+ * Values stay in the worker arenas, which the result owns. */
 typedef struct mat {
     bstm *b;
     uint32_t c;
     pel_block_result *r;
-    mv_key **keys;
-    uint32_t nkeys;
+    mv_key **dkeys;          /* keys holding additions */
+    uint32_t ndkeys;
     _Atomic uint32_t next;   /* relaxed: only distributes work; pool_run orders passes */
 } mat;
 
 enum { MAT_CHUNK = 256 };
 
-static int mat_txs(mat *m, bworker *w, uint32_t lo, uint32_t hi)
+static void mat_txs(mat *m, uint32_t lo, uint32_t hi)
 {
     for (uint32_t i = lo; i < hi; i++) {
         const txio *io = atomic_load_explicit(&m->b->tx[i].io, memory_order_acquire);
-        pel_write *out = pel_arena_alloc(w->arena, (size_t)(io->nwrites ? io->nwrites : 1) * sizeof(*out));
-        if (!out) return PEL_ENOMEM;
-        m->r->tx_writes[i] = (pel_writeset){ out, io->nwrites };
+        m->r->tx_writes[i] = (pel_writeset){ io->out, io->nwrites };
         m->r->receipts[i] = io->receipt;   /* events are in a result-owned arena */
-        /* a value or deletion is final as written; an addition's value
-         * depends on the ones before it, so its entry learns where to put
-         * it and the key pass fills it in block order */
-        for (uint32_t j = 0; j < io->nwrites; j++) {
-            const pel_txent *e = &io->writes[j];
-            if (e->state == PEL_TXE_DELTA) mvmem_entry(io->wkeys[j], i)->slot = &out[j];
-            else out[j] = (pel_write){ e->key, e->present ? PEL_W_PUT : PEL_W_DEL,
-                                       e->present ? e->val : (pel_val){ NULL, 0 } };
-        }
     }
-    return 0;
 }
 
-/* mat_key - the key's value after txs [0, c), and the values its additions
- * produce. Keys never added to only need their last entry. */
+/* mat_key - the values the additions to k among txs [0, c) produce. */
 static int mat_key(mat *m, bworker *w, mv_key *k)
 {
-    k->touched = 0;
-    k->cur_present = k->base_present;
-    k->cur = k->base;
-    uint32_t first = 0;
-    if (!k->has_delta) {
-        first = mvmem_count_below(k, m->c);
-        first = first ? first - 1 : 0;
-    }
-    for (uint32_t p = first; p < k->ne && k->e[p].idx < m->c; p++) {
+    pel_val cur;
+    uint8_t present = (uint8_t)mvmem_base(&m->b->mv, k, &cur);
+    for (uint32_t p = 0; p < k->ne && k->e[p].idx < m->c; p++) {
         const mv_entry *e = &k->e[p];
-        if (e->kind == MV_DELTA) {
-            if (pel_counter_add(w->arena, &k->cur, &k->cur_present, e->acc)) return PEL_ENOMEM;
-        } else {
-            k->cur_present = e->kind == MV_VALUE;
-            k->cur = k->cur_present ? e->val : (pel_val){ NULL, 0 };
+        if (e->kind != MV_DELTA) {
+            present = e->kind == MV_VALUE;
+            cur = present ? e->val : (pel_val){ NULL, 0 };
+            continue;
         }
-        k->touched = 1;
-        if (e->kind == MV_DELTA)
-            *e->slot = (pel_write){ k->node.key, PEL_W_PUT, k->cur };
+        if (pel_counter_add(w->arena, &cur, &present, e->acc)) return PEL_ENOMEM;
+        m->r->tx_writes[e->idx].w[e->wpos].val = cur;
     }
     return 0;
 }
@@ -566,13 +567,12 @@ static int mat_key(mat *m, bworker *w, mv_key *k)
 static void mat_pass(mat *m, unsigned id, int keys)
 {
     bworker *w = &m->b->w[id];
-    uint32_t total = keys ? m->nkeys : m->c;
+    uint32_t total = keys ? m->ndkeys : m->c;
     for (;;) {
-        uint32_t lo = atomic_fetch_add_explicit(&m->next, MAT_CHUNK, memory_order_relaxed);
+        uint32_t lo = atomic_fetch_add_explicit(&m->next, keys ? 1 : MAT_CHUNK, memory_order_relaxed);
         if (lo >= total || w->error) return;
-        uint32_t hi = lo + MAT_CHUNK < total ? lo + MAT_CHUNK : total;
-        for (uint32_t i = lo; keys && i < hi && !w->error; i++) w->error = mat_key(m, w, m->keys[i]);
-        if (!keys) w->error = mat_txs(m, w, lo, hi);
+        if (keys) w->error = mat_key(m, w, m->dkeys[lo]);
+        else mat_txs(m, lo, lo + MAT_CHUNK < total ? lo + MAT_CHUNK : total);
     }
 }
 
@@ -582,45 +582,58 @@ static void mat_keys_worker(void *arg, unsigned id) { mat_pass(arg, id, 1); }
 static int materialise(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r)
 {
     mat m = { b, c, r, NULL, 0, 0 };
-    m.keys = malloc((pel_kmap_count(&b->mv.map) + 1) * sizeof(mv_key *));
-    if (!m.keys) return PEL_ENOMEM;
-    for (pel_kmap_node *nd = pel_kmap_first(&b->mv.map); nd; nd = nd->all_next)
-        m.keys[m.nkeys++] = (mv_key *)nd;
     pel_pool_run(pool, mat_txs_worker, &m);
-    int rc = first_error(b);
-    if (rc == 0) {
-        atomic_store_explicit(&m.next, 0, memory_order_relaxed);
-        pel_pool_run(pool, mat_keys_worker, &m);
-        rc = first_error(b);
-    }
-    free(m.keys);
-    return rc;
+    for (mv_key *k = atomic_load(&b->mv.deltas); k; k = k->ctr->next) m.ndkeys++;
+    if (m.ndkeys == 0) return 0;
+    m.dkeys = malloc((size_t)m.ndkeys * sizeof(mv_key *));
+    if (!m.dkeys) return PEL_ENOMEM;
+    m.ndkeys = 0;
+    for (mv_key *k = atomic_load(&b->mv.deltas); k; k = k->ctr->next) m.dkeys[m.ndkeys++] = k;
+    atomic_store_explicit(&m.next, 0, memory_order_relaxed);
+    pel_pool_run(pool, mat_keys_worker, &m);
+    free(m.dkeys);
+    return first_error(b);
+}
+
+/* final_slot - k's write-set slot holding its value after txs [0, c), or
+ * NULL if none of them wrote k. */
+static const pel_write *final_slot(bstm *b, uint32_t c, const pel_block_result *r, const mv_key *k)
+{
+    if (c == b->n && k->last) return k->last;
+    const mv_entry *e = mvmem_last_below(k, c);
+    return e ? &r->tx_writes[e->idx].w[e->wpos] : NULL;
 }
 
 /* prefix_get - the state after txs [0, c): what the sequential fallback
  * starts from. */
+typedef struct prefix { bstm *b; uint32_t c; const pel_block_result *r; } prefix;
+
 static int prefix_get(const void *ctx, const pel_key *key, pel_val *out)
 {
-    bstm *b = (bstm *)ctx;
-    mv_key *k = mvmem_find(&b->mv, key);
-    if (!k || !k->touched) return pel_state_get(b->mv.base, key, out);
-    *out = k->cur;
-    if (!k->cur_present) { out->p = NULL; out->len = 0; return PEL_ENOTFOUND; }
-    return 0;
+    const prefix *x = ctx;
+    mv_key *k = mvmem_find(&x->b->mv, key);
+    const pel_write *s = k ? final_slot(x->b, x->c, x->r, k) : NULL;
+    if (!s) return pel_state_get(x->b->mv.base, key, out);
+    *out = s->val;
+    return s->kind == PEL_W_PUT ? 0 : PEL_ENOTFOUND;
 }
 
-static int block_writes(bstm *b, pel_pool *pool, pel_seq *tail, pel_block_result *r)
+/* block_writes - the block write set: every written key's final slot, then
+ * the sequential tail's writes (which win over them), sorted by key. */
+static int block_writes(bstm *b, pel_pool *pool, uint32_t c, pel_seq *tail, pel_block_result *r)
 {
-    size_t cap = pel_kmap_count(&b->mv.map) + (tail ? tail->nwritten : 0) + 1;
+    size_t cap = (tail ? tail->nwritten : 0) + 1;
+    for (unsigned i = 0; i < b->nworkers; i++) cap += b->w[i].nwritten;
     pel_write *w = pel_arena_alloc(&r->arena, cap * sizeof(*w));
     if (!w) return PEL_ENOMEM;
     uint32_t n = 0;
-    for (pel_kmap_node *nd = pel_kmap_first(&b->mv.map); nd; nd = nd->all_next) {
-        mv_key *k = (mv_key *)nd;
-        if (k->touched)
-            w[n++] = (pel_write){ nd->key, k->cur_present ? PEL_W_PUT : PEL_W_DEL, k->cur };
+    for (unsigned i = 0; i < b->nworkers; i++) {
+        for (uint32_t j = 0; j < b->w[i].nwritten; j++) {
+            const pel_write *s = final_slot(b, c, r, b->w[i].written[j]);
+            if (s) w[n++] = *s;
+        }
     }
-    if (tail) n += pel_seq_writes(tail, w + n);   /* after: the tail's values win */
+    if (tail) n += pel_seq_writes(tail, w + n);
     int rc = pel_writes_sort_par(pool, &r->arena, &w, n);
     if (rc) return rc;
     r->block_writes = (pel_writeset){ w, pel_writes_dedup_last(w, n) };
@@ -629,11 +642,12 @@ static int block_writes(bstm *b, pel_pool *pool, pel_seq *tail, pel_block_result
 
 static int finish_sequentially(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r)
 {
-    pel_state prefix = { prefix_get, b };
+    prefix x = { b, c, r };
+    pel_state st = { prefix_get, &x };
     pel_seq s;
-    int rc = pel_seq_init(&s, &prefix, b->txs, b->ex, r, (size_t)(b->n - c) * 4);
+    int rc = pel_seq_init(&s, &st, b->txs, b->ex, r, (size_t)(b->n - c) * 4);
     if (rc == 0) rc = pel_seq_run(&s, c, b->n);
-    if (rc == 0) rc = block_writes(b, pool, &s, r);
+    if (rc == 0) rc = block_writes(b, pool, c, &s, r);
     pel_seq_free(&s);
     return rc;
 }
@@ -673,7 +687,7 @@ static int setup(bstm *b, pel_engine *e, const pel_state *base, const pel_txdesc
 static void teardown(bstm *b)
 {
     if (b->mv.map.buckets) mvmem_free(&b->mv);
-    for (unsigned i = 0; b->w && i < b->nworkers; i++) free(b->w[i].reads);
+    for (unsigned i = 0; b->w && i < b->nworkers; i++) { free(b->w[i].reads); free(b->w[i].written); }
     free(b->w);
 }
 
@@ -692,7 +706,7 @@ int pel_bstm_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs
     out->stats.aborts = atomic_load(&b.aborts);
     out->stats.dependencies = atomic_load(&b.dependencies);
     out->stats.fallback_from = c;
-    rc = c < n ? finish_sequentially(&b, e->pool, c, out) : block_writes(&b, e->pool, NULL, out);
+    rc = c < n ? finish_sequentially(&b, e->pool, c, out) : block_writes(&b, e->pool, n, NULL, out);
 done:
     teardown(&b);
     if (rc) pel_block_result_free(out);

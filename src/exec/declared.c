@@ -88,8 +88,9 @@ static dnode *node_for(decl *d, const pel_key *key, pel_arena *a)
     return (dnode *)pel_kmap_insert(&d->map, &dn->n, h);
 }
 
-static int decl_read(pel_view *v, const pel_key *key, pel_val *out)
+static int decl_read(pel_view *v, const pel_key *key, void **ref, pel_val *out)
 {
+    (void)ref;
     dworker *w = v->eng;
     dnode *dn = node_for(w->d, key, w->arena);
     if (!dn) return PEL_ENOMEM;
@@ -97,8 +98,9 @@ static int decl_read(pel_view *v, const pel_key *key, pel_val *out)
     return dn->present ? 0 : PEL_ENOTFOUND;
 }
 
-static int decl_delta_check(pel_view *v, const pel_key *key, pel_i128 offset, uint64_t bound)
+static int decl_delta_check(pel_view *v, const pel_key *key, void **ref, pel_i128 offset, uint64_t bound)
 {
+    (void)ref;
     dworker *w = v->eng;
     dnode *dn = node_for(w->d, key, w->arena);
     if (!dn) return PEL_ENOMEM;

@@ -34,16 +34,18 @@ static seqnode *lookup(pel_seq *s, const pel_key *key)
     return sn;
 }
 
-static int seq_read(pel_view *v, const pel_key *key, pel_val *out)
+static int seq_read(pel_view *v, const pel_key *key, void **ref, pel_val *out)
 {
+    (void)ref;
     seqnode *sn = lookup(v->eng, key);
     if (!sn) return PEL_ENOMEM;
     *out = sn->val;
     return sn->present ? 0 : PEL_ENOTFOUND;
 }
 
-static int seq_delta_check(pel_view *v, const pel_key *key, pel_i128 offset, uint64_t bound)
+static int seq_delta_check(pel_view *v, const pel_key *key, void **ref, pel_i128 offset, uint64_t bound)
 {
+    (void)ref;
     seqnode *sn = lookup(v->eng, key);
     if (!sn) return PEL_ENOMEM;
     return pel_counter_check(&sn->val, sn->present, offset, bound);

@@ -116,7 +116,7 @@ static int set_u64(pel_view *v, pel_txent *e, uint64_t x)
 static int resolve_delta(pel_view *v, pel_txent *e)
 {
     pel_val base;
-    int rc = v->ops->read(v, &e->key, &base);
+    int rc = v->ops->read(v, &e->key, &e->ref, &base);
     if (rc != 0 && rc != PEL_ENOTFOUND) return rc;
     uint64_t b;
     if (pel_val_u64(&base, rc == 0, &b) != 0) return PEL_ETYPE;
@@ -136,9 +136,11 @@ int pel_view_get(pel_view *v, const pel_key *key, pel_val *out)
     if (e && e->state == PEL_TXE_DELTA && (rc = resolve_delta(v, e)) != 0) return rc;
     if (!e) {
         pel_val val;
-        rc = v->ops->read(v, key, &val);
+        void *ref = NULL;
+        rc = v->ops->read(v, key, &ref, &val);
         if (rc != 0 && rc != PEL_ENOTFOUND) return rc;
         if (!(e = append(v, key))) return PEL_ENOMEM;
+        e->ref = ref;
         e->state = PEL_TXE_KNOWN;
         e->present = rc == 0;
         e->val = val;
@@ -192,8 +194,10 @@ int pel_view_delta_add(pel_view *v, const pel_key *key, int64_t amount, uint64_t
         return 0;
     }
     pel_i128 offset = (e ? e->acc : 0) + amount;
-    if ((rc = v->ops->delta_check(v, key, offset, bound)) != 0) return rc;
+    void *ref = e ? e->ref : NULL;
+    if ((rc = v->ops->delta_check(v, key, &ref, offset, bound)) != 0) return rc;
     if (!e && !(e = append(v, key))) return PEL_ENOMEM;
+    e->ref = ref;
     e->state = PEL_TXE_DELTA;
     e->acc = offset;
     e->dirty = 1;

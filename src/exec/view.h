@@ -67,16 +67,20 @@ typedef struct pel_access {
 
 typedef struct pel_view pel_view;
 
-/* Engine hooks that resolve the state before this transaction. */
+/* Engine hooks that resolve the state before this transaction. `ref` is the
+ * engine's handle for the key in this execution: NULL the first time the
+ * view asks about a key, then whatever the engine stored there (the view
+ * keeps it in the key's buffer entry), so an engine can skip looking the key
+ * up again. */
 typedef struct pel_view_ops {
     /* read: value of `key` as left by earlier transactions (0 or
      * PEL_ENOTFOUND), or PEL_EHALT after calling pel_view_halt(). The bytes
      * must stay valid until the block's execution ends. */
-    int (*read)(pel_view *v, const pel_key *key, pel_val *out);
+    int (*read)(pel_view *v, const pel_key *key, void **ref, pel_val *out);
     /* delta_check: with base = the counter's value as left by earlier
      * transactions, is 0 <= base + offset <= bound? Returns 0 (yes),
      * PEL_EBOUND (no), PEL_ETYPE (not a counter), or PEL_EHALT. */
-    int (*delta_check)(pel_view *v, const pel_key *key, pel_i128 offset, uint64_t bound);
+    int (*delta_check)(pel_view *v, const pel_key *key, void **ref, pel_i128 offset, uint64_t bound);
 } pel_view_ops;
 
 /* One key in the transaction's private buffer. */
@@ -87,6 +91,7 @@ typedef struct pel_txent {
     uint8_t present;   /* KNOWN: 1 = has a value, 0 = absent */
     uint8_t dirty;     /* written (put/del/successful delta) by this transaction */
     pel_val val;       /* KNOWN && present */
+    void *ref;         /* the engine's handle for the key (pel_view_ops), or NULL */
     pel_i128 acc;      /* DELTA: sum of successful additions */
 } pel_txent;
 

@@ -20,15 +20,15 @@
 #include "exec/view.h"
 #include "ledger/module.h"
 
-static int fuzz_empty_read(pel_view *v, const pel_key *key, pel_val *out)
+static int fuzz_empty_read(pel_view *v, const pel_key *key, void **ref, pel_val *out)
 {
-    (void)v; (void)key; (void)out;
+    (void)v; (void)key; (void)ref; (void)out;
     return PEL_ENOTFOUND;
 }
 
-static int fuzz_no_bound(pel_view *v, const pel_key *key, pel_i128 offset, uint64_t bound)
+static int fuzz_no_bound(pel_view *v, const pel_key *key, void **ref, pel_i128 offset, uint64_t bound)
 {
-    (void)v; (void)key; (void)offset; (void)bound;
+    (void)v; (void)key; (void)ref; (void)offset; (void)bound;
     return 0;
 }
 
