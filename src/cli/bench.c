@@ -21,7 +21,8 @@
 
 typedef struct bench_opts {
     pel_engine_kind kind;
-    unsigned long long accounts, txs, threads, runs, seed, work;
+    unsigned long long accounts, txs, threads, runs, seed, work, hot;
+    int credit;               /* pel_synth_credit */
     int json;
 } bench_opts;
 
@@ -30,7 +31,7 @@ static void bench_usage(FILE *f)
     fprintf(f,
         "usage: pel bench exec [--workload transfers] [--engine sequential|blockstm|declared]\n"
         "                      [--accounts N] [--txs M] [--threads T] [--runs R] [--seed S]\n"
-        "                      [--work W] [--json]\n"
+        "                      [--work W] [--hot-recipient PCT] [--credit rmw|delta|none] [--json]\n"
         "       pel bench exec --workload science [--txs N] [--senders S] [--popular P]\n"
         "                      [--threads T] [--runs R] [--seed X] [--json]\n"
         "       pel bench trees ...   (state and history trees: pel bench trees --help)\n"
@@ -41,7 +42,12 @@ static void bench_usage(FILE *f)
         "N accounts (each paying a fee into one fee pool) with the chosen engine and with\n"
         "the sequential engine, checks the results are identical, and prints medians over\n"
         "R runs. --work W adds W rounds of computation to each transfer, standing in for\n"
-        "a heavier transaction body (about 1 ns per round).\n"
+        "a heavier transaction body (about 1 ns per round). --hot-recipient PCT sends\n"
+        "PCT%% of the transfers to one popular account. --credit says how money moves:\n"
+        "rmw (default) reads and writes the recipient and adds the fee to the pool as a\n"
+        "delta counter; delta credits the recipient with a delta too (a popular\n"
+        "recipient does not serialise the block); none uses no delta counters at all\n"
+        "(the fee pool is read and written: every transfer conflicts).\n"
         "Defaults: --engine blockstm --accounts 10000 --txs 10000 --threads 2 --runs 5.\n"
         "--workload science runs blocks of signed open-science transactions (src/cli/\n"
         "science_gen.h: registrations citing popular objects, versions, reviews,\n"
@@ -70,7 +76,7 @@ static double median(double *v, unsigned n)
 
 static int parse(int argc, char **argv, bench_opts *o)
 {
-    *o = (bench_opts){ PEL_ENGINE_BLOCKSTM, 10000, 10000, 2, 5, 1, 0, 0 };
+    *o = (bench_opts){ PEL_ENGINE_BLOCKSTM, 10000, 10000, 2, 5, 1, 0, 0, PEL_SYNTH_CREDIT_RMW, 0 };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
@@ -88,6 +94,13 @@ static int parse(int argc, char **argv, bench_opts *o)
         else if (!strcmp(a, "--runs")) rc = pel_cli_u64(a, v, 1, 1000, &o->runs);
         else if (!strcmp(a, "--seed")) rc = pel_cli_u64(a, v, 0, ~0ULL, &o->seed);
         else if (!strcmp(a, "--work")) rc = pel_cli_u64(a, v, 0, 100000000, &o->work);
+        else if (!strcmp(a, "--hot-recipient")) rc = pel_cli_u64(a, v, 0, 100, &o->hot);
+        else if (!strcmp(a, "--credit")) {
+            static const char *const names[] = { "rmw", "delta", "none" };
+            o->credit = -1;
+            for (int k = 0; v && k < 3; k++) if (!strcmp(v, names[k])) o->credit = k;
+            if (o->credit < 0) { fprintf(stderr, "pel: --credit must be rmw, delta or none\n"); return -1; }
+        }
         else { fprintf(stderr, "pel: unknown option '%s'\n", a); bench_usage(stderr); return -1; }
         if (rc) return -1;
         i++;
@@ -110,6 +123,7 @@ static int env_make(const bench_opts *o, unsigned run, bench_env *env)
     pel_arena_init(&env->a, 0);
     if (pel_synth_init(&env->s, (uint32_t)o->accounts, 1) || pel_memstate_new(&env->ms)
         || (env->s.transfer_work = (uint32_t)o->work, 0)
+        || (env->s.hot_pct = (uint32_t)o->hot, env->s.credit = (uint8_t)o->credit, 0)
         || pel_synth_genesis(&env->s, env->ms, 1000000000000ULL, NULL)
         || pel_synth_transfers(&env->s, &rng, (uint32_t)o->txs, o->kind == PEL_ENGINE_DECLARED,
                                &env->a, &env->txs, &env->d))
@@ -175,10 +189,13 @@ static void report(const bench_opts *o, bench_out *out)
     double ts = median(out->seq, (unsigned)o->runs), te = median(out->eng, (unsigned)o->runs);
     const char *name = pel_engine_kind_name(o->kind);
     if (o->json)
-        printf("{\"engine\":\"%s\",\"threads\":%llu,\"accounts\":%llu,\"txs\":%llu,\"work\":%llu,\"runs\":%llu,"
+        printf("{\"engine\":\"%s\",\"threads\":%llu,\"accounts\":%llu,\"txs\":%llu,\"work\":%llu,"
+               "\"hot_recipient_pct\":%llu,\"credit\":\"%s\",\"runs\":%llu,"
                "\"tps_median\":%.0f,\"seconds_median\":%.6f,\"speedup_vs_sequential\":%.3f,"
                "\"sequential_tps_median\":%.0f,\"executions_per_tx\":%.3f,\"state_digest\":\"%s\"}\n",
-               name, o->threads, o->accounts, o->txs, o->work, o->runs, (double)o->txs / te, te, ts / te,
+               name, o->threads, o->accounts, o->txs, o->work, o->hot,
+               o->credit == PEL_SYNTH_CREDIT_DELTA ? "delta" : o->credit == PEL_SYNTH_NO_DELTA ? "none" : "rmw",
+               o->runs, (double)o->txs / te, te, ts / te,
                (double)o->txs / ts, (double)out->executions / (double)(o->txs * o->runs), out->digest);
     else
         printf("%-10s threads=%-3llu accounts=%-8llu txs=%-8llu %10.0f tx/s  %8.3f ms  %.2fx sequential (%.0f tx/s)\n",

@@ -65,6 +65,18 @@ int pel_synth_genesis(const pel_synth *s, pel_memstate *ms, uint64_t balance, pe
 
 /* ---------------- executing ---------------- */
 
+/* pay_pool - a transfer's fee into the pool: a delta, or read and write
+ * it when the workload uses no delta counters (a failing transaction's
+ * charge stays a delta: the declared write covers it). */
+static int pay_pool(const pel_synth *s, pel_view *v, uint64_t fee)
+{
+    uint64_t pool;
+    if (s->credit != PEL_SYNTH_NO_DELTA) return pel_view_delta_add(v, &s->fee_pool, (int64_t)fee, UINT64_MAX);
+    int rc = pel_view_get_u64(v, &s->fee_pool, &pool);
+    if (!rc && pool > UINT64_MAX - fee) rc = PEL_ERANGE;
+    return rc ? rc : pel_view_put_u64(v, &s->fee_pool, pool + fee);
+}
+
 /* fail_charge - discard everything, charge what the sender can pay. */
 static int fail_charge(const pel_synth *s, const pel_synth_tx *t, pel_view *v, int status)
 {
@@ -100,10 +112,16 @@ static int transfer(const pel_synth *s, const pel_synth_tx *t, pel_view *v)
     if (rc) return rc;
     if (from_bal < t->amount || from_bal - t->amount < t->fee) return fail_charge(s, t, v, PEL_EFUNDS);
     if ((rc = pel_view_put_u64(v, &s->acct[t->from], from_bal - t->amount - t->fee)) != 0) return rc;
-    if ((rc = pel_view_get_u64(v, &s->acct[t->to], &to_bal)) != 0) return rc;
-    if (to_bal > UINT64_MAX - t->amount) return fail_charge(s, t, v, PEL_ERANGE);
-    if ((rc = pel_view_put_u64(v, &s->acct[t->to], to_bal + t->amount)) != 0) return rc;
-    return pel_view_delta_add(v, &s->fee_pool, (int64_t)t->fee, UINT64_MAX);
+    if (s->credit == PEL_SYNTH_CREDIT_DELTA) {
+        rc = pel_view_delta_add(v, &s->acct[t->to], (int64_t)t->amount, UINT64_MAX);
+        if (rc == PEL_EBOUND) return fail_charge(s, t, v, PEL_ERANGE);
+        if (rc) return rc;
+    } else {
+        if ((rc = pel_view_get_u64(v, &s->acct[t->to], &to_bal)) != 0) return rc;
+        if (to_bal > UINT64_MAX - t->amount) return fail_charge(s, t, v, PEL_ERANGE);
+        if ((rc = pel_view_put_u64(v, &s->acct[t->to], to_bal + t->amount)) != 0) return rc;
+    }
+    return pay_pool(s, v, t->fee);
 }
 
 /* rmw_key - read a key, write a value derived from it and the tx. */
@@ -236,7 +254,11 @@ static pel_access *access_for(const pel_synth *s, const pel_synth_tx *t, pel_are
     uint32_t nr = 0, nw = 0, nd = 0;
     switch (t->kind) {
     case SYN_TRANSFER:
-        w[nw++] = s->acct[t->from]; w[nw++] = s->acct[t->to]; d[nd++] = s->fee_pool; break;
+        w[nw++] = s->acct[t->from];
+        if (s->credit == PEL_SYNTH_CREDIT_DELTA && t->to != t->from) d[nd++] = s->acct[t->to];
+        else w[nw++] = s->acct[t->to];
+        if (s->credit == PEL_SYNTH_NO_DELTA) w[nw++] = s->fee_pool; else d[nd++] = s->fee_pool;
+        break;
     case SYN_READONLY:
         for (uint32_t i = 0; i < t->nkeys; i++) r[nr++] = s->keys[t->keys[i]];
         break;
@@ -275,6 +297,11 @@ static void pick_transfer(const pel_synth *s, pel_rng *rng, pel_synth_tx *t)
     t->kind = SYN_TRANSFER;
     t->from = pel_rng_below(rng, s->n_accounts);
     t->to = pel_rng_below(rng, s->n_accounts);
+    if (s->hot_pct && pel_rng_below(rng, 100) < s->hot_pct) {   /* the popular recipient */
+        t->to = 0;
+        if (s->n_accounts > 1)
+            while (t->from == 0) t->from = pel_rng_below(rng, s->n_accounts);
+    }
     if (s->n_accounts > 1)
         while (t->to == t->from) t->to = pel_rng_below(rng, s->n_accounts);
     t->amount = 1 + pel_rng_below(rng, 1000);

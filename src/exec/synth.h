@@ -43,7 +43,16 @@ typedef struct pel_synth {
     pel_key *acct, *keys;
     pel_key fee_pool, hot;
     uint32_t transfer_work;   /* extra work loops per generated transfer (bench) */
+    uint32_t hot_pct;         /* % of generated transfers paying account 0 (0..100) */
+    uint8_t credit;           /* how transfers move money: pel_synth_credit */
 } pel_synth;
+
+/* How a transfer credits: the recipient read and written with the fee as
+ * a delta into the pool (the Block-STM paper's transfer, the default); the
+ * recipient credited with a delta too (a popular recipient does not
+ * serialise the block); or no delta counters at all (the fee pool read and
+ * written too: every transfer conflicts with every other). */
+enum pel_synth_credit { PEL_SYNTH_CREDIT_RMW = 0, PEL_SYNTH_CREDIT_DELTA, PEL_SYNTH_NO_DELTA };
 
 /* A small deterministic PRNG (splitmix64): same seed, same blocks. */
 typedef struct pel_rng { uint64_t s; } pel_rng;

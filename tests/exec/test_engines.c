@@ -77,7 +77,10 @@ static int one_block(uint64_t seed, uint32_t iter, uint32_t big_every)
     uint32_t accts = 1 + pel_rng_below(&rng, pel_rng_below(&rng, 2) ? 8 : 2000);
     random_mix(&rng, &mix);
     pel_arena_init(&a, 0);
-    if (pel_synth_init(&s, accts, keys) || pel_memstate_new(&ms)
+    int init = pel_synth_init(&s, accts, keys);
+    s.credit = (uint8_t)pel_rng_below(&rng, 3);       /* every way of moving money */
+    s.hot_pct = pel_rng_below(&rng, 2) ? pel_rng_below(&rng, 101) : 0;
+    if (init || pel_memstate_new(&ms)
         || pel_synth_genesis(&s, ms, 1000000, &rng)
         || pel_synth_block(&s, &rng, n, &mix, &a, &txs, &d)) { CHECK(0); return 0; }
     pel_state st = pel_memstate_reader(ms);
@@ -90,8 +93,8 @@ static int one_block(uint64_t seed, uint32_t iter, uint32_t big_every)
         int same = result_eq(&ref, &r, configs[c].name);
         CHECK(same);
         if (!same) {
-            fprintf(stderr, "  iteration %u seed 0x%llx: n=%u keys=%u accounts=%u engine %s\n", iter,
-                    (unsigned long long)seed, n, keys, accts, configs[c].name);
+            fprintf(stderr, "  iteration %u seed 0x%llx: n=%u keys=%u accounts=%u credit=%u hot=%u%% engine %s\n",
+                    iter, (unsigned long long)seed, n, keys, accts, s.credit, s.hot_pct, configs[c].name);
             ok = 0;
         }
         pel_block_result_free(&r);
