@@ -1003,3 +1003,25 @@ int pel_cli_faucet(int argc, char **argv)
     cJSON_Delete(p);
     return rc;
 }
+
+int pel_cli_send_body(const char *who, const pel_tx_module *m, uint16_t type, const pel_buf *body,
+                      const char *key, const char *rpc, uint64_t extra_gas, int wait, int json,
+                      uint8_t *txid)
+{
+    uint8_t pk[PEL_PUBKEY_LEN], sk[PEL_SECKEY_LEN];
+    const char *why = NULL;
+    pel_rpc_client *c;
+    int rc = m ? m->check(type, body->data, (uint32_t)body->len, &why) : 0;
+    if (rc) {
+        fprintf(stderr, "%s: %s\n", who, why ? why : pel_strerror(rc));
+        return 2;
+    }
+    if (pel_cli_load_key(key ? key : "pel.key", pk, sk)) return 1;
+    rc = 1;
+    if (pel_cli_connect(pel_cli_rpc_url(rpc), 30000, &c) == 0) {
+        rc = pel_cli_submit_body(c, sk, type, body->data, body->len, extra_gas, wait, 30.0, json, txid);
+        pel_rpc_client_free(c);
+    }
+    sodium_memzero(sk, sizeof sk);
+    return rc;
+}

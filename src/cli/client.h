@@ -117,6 +117,16 @@ int pel_cli_submit_body(pel_rpc_client *c, const uint8_t sk[PEL_SECKEY_LEN], uin
                         const uint8_t *body, size_t len, uint64_t extra_gas, int wait,
                         double timeout_s, int json, uint8_t *txid);
 
+/* pel_cli_send_body - the last step of the module commands (object,
+ * prereg, review, license, shares): check the body with m's check (NULL:
+ * none; a refusal prints "WHO: why" and returns 2), load the key file
+ * (default pel.key), connect to rpc (pel_cli_rpc_url) and sign, submit and
+ * print as pel_cli_submit_body (30 s wait). txid may be NULL.
+ * @return the exit status. */
+int pel_cli_send_body(const char *who, const pel_tx_module *m, uint16_t type, const pel_buf *body,
+                      const char *key, const char *rpc, uint64_t extra_gas, int wait, int json,
+                      uint8_t *txid);
+
 /* pel_cli_load_key - read a key file, printing why it failed. @return 0 or -1. */
 int pel_cli_load_key(const char *path, uint8_t pk[PEL_PUBKEY_LEN], uint8_t sk[PEL_SECKEY_LEN]);
 

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <sodium.h>
 
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -63,26 +62,12 @@ static int parse_id(const char *s, pel_obj_id *id)
     return 0;
 }
 
-/* Sign and submit a body with the key file; the exit status. */
+/* Check, sign and submit a body; the exit status. A purchase reads and
+ * credits one object and its parties per hop. */
 static int send(const char *key, const char *rpc, uint16_t type, const pel_buf *b, int wait, int json)
 {
-    uint8_t pk[32], sk[64];
-    const char *why = NULL;
-    int rc = pel_licence_module.check(type, b->data, (uint32_t)b->len, &why);
-    if (rc) {
-        fprintf(stderr, "pel license: %s\n", why ? why : pel_strerror(rc));
-        return 2;
-    }
-    rc = 1;
-    pel_rpc_client *c;
-    if (pel_cli_load_key(key, pk, sk) == 0 && pel_cli_connect(pel_cli_rpc_url(rpc), 30000, &c) == 0) {
-        /* a purchase reads and credits one object and its parties per hop */
-        uint64_t gas = 20000 + (type == PEL_TX_LIC_BUY ? 40000ull * PEL_LIC_HOPS_MAX : 0);
-        rc = pel_cli_submit_body(c, sk, type, b->data, b->len, gas, wait, 30.0, json, NULL);
-        pel_rpc_client_free(c);
-    }
-    sodium_memzero(sk, sizeof sk);
-    return rc;
+    uint64_t gas = 20000 + (type == PEL_TX_LIC_BUY ? 40000ull * PEL_LIC_HOPS_MAX : 0);
+    return pel_cli_send_body("pel license", &pel_licence_module, type, b, key, rpc, gas, wait, json, NULL);
 }
 
 static int set(int argc, char **argv)

@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -251,18 +250,10 @@ static int with_node(const char *rpc, pel_rpc_client **c)
 
 static int submit(const obj_opts *o, uint16_t type, const pel_buf *body)
 {
-    uint8_t pk[PEL_PUBKEY_LEN], sk[PEL_SECKEY_LEN];
-    pel_rpc_client *c;
-    int rc = 1;
-    if (pel_cli_load_key(o->key ? o->key : "pel.key", pk, sk)) return 1;
-    if (with_node(o->rpc, &c) == 0) {
-        /* state costs: a few records of about the body's size, links, digests */
-        uint64_t extra = 2000 + 4 * (uint64_t)body->len + 200 * (PEL_OBJ_LINKS_MAX + PEL_OBJ_DIGESTS_MAX);
-        rc = pel_cli_submit_body(c, sk, type, body->data, body->len, extra, o->wait, 30.0, o->json, NULL);
-        pel_rpc_client_free(c);
-    }
-    sodium_memzero(sk, sizeof sk);
-    return rc;
+    /* state costs: a few records of about the body's size, links, digests */
+    uint64_t extra = 2000 + 4 * (uint64_t)body->len + 200 * (PEL_OBJ_LINKS_MAX + PEL_OBJ_DIGESTS_MAX);
+    return pel_cli_send_body("pel object", &pel_registry_module, type, body, o->key, o->rpc, extra,
+                             o->wait, o->json, NULL);
 }
 
 static int parse_id_arg(const char *s, pel_obj_id *id, uint32_t *v)

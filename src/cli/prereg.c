@@ -100,23 +100,11 @@ static int outcomes_from(const char *const *s, int n, pel_outcomes *o)
     return 0;
 }
 
-/* Sign and submit a body with the key of the options. */
+/* Check, sign and submit a body with the key of the options. */
 static int submit(const pr_opts *o, uint16_t type, const pel_buf *body, uint8_t *txid)
 {
-    uint8_t pk[PEL_PUBKEY_LEN], sk[PEL_SECKEY_LEN];
-    pel_rpc_client *c;
-    const char *why = NULL;
-    int rc = pel_prereg_module.check(type, body->data, (uint32_t)body->len, &why);
-    if (rc) { fprintf(stderr, "pel prereg: %s\n", why ? why : pel_strerror(rc)); return 2; }
-    if (pel_cli_load_key(o->key ? o->key : "pel.key", pk, sk)) return 1;
-    rc = 1;
-    if (pel_cli_connect(pel_cli_rpc_url(o->rpc), PREREG_TIMEOUT_MS, &c) == 0) {
-        rc = pel_cli_submit_body(c, sk, type, body->data, body->len, 4000 + 4 * (uint64_t)body->len + 60000,
-                                 o->wait, 30.0, o->json, txid);
-        pel_rpc_client_free(c);
-    }
-    sodium_memzero(sk, sizeof sk);
-    return rc;
+    return pel_cli_send_body("pel prereg", &pel_prereg_module, type, body, o->key, o->rpc,
+                             4000 + 4 * (uint64_t)body->len + 60000, o->wait, o->json, txid);
 }
 
 /* ---- the reveal file ---- */

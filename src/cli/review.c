@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <sodium.h>
 
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -56,7 +55,7 @@ static int submit(int argc, char **argv)
     if (r < 0) { fprintf(stderr, "pel review: --recommendation accept|minor|major|reject|comment\n"); return 2; }
     const pel_spdx_id *l = pel_spdx_canonical(lic);
     if (!l) { fprintf(stderr, "pel review: --license must be an SPDX identifier, got '%s'\n", lic); return 2; }
-    uint8_t dg[32], pk[32], sk[64];
+    uint8_t dg[32];
     if (!text) { fprintf(stderr, "pel review: --text REVIEW_FILE is required\n"); return 2; }
     if (pel_cli_hash_file(text, dg)) return 2;
     pel_buf b;
@@ -64,19 +63,9 @@ static int submit(int argc, char **argv)
     int rc = pel_enc_raw(&b, id.b, 16) || pel_enc_u32(&b, ver) || pel_enc_u8(&b, (uint8_t)r) ||
              pel_enc_raw(&b, dg, 32) || pel_enc_bytes(&b, ci, strlen(ci)) ||
              pel_enc_bytes(&b, l->id, strlen(l->id)) || pel_enc_u8(&b, (uint8_t)pseudo);
-    const char *why = NULL;
-    if (!rc && (rc = pel_review_module.check(PEL_TX_REVIEW, b.data, (uint32_t)b.len, &why)) != 0) {
-        fprintf(stderr, "pel review: %s\n", why ? why : pel_strerror(rc));
-        pel_buf_free(&b);
-        return 2;
-    }
-    rc = 1;
-    pel_rpc_client *c;
-    if (pel_cli_load_key(key, pk, sk) == 0 && pel_cli_connect(pel_cli_rpc_url(rpc), 30000, &c) == 0) {
-        rc = pel_cli_submit_body(c, sk, PEL_TX_REVIEW, b.data, b.len, 60000 + 4 * (uint64_t)b.len, wait, 30.0, json, NULL);
-        pel_rpc_client_free(c);
-    }
-    sodium_memzero(sk, sizeof sk);
+    if (!rc) rc = pel_cli_send_body("pel review", &pel_review_module, PEL_TX_REVIEW, &b, key, rpc,
+                                    60000 + 4 * (uint64_t)b.len, wait, json, NULL);
+    else rc = 1;
     pel_buf_free(&b);
     return rc;
 }

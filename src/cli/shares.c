@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <sodium.h>
 
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -42,18 +41,7 @@ static int parse_id(const char *s, pel_obj_id *id)
 
 static int send(const char *key, const char *rpc, uint16_t type, const pel_buf *b, int wait, int json)
 {
-    uint8_t pk[32], sk[64];
-    const char *why = NULL;
-    int rc = pel_shares_module.check(type, b->data, (uint32_t)b->len, &why);
-    if (rc) { fprintf(stderr, "pel shares: %s\n", why ? why : pel_strerror(rc)); return 2; }
-    rc = 1;
-    pel_rpc_client *c;
-    if (pel_cli_load_key(key, pk, sk) == 0 && pel_cli_connect(pel_cli_rpc_url(rpc), 30000, &c) == 0) {
-        rc = pel_cli_submit_body(c, sk, type, b->data, b->len, 20000, wait, 30.0, json, NULL);
-        pel_rpc_client_free(c);
-    }
-    sodium_memzero(sk, sizeof sk);
-    return rc;
+    return pel_cli_send_body("pel shares", &pel_shares_module, type, b, key, rpc, 20000, wait, json, NULL);
 }
 
 /* create / transfer / claim */
