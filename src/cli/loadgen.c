@@ -148,7 +148,7 @@ typedef struct lg_run {
     lg_reasons reasons;               /* admission rejections */
     lg_reasons failures;              /* failed receipts: main thread, after the run */
     uint64_t succeeded, failed;       /* main thread, after the run */
-    int watch_failed;                 /* watcher only, read after join */
+    _Atomic int watch_failed;         /* set by the watcher, polled by the main thread (relaxed: a flag only) */
 } lg_run;
 
 static void lg_usage(FILE *f)
@@ -960,13 +960,16 @@ static void *watcher_main(void *arg)
     pel_rpc_error err;
     uint64_t next = r->h0 + 1;
     int fails = 0;
-    if (pel_rpc_client_new(r->url, LG_CALL_TIMEOUT_MS, &c)) { r->watch_failed = 1; return NULL; }
+    if (pel_rpc_client_new(r->url, LG_CALL_TIMEOUT_MS, &c)) {
+        atomic_store_explicit(&r->watch_failed, 1, memory_order_relaxed);
+        return NULL;
+    }
     while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
         if (watch_once(r, c, &next, &err)) fails++;
         else fails = 0;
         if (fails >= 50) {   /* about a second of failures in a row */
             fprintf(stderr, "pel: loadgen: the block watcher gives up: %s\n", err.message);
-            r->watch_failed = 1;
+            atomic_store_explicit(&r->watch_failed, 1, memory_order_relaxed);
             break;
         }
         sleep_s(LG_POLL_MS / 1000.0);
@@ -996,13 +999,13 @@ static int run_load(lg_run *r)
     for (unsigned t = 0; t < started; t++) pthread_join(th[t].th, NULL);
     double end = pel_cli_now() + LG_DRAIN_S;
     fprintf(stderr, "loadgen: submitted; waiting up to %.0f s for commits\n", LG_DRAIN_S);
-    while (pel_cli_now() < end && !r->watch_failed
+    while (pel_cli_now() < end && !atomic_load_explicit(&r->watch_failed, memory_order_relaxed)
            && atomic_load_explicit(&r->committed, memory_order_relaxed)
               < atomic_load_explicit(&r->n_accepted, memory_order_relaxed))
         sleep_s(LG_POLL_MS / 1000.0);
     atomic_store_explicit(&r->stop, 1, memory_order_relaxed);
     pthread_join(w, NULL);
-    if (r->watch_failed) fprintf(stderr, "pel: loadgen: commits are incomplete (lost the node)\n");
+    if (atomic_load_explicit(&r->watch_failed, memory_order_relaxed)) fprintf(stderr, "pel: loadgen: commits are incomplete (lost the node)\n");
     return started == r->o.threads ? 0 : PEL_ENOMEM;
 }
 
@@ -1249,7 +1252,7 @@ int pel_cli_loadgen(int argc, char **argv)
     int receipts = check_receipts(&r, c);
     if (r.o.json) print_json_report(&r, &rep);
     else print_text_report(&r, &rep);
-    rc = r.watch_failed || receipts ? 1 : 0;
+    rc = atomic_load_explicit(&r.watch_failed, memory_order_relaxed) || receipts ? 1 : 0;
 out_c:
     pel_rpc_client_free(c);
 out:

@@ -255,7 +255,14 @@ static int commit_parts(pel_chain *c, pel_block_header *h, const pel_tx *const *
     if (rc) { pel_store_abort(w); return rc; }
     rc = pel_store_commit(w);
     if (rc) return rc;
-    *h = fin;
+    /* Only the fields finish() wrote: a producer building on this block may
+     * be reading its height, time and history size at this moment
+     * (pel_chain_build_on), and those must not be rewritten. */
+    memcpy(h->prev_hash, fin.prev_hash, sizeof h->prev_hash);
+    memcpy(h->state_root, fin.state_root, sizeof h->state_root);
+    memcpy(h->history_root, fin.history_root, sizeof h->history_root);
+    memcpy(h->proposer, fin.proposer, sizeof h->proposer);
+    memcpy(h->sig, fin.sig, sizeof h->sig);
     pthread_mutex_lock(&c->mu);
     c->head = nh;
     pthread_mutex_unlock(&c->mu);
@@ -513,7 +520,17 @@ int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *paren
                        pel_built_block *out)
 {
     memset(out, 0, sizeof *out);
-    pel_chain_head head = parent ? pel_chain_head_after(&parent->header) : pel_chain_get_head(c);
+    pel_chain_head head = pel_chain_get_head(c);
+    if (parent) {
+        /* An uncommitted parent: the committer may be finishing its header
+         * right now (prev_hash, roots, signature: commit_parts), so read
+         * only what it never rewrites. The hash and roots are the
+         * committer's to fill in this block too. */
+        memset(&head, 0, sizeof head);
+        head.height = parent->header.height;
+        head.timestamp_ms = parent->header.timestamp_ms;
+        head.history_size = parent->header.history_size;
+    }
     overlay ov = { pel_store_state(c->store), parent ? &parent->result.block_writes : NULL };
     pel_state st = parent ? (pel_state){ overlay_get, &ov } : ov.base;
     /* hold the readers' snapshots: the parent may commit during execution */
