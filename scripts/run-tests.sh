@@ -3,7 +3,10 @@
 #   1. every test binary, optimised build;
 #   2. every test binary again under AddressSanitizer + UBSan;
 #   3. the concurrency (engine) tests under ThreadSanitizer;
-#   4. each fuzz target briefly (libFuzzer).
+#   4. the independent Python verifier's tests, then the explorer in a
+#      headless browser (tests/browser, needs build/pel, chromium and
+#      tests/browser/node_modules: scripts/install-deps.sh);
+#   5. each fuzz target briefly (libFuzzer).
 # Each binary ends with "NAME: N passed, N failed"; this script sums them and
 # prints the closing line "N passed, N failed". Exit status is non-zero if any
 # check, binary or build failed.
@@ -57,6 +60,10 @@ fi
 
 # tools in other languages (the independent Python verifier): same summary line
 run_bins python $(find tests/tools -name 'test_*.py' 2>/dev/null | sort)
+
+# the explorer, served by build/pel, in headless chromium (fails, never
+# skips, when chromium or playwright-core is missing)
+run_bins browser tests/browser/test_explorer.mjs
 
 if make -s fuzz-build >/dev/null; then
   fuzz_out=$(FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/run-fuzz.sh build/fuzz/fuzz 2>&1); frc=$?

@@ -18,6 +18,8 @@
 #include "node/node.h"
 #include "rpc/http.h"
 #include "rpc/methods.h"
+#include "rpc/metrics.h"
+#include "rpc/static.h"
 
 static int want_help(int argc, char **argv)
 {
@@ -70,15 +72,19 @@ static void node_usage(FILE *f)
     fprintf(f,
         "usage: pel node [--dir D] [--engine sequential|blockstm|declared] [--threads T]\n"
         "                [--listen HOST:PORT] [--block-interval-ms MS] [--max-block-txs N]\n"
-        "                [--quiet]\n"
+        "                [--web DIR] [--quiet]\n"
         "\n"
         "Runs the node in directory D (default ./devnet) in the foreground: the\n"
-        "block producer and the JSON-RPC API (docs/API.md). Options override\n"
-        "config.json. Stops cleanly on SIGINT or SIGTERM (the block in progress is\n"
-        "committed first). A second node on the same directory is refused.\n");
+        "block producer and the JSON-RPC API (docs/API.md) at /rpc, the explorer\n"
+        "at / and Prometheus metrics at /metrics. Options override config.json.\n"
+        "Stops cleanly on SIGINT or SIGTERM (the block in progress is committed\n"
+        "first). A second node on the same directory is refused.\n"
+        "--web DIR  the explorer's files; default: $PEL_WEB_DIR, else web/ beside\n"
+        "           the directory of the pel binary (build/../web), else ./web\n");
 }
 
-static int node_parse(int argc, char **argv, const char **dir, pel_node_overrides *ov, int *quiet)
+static int node_parse(int argc, char **argv, const char **dir, const char **web, pel_node_overrides *ov,
+                      int *quiet)
 {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -88,6 +94,7 @@ static int node_parse(int argc, char **argv, const char **dir, pel_node_override
         if (!v) { fprintf(stderr, "pel node: unknown option or missing value '%s'\n", a); return 2; }
         i++;
         if (!strcmp(a, "--dir")) *dir = v;
+        else if (!strcmp(a, "--web")) *web = v;
         else if (!strcmp(a, "--engine")) {
             if (pel_engine_kind_parse(v, &k)) { fprintf(stderr, "pel node: unknown engine '%s'\n", v); return 2; }
             ov->engine = (int)k;
@@ -104,28 +111,56 @@ static int node_parse(int argc, char **argv, const char **dir, pel_node_override
     return 0;
 }
 
-static int serve(pel_node *n, pel_http **out)
+/* The explorer's directory: --web as given (an error if unusable), else
+ * the first default that exists; *st stays NULL (and the explorer is not
+ * served) when there is none. */
+static int open_web(const char *web, pel_static **st)
+{
+    char dir[4096];
+    *st = NULL;
+    if (pel_static_find_dir(web, dir, sizeof dir) != 0) {
+        pel_log(PEL_LOG_WARN, "explorer not served: no web/ directory found (give --web DIR or set PEL_WEB_DIR)");
+        return 0;
+    }
+    if (pel_static_open(dir, st) != 0) {
+        fprintf(stderr, "pel node: --web %s: not a directory\n", dir);
+        return 1;
+    }
+    pel_log(PEL_LOG_INFO, "explorer files from %s", pel_static_root(*st));
+    return 0;
+}
+
+/* The HTTP server: the API, /metrics, and the explorer at / when st. */
+static int serve(pel_node *n, pel_static *st, pel_http **out)
 {
     const pel_node_config *c = pel_node_cfg(n);
     pel_http_opts o = pel_http_defaults();
     size_t nm;
     const pel_rpc_method *m = pel_rpc_node_methods(&nm);
+    const pel_http_route routes[] = {
+        { "/metrics", pel_metrics_get, n },
+        { "/", pel_static_get, st },
+    };
     o.bind_addr = c->listen_host;
     o.port = c->listen_port;
     o.max_body = (size_t)c->rpc_max_body_mb << 20;
     o.cors_origin = c->cors_origin[0] ? c->cors_origin : NULL;
+    o.routes = routes;
+    o.n_routes = st ? 2 : 1;
     return pel_http_start(&o, m, nm, n, out);
 }
 
 int pel_cli_node(int argc, char **argv)
 {
-    const char *dir = "devnet";
+    const char *dir = "devnet", *web = NULL;
     int quiet = 0;
     pel_node_overrides ov = pel_node_no_overrides();
+    pel_static *st = NULL;
     if (want_help(argc, argv)) { node_usage(stdout); return 0; }
-    int rc = node_parse(argc, argv, &dir, &ov, &quiet);
+    int rc = node_parse(argc, argv, &dir, &web, &ov, &quiet);
     if (rc) { node_usage(stderr); return rc; }
     if (quiet) pel_log_set_level(PEL_LOG_WARN);
+    if (open_web(web, &st)) return 1;
     /* Signals go to this thread only (sigwait below): block them before any
      * thread starts so every thread inherits the mask. */
     sigset_t set;
@@ -138,16 +173,23 @@ int pel_cli_node(int argc, char **argv)
     pel_node *n = NULL;
     pel_http *h = NULL;
     rc = pel_node_open(dir, &ov, &n, err, sizeof err);
-    if (rc) { fprintf(stderr, "pel node: %s\n", err[0] ? err : pel_strerror(rc)); return 1; }
-    rc = serve(n, &h);
+    if (rc) { fprintf(stderr, "pel node: %s\n", err[0] ? err : pel_strerror(rc)); pel_static_close(st); return 1; }
+    rc = serve(n, st, &h);
     if (rc) {
         fprintf(stderr, "pel node: cannot serve the API on %s:%u: %s\n", pel_node_cfg(n)->listen_host,
                 pel_node_cfg(n)->listen_port, pel_strerror(rc));
         pel_node_close(n);
+        pel_static_close(st);
         return 1;
     }
     rc = pel_node_start(n);
-    if (rc) { fprintf(stderr, "pel node: cannot start: %s\n", pel_strerror(rc)); pel_http_stop(h); pel_node_close(n); return 1; }
+    if (rc) {
+        fprintf(stderr, "pel node: cannot start: %s\n", pel_strerror(rc));
+        pel_http_stop(h);
+        pel_node_close(n);
+        pel_static_close(st);
+        return 1;
+    }
     const pel_addr *fa = pel_node_faucet_addr(n);
     char faddr[PEL_ADDR_STR_LEN + 1] = "";
     if (fa) pel_addr_format(fa, faddr);
@@ -155,6 +197,8 @@ int pel_cli_node(int argc, char **argv)
     if (!quiet) {
         printf("PEL node running: chain %s, API http://%s:%u/rpc\n", pel_node_genesis(n)->params.chain_id,
                pel_node_cfg(n)->listen_host, pel_http_port(h));
+        if (st) printf("explorer: http://%s:%u/   metrics: http://%s:%u/metrics\n", pel_node_cfg(n)->listen_host,
+                       pel_http_port(h), pel_node_cfg(n)->listen_host, pel_http_port(h));
         if (fa && pel_node_cfg(n)->faucet_enabled)
             printf("try:  build/pel keygen --out me.key && build/pel faucet <your pel1 address> --wait\n"
                    "      build/pel tx transfer --key me.key --to %s --amount 5 --wait\n", faddr);
@@ -164,6 +208,7 @@ int pel_cli_node(int argc, char **argv)
     sigwait(&set, &sig);
     pel_log(PEL_LOG_INFO, "%s: stopping (finishing the block in progress)", sig == SIGINT ? "SIGINT" : "SIGTERM");
     pel_http_stop(h);
+    pel_static_close(st);
     pel_node_stop(n);
     int failed = pel_node_failed(n);
     pel_chain_head head = pel_chain_get_head(pel_node_chain(n));

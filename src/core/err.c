@@ -82,6 +82,22 @@ const char *pel_strerror(int code)
     case PEL_ESHARE_NONE: return "the object has no share class";
     case PEL_ESHARE_EXISTS: return "the object already has a share class";
     case PEL_ESHARE_FUNDS: return "not enough shares";
+    case PEL_ESHARE_LOCKED: return "the shares are locked by a DAO vote until the proposal's deadline";
+    case PEL_EDAO_UNKNOWN: return "no such DAO";
+    case PEL_EDAO_MEMBER: return "the sender is not a member of the DAO";
+    case PEL_EDAO_WEIGHT: return "the member has no voting weight";
+    case PEL_EDAO_PROP: return "no such proposal in this DAO (or it is not a grant)";
+    case PEL_EDAO_VOTED: return "this member already voted on the proposal";
+    case PEL_EDAO_CLOSED: return "voting on the proposal has ended";
+    case PEL_EDAO_OPEN: return "voting on the proposal has not ended yet";
+    case PEL_EDAO_REJECTED: return "the proposal did not pass (quorum or approval threshold not met)";
+    case PEL_EDAO_DONE: return "the proposal was already executed";
+    case PEL_EDAO_FUNDS: return "the DAO treasury holds less than the proposal pays";
+    case PEL_EDAO_MEMBERS: return "member change does not apply (already a member, not a member, last member, or full)";
+    case PEL_EGRANT_RELEASED: return "the milestone was already released";
+    case PEL_EGRANT_REVIEWER: return "only a reviewer named in the grant may release its milestones";
+    case PEL_EGRANT_DELIVERABLE: return "the deliverable must be controlled by the grant's recipient and registered after the grant was funded";
+    case PEL_EGRANT_STATE: return "the grant is not funded yet, or was cancelled";
     default: return "unknown error";
     }
 }

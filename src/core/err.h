@@ -103,6 +103,23 @@ typedef enum pel_err {
     PEL_ESHARE_NONE = -180,     /* the object has no share class */
     PEL_ESHARE_EXISTS = -181,   /* the object already has a share class */
     PEL_ESHARE_FUNDS = -182,    /* not enough shares */
+    PEL_ESHARE_LOCKED = -183,   /* shares locked by a DAO vote until its deadline */
+    /* DAOs and grants (modules/dao.h) */
+    PEL_EDAO_UNKNOWN = -190,    /* no such DAO */
+    PEL_EDAO_MEMBER = -191,     /* the sender is not a member of the DAO */
+    PEL_EDAO_WEIGHT = -192,     /* the member has no voting weight */
+    PEL_EDAO_PROP = -193,       /* no such proposal (or not a grant) */
+    PEL_EDAO_VOTED = -194,      /* this member already voted on the proposal */
+    PEL_EDAO_CLOSED = -195,     /* voting on the proposal has ended */
+    PEL_EDAO_OPEN = -196,       /* voting on the proposal has not ended yet */
+    PEL_EDAO_REJECTED = -197,   /* the proposal did not pass */
+    PEL_EDAO_DONE = -198,       /* the proposal was already executed */
+    PEL_EDAO_FUNDS = -199,      /* the treasury holds less than the proposal pays */
+    PEL_EDAO_MEMBERS = -200,    /* already a member, not a member, the last member, or full */
+    PEL_EGRANT_RELEASED = -201, /* the milestone was already released */
+    PEL_EGRANT_REVIEWER = -202, /* the sender is not a reviewer named in the grant */
+    PEL_EGRANT_DELIVERABLE = -203, /* deliverable not controlled by the recipient or older than the grant */
+    PEL_EGRANT_STATE = -204,    /* the grant is not funded yet, or was cancelled */
 } pel_err;
 
 /* pel_strerror - a static, human-readable name for an error code.

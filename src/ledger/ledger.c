@@ -142,26 +142,52 @@ int pel_ledger_precheck(const pel_chain_params *p, const pel_tx *tx, const char 
 
 /* ---- execution ---- */
 
+int pel_ledger_emit_transfer(pel_view *v, const pel_addr *from, const pel_addr *to, uint64_t amount)
+{
+    uint8_t ev[PEL_EV_TRANSFER_LEN];
+    ev[0] = PEL_EV_TRANSFER;
+    memcpy(ev + 1, from->b, PEL_ADDR_LEN);
+    memcpy(ev + 1 + PEL_ADDR_LEN, to->b, PEL_ADDR_LEN);
+    pel_le_store(ev + 1 + 2 * PEL_ADDR_LEN, amount, 8);
+    return pel_view_emit(v, ev, sizeof ev);
+}
+
+bool pel_ledger_transfer_event(const uint8_t *ev, size_t len, pel_addr *from, pel_addr *to,
+                               uint64_t *amount)
+{
+    if (len != PEL_EV_TRANSFER_LEN || ev[0] != PEL_EV_TRANSFER) return false;
+    memcpy(from->b, ev + 1, PEL_ADDR_LEN);
+    memcpy(to->b, ev + 1 + PEL_ADDR_LEN, PEL_ADDR_LEN);
+    *amount = pel_le_load(ev + 1 + 2 * PEL_ADDR_LEN, 8);
+    return true;
+}
+
+int pel_ledger_credit(pel_view *v, const pel_addr *from, const pel_addr *to, uint64_t amount)
+{
+    pel_key k;
+    if (amount > INT64_MAX) return PEL_ERANGE;
+    pel_key_balance(to, &k);
+    int rc = pel_view_delta_add(v, &k, (int64_t)amount, UINT64_MAX);
+    if (rc == PEL_EBOUND) return PEL_ERANGE;   /* the balance would overflow */
+    return rc ? rc : pel_ledger_emit_transfer(v, from, to, amount);
+}
+
+int pel_ledger_move(pel_view *v, const pel_addr *from, const pel_addr *to, uint64_t amount)
+{
+    pel_key k;
+    if (amount > INT64_MAX) return PEL_ERANGE;
+    pel_key_balance(from, &k);
+    int rc = pel_view_delta_add(v, &k, -(int64_t)amount, UINT64_MAX);
+    if (rc == PEL_EBOUND) return PEL_EFUNDS;
+    return rc ? rc : pel_ledger_credit(v, from, to, amount);
+}
+
 static int exec_transfer(const pel_tx *tx, pel_view *v)
 {
     pel_addr to;
     uint64_t amount;
-    pel_key kf, kt;
-    uint8_t ev[1 + 2 * PEL_ADDR_LEN + 8];
     int rc = pel_transfer_parse(tx->body, tx->body_len, &to, &amount);
-    if (rc) return rc;
-    if (amount > INT64_MAX) return PEL_ERANGE;
-    pel_key_balance(&tx->from, &kf);
-    pel_key_balance(&to, &kt);
-    rc = pel_view_delta_add(v, &kf, -(int64_t)amount, UINT64_MAX);
-    if (rc == PEL_EBOUND) return PEL_EFUNDS;
-    if (!rc) rc = pel_view_delta_add(v, &kt, (int64_t)amount, UINT64_MAX);
-    if (rc == PEL_EBOUND) return PEL_ERANGE;   /* recipient balance would overflow */
-    ev[0] = PEL_EV_TRANSFER;
-    memcpy(ev + 1, tx->from.b, PEL_ADDR_LEN);
-    memcpy(ev + 1 + PEL_ADDR_LEN, to.b, PEL_ADDR_LEN);
-    pel_le_store(ev + 1 + 2 * PEL_ADDR_LEN, amount, 8);
-    return rc ? rc : pel_view_emit(v, ev, sizeof ev);
+    return rc ? rc : pel_ledger_move(v, &tx->from, &to, amount);
 }
 
 /* exec_body - run the body. A module's exec validates its body itself with

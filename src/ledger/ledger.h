@@ -35,6 +35,8 @@
 #ifndef PEL_LEDGER_H
 #define PEL_LEDGER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -106,5 +108,34 @@ static inline pel_executor pel_ledger_executor(pel_ledger_ctx *c)
 
 /* Event kinds in receipts (first byte of each event). */
 enum { PEL_EV_TRANSFER = 1 };   /* ‖ from (20) ‖ to (20) ‖ amount u64 */
+enum { PEL_EV_TRANSFER_LEN = 1 + 2 * PEL_ADDR_LEN + 8 };
+
+/* ---- token movements, for the ledger and the modules ----
+ * Every movement of tokens between accounts emits a PEL_EV_TRANSFER event:
+ * the supply check of `pel admin verify` (chain_verify.c) sums the
+ * accounts these events name, and the RPC shows them in receipts. */
+
+/* pel_ledger_emit_transfer - emit the transfer event of a movement.
+ * @return 0 or the view's code. */
+int pel_ledger_emit_transfer(pel_view *v, const pel_addr *from, const pel_addr *to,
+                             uint64_t amount) PEL_MUST_USE;
+
+/* pel_ledger_credit - add amount (<= INT64_MAX) to `to`'s balance and emit
+ * the event from `from` (the caller has taken the amount from `from`).
+ * @return 0, PEL_ERANGE (to's balance would overflow), the view's code. */
+int pel_ledger_credit(pel_view *v, const pel_addr *from, const pel_addr *to,
+                      uint64_t amount) PEL_MUST_USE;
+
+/* pel_ledger_move - move amount from one balance to another (both delta
+ * counters) and emit the event. @return 0, PEL_EFUNDS (`from` holds less),
+ * PEL_ERANGE (amount > INT64_MAX, or to's balance would overflow), the
+ * view's code. */
+int pel_ledger_move(pel_view *v, const pel_addr *from, const pel_addr *to,
+                    uint64_t amount) PEL_MUST_USE;
+
+/* pel_ledger_transfer_event - decode one event: true (and the fields) if
+ * it is a transfer event, false otherwise. */
+bool pel_ledger_transfer_event(const uint8_t *ev, size_t len, pel_addr *from, pel_addr *to,
+                               uint64_t *amount);
 
 #endif

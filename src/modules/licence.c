@@ -368,16 +368,7 @@ static int settle(payment *pm, const pel_addr *from)
         uint32_t j = i;
         for (; j < pm->np && memcmp(pm->p[j].addr.b, pm->p[i].addr.b, PEL_ADDR_LEN) == 0; j++)
             sum += pm->p[j].amount;
-        pel_key k;
-        uint8_t ev[1 + 2 * PEL_ADDR_LEN + 8];
-        pel_key_balance(&pm->p[i].addr, &k);
-        int rc = pel_view_delta_add(pm->v, &k, (int64_t)sum, UINT64_MAX);
-        if (rc == PEL_EBOUND) return PEL_ERANGE;
-        ev[0] = PEL_EV_TRANSFER;
-        memcpy(ev + 1, from->b, PEL_ADDR_LEN);
-        memcpy(ev + 1 + PEL_ADDR_LEN, pm->p[i].addr.b, PEL_ADDR_LEN);
-        pel_le_store(ev + 1 + 2 * PEL_ADDR_LEN, sum, 8);
-        if (!rc) rc = pel_view_emit(pm->v, ev, sizeof ev);
+        int rc = pel_ledger_credit(pm->v, from, &pm->p[i].addr, sum);
         if (rc) return rc;
         i = j;
     }

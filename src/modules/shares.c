@@ -82,7 +82,7 @@ void pel_shares_pool(const pel_obj_id *id, pel_addr *out)
     memcpy(out->b, h, PEL_ADDR_LEN);
 }
 
-enum { CLASS_LEN = 8 + PEL_ADDR_LEN + 8, HOLD_LEN = 8 + 8 + 16 };
+enum { CLASS_LEN = 8 + PEL_ADDR_LEN + 8, HOLD_LEN = 8 + 8 + 16 + 8 };
 
 static int class_decode(const uint8_t *p, size_t len, pel_share_class *c)
 {
@@ -99,6 +99,7 @@ static int hold_decode(const uint8_t *p, size_t len, pel_share_holding *h)
     h->shares = pel_le_load(p, 8);
     h->snapshot = pel_le_load(p + 8, 8);
     h->owed = (u128)pel_le_load(p + 24, 8) << 64 | pel_le_load(p + 16, 8);
+    h->lock_until = pel_le_load(p + 32, 8);
     return 0;
 }
 
@@ -108,6 +109,7 @@ static void hold_encode(const pel_share_holding *h, uint8_t out[HOLD_LEN])
     pel_le_store(out + 8, h->snapshot, 8);
     pel_le_store(out + 16, (uint64_t)h->owed, 8);
     pel_le_store(out + 24, (uint64_t)(h->owed >> 64), 8);
+    pel_le_store(out + 32, h->lock_until, 8);
 }
 
 /* settle - bring a holding up to acc. */
@@ -133,6 +135,11 @@ int pel_shares_exists_view(pel_view *v, const pel_obj_id *id)
     pel_share_class c;
     int rc = class_view(v, id, &c);
     return rc == PEL_ESHARE_NONE ? 0 : rc ? rc : 1;
+}
+
+int pel_shares_class_view(pel_view *v, const pel_obj_id *id, pel_share_class *out)
+{
+    return class_view(v, id, out);
 }
 
 int pel_shares_deposit_delta(pel_view *v, const pel_obj_id *id, uint64_t amount)
@@ -172,6 +179,25 @@ static int hold_put(pel_view *v, const pel_obj_id *id, const pel_addr *a, const 
     return pel_view_put(v, &k, rec, sizeof rec);
 }
 
+int pel_shares_lock(pel_view *v, const pel_obj_id *id, const pel_addr *a, uint64_t until,
+                    uint64_t *shares)
+{
+    pel_share_class c;
+    pel_share_holding h;
+    pel_key k;
+    uint64_t acc;
+    *shares = 0;
+    int rc = class_view(v, id, &c);
+    key_id("PEL/share-acc", id, &k);
+    if (!rc) rc = pel_view_get_u64(v, &k, &acc);
+    if (!rc) rc = hold_view(v, id, a, acc, &h);
+    if (rc || h.shares == 0) return rc;
+    *shares = h.shares;
+    if (h.lock_until >= until) return 0;
+    h.lock_until = until;
+    return hold_put(v, id, a, &h);
+}
+
 static int emit(pel_view *v, uint16_t type, const pel_obj_id *id, const pel_addr *a, uint64_t n)
 {
     uint8_t ev[1 + 1 + PEL_OBJ_ID_LEN + PEL_ADDR_LEN + 8];
@@ -200,7 +226,7 @@ static int create(const pel_module_ctx *c, const pel_tx *tx, pel_view *v, const 
     pel_le_store(rec + 8 + PEL_ADDR_LEN, c->height, 8);
     key_id("PEL/share-class", &b->id, &k);
     rc = pel_view_put(v, &k, rec, sizeof rec);
-    pel_share_holding hd = { b->n, 0, 0 };
+    pel_share_holding hd = { b->n, 0, 0, 0 };
     uint64_t acc = 0;
     key_id("PEL/share-acc", &b->id, &k);
     if (!rc) rc = pel_view_get_u64(v, &k, &acc);
@@ -209,7 +235,8 @@ static int create(const pel_module_ctx *c, const pel_tx *tx, pel_view *v, const 
     return rc ? rc : emit(v, PEL_TX_SHARES_CREATE, &b->id, &tx->from, b->n);
 }
 
-static int transfer(const pel_tx *tx, pel_view *v, const body *b, uint64_t acc)
+static int transfer(const pel_module_ctx *c, const pel_tx *tx, pel_view *v, const body *b,
+                    uint64_t acc)
 {
     pel_share_holding from, to;
     if (memcmp(b->to.b, tx->from.b, PEL_ADDR_LEN) == 0) return PEL_EINVAL;
@@ -217,6 +244,7 @@ static int transfer(const pel_tx *tx, pel_view *v, const body *b, uint64_t acc)
     if (!rc) rc = hold_view(v, &b->id, &b->to, acc, &to);
     if (rc) return rc;
     if (from.shares < b->n) return PEL_ESHARE_FUNDS;
+    if (from.lock_until >= c->height) return PEL_ESHARE_LOCKED;
     from.shares -= b->n;
     to.shares += b->n;                  /* <= the class total: no overflow */
     rc = hold_put(v, &b->id, &tx->from, &from);
@@ -228,26 +256,15 @@ static int claim(const pel_tx *tx, pel_view *v, const body *b, uint64_t acc)
 {
     pel_share_holding h;
     pel_addr pool;
-    pel_key kp, kh;
-    uint8_t ev[1 + 2 * PEL_ADDR_LEN + 8];
     int rc = hold_view(v, &b->id, &tx->from, acc, &h);
     if (rc) return rc;
     u128 pay = h.owed >> PEL_SHARES_SCALE_BITS;
     if (pay > INT64_MAX) pay = INT64_MAX;              /* the rest stays owed */
     h.owed -= pay << PEL_SHARES_SCALE_BITS;
     pel_shares_pool(&b->id, &pool);
-    pel_key_balance(&pool, &kp);
-    pel_key_balance(&tx->from, &kh);
     if (pay) {
-        rc = pel_view_delta_add(v, &kp, -(int64_t)pay, UINT64_MAX);
-        if (rc == PEL_EBOUND) return PEL_ECORRUPT;     /* the pool always covers claims */
-        if (!rc) rc = pel_view_delta_add(v, &kh, (int64_t)pay, UINT64_MAX);
-        if (rc == PEL_EBOUND) return PEL_ERANGE;
-        ev[0] = PEL_EV_TRANSFER;
-        memcpy(ev + 1, pool.b, PEL_ADDR_LEN);
-        memcpy(ev + 1 + PEL_ADDR_LEN, tx->from.b, PEL_ADDR_LEN);
-        pel_le_store(ev + 1 + 2 * PEL_ADDR_LEN, (uint64_t)pay, 8);
-        if (!rc) rc = pel_view_emit(v, ev, sizeof ev);
+        rc = pel_ledger_move(v, &pool, &tx->from, (uint64_t)pay);
+        if (rc == PEL_EFUNDS) return PEL_ECORRUPT;     /* the pool always covers claims */
     }
     if (!rc) rc = hold_put(v, &b->id, &tx->from, &h);
     return rc ? rc : emit(v, PEL_TX_SHARES_CLAIM, &b->id, &tx->from, (uint64_t)pay);
@@ -267,7 +284,7 @@ static int shares_exec(const pel_module_ctx *c, const pel_tx *tx, pel_view *v)
     key_id("PEL/share-acc", &b.id, &k);
     if (!rc) rc = pel_view_get_u64(v, &k, &acc);
     if (rc) return rc;
-    return tx->type == PEL_TX_SHARES_TRANSFER ? transfer(tx, v, &b, acc) : claim(tx, v, &b, acc);
+    return tx->type == PEL_TX_SHARES_TRANSFER ? transfer(c, tx, v, &b, acc) : claim(tx, v, &b, acc);
 }
 
 const pel_tx_module pel_shares_module = {

@@ -16,7 +16,9 @@
  *   shares go to the sender. From then on the object's revenue goes to its
  *   holders instead of its licence parties.
  * transfer / claim: the class exists (PEL_ESHARE_NONE); a transfer needs
- *   the shares (PEL_ESHARE_FUNDS) and not to oneself (PEL_EINVAL).
+ *   the shares (PEL_ESHARE_FUNDS), not to oneself (PEL_EINVAL), and the
+ *   sender's shares not locked (PEL_ESHARE_LOCKED: a share-weighted DAO
+ *   vote locks the voter's shares until the proposal's deadline, dao.h).
  *
  * ---- Accounting (exact) ----
  * acc is the revenue per share so far, scaled by 2^PEL_SHARES_SCALE_BITS.
@@ -36,7 +38,8 @@
  *   H("PEL/share-class", id)         shares u64 ‖ creator raw20 ‖ height u64
  *   H("PEL/share-acc", id)           counter: acc
  *   H("PEL/share-hold", id ‖ addr)   shares u64 ‖ snapshot u64 ‖ owed u128
- *                                    (two u64, low first); absent = nothing
+ *                                    (two u64, low first) ‖ lock_until u64;
+ *                                    absent = nothing
  * Events: a transfer event for every movement of tokens (buyer -> pool on
  *   a deposit, pool -> holder on a claim) and PEL_EV_SHARES ‖ op u8 (the
  *   type - 29) ‖ id raw16 ‖ address raw20 ‖ amount u64 (create: shares;
@@ -66,6 +69,7 @@ typedef struct pel_share_class { uint64_t shares, height; pel_addr creator; } pe
 typedef struct pel_share_holding {
     uint64_t shares, snapshot;
     unsigned __int128 owed;          /* scaled: units << PEL_SHARES_SCALE_BITS */
+    uint64_t lock_until;             /* no transfers while height <= this (DAO votes) */
 } pel_share_holding;
 
 /* Bodies, for the CLI and tests. @return 0, PEL_ENOMEM. */
@@ -84,6 +88,13 @@ int pel_shares_exists_view(pel_view *v, const pel_obj_id *id) PEL_MUST_USE;
  * (the caller credits the pool): @return 0, PEL_EBOUND (acc would
  * overflow: nothing changed), view errors. */
 int pel_shares_deposit_delta(pel_view *v, const pel_obj_id *id, uint64_t amount) PEL_MUST_USE;
+/* For dao.h, inside a transaction: the class (PEL_ESHARE_NONE if none). */
+int pel_shares_class_view(pel_view *v, const pel_obj_id *id, pel_share_class *out) PEL_MUST_USE;
+/* pel_shares_lock - a's shares now (*shares; 0 if none) and, if it has
+ * any, lock them against transfers while height <= until (a later lock
+ * only extends). @return 0, PEL_ESHARE_NONE, view errors. */
+int pel_shares_lock(pel_view *v, const pel_obj_id *id, const pel_addr *a, uint64_t until,
+                    uint64_t *shares) PEL_MUST_USE;
 
 /* ---- queries (committed state) ---- */
 /* @return 0, PEL_ESHARE_NONE, PEL_ECORRUPT, ... */

@@ -173,11 +173,12 @@ static int track_addrs(replay *r, const pel_tx *txs, const pel_receipt *rcpts, u
         while (!rc && d.pos < d.len) {
             const uint8_t *ev;
             size_t len;
-            pel_addr to;
+            pel_addr from, to;
+            uint64_t amount;
             if (pel_dec_bytes(&d, UINT32_MAX, &ev, &len)) break;
-            if (len != 1 + 2 * PEL_ADDR_LEN + 8 || ev[0] != PEL_EV_TRANSFER) continue;
-            memcpy(to.b, ev + 1 + PEL_ADDR_LEN, PEL_ADDR_LEN);
-            rc = add_addr(r, &to);
+            if (!pel_ledger_transfer_event(ev, len, &from, &to, &amount)) continue;
+            rc = add_addr(r, &from);
+            if (!rc) rc = add_addr(r, &to);
         }
     }
     return rc;

@@ -730,6 +730,35 @@ static int copy_tables(pel_http *h, const pel_http_opts *o,
     return 0;
 }
 
+static int hex_val(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decodes the URI path (and query arguments) in place, as MHD's
+ * own unescaper does, except that "%00" stays as it is: a NUL would end
+ * the C string early and a route would see a shorter path than was asked
+ * for ("/index.html%00.png" as "/index.html"). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *w = s;
+    (void)cls, (void)c;
+    for (const char *r = s; *r; w++) {
+        int hi = r[0] == '%' ? hex_val(r[1]) : -1;
+        int lo = hi >= 0 ? hex_val(r[2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            *w = (char)(hi << 4 | lo);
+            r += 3;
+        } else {
+            *w = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 static struct MHD_Daemon *start_daemon(pel_http *h, struct sockaddr_storage *ss)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
@@ -745,6 +774,7 @@ static struct MHD_Daemon *start_daemon(pel_http *h, struct sockaddr_storage *ss)
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->o.max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->o.timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
         MHD_OPTION_END);
 }
 

@@ -104,7 +104,9 @@ typedef struct pel_rpc_method {
 /* pel_http_get_fn - a plain GET (and HEAD) route.
  * @param[in]  ctx           the route's ctx
  * @param[in]  path          the request path, percent-decoded by the server
- *                           (a handler serving files must reject "..");
+ *                           except "%00", which stays as it is (so the
+ *                           path holds no NUL; a handler serving files
+ *                           must reject ".." and '%');
  *                           valid only during the call
  * @param[out] body          an empty buffer to fill; the server frees it
  * @param[out] content_type  a static string; left NULL means

@@ -204,14 +204,13 @@ static cJSON *events_json(const uint8_t *p, uint32_t len)
         if (pel_dec_bytes(&d, UINT32_MAX, &ev, &n)) break;
         cJSON *o = cJSON_CreateObject();
         if (!o) break;
-        if (n == 1 + 2 * PEL_ADDR_LEN + 8 && ev[0] == PEL_EV_TRANSFER) {
-            pel_addr a, b;
-            memcpy(a.b, ev + 1, PEL_ADDR_LEN);
-            memcpy(b.b, ev + 1 + PEL_ADDR_LEN, PEL_ADDR_LEN);
+        pel_addr a, b;
+        uint64_t amount;
+        if (pel_ledger_transfer_event(ev, n, &a, &b, &amount)) {
             cJSON_AddStringToObject(o, "kind", "transfer");
             pel_rpc_add_addr(o, "from", &a);
             pel_rpc_add_addr(o, "to", &b);
-            pel_rpc_add_u64s(o, "amount", pel_le_load(ev + 1 + 2 * PEL_ADDR_LEN, 8));
+            pel_rpc_add_u64s(o, "amount", amount);
         } else if (n == 1 + PEL_OBJ_ID_LEN + 4 + 2 && ev[0] == PEL_EV_OBJECT) {
             pel_obj_id id;
             char s[PEL_OBJ_ID_STR_LEN + 1];

@@ -90,9 +90,10 @@ static inline uint64_t mc_balance(pel_memstate *ms, const pel_addr *a)
     return pel_state_get_counter(&st, &k, &b) ? 0 : b;
 }
 
-/* One transaction in its own block; its receipt status. */
-static int run1(pel_memstate *ms, uint64_t h, acct *a, uint16_t type, const pel_buf *body,
-                pel_obj_id *id_out)
+/* One transaction in its own block; its receipt status, and (if non-NULL)
+ * its id and gas. */
+static inline int run1_tx(pel_memstate *ms, uint64_t h, acct *a, uint16_t type, const pel_buf *body,
+                          uint8_t txid[32], uint64_t *gas)
 {
     txbox t;
     pel_block_result r;
@@ -100,9 +101,21 @@ static int run1(pel_memstate *ms, uint64_t h, acct *a, uint16_t type, const pel_
     run_block(ms, h, &t, 1, &r);
     int st = r.receipts[0].status;
     CHECK(r.receipts[0].gas_used > 0);                 /* executed: pays gas */
-    if (id_out) pel_obj_id_of(t.tx.id, id_out);
+    if (txid) memcpy(txid, t.tx.id, 32);
+    if (gas) *gas = r.receipts[0].gas_used;
     pel_block_result_free(&r);
     free(t.raw);
+    return st;
+}
+
+/* One transaction in its own block; its receipt status and (if non-NULL)
+ * the object id a registration in it gets. */
+static int run1(pel_memstate *ms, uint64_t h, acct *a, uint16_t type, const pel_buf *body,
+                pel_obj_id *id_out)
+{
+    uint8_t txid[32];
+    int st = run1_tx(ms, h, a, type, body, txid, NULL);
+    if (id_out) pel_obj_id_of(txid, id_out);
     return st;
 }
 

@@ -20,26 +20,12 @@ static acct H[HOLDERS], buyer;
 static uint64_t rng = 0xabcdef;
 static uint64_t next(void) { rng = rng * 6364136223846793005ULL + 1442695040888963407ULL; return rng >> 24; }
 
-/* One transaction alone in a block: its status, gas in *gas. */
-static int run_one(pel_memstate *ms, uint64_t h, acct *a, uint16_t type, const pel_buf *body, uint64_t *gas)
-{
-    txbox t;
-    pel_block_result r;
-    sign_tx(a, type, body, &t);
-    run_block(ms, h, &t, 1, &r);
-    int st = r.receipts[0].status;
-    if (gas) *gas = r.receipts[0].gas_used;
-    pel_block_result_free(&r);
-    free(t.raw);
-    return st;
-}
-
 static int create(pel_memstate *ms, uint64_t h, acct *a, const pel_obj_id *id, uint64_t n)
 {
     pel_buf b;
     pel_buf_init(&b);
     CHECK_EQ_INT(pel_shares_create_body(id, n, &b), 0);
-    int st = run_one(ms, h, a, PEL_TX_SHARES_CREATE, &b, NULL);
+    int st = run1_tx(ms, h, a, PEL_TX_SHARES_CREATE, &b, NULL, NULL);
     pel_buf_free(&b);
     return st;
 }
@@ -49,7 +35,7 @@ static int xfer(pel_memstate *ms, uint64_t h, acct *a, const pel_obj_id *id, con
     pel_buf b;
     pel_buf_init(&b);
     CHECK_EQ_INT(pel_shares_transfer_body(id, &to->addr, n, &b), 0);
-    int st = run_one(ms, h, a, PEL_TX_SHARES_TRANSFER, &b, NULL);
+    int st = run1_tx(ms, h, a, PEL_TX_SHARES_TRANSFER, &b, NULL, NULL);
     pel_buf_free(&b);
     return st;
 }
@@ -61,7 +47,7 @@ static uint64_t claim(pel_memstate *ms, uint64_t h, acct *a, const pel_obj_id *i
     uint64_t gas = 0, before = mc_balance(ms, &a->addr);
     pel_buf_init(&b);
     CHECK_EQ_INT(pel_shares_claim_body(id, &b), 0);
-    CHECK_EQ_INT(run_one(ms, h, a, PEL_TX_SHARES_CLAIM, &b, &gas), 0);
+    CHECK_EQ_INT(run1_tx(ms, h, a, PEL_TX_SHARES_CLAIM, &b, NULL, &gas), 0);
     pel_buf_free(&b);
     return mc_balance(ms, &a->addr) + gas - before;
 }
@@ -71,7 +57,7 @@ static int buy(pel_memstate *ms, uint64_t h, acct *a, const pel_obj_id *id)
     pel_buf b;
     pel_buf_init(&b);
     CHECK_EQ_INT(pel_lic_buy_body(id, UINT64_MAX, &b), 0);
-    int st = run_one(ms, h, a, PEL_TX_LIC_BUY, &b, NULL);
+    int st = run1_tx(ms, h, a, PEL_TX_LIC_BUY, &b, NULL, NULL);
     pel_buf_free(&b);
     return st;
 }
@@ -83,7 +69,7 @@ static void set_price(pel_memstate *ms, uint64_t h, acct *a, const pel_obj_id *i
     t.party[0] = (pel_lic_party){ a->addr, 10000 };
     pel_buf_init(&b);
     CHECK_EQ_INT(pel_lic_terms_body(id, &t, &b), 0);
-    CHECK_EQ_INT(run_one(ms, h, a, PEL_TX_LIC_TERMS, &b, NULL), 0);
+    CHECK_EQ_INT(run1_tx(ms, h, a, PEL_TX_LIC_TERMS, &b, NULL, NULL), 0);
     pel_buf_free(&b);
 }
 
