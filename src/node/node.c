@@ -223,13 +223,29 @@ int pel_node_open(const char *dir, const pel_node_overrides *ov, pel_node **out,
 
 /* ---- producing blocks ---- */
 
+const double pel_node_lat_bounds[PEL_NODE_LAT_BUCKETS - 1] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+};
+
 static void record_block(pel_node *n, const pel_built_block *b, uint64_t exec_us, uint64_t commit_us)
 {
+    const pel_exec_stats *es = &b->result.stats;
+    uint32_t failed = 0, bucket = 0;
+    double lat = (double)(exec_us + commit_us) / 1e6;
+    for (uint32_t i = 0; i < b->result.n; i++) failed += b->result.receipts[i].status != 0;
+    while (bucket < PEL_NODE_LAT_BUCKETS - 1 && lat > pel_node_lat_bounds[bucket]) bucket++;
     pthread_mutex_lock(&n->mu);
     n->stats.blocks++;
     n->stats.txs += b->header.tx_count;
+    n->stats.failed_txs += failed;
     n->stats.last_exec_us = exec_us;
     n->stats.last_commit_us = commit_us;
+    n->stats.executions += es->executions;
+    n->stats.aborts += es->aborts;
+    n->stats.dependencies += es->dependencies;
+    n->stats.reexecutions += es->reexecutions;
+    n->stats.lat_count[bucket]++;
+    n->stats.lat_sum_us += exec_us + commit_us;
     n->recent_ms[n->recent_pos % RECENT] = now_ms();
     n->recent_n[n->recent_pos % RECENT] = b->header.tx_count;
     n->recent_pos++;

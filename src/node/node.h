@@ -90,11 +90,24 @@ typedef struct pel_tx_status {
 
 int pel_node_tx_status(pel_node *n, const uint8_t id[32], pel_tx_status *st) PEL_MUST_USE;
 
+/* Upper bounds (seconds) of the block latency histogram's buckets; the
+ * last bucket is +Inf. */
+#define PEL_NODE_LAT_BUCKETS 12
+extern const double pel_node_lat_bounds[PEL_NODE_LAT_BUCKETS - 1];
+
 typedef struct pel_node_stats {
     uint64_t blocks, txs;            /* produced since start */
+    uint64_t failed_txs;             /* of those, receipts with a failure status */
     double tps_recent;               /* committed txs/s over the last ~10 s */
     uint64_t last_commit_us;         /* duration of the last store commit */
     uint64_t last_exec_us;           /* duration of the last execution */
+    /* engine totals since start (pel_exec_stats summed over blocks) */
+    uint64_t executions, aborts, dependencies, reexecutions;
+    /* block latency (execution + durable commit) histogram: lat_count[i] =
+     * blocks whose latency was <= pel_node_lat_bounds[i] (not cumulative;
+     * the last one counts the rest); lat_sum_us the sum of all latencies */
+    uint64_t lat_count[PEL_NODE_LAT_BUCKETS];
+    uint64_t lat_sum_us;
 } pel_node_stats;
 
 void pel_node_get_stats(pel_node *n, pel_node_stats *out);

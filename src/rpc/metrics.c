@@ -35,6 +35,7 @@ void pel_metrics_sample_node(pel_node *n, pel_metrics_sample *out)
     out->last_exec_us = st.last_exec_us;
     out->last_commit_us = st.last_commit_us;
     out->failed = pel_node_failed(n);
+    out->stats = st;
 }
 
 static int put(pel_buf *out, const char *fmt, ...)
@@ -70,6 +71,25 @@ static int put_info(const pel_metrics_sample *s, pel_buf *out)
     if (!rc) rc = put(out, "\",engine=\"");
     if (!rc) rc = put_label(out, s->engine ? s->engine : "");
     if (!rc) rc = put(out, "\",threads=\"%u\"} 1\n", s->threads);
+    return rc;
+}
+
+/* The block latency histogram: cumulative buckets, as the format wants. */
+static int put_latency(const pel_node_stats *st, pel_buf *out)
+{
+    const char *name = "pel_block_latency_seconds";
+    uint64_t cum = 0;
+    int rc = put(out, "# HELP %s Time from cutting a block to its durable commit "
+                      "(execution and store commit).\n# TYPE %s histogram\n", name, name);
+    for (int i = 0; !rc && i < PEL_NODE_LAT_BUCKETS; i++) {
+        cum += st->lat_count[i];
+        if (i < PEL_NODE_LAT_BUCKETS - 1)
+            rc = put(out, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, pel_node_lat_bounds[i], cum);
+        else
+            rc = put(out, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cum);
+    }
+    if (!rc) rc = put(out, "%s_sum %.6f\n%s_count %" PRIu64 "\n", name,
+                      (double)st->lat_sum_us / 1e6, name, cum);
     return rc;
 }
 
@@ -111,6 +131,21 @@ int pel_metrics_format(const pel_metrics_sample *s, pel_buf *out)
         {"pel_node_failed", "gauge",
          "1 when the producer stopped on an unrecoverable error.",
          s->failed ? 1.0 : 0.0},
+        {"pel_transactions_failed_total", "counter",
+         "Committed transactions whose receipt has a failure status.",
+         (double)s->stats.failed_txs},
+        {"pel_engine_executions_total", "counter",
+         "Transaction executions by the engine, re-executions included.",
+         (double)s->stats.executions},
+        {"pel_engine_aborts_total", "counter",
+         "Block-STM validations that failed (each causes a re-execution).",
+         (double)s->stats.aborts},
+        {"pel_engine_dependencies_total", "counter",
+         "Block-STM suspensions on an estimate of an earlier transaction.",
+         (double)s->stats.dependencies},
+        {"pel_engine_reexecutions_total", "counter",
+         "Declared-access engine: transactions re-run by its fallback.",
+         (double)s->stats.reexecutions},
     };
     int rc = put_info(s, out);
     for (size_t i = 0; !rc && i < sizeof m / sizeof m[0]; i++) {
@@ -122,6 +157,7 @@ int pel_metrics_format(const pel_metrics_sample *s, pel_buf *out)
         rc = put(out, fmt, m[i].name, m[i].help, m[i].name, m[i].type,
                  m[i].name, v);
     }
+    if (!rc) rc = put_latency(&s->stats, out);
     return rc == PEL_ERANGE ? PEL_ENOMEM : rc;
 }
 

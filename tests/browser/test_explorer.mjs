@@ -261,6 +261,10 @@ async function metricsChecks() {
   const m = body.match(/^pel_chain_height (\d+)$/m);
   check('/metrics shows the chain height', m && Number(m[1]) === info.height, body.slice(0, 200));
   check('/metrics counts committed transactions', /^pel_transactions_committed_total [1-9]\d*$/m.test(body));
+  const blocks = body.match(/^pel_blocks_produced_total (\d+)$/m);
+  const count = body.match(/^pel_block_latency_seconds_count (\d+)$/m);
+  check('/metrics block latency histogram counts every block', blocks && count && count[1] === blocks[1] && Number(count[1]) > 0, `${blocks} ${count}`);
+  check('/metrics counts engine executions', /^pel_engine_executions_total [1-9]\d*$/m.test(body));
 }
 
 async function main() {

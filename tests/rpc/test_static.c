@@ -87,6 +87,8 @@ static const pel_metrics_sample sample = {
     .blocks = 11, .txs = 3399, .tps_recent = 56.5, .last_exec_us = 1200,
     .last_commit_us = 3100, .mempool_txs = 7, .mempool_bytes = 1500,
     .mempool_senders = 3, .failed = 0,
+    .stats = { .aborts = 42, .lat_count = { [1] = 1, [4] = 2, [PEL_NODE_LAT_BUCKETS - 1] = 1 },
+               .lat_sum_us = 3500000 },
 };
 
 static int r_metrics(void *ctx, const char *path, pel_buf *body, const char **ctype)
@@ -323,18 +325,40 @@ static void metrics_text(void)
     CHECK(strstr(r.body, "pel_mempool_transactions 7\n") != NULL);
     CHECK(strstr(r.body, "# TYPE pel_blocks_produced_total counter\n") != NULL);
     CHECK(strstr(r.body, "chain_id=\"odd \\\"chain\\\"\\\\id\\nx\"") != NULL);   /* escaped */
-    int lines = 0, bad = 0, samples = 0;
+    CHECK(strstr(r.body, "pel_engine_aborts_total 42\n") != NULL);
+    /* the histogram: cumulative buckets, +Inf = count */
+    CHECK(strstr(r.body, "# TYPE pel_block_latency_seconds histogram\n") != NULL);
+    CHECK(strstr(r.body, "pel_block_latency_seconds_bucket{le=\"0.001\"} 0\n") != NULL);
+    CHECK(strstr(r.body, "pel_block_latency_seconds_bucket{le=\"0.0025\"} 1\n") != NULL);
+    CHECK(strstr(r.body, "pel_block_latency_seconds_bucket{le=\"0.025\"} 3\n") != NULL);
+    CHECK(strstr(r.body, "pel_block_latency_seconds_bucket{le=\"2.5\"} 3\n") != NULL);
+    CHECK(strstr(r.body, "pel_block_latency_seconds_bucket{le=\"+Inf\"} 4\n") != NULL);
+    CHECK(strstr(r.body, "pel_block_latency_seconds_sum 3.500000\n") != NULL);
+    CHECK(strstr(r.body, "pel_block_latency_seconds_count 4\n") != NULL);
+    int lines = 0, bad = 0, samples = 0, helps = 0, types = 0, histogram = 0;
     char typed[64] = "", name[64];
     for (char *l = (char *)r.body, *nl; (nl = strchr(l, '\n')); l = nl + 1) {
         *nl = '\0';                       /* the checks above are done */
         int k = parse_line(l, name, sizeof name);
         lines++;
         if (!k) { bad++; fprintf(stderr, "  bad metrics line: %s\n", l); continue; }
-        if (k == 'T') snprintf(typed, sizeof typed, "%s", name);
-        if (k == 'S') { samples++; if (strcmp(name, typed) != 0) bad++; }   /* TYPE first */
+        if (k == 'H') helps++;
+        if (k == 'T') {
+            types++;
+            snprintf(typed, sizeof typed, "%s", name);
+            histogram = strstr(l, " histogram") != NULL;
+        }
+        if (k == 'S') {                   /* a sample of the metric TYPE named last */
+            size_t n = strlen(typed);
+            samples++;
+            if (strncmp(name, typed, n) != 0) bad++;
+            else if (name[n] && !(histogram && (!strcmp(name + n, "_bucket") || !strcmp(name + n, "_sum")
+                                                || !strcmp(name + n, "_count"))))
+                bad++;
+        }
     }
     CHECK_EQ_INT(bad, 0);
-    CHECK(samples >= 12 && lines == samples * 3);
+    CHECK(types >= 12 && helps == types && lines == samples + helps + types);
     free(r.text);
 }
 
