@@ -25,6 +25,8 @@ int pel_cli_prereg(int argc, char **argv);      /* prereg.c */
 int pel_cli_review(int argc, char **argv);      /* review.c */
 int pel_cli_license(int argc, char **argv);     /* license.c */
 int pel_cli_shares(int argc, char **argv);      /* shares.c */
+int pel_cli_dao(int argc, char **argv);         /* dao.c */
+int pel_cli_grant(int argc, char **argv);       /* dao.c */
 
 /* Shared by prove.c and object.c. */
 /* pel_cli_write_proof - validate the proof object r (an RPC answer) and write

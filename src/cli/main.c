@@ -32,6 +32,8 @@ static void usage(FILE *f)
         "  review submit|show  peer-review attestations\n"
         "  license set|buy|show  licence terms, purchases and royalties\n"
         "  shares create|transfer|claim|show  fractional revenue shares of an object\n"
+        "  dao create|deposit|propose|vote|execute|show|list  research-funding DAOs\n"
+        "  grant release  a reviewer releases a DAO grant's milestone\n"
         "  checkpoint   show the node's signed checkpoint and verifier key\n"
         "  prove tx|state|consistency  get a proof file from the node\n"
         "  loadgen      load generator (signed transfers or open-science transactions)\n"
@@ -92,6 +94,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "review")) return pel_cli_review(argc - 2, argv + 2);
     if (!strcmp(cmd, "license") || !strcmp(cmd, "licence")) return pel_cli_license(argc - 2, argv + 2);
     if (!strcmp(cmd, "shares")) return pel_cli_shares(argc - 2, argv + 2);
+    if (!strcmp(cmd, "dao")) return pel_cli_dao(argc - 2, argv + 2);
+    if (!strcmp(cmd, "grant")) return pel_cli_grant(argc - 2, argv + 2);
     if (!strcmp(cmd, "verify")) return pel_cli_verify(argc - 2, argv + 2);
     if (!strcmp(cmd, "checkpoint")) return pel_cli_checkpoint(argc - 2, argv + 2);
     if (!strcmp(cmd, "loadgen")) return pel_cli_loadgen(argc - 2, argv + 2);

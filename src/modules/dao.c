@@ -358,6 +358,8 @@ static int proposal_encode(const void *rec, pel_buf *b)
     if (!rc) rc = pel_enc_u64(b, p->height);
     if (!rc) rc = pel_enc_u64(b, p->deadline);
     if (!rc) rc = pel_enc_u64(b, p->total_weight);
+    if (!rc) rc = pel_enc_u16(b, p->quorum_bps);
+    if (!rc) rc = pel_enc_u16(b, p->threshold_bps);
     if (!rc) rc = pel_enc_u64(b, p->executed);
     if (!rc) rc = pel_enc_bytes(b, p->text, p->text_len);
     return rc ? rc : action_encode(&p->act, b);
@@ -373,6 +375,8 @@ static int proposal_decode(const uint8_t *p, size_t len, void *rec)
     pel_dec_u64(&d, &o->height);
     pel_dec_u64(&d, &o->deadline);
     pel_dec_u64(&d, &o->total_weight);
+    pel_dec_u16(&d, &o->quorum_bps);
+    pel_dec_u16(&d, &o->threshold_bps);
     pel_dec_u64(&d, &o->executed);
     dec_text(&d, PEL_DAO_TEXT_MAX, &o->text, &o->text_len);
     int rc = action_decode(&d, &o->act, &why);
@@ -642,6 +646,8 @@ static int exec_propose(const pel_module_ctx *c, const pel_tx *tx, pel_view *v, 
     p.proposer = tx->from;
     p.height = c->height;
     p.deadline = c->height + d->period;
+    p.quorum_bps = d->quorum_bps;
+    p.threshold_bps = d->threshold_bps;
     p.text = b->text;
     p.text_len = b->text_len;
     p.act = b->act;
@@ -682,11 +688,11 @@ static int exec_vote(const pel_module_ctx *c, const pel_tx *tx, pel_view *v, con
     return rc ? rc : emit(v, tx->type, &b->id, b->prop, &tx->from, b->choice);
 }
 
-bool pel_dao_passes(const pel_dao *d, const pel_dao_proposal *p, const uint64_t t[3])
+bool pel_dao_passes(const pel_dao_proposal *p, const uint64_t t[3])
 {
     u128 voted = (u128)t[0] + t[1] + t[2];
-    if (voted * BPS < (u128)d->quorum_bps * p->total_weight) return false;
-    return t[0] > 0 && (u128)t[0] * BPS >= (u128)d->threshold_bps * ((u128)t[0] + t[1]);
+    if (voted * BPS < (u128)p->quorum_bps * p->total_weight) return false;
+    return t[0] > 0 && (u128)t[0] * BPS >= (u128)p->threshold_bps * ((u128)t[0] + t[1]);
 }
 
 /* Release milestone m of grant n to its recipient (the callers checked who
@@ -837,7 +843,7 @@ static int exec_execute(const pel_module_ctx *c, const pel_tx *tx, pel_view *v, 
         rc = counter_view(v, &k, &t[i]);
     }
     if (rc) return rc;
-    if (!pel_dao_passes(d, &p, t)) return PEL_EDAO_REJECTED;
+    if (!pel_dao_passes(&p, t)) return PEL_EDAO_REJECTED;
     rc = act_run(c, v, &b->id, b->prop, d, &p);
     if (rc) return rc;
     p.executed = c->height;
@@ -930,7 +936,7 @@ int pel_dao_nprops(const pel_state *st, const pel_dao_id *id, uint32_t *out)
     uint64_t n;
     key_dao("PEL/dao-nprop", id, &k);
     int rc = pel_state_get_counter(st, &k, &n);
-    *out = (uint32_t)n;
+    *out = rc ? 0 : (uint32_t)n;
     return rc;
 }
 

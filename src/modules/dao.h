@@ -45,15 +45,19 @@
  *   deposit adds to its stake and weight.
  * propose: members only (PEL_EDAO_MEMBER); proposals are numbered 1, 2,
  *   ... per DAO; voting runs from the proposal's height to its deadline
- *   = height + period (inclusive); the total weight at this height is
- *   kept for the quorum.
+ *   = height + period (inclusive); the total weight at this height, the
+ *   quorum and the threshold are kept in the proposal (a later parameter
+ *   change does not turn a rejected proposal into a passed one).
  * vote: members only; weight > 0 (PEL_EDAO_WEIGHT); once per member and
  *   proposal (PEL_EDAO_VOTED); not after the deadline (PEL_EDAO_CLOSED).
  *   Tallies are delta counters, so votes do not conflict with each other.
+ *   The weight is the member's at vote time (a member added while a
+ *   proposal is open may vote on it; in token mode later deposits count).
  * execute: anyone, after the deadline (PEL_EDAO_OPEN), once
  *   (PEL_EDAO_DONE). A proposal passes if yes + no + abstain >=
  *   quorum * total / 10000 and yes > 0 and yes * 10000 >= threshold *
- *   (yes + no); otherwise PEL_EDAO_REJECTED. Its action then runs; if the
+ *   (yes + no), with the proposal's own total, quorum and threshold;
+ *   otherwise PEL_EDAO_REJECTED. Its action then runs; if the
  *   action fails (the treasury holds too little: PEL_EDAO_FUNDS, a member
  *   change that does not apply: PEL_EDAO_MEMBERS, a grant in the wrong
  *   state) nothing changes and it may be executed again later.
@@ -164,6 +168,7 @@ typedef struct pel_dao_proposal {
     pel_addr proposer;
     uint64_t height, deadline;     /* voting while height <= deadline */
     uint64_t total_weight;         /* at proposal time, for the quorum */
+    uint16_t quorum_bps, threshold_bps;   /* the DAO's, at proposal time */
     uint64_t executed;             /* height of execution, 0 = not executed */
     const char *text; uint32_t text_len;
     pel_dao_action act;
@@ -217,8 +222,8 @@ int pel_dao_proposal_get(const pel_state *st, const pel_dao_id *id, uint32_t n,
                          pel_dao_proposal *out, pel_buf *raw) PEL_MUST_USE;
 /* Tallies (yes, no, abstain). */
 int pel_dao_tally(const pel_state *st, const pel_dao_id *id, uint32_t n, uint64_t out[3]) PEL_MUST_USE;
-/* Would the proposal pass with these tallies (quorum and threshold)? */
-bool pel_dao_passes(const pel_dao *d, const pel_dao_proposal *p, const uint64_t tally[3]);
+/* Would the proposal pass with these tallies (its quorum and threshold)? */
+bool pel_dao_passes(const pel_dao_proposal *p, const uint64_t tally[3]);
 /* A member's vote: 0 and *choice and *weight, or PEL_ENOTFOUND. */
 int pel_dao_vote_get(const pel_state *st, const pel_dao_id *id, uint32_t n, const pel_addr *a,
                      uint8_t *choice, uint64_t *weight) PEL_MUST_USE;

@@ -12,9 +12,11 @@
 #include "core/codec.h"
 #include "core/hex.h"
 #include "ledger/genesis.h"
+#include "modules/dao.h"
 #include "modules/prereg.h"
 #include "modules/registry.h"
 #include "node/prove.h"
+#include "rpc/dao.h"
 #include "rpc/licence.h"
 #include "rpc/objects.h"
 #include "rpc/prereg.h"
@@ -193,6 +195,30 @@ static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rp
 
 /* ---- queries ---- */
 
+/* A DAO event's fields (modules/dao.h); false if ev is not one. */
+static bool dao_event_json(const uint8_t *ev, size_t n, cJSON *o)
+{
+    static const char *const ops[] = { "create", "deposit", "propose", "vote", "execute", "release" };
+    uint8_t op;
+    pel_dao_id id;
+    uint32_t prop;
+    pel_addr who;
+    uint64_t value;
+    char s[PEL_DAO_ID_STR_LEN + 1];
+    if (pel_dao_event(ev, n, &op, &id, &prop, &who, &value)) return false;
+    pel_dao_id_format(&id, s);
+    s[PEL_DAO_ID_STR_LEN] = 0;
+    cJSON_AddStringToObject(o, "kind", "dao");
+    cJSON_AddStringToObject(o, "op", ops[op - 1]);
+    cJSON_AddStringToObject(o, "dao", s);
+    if (prop) cJSON_AddNumberToObject(o, "proposal", prop);
+    pel_rpc_add_addr(o, "sender", &who);
+    if (op == 2) pel_rpc_add_u64s(o, "amount", value);
+    if (op == 4) cJSON_AddStringToObject(o, "choice", value == 1 ? "yes" : value == 2 ? "no" : "abstain");
+    if (op == 6) cJSON_AddNumberToObject(o, "milestone", (double)value);
+    return true;
+}
+
 static cJSON *events_json(const uint8_t *p, uint32_t len)
 {
     cJSON *arr = cJSON_CreateArray();
@@ -233,10 +259,11 @@ static cJSON *events_json(const uint8_t *p, uint32_t len)
             cJSON_AddStringToObject(o, "op", ev[17] >= 1 && ev[17] <= 4 ? ops[ev[17] - 1] : "?");
             if (ev[17] == 3) cJSON_AddBoolToObject(o, "outcome_switched", ev[18] != 0);
         } else {
-            char *hex = malloc(2 * n + 1);
-            if (hex) { pel_hex_encode(ev, n, hex); cJSON_AddStringToObject(o, "data", hex); }
-            free(hex);
+            dao_event_json(ev, n, o);
         }
+        char *hex = malloc(2 * n + 1);     /* every event also in raw form */
+        if (hex) { pel_hex_encode(ev, n, hex); cJSON_AddStringToObject(o, "data", hex); }
+        free(hex);
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
@@ -556,6 +583,9 @@ static const pel_rpc_method methods[] = {
     { "contributions", pel_rpc_contributions },
     { "licence", pel_rpc_licence },
     { "shares", pel_rpc_shares },
+    { "dao", pel_rpc_dao },
+    { "dao_proposal", pel_rpc_dao_proposal },
+    { "dao_proposals", pel_rpc_dao_proposals },
     { "prereg", pel_rpc_prereg },
     { "review", pel_rpc_review },
 };

@@ -403,7 +403,7 @@ static void grant_lifecycle(void)
     CHECK_EQ_INT(execute(ms, h++, &X, &id, 4), PEL_EDAO_REJECTED);
     CHECK_EQ_INT(pel_dao_proposal_get(&st, &id, 4, &p, &raw), 0);
     CHECK_EQ_INT(pel_dao_tally(&st, &id, 4, t), 0);
-    CHECK(!pel_dao_passes(&d, &p, t));                    /* 1 of 3 voted: under 50% */
+    CHECK(!pel_dao_passes(&p, t));                    /* 1 of 3 voted: under 50% */
 
     /* proposal 5: add X (yes 2, abstain 1: passes); X may then propose */
     uint64_t p5 = h;
@@ -445,6 +445,11 @@ static void grant_lifecycle(void)
     CHECK_EQ_INT(got.n_members, 3);
     CHECK_EQ_INT(got.period, 7);
     CHECK_EQ_INT(got.threshold_bps, 6000);
+    CHECK_EQ_INT(got.quorum_bps, 2500);
+    /* proposal 4 (1 of 3 voted) would meet the new 25% quorum, but keeps its own */
+    CHECK_EQ_INT(execute(ms, h++, &X, &id, 4), PEL_EDAO_REJECTED);
+    CHECK_EQ_INT(pel_dao_proposal_get(&st, &id, 4, &p, &raw), 0);
+    CHECK(p.quorum_bps == 5000 && p.threshold_bps == 5000 && p.total_weight == 3);
     CHECK_EQ_INT(propose(ms, h++, &C, &id, &add), PEL_EDAO_MEMBER);   /* C is out */
     /* cancelling a cancelled grant, or a proposal that is not a grant */
     pel_dao_action cancel2 = simple(PEL_DAO_CANCEL, NULL, 0, 2);
