@@ -359,11 +359,15 @@ static int print_json(const cJSON *v)
 }
 
 /* print_pairs - " key=value" for every member of obj except `skip`. */
+/* print_pairs - " key=value" for each member but `skip` (and but the raw
+ * "data" of an event the node decoded, i.e. one with a kind). */
 static void print_pairs(const cJSON *obj, const char *skip)
 {
     const cJSON *m;
+    bool decoded = cJSON_GetObjectItemCaseSensitive(obj, "kind") != NULL;
     cJSON_ArrayForEach(m, obj) {
         if (skip && m->string && !strcmp(m->string, skip)) continue;
+        if (decoded && m->string && !strcmp(m->string, "data")) continue;
         printf(" %s=", m->string ? m->string : "?");
         print_scalar(m);
     }

@@ -16,6 +16,7 @@
 #include "core/hex.h"
 #include "core/log.h"
 #include "node/node.h"
+#include "rpc/events.h"
 #include "rpc/http.h"
 #include "rpc/methods.h"
 #include "rpc/metrics.h"
@@ -130,8 +131,9 @@ static int open_web(const char *web, pel_static **st)
     return 0;
 }
 
-/* The HTTP server: the API, /metrics, and the explorer at / when st. */
-static int serve(pel_node *n, pel_static *st, pel_http **out)
+/* The HTTP server: the API, /metrics, the event streams at /events, and
+ * the explorer at / when st. */
+static int serve(pel_node *n, pel_static *st, pel_events *ev, pel_http **out)
 {
     const pel_node_config *c = pel_node_cfg(n);
     pel_http_opts o = pel_http_defaults();
@@ -145,9 +147,17 @@ static int serve(pel_node *n, pel_static *st, pel_http **out)
     o.port = c->listen_port;
     o.max_body = (size_t)c->rpc_max_body_mb << 20;
     o.cors_origin = c->cors_origin[0] ? c->cors_origin : NULL;
+    const pel_http_stream_route streams[] = { { "/events", &pel_events_stream_ops, ev } };
     o.routes = routes;
     o.n_routes = st ? 2 : 1;
-    return pel_http_start(&o, m, nm, n, out);
+    o.streams = streams;
+    o.n_streams = 1;
+    int rc = pel_http_start(&o, m, nm, n, out);
+    if (!rc && (rc = pel_events_run(ev, *out)) != 0) {
+        pel_http_stop(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 int pel_cli_node(int argc, char **argv)
@@ -174,8 +184,11 @@ int pel_cli_node(int argc, char **argv)
     pel_http *h = NULL;
     rc = pel_node_open(dir, &ov, &n, err, sizeof err);
     if (rc) { fprintf(stderr, "pel node: %s\n", err[0] ? err : pel_strerror(rc)); pel_static_close(st); return 1; }
-    rc = serve(n, st, &h);
+    pel_events *ev = NULL;
+    rc = pel_events_new(n, &ev);
+    if (!rc) rc = serve(n, st, ev, &h);
     if (rc) {
+        pel_events_free(ev);
         fprintf(stderr, "pel node: cannot serve the API on %s:%u: %s\n", pel_node_cfg(n)->listen_host,
                 pel_node_cfg(n)->listen_port, pel_strerror(rc));
         pel_node_close(n);
@@ -185,7 +198,9 @@ int pel_cli_node(int argc, char **argv)
     rc = pel_node_start(n);
     if (rc) {
         fprintf(stderr, "pel node: cannot start: %s\n", pel_strerror(rc));
+        pel_events_halt(ev);
         pel_http_stop(h);
+        pel_events_free(ev);
         pel_node_close(n);
         pel_static_close(st);
         return 1;
@@ -207,7 +222,9 @@ int pel_cli_node(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     pel_log(PEL_LOG_INFO, "%s: stopping (finishing the block in progress)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    pel_events_halt(ev);
     pel_http_stop(h);
+    pel_events_free(ev);
     pel_static_close(st);
     pel_node_stop(n);
     int failed = pel_node_failed(n);

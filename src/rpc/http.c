@@ -9,8 +9,15 @@
  *
  * The pel_http structure is written only by pel_http_start() before the
  * daemon runs and is read-only afterwards, so MHD's threads share it
- * without locks; each `req` belongs to one connection, which MHD serves
- * from one thread at a time.
+ * without locks (except the event streams' fields, under smu); each `req`
+ * belongs to one connection, which MHD serves from one thread at a time.
+ *
+ * Event streams use MHD's suspend/resume: a stream with nothing to send
+ * suspends its connection from the content reader and is put on the
+ * parked list; pel_http_wake() resumes every parked connection. A wake
+ * counter read before asking the stream closes the gap between "nothing
+ * is due" and parking: a wake in between is seen and the stream is asked
+ * again instead of parking.
  */
 #include "rpc/http.h"
 
@@ -23,10 +30,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
+#include <pthread.h>
 
 #include "core/log.h"
+
+typedef struct stream stream;
 
 struct pel_http {
     struct MHD_Daemon *d;
@@ -34,8 +45,16 @@ struct pel_http {
     pel_rpc_method *methods;
     size_t n_methods;
     pel_http_route *routes;
+    pel_http_stream_route *streams;
     void *ctx;
     uint16_t port;
+    /* event streams: the only state written while the daemon runs */
+    pthread_mutex_t smu;      /* guards the fields below */
+    bool smu_ok;              /* smu initialised */
+    stream *parked;           /* suspended streams, waiting for a wake */
+    unsigned n_open;          /* open streams */
+    uint64_t wakes;           /* pel_http_wake calls so far */
+    bool stopping;
 };
 
 /* Per-request state, created on the first call for POST /rpc only. */
@@ -533,6 +552,179 @@ static enum MHD_Result serve_route(const pel_http *h, struct MHD_Connection *c,
                        ctype ? ctype : CT_TEXT, NULL);
 }
 
+/* ---------------------------------------------------------------------
+ * Event streams.
+ * ------------------------------------------------------------------- */
+
+struct pel_http_request {
+    struct MHD_Connection *c;
+};
+
+const char *pel_http_request_arg(const pel_http_request *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *pel_http_request_header(const pel_http_request *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, name);
+}
+
+struct stream {
+    pel_http *h;
+    struct MHD_Connection *c;
+    const pel_http_stream_route *rt;
+    void *state;
+    pel_buf out;              /* what next() gave, sent from `off` */
+    size_t off;
+    bool done;                /* next() said the stream ends */
+    uint64_t last_write_ms;   /* when bytes last went out (or the open) */
+    stream *next_parked;
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char keepalive[] = ": keepalive\n\n";
+
+/* MHD's content reader: the next bytes, or park the connection. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    stream *s = cls;
+    pel_http *h = s->h;
+    (void)pos;
+    while (s->off == s->out.len) {
+        pel_buf_reset(&s->out);
+        s->off = 0;
+        if (s->done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        pthread_mutex_lock(&h->smu);
+        uint64_t wakes = h->wakes;
+        bool stopping = h->stopping;
+        pthread_mutex_unlock(&h->smu);
+        if (stopping)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        int rc = s->rt->ops->next(s->rt->ctx, s->state, &s->out);
+        if (rc < 0)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        s->done = rc > 0;
+        uint64_t now = mono_ms();
+        if (!s->out.len && !s->done && now - s->last_write_ms >= h->o.keepalive_ms
+            && pel_buf_append(&s->out, keepalive, sizeof keepalive - 1) != 0)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (s->out.len)
+            s->last_write_ms = now;
+        if (s->out.len || s->done)
+            continue;
+        pthread_mutex_lock(&h->smu);
+        if (h->wakes == wakes && !h->stopping) {
+            s->next_parked = h->parked;
+            h->parked = s;
+            MHD_suspend_connection(s->c);   /* allowed from the reader */
+            pthread_mutex_unlock(&h->smu);
+            return 0;                       /* not polled while suspended */
+        }
+        pthread_mutex_unlock(&h->smu);
+    }
+    size_t n = s->out.len - s->off;
+    if (n > max)
+        n = max;
+    memcpy(buf, s->out.data + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+/* MHD frees the response: the connection is done with the stream. */
+static void stream_free(void *cls)
+{
+    stream *s = cls;
+    pel_http *h = s->h;
+    s->rt->ops->close(s->rt->ctx, s->state);
+    pthread_mutex_lock(&h->smu);
+    for (stream **p = &h->parked; *p; p = &(*p)->next_parked)
+        if (*p == s) { *p = s->next_parked; break; }
+    h->n_open--;
+    pthread_mutex_unlock(&h->smu);
+    pel_buf_free(&s->out);
+    free(s);
+}
+
+void pel_http_wake(pel_http *h)
+{
+    pthread_mutex_lock(&h->smu);
+    h->wakes++;
+    for (stream *s = h->parked; s; s = s->next_parked)
+        MHD_resume_connection(s->c);
+    h->parked = NULL;
+    pthread_mutex_unlock(&h->smu);
+}
+
+static const pel_http_stream_route *find_stream(const pel_http *h, const char *path)
+{
+    const pel_http_stream_route *best = NULL;
+    for (size_t i = 0; i < h->o.n_streams; i++) {
+        const pel_http_stream_route *r = &h->streams[i];
+        if (prefix_covers(r->prefix, path)
+            && (!best || strlen(r->prefix) > strlen(best->prefix)))
+            best = r;
+    }
+    return best;
+}
+
+static enum MHD_Result serve_stream(pel_http *h, struct MHD_Connection *c,
+                                    const pel_http_stream_route *rt, const char *path)
+{
+    pel_http_request rq = { c };
+    pel_buf msg;
+    void *state = NULL;
+    pthread_mutex_lock(&h->smu);
+    bool full = h->stopping || h->n_open >= h->o.max_streams;
+    if (!full)
+        h->n_open++;
+    pthread_mutex_unlock(&h->smu);
+    if (full)
+        return reply_static(h, c, 503, "too many event streams\n", CT_TEXT, NULL);
+    pel_buf_init(&msg);
+    int status = rt->ops->open(rt->ctx, path, &rq, &state, &msg);
+    stream *s = status ? NULL : calloc(1, sizeof *s);
+    if (!s) {
+        pthread_mutex_lock(&h->smu);
+        h->n_open--;
+        pthread_mutex_unlock(&h->smu);
+        if (!status) {
+            rt->ops->close(rt->ctx, state);
+            status = 500;
+        }
+        if (status < 400 || status > 599)
+            status = 500;
+        return reply_owned(h, c, (unsigned)status, msg.data, msg.len, free, CT_TEXT, NULL);
+    }
+    pel_buf_free(&msg);
+    s->h = h;
+    s->c = c;
+    s->rt = rt;
+    s->state = state;
+    s->last_write_ms = mono_ms();
+    pel_buf_init(&s->out);
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+                                                               stream_read, s, stream_free);
+    if (!r) {
+        stream_free(s);
+        return MHD_NO;
+    }
+    enum MHD_Result ret = MHD_NO;
+    if (add_headers(h, r, "text/event-stream", NULL)
+        && MHD_add_response_header(r, "Cache-Control", "no-cache") == MHD_YES
+        && MHD_add_response_header(r, "X-Accel-Buffering", "no") == MHD_YES)
+        ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);          /* stream_free runs when MHD is done */
+    return ret;
+}
+
 static bool declared_too_large(const pel_http *h, struct MHD_Connection *c)
 {
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -551,8 +743,11 @@ static enum MHD_Result on_headers(pel_http *h, struct MHD_Connection *c,
                                   void **con_cls)
 {
     const pel_http_route *rt = find_route(h, url);
+    const pel_http_stream_route *srt = find_stream(h, url);
+    if (srt && rt && strlen(rt->prefix) > strlen(srt->prefix))
+        srt = NULL;
     bool health = strcmp(url, "/health") == 0;
-    unsigned allow = (rt || health ? ALLOW_GET : 0)
+    unsigned allow = (rt || srt || health ? ALLOW_GET : 0)
         | (strcmp(url, "/rpc") == 0 || strcmp(url, "/") == 0 ? ALLOW_POST : 0);
     bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     if (!allow)
@@ -561,6 +756,10 @@ static enum MHD_Result on_headers(pel_http *h, struct MHD_Connection *c,
         return reply_static(h, c, 204, "", NULL, allow_names[allow]);
     if (get && health)
         return reply_static(h, c, 200, "ok", CT_TEXT, NULL);
+    if (!strcmp(method, "GET") && srt)
+        return serve_stream(h, c, srt, url);
+    if (get && srt)                   /* HEAD: the headers a GET would get */
+        return reply_static(h, c, 200, "", "text/event-stream", NULL);
     if (get && rt)
         return serve_route(h, c, rt, url);
     if (strcmp(method, "POST") != 0 || !(allow & ALLOW_POST))
@@ -671,6 +870,8 @@ pel_http_opts pel_http_defaults(void)
     o.timeout_s = 30;
     o.threads = 4;
     o.max_depth = 64;
+    o.max_streams = 64;
+    o.keepalive_ms = 15000;
     return o;
 }
 
@@ -680,8 +881,13 @@ static int check_opts(const pel_http_opts *o, const pel_rpc_method *m,
     if (!o->threads || !o->max_body || !o->max_batch || !o->max_depth
         || o->max_depth > CJSON_NESTING_LIMIT
         || o->max_connections < o->threads || (n_methods && !m)
-        || (o->n_routes && !o->routes))
+        || (o->n_routes && !o->routes) || (o->n_streams && !o->streams)
+        || (o->n_streams && o->max_streams >= o->max_connections))
         return PEL_EINVAL;
+    for (size_t i = 0; i < o->n_streams; i++)
+        if (!o->streams[i].prefix || o->streams[i].prefix[0] != '/' || !o->streams[i].ops
+            || !o->streams[i].ops->open || !o->streams[i].ops->next || !o->streams[i].ops->close)
+            return PEL_EINVAL;
     for (size_t i = 0; i < n_methods; i++)
         if (!m[i].name || !m[i].fn)
             return PEL_EINVAL;
@@ -727,6 +933,11 @@ static int copy_tables(pel_http *h, const pel_http_opts *o,
     if (o->n_routes)
         memcpy(h->routes, o->routes, o->n_routes * sizeof *h->routes);
     h->o.routes = h->routes;
+    if (o->n_streams && !(h->streams = malloc(o->n_streams * sizeof *h->streams)))
+        return PEL_ENOMEM;
+    if (o->n_streams)
+        memcpy(h->streams, o->streams, o->n_streams * sizeof *h->streams);
+    h->o.streams = h->streams;
     return 0;
 }
 
@@ -761,7 +972,8 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 
 static struct MHD_Daemon *start_daemon(pel_http *h, struct sockaddr_storage *ss)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG
+        | MHD_ALLOW_SUSPEND_RESUME;       /* event streams park connections */
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
         ? MHD_USE_EPOLL : MHD_USE_AUTO;
     if (ss->ss_family == AF_INET6)
@@ -791,6 +1003,11 @@ int pel_http_start(const pel_http_opts *o, const pel_rpc_method *methods,
         return PEL_ENOMEM;
     h->o = *o;
     h->ctx = ctx;
+    if (pthread_mutex_init(&h->smu, NULL) != 0) {
+        free(h);
+        return PEL_ENOMEM;
+    }
+    h->smu_ok = true;
     if (!h->o.bind_addr)
         h->o.bind_addr = "127.0.0.1";
     if ((rc = copy_tables(h, o, methods, n_methods)) != 0
@@ -827,9 +1044,18 @@ void pel_http_stop(pel_http *h)
 {
     if (!h)
         return;
+    if (h->smu_ok) {           /* MHD must not stop with parked connections */
+        pthread_mutex_lock(&h->smu);
+        h->stopping = true;
+        pthread_mutex_unlock(&h->smu);
+        pel_http_wake(h);
+    }
     if (h->d)
         MHD_stop_daemon(h->d);
+    if (h->smu_ok)
+        pthread_mutex_destroy(&h->smu);
     free(h->methods);
     free(h->routes);
+    free(h->streams);
     free(h);
 }

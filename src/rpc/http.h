@@ -9,6 +9,7 @@
  *   POST /rpc, POST /   a request object or a batch array
  *   GET  /health        200 "ok" (text/plain)
  *   GET  <prefix>...    routes given in pel_http_opts.routes (explorer, metrics)
+ *                       and event streams in pel_http_opts.streams (/events)
  *   OPTIONS <path>      204 with Allow (and CORS headers when configured)
  * Other paths give 404, other methods on a known path 405 (with Allow).
  *
@@ -125,6 +126,46 @@ typedef struct pel_http_route {
     void *ctx;
 } pel_http_route;
 
+/* ---- event streams (server-sent events) ----
+ * A stream route answers GET <prefix>... with `text/event-stream` and keeps
+ * the connection open. The server asks the stream for what is due (next)
+ * and sends it; when nothing is due it parks the connection, holding no
+ * thread, until the application calls pel_http_wake() (for example when
+ * a block commits), and then asks again. Parked streams are also woken
+ * when the server stops. A parked connection is not read, so a client
+ * that went away is noticed only when something is written: a stream
+ * silent for keepalive_ms gets an SSE comment when woken, so the
+ * application should wake at least that often (the node's watcher wakes
+ * every second). */
+typedef struct pel_http_request pel_http_request;
+
+/* pel_http_request_arg - a query argument of the request ("from" in
+ * "/events?from=12"), or NULL. Valid during open only. */
+const char *pel_http_request_arg(const pel_http_request *rq, const char *name);
+/* pel_http_request_header - a request header ("Last-Event-ID"), or NULL. */
+const char *pel_http_request_header(const pel_http_request *rq, const char *name);
+
+typedef struct pel_http_stream_ops {
+    /* open - start a stream for `path`: 0 and *state, or an HTTP status
+     * (400, 404, ...) with a plain-text message appended to msg. */
+    int (*open)(void *ctx, const char *path, const pel_http_request *rq, void **state,
+                pel_buf *msg);
+    /* next - append the whole events due now to out. @return 0 (the stream
+     * goes on; if out stayed empty it waits for pel_http_wake), 1 (it ends
+     * after out), or a negative code (the connection is cut). Called from
+     * one server thread at a time per stream. */
+    int (*next)(void *ctx, void *state, pel_buf *out);
+    /* close - the connection ended (client gone, stream ended, server
+     * stopping): free state. Called once per successful open. */
+    void (*close)(void *ctx, void *state);
+} pel_http_stream_ops;
+
+typedef struct pel_http_stream_route {
+    const char *prefix;   /* as pel_http_route's; a longer GET route wins */
+    const pel_http_stream_ops *ops;
+    void *ctx;
+} pel_http_stream_route;
+
 typedef struct pel_http_opts {
     const char *bind_addr;    /* numeric IPv4/IPv6 or host name; "127.0.0.1" */
     uint16_t port;            /* 0 = any free port (see pel_http_port) */
@@ -138,6 +179,12 @@ typedef struct pel_http_opts {
     unsigned max_depth;       /* JSON nesting limit, 1..1000; 64 */
     const pel_http_route *routes;   /* extra GET routes, copied; NULL */
     size_t n_routes;
+    const pel_http_stream_route *streams;   /* event-stream routes, copied; NULL */
+    size_t n_streams;
+    unsigned max_streams;     /* open event streams at most (more get 503); 64,
+                                 below max_connections */
+    unsigned keepalive_ms;    /* a stream silent this long gets the comment
+                                 ": keepalive" when next woken; 15000 */
 } pel_http_opts;
 
 typedef struct pel_http pel_http;
@@ -153,7 +200,8 @@ pel_http_opts pel_http_defaults(void);
  * @param[out] out        the running server; NULL on failure
  * @return 0; PEL_EINVAL (bad option: zero threads/max_body/max_batch,
  *         max_depth outside 1..1000, max_connections < threads, a route
- *         prefix not starting with '/', a method without name or fn);
+ *         prefix not starting with '/', a method without name or fn, a
+ *         stream route without ops, max_streams >= max_connections);
  *         PEL_ENOMEM; PEL_EIO (cannot resolve bind_addr or listen, e.g.
  *         port in use; the reason is logged). */
 PEL_MUST_USE int pel_http_start(const pel_http_opts *o,
@@ -164,6 +212,10 @@ PEL_MUST_USE int pel_http_start(const pel_http_opts *o,
 /* pel_http_port - the port the server listens on (the real one when
  * opts.port was 0). Thread-safe. */
 uint16_t pel_http_port(const pel_http *h) PEL_NONNULL(1);
+
+/* pel_http_wake - something may be due on the event streams: every parked
+ * stream is asked again (next). Thread-safe; cheap when none is parked. */
+void pel_http_wake(pel_http *h) PEL_NONNULL(1);
 
 /* pel_http_stop - stop accepting, close every connection, wait for running
  * callbacks to return, and free the server. NULL is fine. Must not be

@@ -303,13 +303,12 @@ static uint64_t tx_gas_price(pel_node *n, uint64_t height, uint32_t index)
     return price;
 }
 
-static int m_tx_status(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+int pel_rpc_tx_status_json(pel_node *n, const uint8_t id[32], cJSON **out, int *state)
 {
-    uint8_t id[32];
     pel_tx_status st;
-    if (get_hash(params, "id", id, err)) return PEL_EINVAL;
-    int rc = pel_node_tx_status(ctx, id, &st);
-    if (rc) { pel_buf_free(&st.receipt); return pel_rpc_app_error(err, rc, NULL); }
+    *out = NULL;
+    int rc = pel_node_tx_status(n, id, &st);
+    if (rc) { pel_buf_free(&st.receipt); return rc; }
     cJSON *o = cJSON_CreateObject();
     if (!o) { pel_buf_free(&st.receipt); return PEL_ENOMEM; }
     pel_rpc_add_hex(o, "id", id, 32);
@@ -318,14 +317,23 @@ static int m_tx_status(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     if (st.state == PEL_TXS_COMMITTED) {
         cJSON_AddNumberToObject(o, "height", (double)st.height);
         cJSON_AddNumberToObject(o, "index", st.index);
-        cJSON_AddItemToObject(o, "receipt", receipt_json(&st.receipt, tx_gas_price(ctx, st.height, st.index)));
+        cJSON_AddItemToObject(o, "receipt", receipt_json(&st.receipt, tx_gas_price(n, st.height, st.index)));
     } else if (st.state == PEL_TXS_REJECTED) {
         cJSON_AddNumberToObject(o, "code", st.reason);
         cJSON_AddStringToObject(o, "reason", pel_strerror(st.reason));
     }
     pel_buf_free(&st.receipt);
-    *result = o;
+    if (state) *state = (int)st.state;
+    *out = o;
     return 0;
+}
+
+static int m_tx_status(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    uint8_t id[32];
+    if (get_hash(params, "id", id, err)) return PEL_EINVAL;
+    int rc = pel_rpc_tx_status_json(ctx, id, result, NULL);
+    return rc ? pel_rpc_app_error(err, rc, NULL) : 0;
 }
 
 static int m_account(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)

@@ -23,4 +23,9 @@
 /* pel_rpc_node_methods - the method table (static); ctx is the pel_node. */
 const pel_rpc_method *pel_rpc_node_methods(size_t *n);
 
+/* pel_rpc_tx_status_json - tx_status's result for transaction id (also
+ * what the event stream sends); *state (if non-NULL) gets its
+ * pel_tx_state. @return 0 or the node's error. */
+int pel_rpc_tx_status_json(pel_node *n, const uint8_t id[32], cJSON **out, int *state) PEL_MUST_USE;
+
 #endif
