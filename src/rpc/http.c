@@ -441,6 +441,27 @@ static int rpc_handle(const pel_http *h, const char *text, size_t len,
     return *reply ? 0 : PEL_ENOMEM;
 }
 
+int pel_rpc_dispatch(const pel_http_opts *o, const pel_rpc_method *methods, size_t n_methods,
+                     void *ctx, const char *text, size_t len, char **reply)
+{
+    pel_http h;
+    cJSON *r = NULL;
+    *reply = NULL;
+    if (text[len] != '\0')
+        return PEL_EINVAL;
+    memset(&h, 0, sizeof h);
+    h.o = *o;
+    h.methods = (pel_rpc_method *)methods;    /* read only */
+    h.n_methods = n_methods;
+    h.ctx = ctx;
+    int rc = rpc_handle(&h, text, len, &r);
+    if (rc || !r)
+        return rc;
+    *reply = cJSON_PrintUnformatted(r);
+    cJSON_Delete(r);
+    return *reply ? 0 : PEL_ENOMEM;
+}
+
 /* ---------------------------------------------------------------------
  * HTTP: routing and responses.
  * ------------------------------------------------------------------- */

@@ -213,6 +213,16 @@ PEL_MUST_USE int pel_http_start(const pel_http_opts *o,
  * opts.port was 0). Thread-safe. */
 uint16_t pel_http_port(const pel_http *h) PEL_NONNULL(1);
 
+/* pel_rpc_dispatch - answer one request body as POST /rpc would, without
+ * a server (tests, fuzzing): the same prescan, limits (o->max_depth,
+ * o->max_batch), dispatch and errors. text[len] must be '\0'.
+ * @param[out] reply  the reply's JSON text (cJSON_free it), NULL when the
+ *                    body held only notifications
+ * @return 0; PEL_EINVAL (text not terminated); PEL_ENOMEM. */
+PEL_MUST_USE int pel_rpc_dispatch(const pel_http_opts *o, const pel_rpc_method *methods,
+                                  size_t n_methods, void *ctx, const char *text, size_t len,
+                                  char **reply) PEL_NONNULL(1, 5, 7);
+
 /* pel_http_wake - something may be due on the event streams: every parked
  * stream is asked again (next). Thread-safe; cheap when none is parked. */
 void pel_http_wake(pel_http *h) PEL_NONNULL(1);
