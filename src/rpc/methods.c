@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/codec.h"
 #include "core/hex.h"
 #include "ledger/genesis.h"
@@ -45,16 +47,30 @@ static int get_addr(const cJSON *params, pel_addr *a, pel_rpc_error *err)
 }
 
 /* Decode a hex transaction into a malloc'd buffer. */
-static int get_tx_bytes(const cJSON *it, uint8_t **out, size_t *len)
+/* The encoding of submitted transactions: params "encoding" = "hex"
+ * (default) or "base64" (RFC 4648 with padding). -1 if unknown. */
+static int tx_encoding(const cJSON *params)
+{
+    const cJSON *e = pel_rpc_param(params, "encoding");
+    if (!e) return 0;
+    if (!cJSON_IsString(e)) return -1;
+    return !strcmp(e->valuestring, "hex") ? 0 : !strcmp(e->valuestring, "base64") ? 1 : -1;
+}
+
+static int get_tx_bytes(const cJSON *it, int base64, uint8_t **out, size_t *len)
 {
     *out = NULL;
     *len = 0;
     if (!cJSON_IsString(it)) return PEL_EINVAL;
-    size_t hl = strlen(it->valuestring);
-    if (hl / 2 > PEL_TX_SIZE_MAX) return PEL_ETXSIZE;
-    uint8_t *b = malloc(hl / 2 + 1);
+    size_t sl = strlen(it->valuestring), cap = base64 ? sl / 4 * 3 + 3 : sl / 2 + 1;
+    if ((base64 ? sl / 4 * 3 : sl / 2) > PEL_TX_SIZE_MAX + 2) return PEL_ETXSIZE;
+    uint8_t *b = malloc(cap);
     if (!b) return PEL_ENOMEM;
-    if (pel_hex_decode(it->valuestring, hl, b, hl / 2 + 1, len)) { free(b); return PEL_EHEX; }
+    int bad = base64
+        ? sodium_base642bin(b, cap, it->valuestring, sl, NULL, len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0
+        : pel_hex_decode(it->valuestring, sl, b, cap, len) != 0;
+    if (bad) { free(b); return PEL_EHEX; }
+    if (*len > PEL_TX_SIZE_MAX) { free(b); return PEL_ETXSIZE; }
     *out = b;
     return 0;
 }
@@ -133,9 +149,12 @@ static int m_submit_tx(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     uint8_t *raw;
     size_t len;
     pel_mempool_result r;
-    int rc = get_tx_bytes(pel_rpc_param(params, "tx"), &raw, &len);
-    if (rc == PEL_EINVAL) return pel_rpc_bad_params(err, "expected {\"tx\": \"<hex of the signed transaction>\"}");
-    if (rc) return pel_rpc_app_error(err, rc, rc == PEL_EHEX ? "transaction is not valid hex" : NULL);
+    int enc = tx_encoding(params);
+    if (enc < 0) return pel_rpc_bad_params(err, "encoding must be \"hex\" or \"base64\"");
+    int rc = get_tx_bytes(pel_rpc_param(params, "tx"), enc, &raw, &len);
+    if (rc == PEL_EINVAL) return pel_rpc_bad_params(err, "expected {\"tx\": \"<hex or base64 of the signed transaction>\"}");
+    if (rc) return pel_rpc_app_error(err, rc, rc != PEL_EHEX ? NULL
+                                     : enc ? "transaction is not valid base64" : "transaction is not valid hex");
     const uint8_t *p = raw;
     rc = pel_node_submit(ctx, &p, &len, 1, &r);
     free(raw);
@@ -166,6 +185,8 @@ static void batch_free(batch *b)
 static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
 {
     const cJSON *arr = pel_rpc_param(params, "txs");
+    int enc = tx_encoding(params);
+    if (enc < 0) return pel_rpc_bad_params(err, "encoding must be \"hex\" or \"base64\"");
     if (!cJSON_IsArray(arr)) return pel_rpc_bad_params(err, "expected {\"txs\": [\"<hex>\", ...]}");
     batch b = { .n = (size_t)cJSON_GetArraySize(arr) };
     size_t m = b.n ? b.n : 1;
@@ -176,9 +197,13 @@ static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rp
     const cJSON *it;
     cJSON_ArrayForEach(it, arr) {
         if (rc) break;
-        int r = get_tx_bytes(it, &b.raw[i], &b.len[i]);
+        int r = get_tx_bytes(it, enc, &b.raw[i], &b.len[i]);
         if (r == PEL_ENOMEM) rc = r;
-        else if (r) { batch_free(&b); return pel_rpc_bad_params(err, "every entry of txs must be the hex of a transaction"); }
+        else if (r) {
+            batch_free(&b);
+            return pel_rpc_bad_params(err, enc ? "every entry of txs must be the base64 of a transaction"
+                                               : "every entry of txs must be the hex of a transaction");
+        }
         b.ptr[i] = b.raw[i];
         i++;
     }

@@ -9,6 +9,8 @@
  * is refused; SIGTERM stops cleanly and a restart resumes at the same
  * height; `pel admin verify` agrees with everything.
  */
+#include <sodium.h>
+
 #include "test.h"
 #include "node_harness.h"
 
@@ -29,11 +31,13 @@ static uint64_t balance_of(const pel_addr *a)
 static cJSON *status_of(const uint8_t id[32]) { return h_tx_status(&H, id); }
 static int wait_committed(const uint8_t id[32], double secs) { return h_wait_committed(&H, id, secs); }
 
-/* submit one hex transaction; returns the JSON-RPC error's pel_code or 0 */
-static int submit_hex(const char *hex)
+/* submit one transaction (hex, or in `encoding` when given); returns the
+ * JSON-RPC error's pel_code (or its code for invalid params) or 0 */
+static int submit_enc(const char *tx, const char *encoding)
 {
     cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "tx", hex);
+    cJSON_AddStringToObject(p, "tx", tx);
+    if (encoding) cJSON_AddStringToObject(p, "encoding", encoding);
     cJSON *res = NULL;
     pel_rpc_error err;
     int rc = pel_rpc_call(H.rpc, "submit_tx", p, &res, &err);
@@ -47,6 +51,8 @@ static int submit_hex(const char *hex)
     }
     return code;
 }
+
+static int submit_hex(const char *hex) { return submit_enc(hex, NULL); }
 
 static h_key k[3];
 
@@ -197,6 +203,18 @@ static void rejections(void)
     huge[big] = 0;
     CHECK_EQ_INT(submit_hex(huge), PEL_ETXSIZE);
     free(huge);
+    /* base64: accepted like hex; bad base64 and unknown encodings refused */
+    uint8_t raw[PEL_TX_SIZE_MAX];
+    size_t n;
+    char b64[2 * PEL_TX_SIZE_MAX];
+    CHECK_EQ_INT(h_sign_transfer(&H, &k[1], &k[2].addr, 1, nonce + 1, hex, id), 0);
+    CHECK_EQ_INT(pel_hex_decode(hex, strlen(hex), raw, sizeof raw, &n), 0);
+    sodium_bin2base64(b64, sizeof b64, raw, n, sodium_base64_VARIANT_ORIGINAL);
+    CHECK_EQ_INT(submit_enc("not base64!", "base64"), PEL_EHEX);
+    CHECK_EQ_INT(submit_enc(b64, "utf-7"), -32602);             /* invalid params */
+    CHECK_EQ_INT(submit_enc(b64, "base64"), 0);
+    CHECK_EQ_INT(wait_committed(id, 10), 0);
+    CHECK_EQ_INT(submit_hex(hex), PEL_EDUP);                    /* the same transaction */
 }
 
 /* Raw HTTP abuse: the node answers with errors and keeps serving. */
