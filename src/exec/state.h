@@ -10,6 +10,7 @@
 #define PEL_STATE_H
 
 #include <stddef.h>
+#include "core/codec.h"
 #include "core/err.h"
 #include "exec/key.h"
 
@@ -55,7 +56,7 @@ static inline int pel_state_get_counter(const pel_state *s, const pel_key *key, 
     if (rc == PEL_ENOTFOUND) return 0;
     if (rc) return rc;
     if (v.len != 8) return PEL_ECORRUPT;
-    for (int i = 7; i >= 0; i--) *out = *out << 8 | ((const uint8_t *)v.p)[i];
+    *out = pel_le_load(v.p, 8);
     return 0;
 }
 
