@@ -47,19 +47,22 @@ int pel_tx_max_fee(const pel_tx *tx, uint64_t *out)
 }
 
 /* The amount a transaction's body moves out of the sender (0 if none). */
-static uint64_t body_amount(const pel_tx *tx)
+static uint64_t body_amount(const pel_chain_params *p, const pel_tx *tx)
 {
     pel_addr to;
     uint64_t amount = 0;
-    if (tx->type == PEL_TX_TRANSFER && pel_transfer_parse(tx->body, tx->body_len, &to, &amount))
-        amount = 0;
-    return amount;
+    if (tx->type == PEL_TX_TRANSFER) {
+        if (pel_transfer_parse(tx->body, tx->body_len, &to, &amount)) amount = 0;
+        return amount;
+    }
+    const pel_tx_module *m = p ? pel_module_find(p->modules, tx->type) : NULL;
+    return m && m->spend ? m->spend(tx->type, tx->body, tx->body_len) : 0;
 }
 
-int pel_tx_spend(const pel_tx *tx, uint64_t *out)
+int pel_tx_spend(const pel_chain_params *p, const pel_tx *tx, uint64_t *out)
 {
     uint64_t fee;
-    if (pel_tx_max_fee(tx, &fee) || __builtin_add_overflow(fee, body_amount(tx), out)) {
+    if (pel_tx_max_fee(tx, &fee) || __builtin_add_overflow(fee, body_amount(p, tx), out)) {
         *out = 0;
         return PEL_ERANGE;
     }
@@ -131,7 +134,7 @@ int pel_ledger_precheck(const pel_chain_params *p, const pel_tx *tx, const char 
     else if (tx->gas_limit < pel_intrinsic_gas(&p->gas, tx->size)) {
         rc = PEL_EGAS; msg = "gas limit below the intrinsic cost (base + per byte)";
     } else if (tx->gas_price < p->min_gas_price) { rc = PEL_EFEE; msg = "gas price below the node's minimum"; }
-    else if (pel_tx_spend(tx, &spend)) { rc = PEL_EFUNDS; msg = "max fee plus amount overflows 64 bits"; }
+    else if (pel_tx_spend(p, tx, &spend)) { rc = PEL_EFUNDS; msg = "max fee plus amount overflows 64 bits"; }
     else if (tx->has_access && !access_complete(tx)) {
         rc = PEL_EACCESS;
         msg = "access list must declare the sender's nonce (write), its balance, the fee pool and the recipient's balance (delta or write)";

@@ -74,8 +74,10 @@ uint64_t pel_intrinsic_gas(const pel_gas_schedule *g, uint32_t size);
 int pel_tx_max_fee(const pel_tx *tx, uint64_t *out) PEL_MUST_USE;
 
 /* pel_tx_spend - what the transaction can take from its sender at most:
- * max fee plus the amount it moves (transfers). @return 0 or PEL_ERANGE. */
-int pel_tx_spend(const pel_tx *tx, uint64_t *out) PEL_MUST_USE;
+ * max fee plus the amount it moves (a transfer's amount, or what its
+ * module's spend says: a licence's maximum price, a DAO deposit; p may be
+ * NULL for transfers only). @return 0 or PEL_ERANGE. */
+int pel_tx_spend(const pel_chain_params *p, const pel_tx *tx, uint64_t *out) PEL_MUST_USE;
 
 /*
  * pel_ledger_precheck - the stateless admission checks, in this order:

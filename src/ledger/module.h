@@ -53,6 +53,11 @@ typedef struct pel_tx_module {
      * refuses, with no state touched) and run a body; 0 or a failure
      * status (ledger.h). */
     int (*exec)(const pel_module_ctx *ctx, const pel_tx *tx, pel_view *v);
+    /* spend - optional: the most a body can take from its sender besides
+     * the fee (a licence's maximum price, a DAO deposit), so that
+     * admission can refuse what the sender cannot pay (pel_tx_spend);
+     * 0 for a body check refuses. NULL = 0. */
+    uint64_t (*spend)(uint16_t type, const uint8_t *body, uint32_t len);
 } pel_tx_module;
 
 /* A chain's modules: an array of n pointers, types not overlapping. */

@@ -511,6 +511,19 @@ static int dao_check(uint16_t type, const uint8_t *p, uint32_t len, const char *
     return rc;
 }
 
+/* A deposit takes its amount from the sender. */
+static uint64_t dao_spend(uint16_t type, const uint8_t *p, uint32_t len)
+{
+    pel_dec d;
+    const uint8_t *raw;
+    uint64_t amount = 0;
+    if (type != PEL_TX_DAO_DEPOSIT) return 0;
+    pel_dec_init(&d, p, len);
+    pel_dec_raw(&d, PEL_DAO_ID_LEN, &raw);
+    pel_dec_u64(&d, &amount);
+    return d.err || pel_dec_finish(&d) || amount > INT64_MAX ? 0 : amount;
+}
+
 /* ==== execution ==== */
 
 static int emit(pel_view *v, uint16_t type, const pel_dao_id *id, uint32_t prop,
@@ -903,6 +916,7 @@ const pel_tx_module pel_dao_module = {
     .last_type = PEL_TX_DAO_RELEASE,
     .check = dao_check,
     .exec = dao_exec,
+    .spend = dao_spend,
 };
 
 /* ==== queries ==== */

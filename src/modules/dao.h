@@ -41,8 +41,9 @@
  * ---- Rules ----
  * create: the DAO id is H("PEL/dao-id", tx id) cut to 16 bytes; shares
  *   mode needs the object to have a share class (PEL_ESHARE_NONE).
- * deposit: anyone (PEL_EFUNDS if the sender cannot pay); a member's
- *   deposit adds to its stake and weight.
+ * deposit: anyone (PEL_EFUNDS if the sender cannot pay; admission counts
+ *   the amount as spent, pel_tx_spend); a member's deposit adds to its
+ *   stake and weight.
  * propose: members only (PEL_EDAO_MEMBER); proposals are numbered 1, 2,
  *   ... per DAO; voting runs from the proposal's height to its deadline
  *   = height + period (inclusive); the total weight at this height, the

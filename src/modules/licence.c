@@ -85,6 +85,16 @@ static int licence_check(uint16_t type, const uint8_t *p, uint32_t len, const ch
     return decode_terms(p, len, &b, why);
 }
 
+/* A purchase can take its maximum price (a price is at most 2^63-1). */
+static uint64_t licence_spend(uint16_t type, const uint8_t *p, uint32_t len)
+{
+    const char *why;
+    pel_obj_id id;
+    uint64_t max;
+    if (type != PEL_TX_LIC_BUY || decode_buy(p, len, &id, &max, &why)) return 0;
+    return max > INT64_MAX ? INT64_MAX : max;
+}
+
 static int cmp_party(const void *a, const void *b)
 {
     return memcmp(((const pel_lic_party *)a)->addr.b, ((const pel_lic_party *)b)->addr.b, PEL_ADDR_LEN);
@@ -456,6 +466,7 @@ const pel_tx_module pel_licence_module = {
     .last_type = PEL_TX_LIC_BUY,
     .check = licence_check,
     .exec = licence_exec,
+    .spend = licence_spend,
 };
 
 /* ==== queries ==== */

@@ -20,7 +20,9 @@
  *   new revision (1, 2, ...); licences keep the revision they were bought
  *   under.
  * buy: the object has terms (PEL_ELIC_NONE); price <= max price
- *   (PEL_ELIC_PRICE); the buyer can pay (PEL_EFUNDS). The buyer's record
+ *   (PEL_ELIC_PRICE); the buyer can pay (PEL_EFUNDS). Admission counts the
+ *   max price (capped at 2^63-1) as spent (pel_tx_spend), so a buyer whose
+ *   balance cannot cover it and the fee is refused before execution. The buyer's record
  *   is written (a second purchase renews it and counts 2).
  *
  * ---- Payment (pel_licence_pay; exact integer arithmetic) ----

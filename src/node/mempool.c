@@ -546,7 +546,7 @@ static void check_one(pel_mempool *mp, const uint8_t *raw, size_t len, item *it,
         why = M_EXPIRED;
     }
     if (!rc && (rc = pel_tx_verify_cached(&e->tx, mp->keys)) != 0) why = verify_why(rc);
-    if (!rc && pel_tx_spend(&e->tx, &e->spend)) { rc = PEL_EFUNDS; why = M_FUNDS; }
+    if (!rc && pel_tx_spend(mp->params, &e->tx, &e->spend)) { rc = PEL_EFUNDS; why = M_FUNDS; }
     if (rc) goto fail;
     e->cost = len + ENTRY_OVERHEAD;
     e->addr_h = keyed(mp, e->tx.from.b, PEL_ADDR_LEN);

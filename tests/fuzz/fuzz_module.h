@@ -5,6 +5,7 @@
  *     gives no message on success;
  *   - check refuses every proper prefix of a body it accepts (no body is a
  *     prefix of another: the codec is length-prefixed);
+ *   - spend (when the module has one) is 0 for a body check refuses;
  *   - exec, which the ledger runs without calling check first (module.h),
  *     refuses a body check refuses with check's code, before it reads or
  *     writes any state; on a body check accepts it does not crash (run on
@@ -63,6 +64,7 @@ static int fuzz_module(const pel_tx_module *m, uint16_t type, const uint8_t *bod
     if (rc == 0)
         for (uint32_t cut = 0; cut < len; cut++)
             if (m->check(type, body, cut, &why2) == 0) abort();
+    if (m->spend && rc && m->spend(type, body, len) != 0) abort();   /* refused: spends nothing */
     fuzz_exec(m, type, body, len, rc);
     return rc;
 }

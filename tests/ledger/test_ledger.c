@@ -379,11 +379,11 @@ static void gas_and_fee_arithmetic(void)
     tx.type = PEL_TX_TRANSFER;
     pel_transfer_body(&to, 1000, body);
     tx.body = body; tx.body_len = sizeof body;
-    CHECK(pel_tx_spend(&tx, &out) == 0 && out == 3 * (1ull << 20) + 1000);
+    CHECK(pel_tx_spend(NULL, &tx, &out) == 0 && out == 3 * (1ull << 20) + 1000);
     pel_transfer_body(&to, UINT64_MAX - 3 * (1ull << 20) + 1, body);
-    CHECK(pel_tx_spend(&tx, &out) == PEL_ERANGE && out == 0);
+    CHECK(pel_tx_spend(NULL, &tx, &out) == PEL_ERANGE && out == 0);
     tx.body_len = 3;                                         /* malformed: moves nothing */
-    CHECK(pel_tx_spend(&tx, &out) == 0 && out == 3 * (1ull << 20));
+    CHECK(pel_tx_spend(NULL, &tx, &out) == 0 && out == 3 * (1ull << 20));
 }
 
 static void transfer_success_exact(void)

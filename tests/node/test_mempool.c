@@ -21,6 +21,9 @@
 #include "core/sign.h"
 #include "ledger/ledger.h"
 #include "ledger/tx.h"
+#include "modules/dao.h"
+#include "modules/licence.h"
+#include "modules/modules.h"
 #include "node/mempool.h"
 #include "test.h"
 
@@ -92,6 +95,9 @@ typedef struct spec {
     int k;
     uint64_t nonce, price, expiry, amount, gas;
     const char *chain;        /* NULL: the test chain */
+    uint16_t type;            /* 0: a transfer of amount; else a module
+                                 body (amount: what it spends) */
+    const pel_buf *body;
 } spec;
 
 static stx sign_spec(spec s)
@@ -113,6 +119,11 @@ static stx sign_spec(spec s)
     tx.type = PEL_TX_TRANSFER;
     tx.body = body;
     tx.body_len = sizeof body;
+    if (s.type) {
+        tx.type = s.type;
+        tx.body = s.body->data;
+        tx.body_len = (uint32_t)s.body->len;
+    }
     pel_buf_init(&b);
     int rc = pel_tx_sign(&tx, K[s.k].sk, &b);
     CHECK_EQ_INT(rc, 0);
@@ -319,6 +330,45 @@ static void test_reject_funds(void)
     CHECK_EQ_INT(code(mp, &d), PEL_EFUNDS);
     bank_set(1, 0, d.spend);
     CHECK_EQ_INT(code(mp, &d), 0);
+    pel_mempool_free(mp);
+}
+
+/* Module bodies count what they can take: a licence purchase its maximum
+ * price, a DAO deposit its amount (module.h spend). */
+static void test_reject_funds_modules(void)
+{
+    pel_mempool *mp = new_pool(100, 16, 1);
+    if (!mp) return;
+    pel_obj_id obj;
+    pel_dao_id dao;
+    pel_buf lb, db;
+    memset(&obj, 7, sizeof obj);
+    memset(&dao, 9, sizeof dao);
+    pel_buf_init(&lb);
+    pel_buf_init(&db);
+    CHECK_EQ_INT(pel_lic_buy_body(&obj, 5000, &lb), 0);
+    CHECK_EQ_INT(pel_dao_deposit_body(&dao, 700, &db), 0);
+    stx buy = sign_spec((spec){ .k = 2, .nonce = 0, .price = 1, .gas = 200000, .amount = 5000,
+                                .type = PEL_TX_LIC_BUY, .body = &lb });
+    stx dep = sign_spec((spec){ .k = 3, .nonce = 0, .price = 1, .gas = 200000, .amount = 700,
+                                .type = PEL_TX_DAO_DEPOSIT, .body = &db });
+    bank_set(2, 0, buy.spend - 1);
+    CHECK_EQ_INT(code(mp, &buy), PEL_EFUNDS);
+    bank_set(2, 0, buy.spend);
+    CHECK_EQ_INT(code(mp, &buy), 0);
+    bank_set(3, 0, dep.spend - 1);
+    CHECK_EQ_INT(code(mp, &dep), PEL_EFUNDS);
+    bank_set(3, 0, dep.spend);
+    CHECK_EQ_INT(code(mp, &dep), 0);
+    /* an "any price" purchase counts as 2^63-1: nobody holds that much */
+    pel_buf_reset(&lb);
+    CHECK_EQ_INT(pel_lic_buy_body(&obj, UINT64_MAX, &lb), 0);
+    stx any = sign_spec((spec){ .k = 4, .nonce = 0, .price = 1, .gas = 200000, .amount = 0,
+                                .type = PEL_TX_LIC_BUY, .body = &lb });
+    bank_set(4, 0, 1000000000);
+    CHECK_EQ_INT(code(mp, &any), PEL_EFUNDS);
+    pel_buf_free(&lb);
+    pel_buf_free(&db);
     pel_mempool_free(mp);
 }
 
@@ -1290,6 +1340,7 @@ int main(void)
     strcpy(P.chain_id, "pel-test");
     P.gas = pel_gas_defaults();
     P.min_gas_price = 1;
+    P.modules = pel_modules_table();
     for (int i = 0; i < NK; i++) {
         uint8_t seed[PEL_SEED_LEN] = { (uint8_t)(i + 1), 0x4d, 0x50 };
         CHECK_EQ_INT(pel_sign_seed_keypair(K[i].pk, K[i].sk, seed), 0);
@@ -1299,6 +1350,7 @@ int main(void)
     RUN(test_reject_stateless);
     RUN(test_reject_nonce);
     RUN(test_reject_funds);
+    RUN(test_reject_funds_modules);
     RUN(test_reject_duplicate);
     RUN(test_replacement);
     RUN(test_sender_limit);
