@@ -76,6 +76,8 @@ export const link = {
   prereg: (id) => h('a', { href: `#/prereg/${enc(id)}`, class: 'mono' }, id),
   review: (id) => h('a', { href: `#/review/${enc(id)}`, class: 'mono' }, id),
   graph: (id) => h('a', { href: `#/graph/${enc(id)}` }, 'provenance graph'),
+  dao: (id, text) => h('a', { href: `#/dao/${enc(id)}`, class: text ? null : 'mono' }, text || id),
+  proposal: (id, n, text) => h('a', { href: `#/dao/${enc(id)}/${enc(n)}` }, text || `#${n}`),
 };
 
 export function short(hex) { return hex && hex.length > 20 ? `${hex.slice(0, 10)}…${hex.slice(-8)}` : hex; }
@@ -83,6 +85,17 @@ export function short(hex) { return hex && hex.length > 20 ? `${hex.slice(0, 10)
 export function time(ms) {
   const n = Number(ms);
   return n ? new Date(n).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '-';
+}
+
+// Basis points as a percentage: 5000 -> "50%", 3333 -> "33.33%".
+export function pct(bps) {
+  const n = Number(bps);
+  return `${n % 100 ? (n / 100).toFixed(2) : n / 100}%`;
+}
+
+// A u64 decimal string (or number) as a BigInt; 0n for anything else.
+export function big(x) {
+  try { return BigInt(x ?? 0); } catch { return 0n; }
 }
 
 export function errorBox(e) {

@@ -247,7 +247,7 @@ static int dao_encode(const void *rec, pel_buf *out)
     return dao_fields_encode(rec, true, out);
 }
 
-static bool is_member(const pel_dao *d, const pel_addr *a)
+bool pel_dao_is_member(const pel_dao *d, const pel_addr *a)
 {
     uint32_t lo = 0, hi = d->n_members;
     while (lo < hi) {
@@ -636,7 +636,7 @@ static int exec_deposit(const pel_tx *tx, pel_view *v, const body *b, const pel_
     int rc = pel_ledger_move(v, &tx->from, &treasury, b->amount);
     key_addr("PEL/dao-stake", &b->id, &tx->from, &k);
     if (!rc) rc = pel_view_delta_add(v, &k, (int64_t)b->amount, UINT64_MAX);
-    if (!rc && d->mode == PEL_DAO_TOKEN && is_member(d, &tx->from)) {
+    if (!rc && d->mode == PEL_DAO_TOKEN && pel_dao_is_member(d, &tx->from)) {
         key_dao("PEL/dao-weight", &b->id, &k);
         rc = pel_view_delta_add(v, &k, (int64_t)b->amount, UINT64_MAX);
     }
@@ -650,7 +650,7 @@ static int exec_propose(const pel_module_ctx *c, const pel_tx *tx, pel_view *v, 
     pel_dao_proposal p;
     pel_key k;
     uint64_t n;
-    if (!is_member(d, &tx->from)) return PEL_EDAO_MEMBER;
+    if (!pel_dao_is_member(d, &tx->from)) return PEL_EDAO_MEMBER;
     key_dao("PEL/dao-nprop", &b->id, &k);
     int rc = pel_view_get_u64(v, &k, &n);
     if (!rc && n >= UINT32_MAX) rc = PEL_ERANGE;
@@ -680,7 +680,7 @@ static int exec_vote(const pel_module_ctx *c, const pel_tx *tx, pel_view *v, con
     int rc = prop_view(v, &b->id, b->prop, &p);
     if (rc) return rc;
     if (c->height > p.deadline) return PEL_EDAO_CLOSED;
-    if (!is_member(d, &tx->from)) return PEL_EDAO_MEMBER;
+    if (!pel_dao_is_member(d, &tx->from)) return PEL_EDAO_MEMBER;
     key_vote(&b->id, b->prop, &tx->from, &k);
     rc = pel_view_get(v, &k, &old);
     if (rc == 0) return PEL_EDAO_VOTED;
@@ -961,7 +961,7 @@ int pel_dao_weight(const pel_state *st, const pel_dao_id *id, const pel_dao *d, 
     *weight = 0;
     key_addr("PEL/dao-stake", id, a, &k);
     int rc = pel_state_get_counter(st, &k, stake);
-    if (rc || !is_member(d, a)) return rc;
+    if (rc || !pel_dao_is_member(d, a)) return rc;
     if (d->mode == PEL_DAO_MEMBER) *weight = 1;
     else if (d->mode == PEL_DAO_TOKEN) *weight = *stake;
     else {

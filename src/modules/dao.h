@@ -206,6 +206,9 @@ int pel_dao_execute_body(const pel_dao_id *id, uint32_t prop, pel_buf *out) PEL_
 int pel_dao_release_body(const pel_dao_id *id, uint32_t grant, uint8_t milestone,
                          const pel_obj_id *deliverable, pel_buf *out) PEL_MUST_USE;
 
+/* pel_dao_is_member - is a among d's members? */
+bool pel_dao_is_member(const pel_dao *d, const pel_addr *a);
+
 /* ---- queries (committed state). Records that point into bytes (names,
  * texts) point into `raw`, which the caller owns and frees. ---- */
 /* @return 0, PEL_EDAO_UNKNOWN, PEL_ECORRUPT, store errors. */

@@ -112,13 +112,6 @@ static void add_settings(cJSON *o, const pel_dao_id *id, const pel_dao *d)
     cJSON_AddItemToObject(o, "members", addr_array(d->members, d->n_members));
 }
 
-static int is_member(const pel_dao *d, const pel_addr *a)
-{
-    for (uint32_t i = 0; i < d->n_members; i++)
-        if (!memcmp(d->members[i].b, a->b, PEL_ADDR_LEN)) return 1;
-    return 0;
-}
-
 /* The treasury, its balance, total weight and proposal count; the
  * address's stake and weight when given. */
 static int add_state(cJSON *o, pel_chain *c, const pel_state *st, const pel_dao_id *id,
@@ -141,7 +134,7 @@ static int add_state(cJSON *o, pel_chain *c, const pel_state *st, const pel_dao_
         cJSON *x = cJSON_AddObjectToObject(o, "account");
         if (!x) return PEL_ENOMEM;
         pel_rpc_add_addr(x, "address", who);
-        cJSON_AddBoolToObject(x, "member", is_member(d, who));
+        cJSON_AddBoolToObject(x, "member", pel_dao_is_member(d, who));
         pel_rpc_add_u64s(x, "stake", stake);
         pel_rpc_add_u64s(x, "weight", weight);
     }
