@@ -1,12 +1,15 @@
 // app.js - the PEL explorer: hash routing (#/block/12, #/object/pel:obj:…)
 // and one render function per page, all reading the node's JSON-RPC API
-// (docs/API.md). Pages build DOM with lib.js's h(), never from HTML text.
+// (docs/API.md); the dashboard also follows GET /events (server-sent
+// events) and falls back to polling without it. Pages build DOM with
+// lib.js's h(), never from HTML text.
 
-import { h, rpc, clear, kv, table, link, short, time, errorBox, hexOf, RpcError, NOT_FOUND } from './lib.js';
+import { h, rpc, clear, kv, table, link, short, time, errorBox, hexOf, pct, big, RpcError, NOT_FOUND } from './lib.js';
 import { ProvenanceGraph } from './graph.js';
 
 const view = document.getElementById('view');
 let timer = null;          // the dashboard's poll; stopped on every navigation
+let stream = null;         // the dashboard's EventSource; closed on every navigation
 let generation = 0;        // bumps per navigation: late answers of old pages are dropped
 
 const routes = [
@@ -19,11 +22,18 @@ const routes = [
   [/^\/prereg\/(.+)$/, preregPage],
   [/^\/review\/(.+)$/, reviewPage],
   [/^\/verify$/, verifyPage],
-  [/^\/dao$/, daoPlaceholder],
+  [/^\/dao\/?$/, daoOpenPage],
+  [/^\/dao\/([^/]+)\/(\d+)$/, proposalPage],
+  [/^\/dao\/([^/]+)$/, daoPage],
 ];
 
-async function route() {
+function stopLive() {
   if (timer) { clearInterval(timer); timer = null; }
+  if (stream) { stream.close(); stream = null; }
+}
+
+async function route() {
+  stopLive();
   const gen = ++generation;
   const path = decodeURIComponent(location.hash.replace(/^#/, '')) || '/';
   const page = h('div', { class: 'page' });
@@ -31,7 +41,7 @@ async function route() {
   for (const [re, fn] of routes) {
     const m = path.match(re);
     if (!m) continue;
-    try { await fn(page, m[1], () => gen === generation); } catch (e) { page.appendChild(errorBox(e)); }
+    try { await fn(page, m[1], () => gen === generation, m[2]); } catch (e) { page.appendChild(errorBox(e)); }
     return;
   }
   page.appendChild(h('div', { class: 'error' }, `no such page: ${path}`));
@@ -46,6 +56,8 @@ export function searchTarget(q) {
   if (/^pel1[0-9a-z]+$/i.test(q)) return `#/account/${q}`;
   if (/^pel:obj:[0-9a-f]{32}(@v\d+)?$/i.test(q)) return `#/object/${q}`;
   if (/^pel:prereg:[0-9a-f]{32}$/i.test(q)) return `#/prereg/${q}`;
+  const dao = q.match(/^(pel:dao:[0-9a-f]{32})(?:[/#](\d+))?$/i);     // a DAO, or pel:dao:…/N a proposal
+  if (dao) return `#/dao/${dao[1].toLowerCase()}${dao[2] ? `/${Number(dao[2])}` : ''}`;
   return null;
 }
 
@@ -56,51 +68,115 @@ document.getElementById('search').addEventListener('submit', (ev) => {
   if (t) { location.hash = t; return; }
   const page = clear(view).appendChild(h('div', { class: 'page' }));
   page.appendChild(h('div', { class: 'error', id: 'search-error' },
-    'Not understood: give a block height, a 64-hex transaction id, a pel1… address, a pel:obj:… or pel:prereg:… id.'));
+    'Not understood: give a block height, a 64-hex transaction id, a pel1… address, a pel:obj:…, pel:prereg:… or pel:dao:… id.'));
 });
 
 // ---- dashboard ----
 
+// Cards from node_info, polled every second (tps, mempool, timings). The
+// height and the latest blocks follow GET /events: one server-sent event
+// per committed block, asked from the height already shown so that none is
+// missed in between. If the stream fails (a node without /events answers
+// 404) the page falls back to polling node_info for those too.
+// #dashboard's data-live says which ("connecting", "events", "polling");
+// data-live-events counts the block events received.
 async function dashboard(page, _, live) {
   const cards = h('div', { class: 'cards' });
+  const notice = h('div');
   const blocks = h('div', { id: 'latest-blocks' });
-  page.append(h('h1', null, 'Dashboard'), cards, h('h2', null, 'Latest blocks'), blocks);
-  let shown = -1;
+  const mode = h('span', { id: 'live-mode' }, 'connecting…');
+  const dash = h('div', { id: 'dashboard', 'data-live': 'connecting', 'data-live-events': '0' },
+    cards, notice, h('h2', null, 'Latest blocks ', h('small', { class: 'live' }, mode)), blocks);
+  page.append(h('h1', null, 'Dashboard'), dash);
+  const value = {};
+  const card = (label, id) => {
+    value[id] = h('div', { class: 'value', id });
+    return h('div', { class: 'card' }, h('div', { class: 'label' }, label), value[id]);
+  };
+  cards.append(card('height', 'height'), card('tps (10 s)', 'tps'), card('mempool', 'mempool'),
+    card('transactions', 'txcount'), card('last exec / commit', 'timings'), card('chain', 'chain'), card('engine', 'engine'));
+  let height = -1, rows = [], events = 0, polling = false, loading = false;
+  const showBlocks = () => clear(blocks).appendChild(table(['height', 'time', 'txs', 'hash'],
+    rows.map(b => [link.block(b.height), time(b.timestamp_ms), b.tx_count, h('span', { class: 'mono' }, short(b.hash))])));
+  const setHeight = (x) => { if (x > height) { height = x; value.height.textContent = String(x); } };
+  const loadBlocks = async (top) => {
+    const hs = [];
+    for (let x = top; x >= 0 && hs.length < 10; x--) hs.push(x);
+    const bs = await Promise.all(hs.map(x => rpc('block', { height: x }).catch(() => null)));
+    if (!live()) return;
+    rows = merge(rows, bs.filter(Boolean));
+    showBlocks();
+  };
   const tick = async () => {
     let info;
-    try { info = await rpc('node_info'); } catch (e) { clear(cards).appendChild(errorBox(e)); return; }
+    try { info = await rpc('node_info'); } catch (e) { clear(notice).appendChild(errorBox(e)); return; }
     if (!live()) return;
-    const card = (label, value, id) => h('div', { class: 'card' }, h('div', { class: 'label' }, label),
-                                          h('div', { class: 'value', id }, value));
-    clear(cards).append(
-      card('height', info.height, 'height'),
-      card('tps (10 s)', info.stats.tps_recent.toFixed(1), 'tps'),
-      card('mempool', info.mempool.txs, 'mempool'),
-      card('transactions', info.history_size, 'txcount'),
-      card('last exec / commit', `${info.stats.last_exec_ms.toFixed(1)} / ${info.stats.last_commit_ms.toFixed(1)} ms`),
-      card('chain', info.chain_id),
-      card('engine', `${info.engine} × ${info.threads}`));
-    if (info.failed) cards.appendChild(h('div', { class: 'banner' }, `node stopped: ${info.failed}`));
-    if (info.height !== shown) {
-      shown = info.height;
-      const hs = [];
-      for (let x = info.height; x >= 0 && hs.length < 10; x--) hs.push(x);
-      const bs = await Promise.all(hs.map(x => rpc('block', { height: x }).catch(() => null)));
-      if (!live()) return;
-      clear(blocks).appendChild(table(['height', 'time', 'txs', 'hash'],
-        bs.filter(Boolean).map(b => [link.block(b.height), time(b.timestamp_ms), b.tx_count, h('span', { class: 'mono' }, short(b.hash))])));
+    clear(notice);
+    value.tps.textContent = info.stats.tps_recent.toFixed(1);
+    value.mempool.textContent = String(info.mempool.txs);
+    value.txcount.textContent = String(info.history_size);
+    value.timings.textContent = `${info.stats.last_exec_ms.toFixed(1)} / ${info.stats.last_commit_ms.toFixed(1)} ms`;
+    value.chain.textContent = info.chain_id;
+    value.engine.textContent = `${info.engine} × ${info.threads}`;
+    if (info.failed) notice.appendChild(h('div', { class: 'banner' }, `node stopped: ${info.failed}`));
+    if ((height < 0 || (polling && info.height !== height)) && !loading) {
+      loading = true;
+      try { setHeight(info.height); await loadBlocks(info.height); } finally { loading = false; }
     }
   };
+  const fallBack = () => {
+    polling = true;
+    dash.dataset.live = 'polling';
+    mode.textContent = 'polling every second';
+  };
+  const onBlock = (b) => {
+    if (!live() || typeof b.height !== 'number') return;
+    dash.dataset.liveEvents = String(++events);
+    setHeight(b.height);
+    rows = merge(rows, [b]);
+    showBlocks();
+  };
   await tick();
+  if (!live()) return;
+  stream = openBlockStream(height, onBlock, () => { stream = null; if (live()) fallBack(); },
+    () => { if (live() && !polling) { dash.dataset.live = 'events'; mode.textContent = 'live (server-sent events)'; } });
+  if (!stream) fallBack();
   timer = setInterval(() => { if (live()) tick(); }, 1000);
+}
+
+// The ten highest of two lists of block summaries, one per height, newest first.
+function merge(a, b) {
+  const by = new Map();
+  for (const x of [...a, ...b]) by.set(x.height, x);
+  return [...by.values()].sort((x, y) => y.height - x.height).slice(0, 10);
+}
+
+// EventSource on /events after height `from`; null where the browser has
+// none. Any error closes it for good (onFail): EventSource would otherwise
+// retry forever, and a node without /events never starts answering.
+function openBlockStream(from, onBlock, onFail, onOpen) {
+  if (typeof EventSource === 'undefined') return null;
+  const es = new EventSource(from >= 0 ? `events?from=${from}` : 'events');
+  es.addEventListener('open', onOpen);
+  es.addEventListener('block', (ev) => {
+    let b;
+    try { b = JSON.parse(ev.data); } catch { return; }
+    onBlock(b);
+  });
+  es.addEventListener('error', () => { es.close(); onFail(); });
+  return es;
 }
 
 // ---- blocks and transactions ----
 
+// A receipt's event: the decoded fields of the kinds the node knows (their
+// raw "data" left out), else the raw bytes.
 function eventView(ev) {
+  if (ev.kind === 'dao') return daoEventView(ev);
+  if (!ev.kind) return h('div', { class: 'event' }, h('span', { class: 'pill' }, 'event'), ' data=', h('span', { class: 'mono' }, ev.data));
   const parts = [h('span', { class: 'pill' }, ev.kind)];
   for (const [k, v] of Object.entries(ev)) {
-    if (k === 'kind') continue;
+    if (k === 'kind' || k === 'data') continue;
     let val = typeof v === 'object' ? JSON.stringify(v) : String(v);
     let node = val;
     if (k === 'id' && /^pel:obj:/.test(val)) node = link.object(val);
@@ -109,7 +185,17 @@ function eventView(ev) {
     if (k === 'outcome_switched' && v === true) node = h('span', { class: 'flag' }, 'OUTCOME-SWITCHED');
     parts.push(' ', `${k}=`, node);
   }
-  return h('div', null, parts);
+  return h('div', { class: 'event' }, parts);
+}
+
+function daoEventView(ev) {
+  const parts = [h('span', { class: 'pill' }, 'dao'), ' op=', h('strong', null, ev.op), ' dao=', link.dao(ev.dao)];
+  if (ev.proposal) parts.push(' proposal=', link.proposal(ev.dao, ev.proposal));
+  parts.push(' sender=', link.account(ev.sender));
+  if (ev.amount !== undefined) parts.push(` amount=${ev.amount}`);
+  if (ev.choice !== undefined) parts.push(` choice=${ev.choice}`);
+  if (ev.milestone !== undefined) parts.push(` milestone=${ev.milestone}`);
+  return h('div', { class: 'event', 'data-kind': 'dao' }, parts);
 }
 
 function receiptView(r) {
@@ -354,13 +440,180 @@ async function downloadBundle(obj, button) {
   button.textContent = 'Downloaded prior-art.json';
 }
 
-// ---- DAO: placeholder ----
+// ---- research-funding DAOs ----
 
-async function daoPlaceholder(page) {
-  // PLACEHOLDER: the DAO RPC methods are being added in a separate change;
-  // this page is wired into the navigation only.
-  page.append(h('h1', null, 'DAO'), h('p', { class: 'note', id: 'dao-placeholder' },
-    'The DAO pages (members, proposals, votes, treasury) come with the node\'s DAO methods.'));
+const DAO_ID = /^pel:dao:[0-9a-f]{32}$/i;
+const STATUSES = ['open', 'passed', 'rejected', 'executed'];
+
+function statusBadge(status, id) {
+  const known = STATUSES.includes(status);
+  return h('span', { class: known ? `badge badge-${status}` : 'badge', id, 'data-status': status }, status);
+}
+
+// Yes / no / abstain as stacked bars over the total weight (or the votes,
+// if they exceed it), with the quorum marked when quorumBps is given.
+function tallyBar(t, total, quorumBps) {
+  const yes = big(t && t.yes), no = big(t && t.no), abstain = big(t && t.abstain);
+  const weight = big(total), voted = yes + no + abstain;
+  const scale = voted > weight ? voted : weight;
+  const share = (x) => (scale > 0n ? Number((x * 10000n) / scale) / 100 : 0);
+  const seg = (cls, x) => {
+    const s = h('span', { class: `seg ${cls}`, title: `${cls} ${x}` });
+    s.style.width = `${share(x)}%`;          // CSSOM, allowed by the page's CSP (no inline style)
+    return s;
+  };
+  const bar = h('div', { class: 'tally-bar', role: 'img',
+                         'aria-label': `yes ${yes}, no ${no}, abstain ${abstain} of ${weight}` },
+    seg('yes', yes), seg('no', no), seg('abstain', abstain));
+  if (quorumBps !== undefined && scale > 0n) {
+    const mark = h('span', { class: 'quorum-mark', title: `quorum ${pct(quorumBps)}` });
+    mark.style.left = `${share((weight * BigInt(quorumBps)) / 10000n)}%`;
+    bar.appendChild(mark);
+  }
+  return h('div', { class: 'tally' }, bar, h('span', { class: 'tally-text' }, `yes ${yes} · no ${no} · abstain ${abstain}`));
+}
+
+// #/dao: open a DAO by id (there is no list of DAOs to browse).
+async function daoOpenPage(page) {
+  const input = h('input', { id: 'dao-open-input', type: 'text', size: 46, placeholder: 'pel:dao:…', 'aria-label': 'DAO id' });
+  const out = h('div');
+  const form = h('form', { id: 'dao-open', class: 'inline-form', autocomplete: 'off' }, input, h('button', { type: 'submit' }, 'Open'));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const t = searchTarget(input.value);
+    if (t && t.startsWith('#/dao/')) { location.hash = t; return; }
+    clear(out).appendChild(h('div', { class: 'error', id: 'dao-open-error' }, 'Not a DAO id: pel:dao: and 32 hex digits.'));
+  });
+  page.append(h('h1', null, 'Research-funding DAOs'),
+    h('p', null, 'A DAO holds a treasury and votes on proposals: milestone grants with reviewers, treasury transfers, ',
+      'parameter and member changes. Open one by its id (printed by ', h('code', null, 'pel dao create'),
+      ', and linked from the dao events in receipts).'),
+    form, out);
+  input.focus();
+}
+
+async function daoPage(page, id) {
+  const d = await rpc('dao', { dao: id });
+  page.append(
+    h('h1', { id: 'dao-name' }, d.name),
+    h('p', null, h('span', { class: 'pill' }, `${d.mode} voting`), ' ', h('span', { class: 'mono' }, d.id)),
+    kv([['mode', d.mode === 'member' ? 'member: one vote each' : d.mode === 'token' ? 'token: weight is the stake deposited'
+          : d.mode === 'shares' ? 'shares: weight is the shares held in the share object' : d.mode],
+        ['share object', d.share_object ? link.object(d.share_object) : null],
+        ['voting period', `${d.period} blocks`],
+        ['quorum', `${pct(d.quorum_bps)} of the total weight must vote`],
+        ['threshold', `${pct(d.threshold_bps)} of yes + no must be yes`],
+        ['members', h('div', { id: 'dao-members' }, d.members.length ? d.members.map(m => h('div', null, link.account(m))) : 'none')],
+        ['treasury', link.account(d.treasury)],
+        ['treasury balance', h('span', { id: 'dao-treasury-balance' }, d.treasury_balance)],
+        ['total weight', h('span', { id: 'dao-total-weight' }, d.total_weight)],
+        ['created', h('span', null, 'block ', link.block(d.height), ' by ', link.account(d.creator))]]),
+    h('h2', null, `Proposals (${d.proposals}), newest first`));
+  const list = h('div', { id: 'dao-proposals' });
+  page.appendChild(list);
+  // Newest first: each page is the 20 proposals below the lowest shown
+  // (dao_proposals pages ascend; `next` here is the lowest number shown).
+  await pager(list, async (below) => {
+    const hi = below === null ? d.proposals : below, lo = Math.max(0, hi - 20);
+    if (hi <= 0) return { proposals: [], next: null };
+    const r = await rpc('dao_proposals', { dao: d.id, after: lo, limit: hi - lo });
+    return { proposals: r.proposals.slice().reverse(), next: lo > 0 ? lo : null };
+  }, r => r.proposals, ['#', 'kind', 'status', 'description', 'tally', 'proposed', 'voting until'],
+  p => [link.proposal(d.id, p.number), p.kind, statusBadge(p.status), p.description || '-',
+    tallyBar(p.tally, d.total_weight), link.block(p.height), `block ${p.deadline}`]);
+}
+
+async function proposalPage(page, id, live, n) {
+  const [p, d] = await Promise.all([rpc('dao_proposal', { dao: id, proposal: Number(n) }), rpc('dao', { dao: id })]);
+  const open = p.status === 'open';
+  page.append(
+    h('h1', null, `Proposal #${p.number} `, statusBadge(p.status, 'proposal-status')),
+    h('p', null, h('span', { class: 'pill' }, p.kind), ' in ', link.dao(p.dao, d.name), ' ', h('span', { class: 'mono' }, p.dao)),
+    h('p', { class: 'description', id: 'proposal-description' }, p.description || '(no description)'),
+    kv([['status', statusText(p)], ['proposer', link.account(p.proposer)], ['proposed', h('span', null, 'block ', link.block(p.height))],
+        ['voting until', h('span', { id: 'proposal-deadline' }, p.head >= p.deadline ? link.block(p.deadline) : `block ${p.deadline}`,
+          open ? ` (${p.deadline - p.head} block${p.deadline - p.head === 1 ? '' : 's'} left; head ${p.head})` : '')],
+        ['executed', p.executed ? link.block(p.executed) : null]]),
+    h('h2', null, 'Tally'), tallyView(p),
+    h('h2', null, `Action: ${p.kind}`), actionView(p));
+  page.append(h('h2', null, 'Look up a vote'), voteLookup(p));
+  void live;
+}
+
+function statusText(p) {
+  if (p.status === 'executed') return h('span', null, 'executed at block ', link.block(p.executed));
+  if (p.status === 'open') return `open: votes are counted until block ${p.deadline}`;
+  if (p.status === 'passed') return `passed: anyone may execute it (from block ${p.deadline + 1})`;
+  if (p.status === 'rejected') return 'rejected: the final tally did not pass';
+  return p.status;
+}
+
+// The tally against the quorum and threshold the proposal recorded when it
+// was made (a later params change does not apply to it); `passes` is the
+// node's own verdict.
+function tallyView(p) {
+  const t = p.tally, total = big(p.total_weight);
+  const yes = big(t.yes), no = big(t.no), voted = yes + no + big(t.abstain);
+  const q = BigInt(p.required_quorum_bps), thr = BigInt(p.required_threshold_bps);
+  const needed = (q * total + 9999n) / 10000n;
+  const quorumMet = voted * 10000n >= q * total;
+  const thresholdMet = yes > 0n && yes * 10000n >= thr * (yes + no);
+  const yesShare = yes + no > 0n ? pct(Number((yes * 10000n) / (yes + no))) : '-';
+  const met = (ok) => h('span', { class: ok ? 'ok' : 'bad' }, ok ? 'met' : 'not met');
+  return h('div', { id: 'proposal-tally' }, kv([
+    ['votes', tallyBar(t, p.total_weight, p.required_quorum_bps)],
+    ['total weight', `${p.total_weight} (when proposed)`],
+    ['quorum', h('span', null, `${pct(p.required_quorum_bps)}: ${voted} voted of ${needed} needed, `, met(quorumMet))],
+    ['threshold', h('span', null, `${pct(p.required_threshold_bps)} of yes + no: yes is ${yesShare}, `, met(thresholdMet))],
+    ['outcome', h('strong', { id: 'proposal-passes', class: p.passes ? 'ok' : 'bad' },
+      p.passes ? (p.status === 'open' ? 'passes so far' : 'passes') : (p.status === 'open' ? 'does not pass so far' : 'does not pass'))]]));
+}
+
+function actionView(p) {
+  switch (p.kind) {
+    case 'grant': return grantView(p);
+    case 'transfer': return kv([['to', link.account(p.to)], ['amount', p.amount]]);
+    case 'params': return kv([['voting period', `${p.period} blocks`], ['quorum', pct(p.quorum_bps)], ['threshold', pct(p.threshold_bps)]]);
+    case 'add': return kv([['add member', link.account(p.address)]]);
+    case 'remove': return kv([['remove member', link.account(p.address)]]);
+    case 'cancel': return kv([['cancels grant', link.proposal(p.dao, p.grant)]]);
+    case 'release': return kv([['grant', link.proposal(p.dao, p.grant)], ['milestone', p.milestone],
+                               ['deliverable', p.deliverable ? link.object(p.deliverable) : '-']]);
+    default: return h('p', null, 'An action this explorer does not know.');
+  }
+}
+
+function grantView(p) {
+  const state = p.cancelled ? h('span', { class: 'bad' }, 'cancelled (unreleased escrow back to the treasury)')
+    : p.funded ? h('span', { class: 'ok' }, 'funded at block ', link.block(p.funded))
+    : 'not funded (the escrow is filled when the proposal is executed)';
+  return h('div', null, kv([
+    ['recipient', link.account(p.recipient)],
+    ['reviewers', p.reviewers.length ? p.reviewers.map(r => h('div', null, link.account(r))) : 'none'],
+    ['escrow', link.account(p.escrow)], ['escrow balance', h('span', { id: 'grant-escrow-balance' }, p.escrow_balance)],
+    ['state', h('span', { id: 'grant-state' }, state)]]),
+  h('h2', null, 'Milestones'),
+  table(['#', 'amount', 'deliverable', 'released', 'deliverable object'], p.milestones.map((m, i) => [
+    i, m.amount, m.deliverable,
+    h('span', { class: m.released ? 'ok' : null, 'data-released': String(!!m.released) }, m.released ? 'released' : 'not released'),
+    m.deliverable_object ? link.object(m.deliverable_object) : '-']), { id: 'milestones' }));
+}
+
+// dao_proposal with a voter: how an address voted, and with what weight.
+function voteLookup(p) {
+  const input = h('input', { id: 'vote-lookup-input', type: 'text', size: 46, placeholder: 'pel1… address', 'aria-label': 'voter address' });
+  const out = h('div', { id: 'vote-lookup' });
+  const form = h('form', { class: 'inline-form', autocomplete: 'off' }, input, h('button', { type: 'submit' }, 'Look up'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await rpc('dao_proposal', { dao: p.dao, proposal: p.number, voter: input.value.trim() });
+      const v = r.vote;
+      clear(out).appendChild(h('p', null, link.account(input.value.trim()),
+        v ? ` voted ${v.choice} with weight ${v.weight}.` : ' did not vote on this proposal.'));
+    } catch (e) { clear(out).appendChild(errorBox(e)); }
+  });
+  return h('div', null, form, out);
 }
 
 window.addEventListener('hashchange', route);

@@ -299,6 +299,8 @@ static int proposal_json(pel_chain *c, const prop_req *q, cJSON *o)
         add_summary(o, q->n, &p, status_of(&p, tally, head));
         cJSON_AddNumberToObject(o, "head", (double)head);
         pel_rpc_add_u64s(o, "total_weight", p.total_weight);
+        cJSON_AddNumberToObject(o, "required_quorum_bps", p.quorum_bps);       /* as recorded */
+        cJSON_AddNumberToObject(o, "required_threshold_bps", p.threshold_bps);
         add_tally(o, tally);
         cJSON_AddBoolToObject(o, "passes", pel_dao_passes(&p, tally));
         cJSON_AddNumberToObject(o, "executed", (double)p.executed);
