@@ -12,7 +12,7 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 ALLCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -Itests -pthread $(CFLAGS) $(SAN) -MMD -MP
-LDLIBS  := -llmdb -lmicrohttpd -lcjson -lcurl -lsodium -pthread -lm
+LDLIBS  := -llmdb -lmicrohttpd -lcjson -lcurl -lsodium -lraft -luv -pthread -lm
 
 LIB_SRC  := $(shell find src -name '*.c' ! -path 'src/cli/*' | sort)
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))

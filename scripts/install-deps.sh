@@ -16,6 +16,8 @@ PACKAGES=(
   libmicrohttpd-dev # the node's HTTP API
   libcjson-dev      # JSON for the API, config and genesis
   libcurl4-openssl-dev # the CLI's HTTP client
+  libraft-dev       # the cluster's ordering log (canonical/raft, libuv I/O backend)
+  libuv1-dev        # libraft's event loop
   clang             # libFuzzer fuzz targets
   libclang-rt-14-dev
   python3           # test and bench helper scripts

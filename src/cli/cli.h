@@ -17,6 +17,7 @@ int pel_cli_demo(int argc, char **argv);
 int pel_cli_init(int argc, char **argv);
 int pel_cli_node(int argc, char **argv);
 int pel_cli_admin(int argc, char **argv);
+int pel_cli_cluster(int argc, char **argv);     /* cluster.c */
 int pel_cli_prove(int argc, char **argv);       /* prove.c */
 int pel_cli_verify(int argc, char **argv);
 int pel_cli_checkpoint(int argc, char **argv);

@@ -19,6 +19,7 @@ static void usage(FILE *f)
         "  node         run a node in the foreground\n"
         "  admin verify replay a stopped node's chain and check everything\n"
         "  admin rebuild-state-tree | verifier-key\n"
+        "  cluster status  height, head and state root of every member of a raft cluster\n"
         "\n"
         "client (talks to a node: --rpc URL, $PEL_RPC, or http://127.0.0.1:8645/rpc):\n"
         "  keygen       create a key file\n"
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "init")) return pel_cli_init(argc - 2, argv + 2);
     if (!strcmp(cmd, "node")) return pel_cli_node(argc - 2, argv + 2);
     if (!strcmp(cmd, "admin")) return pel_cli_admin(argc - 2, argv + 2);
+    if (!strcmp(cmd, "cluster")) return pel_cli_cluster(argc - 2, argv + 2);
     if (!strcmp(cmd, "keygen")) return pel_cli_keygen(argc - 2, argv + 2);
     if (!strcmp(cmd, "account")) return pel_cli_account(argc - 2, argv + 2);
     if (!strcmp(cmd, "tx")) return pel_cli_tx(argc - 2, argv + 2);

@@ -35,30 +35,66 @@ static void init_usage(FILE *f)
 {
     fprintf(f,
         "usage: pel init [--dir D] [--chain-id X] [--port P] [--faucet-balance N]\n"
+        "                [--cluster N [--raft-port R]]\n"
         "\n"
         "Creates a node directory D (default ./devnet) for a new chain: node key,\n"
         "faucet key, genesis.json (the faucet holds the whole supply), config.json\n"
         "(HTTP API on 127.0.0.1:P) and data/. Refuses to touch a directory that\n"
         "already holds a genesis.json.\n"
-        "Defaults: --chain-id pel-devnet --port 8645 --faucet-balance 1000000000000000000\n");
+        "--cluster N creates N node directories D/node1..D/nodeN of one chain run\n"
+        "by a raft cluster (same genesis and faucet key, a node key each): node i\n"
+        "serves its API on 127.0.0.1:P+i-1 and Raft on 127.0.0.1:R+i-1. Start each\n"
+        "with pel node --dir D/nodeI; pel cluster status --dir D/node1 checks them.\n"
+        "Defaults: --chain-id pel-devnet --port 8645 --faucet-balance 1000000000000000000\n"
+        "          --raft-port 8745\n");
+}
+
+static int init_cluster(const char *dir, const char *chain, uint64_t supply, unsigned n,
+                        unsigned long long port, unsigned long long raft_port)
+{
+    uint16_t rpc[PEL_CLUSTER_MAX], raft[PEL_CLUSTER_MAX];
+    char err[512] = "";
+    if (port + n - 1 > 65535 || raft_port + n - 1 > 65535) {
+        fprintf(stderr, "pel init: ports out of range\n");
+        return 2;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        rpc[i] = (uint16_t)(port + i);
+        raft[i] = (uint16_t)(raft_port + i);
+    }
+    int rc = pel_node_init_cluster(dir, chain, supply, n, rpc, raft, err, sizeof err);
+    if (rc) { fprintf(stderr, "pel init: %s\n", err[0] ? err : pel_strerror(rc)); return 1; }
+    printf("initialised a %u-node raft cluster in %s (chain id %s)\n", n, dir, chain);
+    for (unsigned i = 0; i < n; i++)
+        printf("  node %u: pel node --dir %s/node%u   (API 127.0.0.1:%u, raft 127.0.0.1:%u)\n",
+               i + 1, dir, i + 1, rpc[i], raft[i]);
+    printf("then: pel cluster status --dir %s/node1\n", dir);
+    return 0;
 }
 
 int pel_cli_init(int argc, char **argv)
 {
     const char *dir = "devnet", *chain = "pel-devnet";
-    unsigned long long port = 8645, supply = 1000000000000000000ull;
+    unsigned long long port = 8645, supply = 1000000000000000000ull, cluster = 0, raft_port = 8745;
     if (want_help(argc, argv)) { init_usage(stdout); return 0; }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--dir") && v) { dir = v; i++; }
         else if (!strcmp(a, "--chain-id") && v) { chain = v; i++; }
         else if (!strcmp(a, "--port") && v) { if (pel_cli_u64(a, v, 1, 65535, &port)) return 2; i++; }
-        else if (!strcmp(a, "--faucet-balance") && v) {
+        else if (!strcmp(a, "--cluster") && v) {
+            if (pel_cli_u64(a, v, 1, PEL_CLUSTER_MAX, &cluster)) return 2;
+            i++;
+        } else if (!strcmp(a, "--raft-port") && v) {
+            if (pel_cli_u64(a, v, 1, 65535, &raft_port)) return 2;
+            i++;
+        } else if (!strcmp(a, "--faucet-balance") && v) {
             if (pel_cli_u64(a, v, 0, INT64_MAX, &supply)) return 2;
             i++;
         } else { fprintf(stderr, "pel init: unknown option '%s'\n", a); init_usage(stderr); return 2; }
     }
     char err[512] = "";
+    if (cluster) return init_cluster(dir, chain, supply, (unsigned)cluster, port, raft_port);
     int rc = pel_node_init_dir(dir, chain, supply, (uint16_t)port, err, sizeof err);
     if (rc) { fprintf(stderr, "pel init: %s\n", err[0] ? err : pel_strerror(rc)); return 1; }
     printf("initialised node directory %s (chain id %s, API on 127.0.0.1:%llu)\n"

@@ -51,6 +51,8 @@ typedef enum pel_err {
     PEL_ECORRUPT = -71,   /* stored data fails its checks */
     PEL_EMAPFULL = -72,   /* store reached its configured size */
     PEL_ESTOPPED = -73,   /* node is shutting down */
+    PEL_ENOTLEADER = -74, /* this cluster node is not the leader (raft ordering) */
+    PEL_EDIVERGED = -75,  /* a replicated block does not match what this node computed */
     /* rpc */
     PEL_EREMOTE = -80,    /* the remote side answered with a JSON-RPC error */
     /* proofs */

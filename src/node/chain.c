@@ -226,9 +226,28 @@ static int overlay_get(const void *ctx, const pel_key *key, pel_val *out)
     return pel_state_get(&o->base, key, out);
 }
 
+/* adopt - a replicated block: this node's finished header must equal the
+ * proposer's (same hash over the unsigned form, proposer included); then
+ * it carries the proposer's signature. */
+static int adopt(pel_block_header *fin, const pel_block_header *expect)
+{
+    uint8_t mine[32], theirs[32];
+    memcpy(fin->proposer, expect->proposer, sizeof fin->proposer);
+    int rc = pel_block_header_hash(fin, mine);
+    if (!rc) rc = pel_block_header_hash(expect, theirs);
+    if (rc) return rc;
+    if (memcmp(mine, theirs, 32)) return PEL_EDIVERGED;
+    memcpy(fin->sig, expect->sig, sizeof fin->sig);
+    return 0;
+}
+
+/* Write one block. expect (NULL: none) is the proposer's final header for
+ * a replicated block (pel_chain_commit_as); seal != 0 computes the final
+ * header into *h and writes nothing (pel_chain_seal). */
 static int commit_parts(pel_chain *c, pel_block_header *h, const pel_tx *const *txs,
                         const pel_receipt *rcpts, const pel_writeset *ws,
-                        const uint8_t (*leaves)[32], const uint8_t *sk, int genesis)
+                        const uint8_t (*leaves)[32], const uint8_t *sk, int genesis,
+                        const pel_block_header *expect, int seal)
 {
     pel_store_txn *w;
     pel_chain_head parent = pel_chain_get_head(c);
@@ -236,7 +255,9 @@ static int commit_parts(pel_chain *c, pel_block_header *h, const pel_tx *const *
     pel_block_header fin = *h;
     int rc = pel_store_begin(c->store, &w);
     if (rc) return rc;
-    rc = finish(c, w, &parent, ws, leaves, &fin, sk, genesis);
+    rc = finish(c, w, &parent, ws, leaves, &fin, expect ? NULL : sk, genesis);
+    if (!rc && expect) rc = adopt(&fin, expect);
+    if (!rc && seal) { pel_store_abort(w); *h = fin; return 0; }
     pel_chain_head nh = pel_chain_head_after(&fin);
     if (!rc) rc = put_block_record(w, &fin, txs);
     if (!rc) rc = put_tx_index(w, fin.height, txs, rcpts, fin.tx_count);
@@ -298,7 +319,7 @@ static int write_genesis(pel_chain *c)
     int rc = pel_genesis_writes(c->g, &ws, &vals);
     if (rc) return rc;
     rc = pel_chain_genesis_header(c->g, &ws, c->o.trees, &h);
-    if (!rc) rc = commit_parts(c, &h, NULL, NULL, &ws, NULL, NULL, 1);
+    if (!rc) rc = commit_parts(c, &h, NULL, NULL, &ws, NULL, NULL, 1, NULL, 0);
     free(ws.w);
     free(vals);
     return rc;
@@ -562,7 +583,21 @@ int pel_chain_build(pel_chain *c, pel_engine *e, const pel_tx *const *txs, uint3
 int pel_chain_commit(pel_chain *c, pel_built_block *b)
 {
     return commit_parts(c, &b->header, b->txs, b->result.receipts, &b->result.block_writes,
-                        (const uint8_t (*)[32])b->leaves, b->sk, 0);
+                        (const uint8_t (*)[32])b->leaves, b->sk, 0, NULL, 0);
+}
+
+int pel_chain_seal(pel_chain *c, const pel_built_block *b, pel_block_header *out)
+{
+    *out = b->header;
+    return commit_parts(c, out, b->txs, b->result.receipts, &b->result.block_writes,
+                        (const uint8_t (*)[32])b->leaves, b->sk, 0, NULL, 1);
+}
+
+int pel_chain_commit_as(pel_chain *c, pel_built_block *b, const pel_block_header *expect)
+{
+    if (b->header.height != expect->height) return PEL_EDIVERGED;
+    return commit_parts(c, &b->header, b->txs, b->result.receipts, &b->result.block_writes,
+                        (const uint8_t (*)[32])b->leaves, NULL, 0, expect, 0);
 }
 
 void pel_built_block_free(pel_built_block *b)
@@ -606,6 +641,7 @@ int pel_chain_checkpoint(pel_chain *c, uint64_t height, pel_buf *note)
 
 int pel_chain_trees(const pel_chain *c) { return c->o.trees != 0; }
 const char *pel_chain_origin(const pel_chain *c) { return c->origin; }
+const uint8_t *pel_chain_signer(const pel_chain *c) { return c->o.sk ? c->o.sk + PEL_SEED_LEN : NULL; }
 
 /* Every committed (key, value), for a from-scratch state root. */
 typedef struct collect { pel_writeset ws; size_t cap; pel_buf vals; } collect;

@@ -140,6 +140,24 @@ int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *paren
  *         on failure nothing was written and the head did not move. */
 int pel_chain_commit(pel_chain *c, pel_built_block *b) PEL_MUST_USE;
 
+/* pel_chain_seal - the header b will have once committed on the current
+ * head (prev_hash, roots, proposer signature by b->sk), computed in a
+ * store transaction that is then aborted: nothing is written. For a
+ * proposer that must publish the final header before committing (the raft
+ * ordering backend). b must follow the head.
+ * @return 0, PEL_EINVAL (b does not follow the head), tree and store
+ *         errors. Thread safety: as pel_chain_commit (the two serialise on
+ *         the store's writer lock). */
+int pel_chain_seal(pel_chain *c, const pel_built_block *b, pel_block_header *out) PEL_MUST_USE;
+
+/* pel_chain_commit_as - commit b, built here from a replicated block
+ * (same txs, same timestamp), as the proposer's block `expect`: the header
+ * this node computes must hash to the same value as expect (proposer
+ * included); the stored header then carries expect's signature.
+ * @return as pel_chain_commit, or PEL_EDIVERGED (nothing written). */
+int pel_chain_commit_as(pel_chain *c, pel_built_block *b, const pel_block_header *expect)
+    PEL_MUST_USE;
+
 void pel_built_block_free(pel_built_block *b);
 
 /* ---- queries (any thread) ---- */
@@ -159,6 +177,9 @@ int pel_chain_account(pel_chain *c, const pel_addr *a, uint64_t *balance, uint64
 int pel_chain_checkpoint(pel_chain *c, uint64_t height, pel_buf *note) PEL_MUST_USE;
 /* pel_chain_trees - 1 if the chain keeps trees and checkpoints. */
 int pel_chain_trees(const pel_chain *c);
+/* pel_chain_signer - the public key signing this node's checkpoints
+ * (pel_chain_opts.sk), or NULL; valid while the chain is open. */
+const uint8_t *pel_chain_signer(const pel_chain *c);
 /* pel_chain_origin - the checkpoint origin and note key name, "<chain-id>/pel". */
 const char *pel_chain_origin(const pel_chain *c);
 /* pel_chain_rebuild_state_root - the state tree's root computed from

@@ -209,21 +209,28 @@ static int replay_roots(replay *r, const pel_tx *const *txs, const pel_block_res
     return rc;
 }
 
-/* The stored checkpoint of a block: signed by the block's proposer under
- * the chain's origin, and saying what the header says. */
+/* 0 when note verifies with key under the chain's origin (got filled). */
+static int verify_with(replay *r, const uint8_t *key, const pel_buf *note, pel_checkpoint *got)
+{
+    pel_note_verifier v;
+    if (!key || pel_note_verifier_from_key(pel_chain_origin(r->c), key, &v)) return -1;
+    return pel_checkpoint_verify((const char *)note->data, note->len, &v, got) ? -1 : 0;
+}
+
+/* The stored checkpoint of a block: signed under the chain's origin by the
+ * block's proposer, or by this node (a raft cluster member signs its own
+ * checkpoint of every block it applies), and saying what the header says. */
 static int check_checkpoint(replay *r, const pel_block_header *h)
 {
     pel_buf note;
-    pel_note_verifier v;
     pel_checkpoint got, want;
     unsigned long long ht = (unsigned long long)h->height;
     pel_buf_init(&note);
     int rc = pel_chain_checkpoint(r->c, h->height, &note);
     if (rc == PEL_ENOTFOUND) rc = bad(r, "block %llu: checkpoint missing", ht);
-    else if (!rc && pel_note_verifier_from_key(pel_chain_origin(r->c), h->proposer, &v))
-        rc = bad(r, "block %llu: proposer key cannot verify checkpoints", ht);
-    else if (!rc && pel_checkpoint_verify((const char *)note.data, note.len, &v, &got))
-        rc = bad(r, "block %llu: checkpoint does not verify with the proposer's key", ht);
+    else if (!rc && verify_with(r, h->proposer, &note, &got) &&
+             verify_with(r, pel_chain_signer(r->c), &note, &got))
+        rc = bad(r, "block %llu: checkpoint does not verify with the proposer's or this node's key", ht);
     pel_buf_free(&note);
     if (rc) return rc;
     pel_chain_checkpoint_of(r->c, h, &want);

@@ -38,6 +38,9 @@ pel_node_config pel_node_config_defaults(void)
     c.faucet_enabled = 1;
     c.faucet_amount = 1000000000ull;
     c.faucet_max_amount = 100000000000ull;
+    snprintf(c.raft_dir, sizeof c.raft_dir, "raft");
+    c.election_timeout_ms = 300;
+    c.heartbeat_ms = 50;
     return c;
 }
 
@@ -148,6 +151,53 @@ static void rd_all(reader *r, pel_node_config *c)
     rd_u64(r, "faucet.max_amount", INT64_MAX, &c->faucet_max_amount);
 }
 
+static void rd_peers(reader *r, pel_node_config *c)
+{
+    const cJSON *arr = field(r->root, "cluster.peers"), *it;
+    if (!arr || r->rc) return;
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > PEL_CLUSTER_MAX) {
+        snprintf(r->err, r->errlen, "config.json: cluster.peers must be a list of at most %d peers",
+                 PEL_CLUSTER_MAX);
+        r->rc = PEL_EINVAL;
+        return;
+    }
+    c->n_peers = 0;
+    cJSON_ArrayForEach(it, arr) {
+        pel_cluster_peer *p = &c->peers[c->n_peers];
+        reader pr = { it, r->err, r->errlen, 0 };
+        rd_u64(&pr, "id", UINT64_MAX, &p->id);
+        rd_str(&pr, "raft", p->raft, sizeof p->raft);
+        rd_str(&pr, "rpc", p->rpc, sizeof p->rpc);
+        if (!pr.rc && (p->id == 0 || !p->raft[0] || !p->rpc[0])) {
+            snprintf(r->err, r->errlen, "config.json: each of cluster.peers needs id (>= 1), raft and rpc");
+            pr.rc = PEL_EINVAL;
+        }
+        if (pr.rc) { r->rc = pr.rc; return; }
+        c->n_peers++;
+    }
+}
+
+static void rd_cluster(reader *r, pel_node_config *c)
+{
+    char ordering[16] = "";
+    rd_str(r, "ordering", ordering, sizeof ordering);
+    if (!r->rc && ordering[0] && strcmp(ordering, "local") && strcmp(ordering, "raft")) {
+        snprintf(r->err, r->errlen, "config.json: ordering must be local or raft");
+        r->rc = PEL_EINVAL;
+    }
+    c->ordering_raft = !strcmp(ordering, "raft");
+    rd_u64(r, "cluster.id", UINT64_MAX, &c->cluster_id);
+    rd_str(r, "cluster.raft_dir", c->raft_dir, sizeof c->raft_dir);
+    rd_u32(r, "cluster.election_timeout_ms", 10, 600000, &c->election_timeout_ms);
+    rd_u32(r, "cluster.heartbeat_ms", 1, 60000, &c->heartbeat_ms);
+    rd_u32(r, "cluster.snapshot_threshold", 0, UINT32_MAX, &c->snapshot_threshold);
+    rd_peers(r, c);
+    if (!r->rc && c->ordering_raft && (c->n_peers == 0 || c->cluster_id == 0)) {
+        snprintf(r->err, r->errlen, "config.json: ordering raft needs cluster.id and cluster.peers");
+        r->rc = PEL_EINVAL;
+    }
+}
+
 int pel_node_config_load(const char *dir, pel_node_config *cfg, char *err, size_t errlen)
 {
     char path[4096], *text;
@@ -167,6 +217,7 @@ int pel_node_config_load(const char *dir, pel_node_config *cfg, char *err, size_
     }
     reader r = { root, err, errlen, 0 };
     rd_all(&r, cfg);
+    rd_cluster(&r, cfg);
     cJSON_Delete(root);
     return r.rc;
 }
@@ -178,6 +229,25 @@ static cJSON *u64s(uint64_t v)
     char s[24];
     snprintf(s, sizeof s, "%" PRIu64, v);
     return cJSON_CreateString(s);
+}
+
+static void add_cluster(cJSON *root, const pel_node_config *c)
+{
+    cJSON_AddStringToObject(root, "ordering", "raft");
+    cJSON *cl = cJSON_AddObjectToObject(root, "cluster");
+    cJSON_AddNumberToObject(cl, "id", (double)c->cluster_id);
+    cJSON_AddStringToObject(cl, "raft_dir", c->raft_dir);
+    cJSON_AddNumberToObject(cl, "election_timeout_ms", c->election_timeout_ms);
+    cJSON_AddNumberToObject(cl, "heartbeat_ms", c->heartbeat_ms);
+    cJSON_AddNumberToObject(cl, "snapshot_threshold", c->snapshot_threshold);
+    cJSON *peers = cJSON_AddArrayToObject(cl, "peers");
+    for (unsigned i = 0; i < c->n_peers; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "id", (double)c->peers[i].id);
+        cJSON_AddStringToObject(p, "raft", c->peers[i].raft);
+        cJSON_AddStringToObject(p, "rpc", c->peers[i].rpc);
+        cJSON_AddItemToArray(peers, p);
+    }
 }
 
 int pel_node_config_write(const char *dir, const pel_node_config *c)
@@ -208,6 +278,7 @@ int pel_node_config_write(const char *dir, const pel_node_config *c)
     cJSON_AddBoolToObject(f, "enabled", c->faucet_enabled);
     cJSON_AddItemToObject(f, "amount", u64s(c->faucet_amount));
     cJSON_AddItemToObject(f, "max_amount", u64s(c->faucet_max_amount));
+    if (c->ordering_raft) add_cluster(root, c);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return PEL_ENOMEM;
@@ -273,5 +344,81 @@ int pel_node_init_dir(const char *dir, const char *chain_id, uint64_t faucet_bal
     if (!rc) rc = pel_node_config_write(dir, &cfg);
     if (rc == PEL_EEXIST) rc = 0;      /* keep an existing config */
     if (rc && !err[0]) snprintf(err, errlen, "cannot write config.json: %s", pel_strerror(rc));
+    return rc;
+}
+
+/* ---- pel init --cluster ---- */
+
+static int copy_file(const char *from, const char *to, int mode)
+{
+    char *text;
+    size_t len;
+    int rc = pel_read_file(from, 64u << 20, &text, &len);
+    if (rc) return rc;
+    rc = pel_write_file_excl(to, text, len, mode);
+    free(text);
+    return rc;
+}
+
+/* Node i (1-based) of the cluster: node key, the shared genesis and faucet
+ * key copied from node 1, its config. */
+static int init_member(const char *dir, unsigned i, const pel_node_config *cfg, char *err,
+                       size_t errlen)
+{
+    char nd[4096], path[4200], from[4200];
+    snprintf(nd, sizeof nd, "%s/node%u", dir, i);
+    int rc = mkdir_ok(nd);
+    snprintf(path, sizeof path, "%s/data", nd);
+    if (!rc) rc = mkdir_ok(path);
+    if (rc) { snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno)); return rc; }
+    snprintf(path, sizeof path, "%s/node.key", nd);
+    rc = pel_keyfile_create(path, NULL, NULL);
+    if (rc == PEL_EEXIST) rc = 0;
+    const char *shared[2] = { "genesis.json", "faucet.key" };
+    for (int k = 0; !rc && k < 2; k++) {
+        snprintf(from, sizeof from, "%s/node1/%s", dir, shared[k]);
+        snprintf(path, sizeof path, "%s/%s", nd, shared[k]);
+        rc = copy_file(from, path, k ? 0600 : 0644);
+    }
+    if (!rc) rc = pel_node_config_write(nd, cfg);
+    if (rc && !err[0]) snprintf(err, errlen, "cannot write %s: %s", nd, pel_strerror(rc));
+    return rc;
+}
+
+int pel_node_init_cluster(const char *dir, const char *chain_id, uint64_t faucet_balance,
+                          unsigned n, const uint16_t *rpc_ports, const uint16_t *raft_ports,
+                          char *err, size_t errlen)
+{
+    char nd[4096];
+    if (errlen) err[0] = 0;
+    if (n == 0 || n > PEL_CLUSTER_MAX) {
+        snprintf(err, errlen, "a cluster has 1 to %d nodes", PEL_CLUSTER_MAX);
+        return PEL_EINVAL;
+    }
+    int rc = mkdir_ok(dir);
+    if (rc) { snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno)); return rc; }
+    pel_node_config cfg = pel_node_config_defaults();
+    cfg.ordering_raft = 1;
+    cfg.n_peers = n;
+    for (unsigned i = 0; i < n; i++) {
+        cfg.peers[i].id = i + 1;
+        snprintf(cfg.peers[i].raft, sizeof cfg.peers[i].raft, "127.0.0.1:%u", raft_ports[i]);
+        snprintf(cfg.peers[i].rpc, sizeof cfg.peers[i].rpc, "127.0.0.1:%u", rpc_ports[i]);
+    }
+    /* node 1 creates the chain; its config is written below like the others' */
+    snprintf(nd, sizeof nd, "%s/node1", dir);
+    snprintf(cfg.listen_host, sizeof cfg.listen_host, "127.0.0.1");
+    cfg.cluster_id = 1;
+    cfg.listen_port = rpc_ports[0];
+    if (mkdir_ok(nd) == 0) {
+        rc = pel_node_config_write(nd, &cfg);
+        if (rc && rc != PEL_EEXIST) { snprintf(err, errlen, "cannot write %s/config.json", nd); return rc; }
+    }
+    rc = pel_node_init_dir(nd, chain_id, faucet_balance, rpc_ports[0], err, errlen);
+    for (unsigned i = 2; !rc && i <= n; i++) {
+        cfg.cluster_id = i;
+        cfg.listen_port = rpc_ports[i - 1];
+        rc = init_member(dir, i, &cfg, err, errlen);
+    }
     return rc;
 }

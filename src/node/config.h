@@ -24,7 +24,17 @@
  *                                        at past heights (0 = all)
  *                "tree_threads": 2 },    threads updating the state tree
  *     "faucet": { "enabled": true, "amount": "1000000000",
- *                 "max_amount": "100000000000" } }
+ *                 "max_amount": "100000000000" },
+ *     "ordering": "local",            local (one node) or raft (a cluster)
+ *     "cluster": {                    read when ordering is raft
+ *         "id": 1,                    this node's Raft id: one of peers
+ *         "raft_dir": "raft",         Raft log, relative to the node directory
+ *         "election_timeout_ms": 300, "heartbeat_ms": 50,
+ *         "snapshot_threshold": 0,    (0 = no snapshots; not supported yet)
+ *         "peers": [ { "id": 1, "raft": "127.0.0.1:8745",
+ *                      "rpc": "127.0.0.1:8645" }, ... ] } }
+ *   Every member of a cluster lists the same peers (its own entry gives its
+ *   Raft address) and has the same genesis.json (`pel init --cluster`).
  *
  * Thread safety: no shared state.
  */
@@ -38,6 +48,7 @@
 #include "core/file.h"
 #include "exec/engine.h"
 #include "node/chain.h"
+#include "node/order.h"
 
 typedef struct pel_node_config {
     char listen_host[64];
@@ -57,6 +68,12 @@ typedef struct pel_node_config {
     uint32_t state_tree_threads;
     int faucet_enabled;
     uint64_t faucet_amount, faucet_max_amount;
+    int ordering_raft;              /* "ordering": "raft" */
+    uint64_t cluster_id;
+    char raft_dir[256];             /* relative to the node directory unless absolute */
+    uint32_t election_timeout_ms, heartbeat_ms, snapshot_threshold;
+    pel_cluster_peer peers[PEL_CLUSTER_MAX];
+    unsigned n_peers;
 } pel_node_config;
 
 pel_node_config pel_node_config_defaults(void);
@@ -82,5 +99,18 @@ int pel_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port) 
  */
 int pel_node_init_dir(const char *dir, const char *chain_id, uint64_t faucet_balance,
                       uint16_t port, char *err, size_t errlen) PEL_MUST_USE;
+
+/*
+ * pel_node_init_cluster - create n node directories dir/node1 .. dir/nodeN
+ * for one new chain run by a raft cluster: one genesis.json (and faucet
+ * key) shared by all, a node key each, and a config.json each with
+ * "ordering": "raft" and the same peers: node i has Raft id i, its API on
+ * 127.0.0.1:rpc_ports[i-1] and Raft on 127.0.0.1:raft_ports[i-1].
+ * @return 0, PEL_EINVAL (n outside 1..PEL_CLUSTER_MAX), PEL_EEXIST, PEL_EIO;
+ *         err explains.
+ */
+int pel_node_init_cluster(const char *dir, const char *chain_id, uint64_t faucet_balance,
+                          unsigned n, const uint16_t *rpc_ports, const uint16_t *raft_ports,
+                          char *err, size_t errlen) PEL_MUST_USE;
 
 #endif

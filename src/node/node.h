@@ -31,6 +31,7 @@
 #include "node/chain.h"
 #include "node/config.h"
 #include "node/mempool.h"
+#include "node/order.h"
 
 typedef struct pel_node pel_node;
 
@@ -67,7 +68,17 @@ const pel_genesis *pel_node_genesis(const pel_node *n);
 /* pel_node_faucet_addr - the faucet address, or NULL when it is off. */
 const pel_addr *pel_node_faucet_addr(const pel_node *n);
 
-/* pel_node_submit - admit a batch of signed transactions (mempool.h) and
+/* pel_node_order - the ordering backend (order.h; status queries). */
+pel_order *pel_node_order(pel_node *n);
+
+/* pel_node_leader_rpc - where a follower of a raft cluster sends
+ * submissions: the leader's API host:port from cluster.peers.
+ * @return 0 (host_port set), 1 (this node is the leader, or local
+ *         ordering: submit here), PEL_ENOTFOUND (no leader known now). */
+int pel_node_leader_rpc(pel_node *n, char *host_port, size_t cap);
+
+/* pel_node_submit - admit (a raft follower refuses every transaction with
+ * PEL_ENOTLEADER; the RPC layer forwards them to the leader first) a batch of signed transactions (mempool.h) and
  * wake the producer if a full block is ready. */
 int pel_node_submit(pel_node *n, const uint8_t *const *raw, const size_t *len, size_t count,
                     pel_mempool_result *res) PEL_MUST_USE;

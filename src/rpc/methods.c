@@ -22,6 +22,7 @@
 #include "rpc/licence.h"
 #include "rpc/objects.h"
 #include "rpc/prereg.h"
+#include "rpc/client.h"
 #include "rpc/reply.h"
 #include "rpc/shares.h"
 
@@ -91,7 +92,62 @@ static cJSON *result_entry(const pel_mempool_result *r)
     return o;
 }
 
+/* ---- raft followers: submissions go to the leader ----
+ *
+ * A follower of a raft cluster forwards submit_tx, submit_batch and faucet
+ * calls, unchanged, to the leader's API (cluster.peers) and answers with
+ * the leader's reply, so a client may use any member. With no leader
+ * known (an election) the call fails with PEL_ENOTLEADER: retry. */
+
+/* 1: handled here (result or err set, *rc the return code); 0: not a
+ * follower, serve locally. */
+static int forward(pel_node *n, const char *method, const cJSON *params, cJSON **result,
+                   pel_rpc_error *err, int *rc)
+{
+    char hp[160], url[200];
+    int w = pel_node_leader_rpc(n, hp, sizeof hp);
+    if (w == 1) return 0;
+    if (w) {
+        *rc = pel_rpc_app_error(err, PEL_ENOTLEADER, "no cluster leader known now (an election is running); retry");
+        return 1;
+    }
+    snprintf(url, sizeof url, "http://%s/rpc", hp);
+    pel_rpc_client *c = NULL;
+    pel_rpc_error e;
+    int r = pel_rpc_client_new(url, 10000, &c);
+    if (!r) r = pel_rpc_call(c, method, params, result, &e);
+    pel_rpc_client_free(c);
+    if (r == PEL_EREMOTE) {
+        *err = e;                 /* err->data ownership moves to the server */
+        *rc = e.code ? e.code : PEL_EREMOTE;
+    } else if (r) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "cannot forward to the cluster leader at %s: %s", hp, pel_strerror(r));
+        *rc = pel_rpc_app_error(err, PEL_ENOTLEADER, msg);
+    } else {
+        *rc = 0;
+    }
+    return 1;
+}
+
 /* ---- node_info ---- */
+
+static void add_ordering(cJSON *o, pel_node *n)
+{
+    pel_order_status st;
+    pel_order_get_status(pel_node_order(n), &st);
+    cJSON *ord = cJSON_AddObjectToObject(o, "ordering");
+    cJSON_AddStringToObject(ord, "backend", st.backend);
+    cJSON_AddStringToObject(ord, "role", st.role);
+    if (strcmp(st.backend, "raft")) return;
+    char hp[160];
+    cJSON_AddNumberToObject(ord, "id", (double)st.id);
+    cJSON_AddNumberToObject(ord, "leader_id", (double)st.leader_id);
+    if (pel_node_leader_rpc(n, hp, sizeof hp) == 0) cJSON_AddStringToObject(ord, "leader_rpc", hp);
+    cJSON_AddNumberToObject(ord, "term", (double)st.term);
+    cJSON_AddNumberToObject(ord, "last_index", (double)st.last_index);
+    cJSON_AddNumberToObject(ord, "applied_index", (double)st.applied_index);
+}
 
 static int m_node_info(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
 {
@@ -138,6 +194,7 @@ static int m_node_info(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     if (pel_chain_trees(pel_node_chain(n)) &&
         pel_note_verifier_format(pel_chain_origin(pel_node_chain(n)), pel_node_pubkey(n), vkey, sizeof vkey) == 0)
         cJSON_AddStringToObject(o, "verifier_key", vkey);
+    add_ordering(o, n);
     *result = o;
     return 0;
 }
@@ -149,9 +206,11 @@ static int m_submit_tx(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     uint8_t *raw;
     size_t len;
     pel_mempool_result r;
+    int rc;
+    if (forward(ctx, "submit_tx", params, result, err, &rc)) return rc;
     int enc = tx_encoding(params);
     if (enc < 0) return pel_rpc_bad_params(err, "encoding must be \"hex\" or \"base64\"");
-    int rc = get_tx_bytes(pel_rpc_param(params, "tx"), enc, &raw, &len);
+    rc = get_tx_bytes(pel_rpc_param(params, "tx"), enc, &raw, &len);
     if (rc == PEL_EINVAL) return pel_rpc_bad_params(err, "expected {\"tx\": \"<hex or base64 of the signed transaction>\"}");
     if (rc) return pel_rpc_app_error(err, rc, rc != PEL_EHEX ? NULL
                                      : enc ? "transaction is not valid base64" : "transaction is not valid hex");
@@ -184,6 +243,8 @@ static void batch_free(batch *b)
 
 static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
 {
+    int frc;
+    if (forward(ctx, "submit_batch", params, result, err, &frc)) return frc;
     const cJSON *arr = pel_rpc_param(params, "txs");
     int enc = tx_encoding(params);
     if (enc < 0) return pel_rpc_bad_params(err, "encoding must be \"hex\" or \"base64\"");
@@ -457,6 +518,8 @@ static int m_faucet(void *ctx, const cJSON *params, cJSON **result, pel_rpc_erro
     pel_addr a;
     uint64_t amount = pel_node_cfg(n)->faucet_amount;
     uint8_t id[32];
+    int frc;
+    if (forward(n, "faucet", params, result, err, &frc)) return frc;
     if (get_addr(params, &a, err)) return PEL_EINVAL;
     const cJSON *am = pel_rpc_param(params, "amount");
     if (am && pel_json_u64(am, &amount)) return pel_rpc_bad_params(err, "amount must be a u64 (decimal string)");

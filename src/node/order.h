@@ -1,0 +1,148 @@
+/*
+ * order.h - ordering backends: who may cut the next block, and the one
+ * order in which every node commits blocks (DESIGN.md section 7).
+ *
+ * Two backends:
+ *   local  a single node: it is always the proposer and its blocks are
+ *          final as soon as it commits them, so the node keeps its
+ *          pipeline (build block N+1 while N commits) and never encodes a
+ *          block for ordering (pel_order_direct() is 1).
+ *   raft   a cluster over an embedded Raft log (libraft, libuv I/O;
+ *          order_raft.c). The Raft leader is the proposer: it cuts a
+ *          block, seals its header (chain.h: pel_chain_seal) and proposes
+ *          the encoded block record (block.h: signed header ‖ u32 count ‖
+ *          txs) as ONE log entry with pel_order_propose. Once the entry is
+ *          committed, every node (the leader included) gets it from
+ *          handler.deliver, in log order, and applies it through the same
+ *          execute + commit path (chain.h: pel_chain_commit_as). The
+ *          block's height is inside the entry (libraft's apply callback
+ *          has no log index), so applying is idempotent by height: a node
+ *          skips entries at or below what it has applied (Raft replays its
+ *          log after a restart).
+ *
+ * Life cycle: pel_order_*_new, pel_order_start, ... , pel_order_stop,
+ * pel_order_free. After pel_order_stop returns no handler call is running
+ * or will be made.
+ *
+ * Thread safety: pel_order_propose, pel_order_is_leader and
+ * pel_order_get_status may be called from any thread while the backend
+ * runs; the handler is called from the backend's own thread (raft: the
+ * libuv loop thread), never two calls at once.
+ */
+#ifndef PEL_ORDER_H
+#define PEL_ORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define PEL_CLUSTER_MAX 16      /* peers in a static raft cluster */
+
+typedef struct pel_order pel_order;
+
+/* One member of a raft cluster: its Raft id (>= 1), the host:port of its
+ * Raft transport and the host:port of its JSON-RPC API. */
+typedef struct pel_cluster_peer {
+    uint64_t id;
+    char raft[128];
+    char rpc[128];
+} pel_cluster_peer;
+
+/* What the node hands the backend. Both calls come from the backend's
+ * thread; they must not block for long (raft: heartbeats wait) and must
+ * not call pel_order_stop. */
+typedef struct pel_order_handler {
+    void *ctx;
+    /* deliver - a committed entry, in log order; entry is valid during the
+     * call only (copy what is kept). */
+    void (*deliver)(void *ctx, const uint8_t *entry, size_t len);
+    /* proposal_failed - the proposal of block `height` was refused or its
+     * fate is unknown (code: PEL_ENOTLEADER, PEL_ESTOPPED, PEL_EIO). An
+     * unknown fate (leadership lost) does NOT mean the entry was not
+     * committed: it may still be delivered. */
+    void (*proposal_failed)(void *ctx, uint64_t height, int code);
+} pel_order_handler;
+
+typedef struct pel_order_raft_opts {
+    uint64_t id;                         /* this node's id, one of peers */
+    char dir[4096];                      /* the Raft log and metadata (created if missing) */
+    unsigned election_timeout_ms;        /* ~300 */
+    unsigned heartbeat_ms;               /* ~50 */
+    unsigned snapshot_threshold;         /* entries between snapshots (0 = never) */
+    pel_cluster_peer peers[PEL_CLUSTER_MAX];
+    unsigned n_peers;
+} pel_order_raft_opts;
+
+typedef struct pel_order_status {
+    const char *backend;    /* "local" or "raft" (static) */
+    const char *role;       /* "single", "leader", "follower", "candidate", "unavailable" */
+    int leader;             /* 1 if this node may propose now */
+    uint64_t id;            /* this node's id (0 for local) */
+    uint64_t leader_id;     /* 0 = unknown */
+    uint64_t term;
+    uint64_t last_index;    /* raft log: last entry index */
+    uint64_t applied_index; /* raft log: entries delivered */
+} pel_order_status;
+
+/* pel_order_local_new - the single-node backend. @return 0, PEL_ENOMEM. */
+int pel_order_local_new(pel_order **out) PEL_MUST_USE;
+
+/*
+ * pel_order_raft_new - a raft cluster member (not started).
+ * @param[in] o  copied; o->id must be one of o->peers (PEL_EINVAL, err says)
+ * @param[in] h  copied
+ * @return 0, PEL_EINVAL, PEL_ENOMEM.
+ */
+int pel_order_raft_new(const pel_order_raft_opts *o, const pel_order_handler *h,
+                       pel_order **out, char *err, size_t errlen) PEL_MUST_USE;
+
+/* pel_order_start - start the backend (raft: its loop thread; bootstraps
+ * the static configuration on a pristine log, then replays the log
+ * through handler.deliver). @return 0, PEL_EIO (err says why), PEL_ENOMEM. */
+int pel_order_start(pel_order *o, char *err, size_t errlen) PEL_MUST_USE;
+
+/* pel_order_stop - stop; waits for the backend's thread. Idempotent. */
+void pel_order_stop(pel_order *o);
+
+/* pel_order_free - stop if needed and free. NULL is fine. */
+void pel_order_free(pel_order *o);
+
+/* pel_order_direct - 1 if the node commits its own built blocks directly
+ * (local), 0 if blocks must go through pel_order_propose (raft). */
+int pel_order_direct(const pel_order *o);
+
+/* pel_order_is_leader - 1 if this node may propose now. */
+int pel_order_is_leader(pel_order *o);
+
+/*
+ * pel_order_propose - append the encoded block of `height` as one log
+ * entry (entry copied). The outcome arrives later: handler.deliver of the
+ * entry once committed, or handler.proposal_failed.
+ * @return 0 (submitted), PEL_ENOTLEADER, PEL_ESTOPPED, PEL_ENOMEM,
+ *         PEL_EINVAL (local: nothing to propose to).
+ */
+int pel_order_propose(pel_order *o, uint64_t height, const uint8_t *entry, size_t len)
+    PEL_MUST_USE;
+
+/* pel_order_get_status - a consistent-enough snapshot for status pages. */
+void pel_order_get_status(pel_order *o, pel_order_status *st);
+
+/* ---- implementation interface (order_local.c, order_raft.c) ---- */
+
+typedef struct pel_order_ops {
+    const char *name;
+    int direct;
+    int (*start)(pel_order *o, char *err, size_t errlen);
+    void (*stop)(pel_order *o);
+    void (*free)(pel_order *o);
+    int (*is_leader)(pel_order *o);
+    int (*propose)(pel_order *o, uint64_t height, const uint8_t *entry, size_t len);
+    void (*status)(pel_order *o, pel_order_status *st);
+} pel_order_ops;
+
+struct pel_order {
+    const pel_order_ops *ops;
+};
+
+#endif

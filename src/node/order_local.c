@@ -1,0 +1,45 @@
+/*
+ * order_local.c - the `local` ordering backend (order.h): one node, always
+ * the proposer, whose blocks are final once it commits them. It holds no
+ * state: the node's own producer/committer pipeline is the order.
+ */
+#include "node/order.h"
+
+#include <stdlib.h>
+
+static int local_start(pel_order *o, char *err, size_t errlen)
+{
+    (void)o; (void)err; (void)errlen;
+    return 0;
+}
+
+static void local_stop(pel_order *o) { (void)o; }
+
+static void local_free(pel_order *o) { free(o); }
+
+static int local_is_leader(pel_order *o) { (void)o; return 1; }
+
+static int local_propose(pel_order *o, uint64_t height, const uint8_t *entry, size_t len)
+{
+    (void)o; (void)height; (void)entry; (void)len;
+    return PEL_EINVAL;      /* direct: the node commits its blocks itself */
+}
+
+static void local_status(pel_order *o, pel_order_status *st)
+{
+    (void)o;
+    st->role = "single";
+    st->leader = 1;
+}
+
+static const pel_order_ops local_ops = {
+    "local", 1, local_start, local_stop, local_free, local_is_leader, local_propose, local_status,
+};
+
+int pel_order_local_new(pel_order **out)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out) return PEL_ENOMEM;
+    (*out)->ops = &local_ops;
+    return 0;
+}
