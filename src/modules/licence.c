@@ -216,7 +216,15 @@ static int emit_licence(pel_view *v, int op, const pel_obj_id *id, uint32_t revi
 int pel_licence_event(const uint8_t *ev, size_t len, pel_obj_id *id, pel_addr *buyer,
                       uint64_t *price, uint32_t *revision)
 {
-    if (len != 50 || ev[0] != PEL_EV_LICENCE || ev[1] != PEL_LIC_EV_BUY) return 0;
+    uint8_t op;
+    return pel_licence_event_op(ev, len, &op, id, buyer, price, revision) && op == PEL_LIC_EV_BUY;
+}
+
+int pel_licence_event_op(const uint8_t *ev, size_t len, uint8_t *op, pel_obj_id *id, pel_addr *buyer,
+                         uint64_t *price, uint32_t *revision)
+{
+    if (len != 50 || ev[0] != PEL_EV_LICENCE || (ev[1] != PEL_LIC_EV_BUY && ev[1] != PEL_LIC_EV_TERMS)) return 0;
+    *op = ev[1];
     memcpy(id->b, ev + 2, PEL_OBJ_ID_LEN);
     *revision = (uint32_t)pel_le_load(ev + 18, 4);
     memcpy(buyer->b, ev + 22, PEL_ADDR_LEN);

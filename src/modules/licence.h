@@ -124,5 +124,10 @@ void pel_licence_key(const pel_obj_id *id, const pel_addr *buyer, pel_key *out);
  * @return 1 or 0. */
 int pel_licence_event(const uint8_t *ev, size_t len, pel_obj_id *id, pel_addr *buyer,
                       uint64_t *price, uint32_t *revision);
+/* pel_licence_event_op - is this receipt event a licence event (terms or
+ * purchase)? Fills *op (PEL_LIC_EV_TERMS or _BUY) and the fields (buyer
+ * zero for terms). @return 1 or 0. */
+int pel_licence_event_op(const uint8_t *ev, size_t len, uint8_t *op, pel_obj_id *id, pel_addr *buyer,
+                         uint64_t *price, uint32_t *revision);
 
 #endif

@@ -209,6 +209,17 @@ static int emit(pel_view *v, uint16_t type, const pel_obj_id *id, const pel_addr
     return pel_view_emit(v, ev, sizeof ev);
 }
 
+int pel_shares_event(const uint8_t *ev, size_t len, uint8_t *op, pel_obj_id *id, pel_addr *a,
+                     uint64_t *amount)
+{
+    if (len != 46 || ev[0] != PEL_EV_SHARES || ev[1] < 1 || ev[1] > 3) return 0;
+    *op = ev[1];
+    memcpy(id->b, ev + 2, PEL_OBJ_ID_LEN);
+    memcpy(a->b, ev + 18, PEL_ADDR_LEN);
+    *amount = pel_le_load(ev + 38, 8);
+    return 1;
+}
+
 static int create(const pel_module_ctx *c, const pel_tx *tx, pel_view *v, const body *b)
 {
     pel_obj_head h;

@@ -78,6 +78,12 @@ int pel_shares_transfer_body(const pel_obj_id *id, const pel_addr *to, uint64_t 
                              pel_buf *out) PEL_MUST_USE;
 int pel_shares_claim_body(const pel_obj_id *id, pel_buf *out) PEL_MUST_USE;
 
+/* pel_shares_event - is this receipt event a PEL_EV_SHARES event? Fills
+ * *op (1 create, 2 transfer, 3 claim), the object, the address and the
+ * amount. @return 1 or 0. */
+int pel_shares_event(const uint8_t *ev, size_t len, uint8_t *op, pel_obj_id *id, pel_addr *a,
+                     uint64_t *amount);
+
 /* pel_shares_pool - the account that holds a class's undistributed funds. */
 void pel_shares_pool(const pel_obj_id *id, pel_addr *out);
 

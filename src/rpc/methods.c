@@ -15,8 +15,10 @@
 #include "core/hex.h"
 #include "ledger/genesis.h"
 #include "modules/dao.h"
+#include "modules/licence.h"
 #include "modules/prereg.h"
 #include "modules/registry.h"
+#include "modules/shares.h"
 #include "node/prove.h"
 #include "rpc/dao.h"
 #include "rpc/licence.h"
@@ -76,6 +78,15 @@ static int get_tx_bytes(const cJSON *it, int base64, uint8_t **out, size_t *len)
     return 0;
 }
 
+/* An admission refusal as text: the code's name, then the reason when it
+ * says more than the name. */
+static void refusal_text(const pel_mempool_result *r, char *msg, size_t cap)
+{
+    const char *name = pel_strerror(r->code);
+    bool more = r->why && strcmp(r->why, name) != 0;
+    snprintf(msg, cap, "%s%s%s", name, more ? ": " : "", more ? r->why : "");
+}
+
 static cJSON *result_entry(const pel_mempool_result *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -84,8 +95,7 @@ static cJSON *result_entry(const pel_mempool_result *r)
     cJSON_AddBoolToObject(o, "ok", r->code == 0);
     if (r->code) {
         char msg[300];
-        snprintf(msg, sizeof msg, "%s%s%s", pel_strerror(r->code), r->why ? ": " : "",
-                 r->why ? r->why : "");
+        refusal_text(r, msg, sizeof msg);
         cJSON_AddNumberToObject(o, "code", r->code);
         cJSON_AddStringToObject(o, "error", msg);
     }
@@ -220,7 +230,7 @@ static int m_submit_tx(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     if (rc) return pel_rpc_app_error(err, rc, NULL);
     if (r.code) {
         char msg[300];
-        snprintf(msg, sizeof msg, "%s%s%s", pel_strerror(r.code), r.why ? ": " : "", r.why ? r.why : "");
+        refusal_text(&r, msg, sizeof msg);
         pel_rpc_app_error(err, r.code, msg);
         if (r.has_id && err->data) pel_rpc_add_hex(err->data, "id", r.id, 32);
         return r.code;
@@ -280,6 +290,36 @@ static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rp
 }
 
 /* ---- queries ---- */
+
+/* A licence or shares event's fields (modules/licence.h, shares.h); false
+ * if ev is neither. */
+static bool economics_event_json(const uint8_t *ev, size_t n, cJSON *o)
+{
+    static const char *const share_ops[] = { "create", "transfer", "claim" };
+    pel_obj_id id;
+    pel_addr a;
+    uint64_t amount;
+    uint32_t revision;
+    uint8_t op;
+    if (pel_licence_event_op(ev, n, &op, &id, &a, &amount, &revision)) {
+        cJSON_AddStringToObject(o, "kind", "licence");
+        cJSON_AddStringToObject(o, "op", op == PEL_LIC_EV_BUY ? "buy" : "terms");
+        pel_rpc_add_obj_id(o, "object", &id, 0);
+        cJSON_AddNumberToObject(o, "revision", revision);
+        if (op == PEL_LIC_EV_BUY) pel_rpc_add_addr(o, "buyer", &a);
+        pel_rpc_add_u64s(o, "price", amount);
+        return true;
+    }
+    if (pel_shares_event(ev, n, &op, &id, &a, &amount)) {
+        cJSON_AddStringToObject(o, "kind", "shares");
+        cJSON_AddStringToObject(o, "op", share_ops[op - 1]);
+        pel_rpc_add_obj_id(o, "object", &id, 0);
+        pel_rpc_add_addr(o, op == 3 ? "holder" : op == 2 ? "to" : "creator", &a);
+        pel_rpc_add_u64s(o, op == 3 ? "paid" : "shares", amount);
+        return true;
+    }
+    return false;
+}
 
 /* A DAO event's fields (modules/dao.h); false if ev is not one. */
 static bool dao_event_json(const uint8_t *ev, size_t n, cJSON *o)
@@ -344,7 +384,7 @@ static cJSON *events_json(const uint8_t *p, uint32_t len)
             cJSON_AddStringToObject(o, "id", s);
             cJSON_AddStringToObject(o, "op", ev[17] >= 1 && ev[17] <= 4 ? ops[ev[17] - 1] : "?");
             if (ev[17] == 3) cJSON_AddBoolToObject(o, "outcome_switched", ev[18] != 0);
-        } else {
+        } else if (!economics_event_json(ev, n, o)) {
             dao_event_json(ev, n, o);
         }
         char *hex = malloc(2 * n + 1);     /* every event also in raw form */

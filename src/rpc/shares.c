@@ -25,7 +25,9 @@ int pel_rpc_shares(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error
         return pel_rpc_bad_params(err, "holder is an address (pel1…)");
     pel_chain *c = pel_node_chain(n);
     pel_state st = pel_store_state(pel_chain_store(c));
-    int rc = pel_shares_class(&st, &id, &sc, &acc);
+    pel_obj_head head;
+    int rc = pel_registry_head(&st, &id, &head);     /* an unknown object says so */
+    if (!rc) rc = pel_shares_class(&st, &id, &sc, &acc);
     pel_shares_pool(&id, &pool);
     if (!rc) rc = pel_chain_account(c, &pool, &pool_balance, &nonce);
     if (rc) return pel_rpc_app_error(err, rc, NULL);

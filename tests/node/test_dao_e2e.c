@@ -393,8 +393,14 @@ static int claim(const account *who, uint64_t *paid, uint64_t *fee)
     cJSON *r = cJSON_Parse(out), *ev;
     const cJSON *rec = cJSON_GetObjectItemCaseSensitive(r, "receipt");
     *fee = u64_of(rec, "fee");
-    cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(rec, "events"))
+    uint64_t claimed = UINT64_MAX;
+    cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(rec, "events")) {
         if (!strcmp(h_str(ev, "kind"), "transfer") && !strcmp(h_str(ev, "to"), who->addr)) *paid = u64_of(ev, "amount");
+        if (!strcmp(h_str(ev, "kind"), "shares") && !strcmp(h_str(ev, "op"), "claim")
+            && !strcmp(h_str(ev, "holder"), who->addr) && !strcmp(h_str(ev, "object"), deliv))
+            claimed = u64_of(ev, "paid");
+    }
+    CHECK_EQ_INT(claimed, *paid);                 /* the decoded shares event agrees */
     cJSON_Delete(r);
     return 0;
 }
@@ -416,6 +422,9 @@ static void shares_and_royalties(void)
     uint64_t g0 = balance(G.addr);
     const char *buy[] = { "license", "buy", derived, "--key", BUY.key, "--wait", "--rpc", H.url, NULL };
     CHECK_EQ_INT(cli(buy), 0);
+    char want_ev[200];                            /* the receipt's decoded licence event */
+    snprintf(want_ev, sizeof want_ev, "licence op=buy object=%s revision=1 buyer=%s price=1000", derived, BUY.addr);
+    CHECK(strstr(out, want_ev) != NULL);
     /* the derived dataset keeps price - upstream for its party; the
      * upstream share goes to the deliverable's holders pro rata */
     uint64_t up = PRICE * UP_BPS / 10000;
