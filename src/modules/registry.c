@@ -697,7 +697,13 @@ static int up_edges(void *ctx, const pel_obj_id *id, uint32_t v,
 {
     up_ctx *u = ctx;
     pel_obj_version ver;
-    int rc = pel_registry_version(u->st, id, v, &u->raw, &ver);
+    pel_obj_head h;
+    int rc = 0;
+    if (v == 0) {                 /* the latest: report its number, as downstream edges do */
+        rc = pel_registry_head(u->st, id, &h);
+        v = h.versions;
+    }
+    if (!rc) rc = pel_registry_version(u->st, id, v, &u->raw, &ver);
     for (uint32_t i = 0; !rc && i < ver.fields.n_links; i++) {
         const pel_obj_link *l = &ver.fields.links[i];
         pel_obj_edge e = { *id, v, l->relation, l->target, l->version, 0 };
