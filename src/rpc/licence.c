@@ -4,6 +4,8 @@
  */
 #include "rpc/licence.h"
 
+#include <stdbool.h>
+
 #include <string.h>
 
 #include "core/hex.h"
@@ -31,11 +33,13 @@ static cJSON *terms_json(const pel_lic_terms *t)
     return o;
 }
 
-typedef struct list { cJSON *a; uint32_t limit; pel_obj_purchase last; } list;
+/* A page: at most limit entries; `more` when the scan found one beyond. */
+typedef struct list { cJSON *a; uint32_t limit; pel_obj_purchase last; bool more; } list;
 
 static int add_purchase(void *arg, const pel_obj_purchase *p)
 {
     list *l = arg;
+    if ((uint32_t)cJSON_GetArraySize(l->a) >= l->limit) { l->more = true; return 1; }
     cJSON *o = cJSON_CreateObject();
     if (!o) return PEL_ENOMEM;
     pel_rpc_add_addr(o, "buyer", &p->buyer);
@@ -45,7 +49,7 @@ static int add_purchase(void *arg, const pel_obj_purchase *p)
     cJSON_AddNumberToObject(o, "index", p->index);
     cJSON_AddItemToArray(l->a, o);
     l->last = *p;
-    return (uint32_t)cJSON_GetArraySize(l->a) >= l->limit ? 1 : 0;
+    return 0;
 }
 
 /* The buyer's record, or null. */
@@ -110,7 +114,7 @@ int pel_rpc_licence(void *ctx, const cJSON *params, cJSON **result, pel_rpc_erro
     int rc = pel_registry_head(&st, &id, &h);
     if (rc) return pel_rpc_app_error(err, rc, NULL);
     cJSON *o = cJSON_CreateObject();
-    list l = { cJSON_CreateArray(), limit, { 0 } };
+    list l = { cJSON_CreateArray(), limit, { 0 }, false };
     if (!o || !l.a) { cJSON_Delete(o); cJSON_Delete(l.a); return PEL_ENOMEM; }
     pel_rpc_add_obj_id(o, "id", &id, 0);
     rc = pel_licence_terms(&st, &id, &t);
@@ -125,7 +129,7 @@ int pel_rpc_licence(void *ctx, const cJSON *params, cJSON **result, pel_rpc_erro
     if (!rc) rc = pel_objindex_purchases(store, &id, has_after ? &after : NULL, add_purchase, &l);
     if (rc) { cJSON_Delete(o); cJSON_Delete(l.a); return pel_rpc_app_error(err, rc, NULL); }
     cJSON_AddItemToObject(o, "purchases", l.a);
-    if ((uint32_t)cJSON_GetArraySize(l.a) >= limit) {
+    if (l.more) {
         cJSON *nx = cJSON_AddObjectToObject(o, "next");
         if (nx) {
             cJSON_AddNumberToObject(nx, "height", (double)l.last.height);

@@ -224,6 +224,7 @@ typedef struct contrib_list {
     pel_buf raw;
     uint32_t limit;
     pel_obj_contribution last;
+    bool more;                   /* the scan found one beyond the page */
 } contrib_list;
 
 static int add_contribution(void *arg, const pel_obj_contribution *c)
@@ -231,6 +232,7 @@ static int add_contribution(void *arg, const pel_obj_contribution *c)
     contrib_list *l = arg;
     pel_obj_version ver;
     pel_obj_head h;
+    if ((uint32_t)cJSON_GetArraySize(l->a) >= l->limit) { l->more = true; return 1; }
     int rc = pel_registry_head(l->st, &c->id, &h);
     if (!rc) rc = pel_registry_version_get(l->st, &c->id, c->version, &l->raw, &ver);
     cJSON *o = rc ? NULL : cJSON_CreateObject(), *roles = o ? cJSON_AddArrayToObject(o, "roles") : NULL;
@@ -244,7 +246,7 @@ static int add_contribution(void *arg, const pel_obj_contribution *c)
         if ((c->roles >> i) & 1) cJSON_AddItemToArray(roles, cJSON_CreateString(pel_credit_roles[i]));
     cJSON_AddItemToArray(l->a, o);
     l->last = *c;
-    return (uint32_t)cJSON_GetArraySize(l->a) >= l->limit ? 1 : 0;
+    return 0;
 }
 
 int pel_rpc_contributions(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
@@ -263,7 +265,7 @@ int pel_rpc_contributions(void *ctx, const cJSON *params, cJSON **result, pel_rp
     if (pel_rpc_limit_param(params, 100, PEL_RPC_LIST_MAX, &limit, err)) return PEL_EINVAL;
     pel_store *store = pel_chain_store(pel_node_chain(n));
     pel_state st = pel_store_state(store);
-    contrib_list l = { cJSON_CreateArray(), &st, { 0 }, limit, { { { 0 } }, 0, 0 } };
+    contrib_list l = { cJSON_CreateArray(), &st, { 0 }, limit, { { { 0 } }, 0, 0 }, false };
     cJSON *o = cJSON_CreateObject();
     if (!o || !l.a) { cJSON_Delete(o); cJSON_Delete(l.a); return PEL_ENOMEM; }
     pel_buf_init(&l.raw);
@@ -272,7 +274,7 @@ int pel_rpc_contributions(void *ctx, const cJSON *params, cJSON **result, pel_rp
     if (rc) { cJSON_Delete(o); cJSON_Delete(l.a); return fail(err, rc, NULL); }
     pel_rpc_add_addr(o, "address", &a);
     cJSON_AddItemToObject(o, "objects", l.a);
-    if ((uint32_t)cJSON_GetArraySize(l.a) >= l.limit)       /* maybe more: the next page starts here */
+    if (l.more)                                  /* the next page starts after the last */
         pel_rpc_add_obj_id(o, "next", &l.last.id, l.last.version);
     else
         cJSON_AddNullToObject(o, "next");

@@ -266,6 +266,20 @@ static void provenance_and_licences(void)
     CHECK_EQ_INT(cli(cl), 0);
     CHECK_EQ_INT(cli(sh_c), 0);
     CHECK(strstr(out, "40 shares, 0 claimable") && strstr(out, "pool_balance  420"));
+    /* the purchases list in pages of one: next only while another follows */
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "id", obj1);
+    cJSON_AddNumberToObject(p, "limit", 1);
+    cJSON *pg = h_call(&H, "licence", cJSON_Duplicate(p, 1));
+    const cJSON *nx = pg ? cJSON_GetObjectItemCaseSensitive(pg, "next") : NULL;
+    CHECK(cJSON_IsObject(nx));
+    CHECK(pg && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pg, "purchases")) == 1);
+    if (cJSON_IsObject(nx)) cJSON_AddItemToObject(p, "after", cJSON_Duplicate(nx, 1));
+    cJSON_Delete(pg);
+    pg = h_call(&H, "licence", p);
+    CHECK(pg && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pg, "purchases")) == 1);
+    CHECK(pg && cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(pg, "next")));   /* the last page */
+    cJSON_Delete(pg);
 }
 
 static char bundle[300], vkey[400];
