@@ -102,7 +102,8 @@ async function dashboard(page, _, live) {
   const loadBlocks = async (top) => {
     const hs = [];
     for (let x = top; x >= 0 && hs.length < 10; x--) hs.push(x);
-    const bs = await Promise.all(hs.map(x => rpc('block', { height: x }).catch(() => null)));
+    // the header fields only: one transaction id, not a whole (maybe 10k) list
+    const bs = await Promise.all(hs.map(x => rpc('block', { height: x, limit: 1 }).catch(() => null)));
     if (!live()) return;
     rows = merge(rows, bs.filter(Boolean));
     showBlocks();
@@ -208,7 +209,8 @@ function receiptView(r) {
 
 async function blockPage(page, arg) {
   const height = arg === 'latest' ? 'latest' : Number(arg);
-  const b = await rpc('block', { height, receipts: true });
+  const b = await rpc('block', { height, limit: 1 });    // the header; the transactions page below
+  const txs = h('div');
   page.append(
     h('h1', null, `Block ${b.height}`),
     h('p', null, b.height > 0 ? h('a', { href: `#/block/${b.height - 1}` }, '← previous') : null, ' ',
@@ -217,10 +219,12 @@ async function blockPage(page, arg) {
         ['time', time(b.timestamp_ms)], ['transactions', b.tx_count],
         ['state root', h('span', { class: 'mono' }, b.state_root)],
         ['history', `${b.history_size} · ${b.history_root}`], ['proposer', h('span', { class: 'mono' }, b.proposer)]]),
-    h('h2', null, `Transactions (${b.txs.length})`),
-    table(['#', 'id', 'from', 'nonce', 'receipt'],
-      b.txs.map((t, i) => [i, link.tx(t.id), link.account(t.from), t.nonce, receiptView(t.receipt)]),
-      { id: 'block-txs' }));
+    h('h2', null, `Transactions (${b.tx_count})`), txs);
+  let index = 0;
+  await pager(txs, (from) => rpc('block', { height: b.height, receipts: true, from: from || 0, limit: 100 }),
+    r => r.txs, ['#', 'id', 'from', 'nonce', 'receipt'],
+    t => [index++, link.tx(t.id), link.account(t.from), t.nonce, receiptView(t.receipt)]);
+  txs.querySelector('table').id = 'block-txs';
 }
 
 async function txPage(page, id) {

@@ -501,8 +501,11 @@ static cJSON *block_tx_json(pel_node *n, uint64_t height, uint32_t i, const uint
     return o;
 }
 
+/* The transactions [from, from + limit) of a block; limit UINT32_MAX = all. */
+typedef struct tx_page { uint32_t from, limit; } tx_page;
+
 static cJSON *block_json(pel_node *n, const pel_block_header *h, const uint8_t **raw,
-                         const uint32_t *lens, uint32_t cnt, int receipts)
+                         const uint32_t *lens, uint32_t cnt, int receipts, tx_page pg)
 {
     uint8_t hash[32];
     cJSON *o = cJSON_CreateObject();
@@ -520,8 +523,14 @@ static cJSON *block_json(pel_node *n, const pel_block_header *h, const uint8_t *
     pel_rpc_add_hex(o, "proposer", h->proposer, 32);
     pel_rpc_add_hex(o, "signature", h->sig, 64);
     cJSON *txs = cJSON_AddArrayToObject(o, "txs");
-    for (uint32_t i = 0; txs && i < cnt; i++)
+    uint32_t start = pg.from < cnt ? pg.from : cnt;
+    uint32_t end = cnt - start > pg.limit ? start + pg.limit : cnt;
+    for (uint32_t i = start; txs && i < end; i++)
         cJSON_AddItemToArray(txs, block_tx_json(n, h->height, i, raw[i], lens[i], receipts));
+    if (pg.limit != UINT32_MAX) {             /* paged: where the next page starts */
+        if (end < cnt) cJSON_AddNumberToObject(o, "next", end);
+        else cJSON_AddNullToObject(o, "next");
+    }
     return o;
 }
 
@@ -535,6 +544,18 @@ static int m_block(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error
     else if (pel_json_u64(hp, &height))
         return pel_rpc_bad_params(err, "expected {\"height\": N} or {\"height\": \"latest\"}");
     int receipts = cJSON_IsTrue(pel_rpc_param(params, "receipts"));
+    tx_page pg = { 0, UINT32_MAX };
+    const cJSON *fp = pel_rpc_param(params, "from"), *lp = pel_rpc_param(params, "limit");
+    uint64_t x;
+    if (fp) {
+        if (pel_json_u64(fp, &x) || x > UINT32_MAX) return pel_rpc_bad_params(err, "from is a transaction index");
+        pg.from = (uint32_t)x;
+    }
+    if (lp || fp) {
+        uint32_t limit;
+        if (pel_rpc_limit_param(params, 100, PEL_RPC_LIST_MAX, &limit, err)) return PEL_EINVAL;
+        pg.limit = limit;
+    }
     pel_buf rec;
     pel_block_header h;
     const uint8_t **raw = NULL;
@@ -543,7 +564,7 @@ static int m_block(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error
     int rc = pel_chain_block(pel_node_chain(n), height, &rec);
     if (!rc) rc = pel_block_record_decode(rec.data, rec.len, &h, &raw, &lens, &cnt);
     if (!rc) {
-        *result = block_json(n, &h, raw, lens, cnt, receipts);
+        *result = block_json(n, &h, raw, lens, cnt, receipts, pg);
         if (!*result) rc = PEL_ENOMEM;
     }
     free(raw); free(lens);

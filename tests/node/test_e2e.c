@@ -217,6 +217,49 @@ static void rejections(void)
     CHECK_EQ_INT(submit_hex(hex), PEL_EDUP);                    /* the same transaction */
 }
 
+/* A block's transactions in pages: the pages put together are the whole
+ * list, and next says where each following page starts. */
+static void paged_block(void)
+{
+    cJSON *info = h_call(&H, "node_info", NULL);
+    uint64_t head = info ? (uint64_t)h_num(info, "height") : 0;
+    cJSON_Delete(info);
+    cJSON *full = NULL;
+    for (uint64_t ht = 1; ht <= head && !full; ht++) {      /* a block with several */
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "height", (double)ht);
+        cJSON *b = h_call(&H, "block", p);
+        if (b && h_num(b, "tx_count") >= 3) full = b;
+        else cJSON_Delete(b);
+    }
+    CHECK(full != NULL);
+    if (!full) return;
+    int n = (int)h_num(full, "tx_count");
+    const cJSON *all = cJSON_GetObjectItemCaseSensitive(full, "txs");
+    CHECK(cJSON_GetObjectItemCaseSensitive(full, "next") == NULL);   /* not paged: no next */
+    int at = 0, pages = 0;
+    for (double from = 0; from >= 0 && pages < n + 1; pages++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "height", h_num(full, "height"));
+        cJSON_AddNumberToObject(p, "from", from);
+        cJSON_AddNumberToObject(p, "limit", 2);
+        cJSON *pg = h_call(&H, "block", p);
+        const cJSON *txs = pg ? cJSON_GetObjectItemCaseSensitive(pg, "txs") : NULL, *t;
+        CHECK(txs && cJSON_GetArraySize(txs) <= 2);
+        cJSON_ArrayForEach(t, txs) {
+            CHECK(at < n && !strcmp(t->valuestring, cJSON_GetArrayItem(all, at)->valuestring));
+            at++;
+        }
+        const cJSON *nx = pg ? cJSON_GetObjectItemCaseSensitive(pg, "next") : NULL;
+        CHECK(cJSON_IsNull(nx) || (cJSON_IsNumber(nx) && nx->valuedouble == at));
+        from = cJSON_IsNumber(nx) ? nx->valuedouble : -1;
+        cJSON_Delete(pg);
+    }
+    CHECK_EQ_INT(at, n);
+    CHECK_EQ_INT(pages, (n + 1) / 2);
+    cJSON_Delete(full);
+}
+
 /* Raw HTTP abuse: the node answers with errors and keeps serving. */
 static void bad_http(void)
 {
@@ -284,6 +327,7 @@ int main(int argc, char **argv)
     } else {
         RUN(fund);
         RUN(transfers);
+        RUN(paged_block);
         RUN(rejections);
         RUN(bad_http);
         RUN(second_node_refused);
