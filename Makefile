@@ -24,7 +24,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all tests test bench bench-node run fuzz soak clean deps crash-test
+.PHONY: all tests test bench bench-node bench-cluster run fuzz soak clean deps crash-test
 all: $(BUILD)/pel
 
 $(BUILD)/obj/%.o: %.c
@@ -76,6 +76,10 @@ soak:
 bench: $(BUILD)/pel
 	scripts/run-bench.sh $(BUILD)/pel
 	scripts/run-bench-node.sh $(BUILD)/pel
+	scripts/run-bench-cluster.sh $(BUILD)/pel
+
+bench-cluster: $(BUILD)/pel
+	scripts/run-bench-cluster.sh $(BUILD)/pel
 
 bench-node: $(BUILD)/pel
 	scripts/run-bench-node.sh $(BUILD)/pel

@@ -2,7 +2,10 @@
  * cluster.c - `pel cluster status`: ask every member of a raft cluster
  * (the peers of a node directory's config.json, or --rpc URLs) for its
  * node_info and show role, height, head hash and state root, and whether
- * all of them agree.
+ * all of them agree. Members at different heights are compared at the
+ * lowest height among them (their signed `checkpoint` there): each one is
+ * "agree" (signs the majority's state root), "DIVERGED" (another root, or
+ * it marked itself diverged: node_info.ordering.diverged) or "?".
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -22,10 +25,19 @@ static void cluster_usage(FILE *f)
         "cluster.peers of D/config.json (default ./devnet), or the --rpc URLs given\n"
         "(repeatable). Shows each member's role, height, head hash and state root,\n"
         "then whether all answered and agree (same height, head hash and state\n"
-        "root). Exit status 0 when they all agree, 1 otherwise.\n");
+        "root). Members at different heights are compared by their signed checkpoint\n"
+        "at the lowest height: each is shown as agree (the majority's state root),\n"
+        "DIVERGED (another root, or it reports itself diverged) or ? (unknown).\n"
+        "Exit status 0 when they all agree, 1 otherwise.\n");
 }
 
-typedef struct member { char url[200]; cJSON *info; } member;
+typedef struct member {
+    char url[200];
+    cJSON *info;
+    int has_root;                /* root: state root at the compared height */
+    char root[65];
+    const char *status;          /* "agree", "DIVERGED", "?" */
+} member;
 
 static const char *jstr(const cJSON *o, const char *a, const char *b)
 {
@@ -50,6 +62,54 @@ static void ask(member *m)
     pel_rpc_client_free(c);
 }
 
+/* The member's state root after block `height`: from its head, or its
+ * signed checkpoint there. */
+static void root_at(member *m, double height)
+{
+    m->has_root = 0;
+    if (jnum(m->info, "height") == height) {
+        snprintf(m->root, sizeof m->root, "%s", jstr(m->info, "state_root", NULL));
+        m->has_root = strlen(m->root) == 64;
+        return;
+    }
+    pel_rpc_client *c = NULL;
+    cJSON *p = cJSON_CreateObject(), *res = NULL;
+    cJSON_AddNumberToObject(p, "height", height);
+    if (pel_rpc_client_new(m->url, 2000, &c) == 0 && pel_rpc_call(c, "checkpoint", p, &res, NULL) == 0) {
+        const char *note = jstr(res, "note", NULL), *r = strstr(note, "\nstate-root ");
+        if (r && strlen(r) >= 12 + 64) {
+            snprintf(m->root, sizeof m->root, "%.64s", r + 12);
+            m->has_root = 1;
+        }
+    }
+    cJSON_Delete(res);
+    cJSON_Delete(p);
+    pel_rpc_client_free(c);
+}
+
+/* Each member's status at the lowest height among them; returns that
+ * height (-1 if none answered). */
+static double classify(member *m, unsigned n)
+{
+    double low = -1;
+    for (unsigned i = 0; i < n; i++)
+        if (m[i].info && (low < 0 || jnum(m[i].info, "height") < low)) low = jnum(m[i].info, "height");
+    for (unsigned i = 0; i < n; i++) if (m[i].info) root_at(&m[i], low);
+    const char *major = NULL;
+    for (unsigned i = 0; i < n && !major; i++) {
+        unsigned same = 0;
+        for (unsigned j = 0; j < n && m[i].has_root; j++) same += m[j].has_root && !strcmp(m[i].root, m[j].root);
+        if (same > n / 2) major = m[i].root;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const cJSON *ord = cJSON_GetObjectItemCaseSensitive(m[i].info, "ordering");
+        if (cJSON_GetObjectItemCaseSensitive(ord, "diverged")) m[i].status = "DIVERGED";
+        else if (!m[i].has_root || !major) m[i].status = "?";
+        else m[i].status = strcmp(m[i].root, major) ? "DIVERGED" : "agree";
+    }
+    return low;
+}
+
 /* 1 when every member answered with the same height, head and state root. */
 static int agree(const member *m, unsigned n)
 {
@@ -63,20 +123,22 @@ static int agree(const member *m, unsigned n)
     return n > 0;
 }
 
-static void print_text(const member *m, unsigned n, int ok)
+static void print_text(const member *m, unsigned n, int ok, double low)
 {
-    printf("%-28s %-10s %8s  %-16s  %-16s\n", "member", "role", "height", "head", "state root");
+    printf("%-28s %-10s %8s  %-16s  %-16s  %s\n", "member", "role", "height", "head", "state root",
+           "at lowest height");
     for (unsigned i = 0; i < n; i++) {
         if (!m[i].info) { printf("%-28s unreachable\n", m[i].url); continue; }
-        printf("%-28s %-10s %8.0f  %.16s  %.16s\n", m[i].url, jstr(m[i].info, "ordering", "role"),
+        printf("%-28s %-10s %8.0f  %.16s  %.16s  %s\n", m[i].url, jstr(m[i].info, "ordering", "role"),
                jnum(m[i].info, "height"), jstr(m[i].info, "head_hash", NULL),
-               jstr(m[i].info, "state_root", NULL));
+               jstr(m[i].info, "state_root", NULL), m[i].status);
     }
+    if (low >= 0) printf("compared at height %.0f\n", low);
     if (ok) printf("all %u members agree at height %.0f\n", n, jnum(m[0].info, "height"));
     else printf("members DISAGREE, are unreachable, or are still catching up\n");
 }
 
-static void print_json(const member *m, unsigned n, int ok)
+static void print_json(const member *m, unsigned n, int ok, double low)
 {
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "members");
     for (unsigned i = 0; i < n; i++) {
@@ -88,9 +150,12 @@ static void print_json(const member *m, unsigned n, int ok)
             cJSON_AddNumberToObject(e, "height", jnum(m[i].info, "height"));
             cJSON_AddStringToObject(e, "head_hash", jstr(m[i].info, "head_hash", NULL));
             cJSON_AddStringToObject(e, "state_root", jstr(m[i].info, "state_root", NULL));
+            cJSON_AddStringToObject(e, "status", m[i].status);
+            if (m[i].has_root) cJSON_AddStringToObject(e, "compared_state_root", m[i].root);
         }
         cJSON_AddItemToArray(arr, e);
     }
+    cJSON_AddNumberToObject(o, "compared_height", low);
     cJSON_AddBoolToObject(o, "agree", ok);
     char *text = cJSON_Print(o);
     if (text) printf("%s\n", text);
@@ -142,8 +207,9 @@ int pel_cli_cluster(int argc, char **argv)
     if (n == 0 && members_from_dir(dir, m, &n)) return 1;
     for (unsigned i = 0; i < n; i++) ask(&m[i]);
     int ok = agree(m, n);
-    if (json) print_json(m, n, ok);
-    else print_text(m, n, ok);
+    double low = classify(m, n);
+    if (json) print_json(m, n, ok, low);
+    else print_text(m, n, ok, low);
     for (unsigned i = 0; i < n; i++) cJSON_Delete(m[i].info);
     return ok ? 0 : 1;
 }

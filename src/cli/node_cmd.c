@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "core/hex.h"
 #include "core/log.h"
+#include "node/cluster_watch.h"
 #include "node/node.h"
 #include "rpc/events.h"
 #include "rpc/http.h"
@@ -241,6 +242,9 @@ int pel_cli_node(int argc, char **argv)
         pel_static_close(st);
         return 1;
     }
+    pel_cluster_watch *watch = NULL;
+    if (pel_cluster_watch_start(n, 0, &watch))
+        pel_log(PEL_LOG_WARN, "cannot start the cluster watch: divergence will not be detected");
     const pel_addr *fa = pel_node_faucet_addr(n);
     char faddr[PEL_ADDR_STR_LEN + 1] = "";
     if (fa) pel_addr_format(fa, faddr);
@@ -258,6 +262,7 @@ int pel_cli_node(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     pel_log(PEL_LOG_INFO, "%s: stopping (finishing the block in progress)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    pel_cluster_watch_stop(watch);
     pel_events_halt(ev);
     pel_http_stop(h);
     pel_events_free(ev);

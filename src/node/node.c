@@ -58,6 +58,11 @@ struct pel_node {
     uint64_t prop_height;               /* 0: none */
     int prop_failed;
     pthread_mutex_t wmu;                /* seal and commit: one store writer */
+    /* cluster divergence (node.h): div is guarded by mu; diverged turns 1
+     * once div is set (relaxed: a status flag; div itself is read under mu) */
+    atomic_int diverged;
+    pel_node_divergence div;
+    uint64_t corrupt_at;                /* test fault: PEL_TEST_CORRUPT_WRITE_AT (0: off) */
 };
 
 /* A committed raft entry: an encoded block record (block.h). */
@@ -259,6 +264,12 @@ int pel_node_open(const char *dir, const pel_node_overrides *ov, pel_node **out,
     if (!rc) rc = open_parts(n, err, errlen);
     if (!rc) rc = open_order(n, err, errlen);
     if (rc) { pel_node_close(n); return rc; }
+    const char *fault = getenv("PEL_TEST_CORRUPT_WRITE_AT");
+    if (fault && *fault) {
+        n->corrupt_at = strtoull(fault, NULL, 10);
+        pel_log(PEL_LOG_WARN, "test fault armed: block %" PRIu64 " will be applied with one corrupted "
+                "state write (PEL_TEST_CORRUPT_WRITE_AT)", n->corrupt_at);
+    }
     pel_chain_head h = pel_chain_get_head(n->chain);
     pel_log(PEL_LOG_INFO, "chain %s at height %" PRIu64 " (%" PRIu64 " transactions), engine %s, %u threads",
             n->g.params.chain_id, h.height, h.history_size, pel_engine_kind_name(n->cfg.engine),
@@ -546,6 +557,34 @@ static void on_proposal_failed(void *ctx, uint64_t height, int code)
     pthread_mutex_unlock(&n->mu);
 }
 
+/* The test fault (PEL_TEST_CORRUPT_WRITE_AT, on a follower only: a
+ * leader would seal its next block on the corrupted head): flip one byte of the
+ * block's first non-empty state write and commit the block as this node
+ * computes it, skipping the check against the proposer's header, as a node
+ * with a silent state bug would. Its checkpoint at this height then signs
+ * a state root the other members do not have (cluster_watch.c finds it);
+ * the next replicated block fails its header check here (PEL_EDIVERGED). */
+static int commit_corrupted(pel_node *n, pel_built_block *b)
+{
+    pel_writeset *ws = &b->result.block_writes;
+    uint32_t i = 0;
+    while (i < ws->n && (ws->w[i].kind != PEL_W_PUT || ws->w[i].val.len == 0)) i++;
+    if (i == ws->n) return pel_chain_commit(n->chain, b);
+    const uint8_t *orig = ws->w[i].val.p;
+    uint8_t *bad = malloc(ws->w[i].val.len);
+    if (!bad) return PEL_ENOMEM;
+    memcpy(bad, orig, ws->w[i].val.len);
+    bad[0] ^= 0x01;
+    ws->w[i].val.p = bad;
+    b->sk = n->sk;
+    pel_log(PEL_LOG_WARN, "test fault: block %" PRIu64 " applied with a corrupted state write",
+            b->header.height);
+    int rc = pel_chain_commit(n->chain, b);
+    ws->w[i].val.p = orig;
+    free(bad);
+    return rc;
+}
+
 /* Execute and commit one committed entry. */
 static int apply_entry(pel_node *n, const entry *e, uint64_t *exec_us, uint64_t *commit_us,
                        pel_built_block *b)
@@ -575,7 +614,8 @@ static int apply_entry(pel_node *n, const entry *e, uint64_t *exec_us, uint64_t 
     t0 = mono_us();
     if (!rc) {
         pthread_mutex_lock(&n->wmu);
-        rc = pel_chain_commit_as(n->chain, b, &h);
+        rc = n->corrupt_at == h.height && h.height && !pel_order_is_leader(n->order)
+                 ? commit_corrupted(n, b) : pel_chain_commit_as(n->chain, b, &h);
         pthread_mutex_unlock(&n->wmu);
     }
     *commit_us = mono_us() - t0;
@@ -716,7 +756,7 @@ static int propose_block(pel_node *n, const pel_tx **taken, size_t k)
 /* This node may cut a block: it leads and has applied every entry it got. */
 static int may_propose(pel_node *n)
 {
-    if (!pel_order_is_leader(n->order)) return 0;
+    if (!pel_order_is_leader(n->order) || pel_node_diverged(n, NULL)) return 0;
     pthread_mutex_lock(&n->mu);
     int idle = !n->q_head && n->queued == pel_chain_get_head(n->chain).height;
     pthread_mutex_unlock(&n->mu);
@@ -821,6 +861,27 @@ int pel_node_leader_rpc(pel_node *n, char *host_port, size_t cap)
     return PEL_ENOTFOUND;
 }
 
+void pel_node_set_diverged(pel_node *n, const pel_node_divergence *d)
+{
+    pthread_mutex_lock(&n->mu);
+    if (!atomic_load_explicit(&n->diverged, memory_order_relaxed)) {
+        n->div = *d;
+        atomic_store_explicit(&n->diverged, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&n->mu);
+}
+
+int pel_node_diverged(pel_node *n, pel_node_divergence *out)
+{
+    if (!atomic_load_explicit(&n->diverged, memory_order_relaxed)) return 0;
+    if (out) {
+        pthread_mutex_lock(&n->mu);
+        *out = n->div;
+        pthread_mutex_unlock(&n->mu);
+    }
+    return 1;
+}
+
 int pel_node_failed(pel_node *n) { return atomic_load_explicit(&n->failed, memory_order_relaxed); }
 
 void pel_node_get_stats(pel_node *n, pel_node_stats *out)
@@ -850,6 +911,15 @@ int pel_node_submit(pel_node *n, const uint8_t *const *raw, const size_t *len, s
             memset(&res[i], 0, sizeof res[i]);
             res[i].code = PEL_ESTOPPED;
             res[i].why = "the node stopped producing blocks after an error";
+        }
+        return 0;
+    }
+    if (pel_node_diverged(n, NULL)) {
+        for (size_t i = 0; i < count; i++) {
+            memset(&res[i], 0, sizeof res[i]);
+            res[i].code = PEL_EDIVERGED;
+            res[i].why = "this node's state diverged from the cluster majority; it takes no "
+                         "submissions (node_info.ordering.diverged)";
         }
         return 0;
     }

@@ -123,6 +123,35 @@ typedef struct pel_node_stats {
 
 void pel_node_get_stats(pel_node *n, pel_node_stats *out);
 
+/*
+ * Divergence across the members of a raft cluster (cluster_watch.h).
+ *
+ * The cluster watch compares this node's signed checkpoints with its
+ * peers'. When more than half of the members (this node counted) sign a
+ * state root at a height that differs from this node's, this node is in
+ * the minority: it has diverged. It then stops being authoritative:
+ * pel_node_submit refuses every transaction with PEL_EDIVERGED, the RPC
+ * layer neither serves nor forwards submissions, a leader stops cutting
+ * blocks, and node_info / /metrics say so. Reads keep working (for
+ * diagnosis) but must not be trusted. The mark is sticky until restart:
+ * a diverged store does not heal by itself (rebuild it from a peer).
+ */
+typedef struct pel_node_divergence {
+    uint64_t height;             /* the lowest height found to differ */
+    uint8_t root[32];            /* this node's state root at height */
+    uint8_t majority_root[32];   /* the state root the majority signed */
+    unsigned disagree;           /* members whose root differs from ours */
+    unsigned members;            /* cluster size, this node included */
+} pel_node_divergence;
+
+/* pel_node_set_diverged - mark this node diverged (the first mark wins;
+ * later calls are ignored). Thread-safe. */
+void pel_node_set_diverged(pel_node *n, const pel_node_divergence *d);
+
+/* pel_node_diverged - 1 (and *out filled, if out) when the node is marked
+ * diverged, else 0. Thread-safe. */
+int pel_node_diverged(pel_node *n, pel_node_divergence *out);
+
 /* pel_node_failed - non-zero (a PEL code) if the producer stopped on an
  * unrecoverable error (e.g. the store is full); the node then refuses
  * submissions with PEL_ESTOPPED. */

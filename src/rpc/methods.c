@@ -115,6 +115,11 @@ static int forward(pel_node *n, const char *method, const cJSON *params, cJSON *
                    pel_rpc_error *err, int *rc)
 {
     char hp[160], url[200];
+    if (pel_node_diverged(n, NULL)) {
+        *rc = pel_rpc_app_error(err, PEL_EDIVERGED, "this node's state diverged from the cluster "
+                                "majority (node_info.ordering.diverged): submit to another member");
+        return 1;
+    }
     int w = pel_node_leader_rpc(n, hp, sizeof hp);
     if (w == 1) return 0;
     if (w) {
@@ -157,6 +162,16 @@ static void add_ordering(cJSON *o, pel_node *n)
     cJSON_AddNumberToObject(ord, "term", (double)st.term);
     cJSON_AddNumberToObject(ord, "last_index", (double)st.last_index);
     cJSON_AddNumberToObject(ord, "applied_index", (double)st.applied_index);
+    pel_node_divergence d;
+    int div = pel_node_diverged(n, &d);
+    cJSON_AddBoolToObject(ord, "authoritative", !div);
+    if (!div) return;
+    cJSON *dj = cJSON_AddObjectToObject(ord, "diverged");
+    cJSON_AddNumberToObject(dj, "height", (double)d.height);
+    pel_rpc_add_hex(dj, "state_root", d.root, 32);
+    pel_rpc_add_hex(dj, "majority_state_root", d.majority_root, 32);
+    cJSON_AddNumberToObject(dj, "disagreeing_members", d.disagree);
+    cJSON_AddNumberToObject(dj, "members", d.members);
 }
 
 static int m_node_info(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)

@@ -35,6 +35,7 @@ void pel_metrics_sample_node(pel_node *n, pel_metrics_sample *out)
     out->last_exec_us = st.last_exec_us;
     out->last_commit_us = st.last_commit_us;
     out->failed = pel_node_failed(n);
+    out->diverged = pel_node_diverged(n, NULL);
     out->stats = st;
 }
 
@@ -128,6 +129,10 @@ int pel_metrics_format(const pel_metrics_sample *s, pel_buf *out)
         {"pel_mempool_senders", "gauge",
          "Senders with a transaction in the mempool.",
          (double)s->mempool_senders},
+        {"pel_cluster_diverged", "gauge",
+         "1 when this cluster member's state root differs from the one a majority "
+         "of the members signed (node_info.ordering.diverged).",
+         s->diverged ? 1.0 : 0.0},
         {"pel_node_failed", "gauge",
          "1 when the producer stopped on an unrecoverable error.",
          s->failed ? 1.0 : 0.0},

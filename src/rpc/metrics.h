@@ -36,6 +36,7 @@ typedef struct pel_metrics_sample {
     uint64_t last_exec_us, last_commit_us;
     uint64_t mempool_txs, mempool_bytes, mempool_senders;
     int failed;                           /* pel_node_failed() */
+    int diverged;                         /* pel_node_diverged() */
     pel_node_stats stats;                 /* engine totals and the latency histogram */
 } pel_metrics_sample;
 

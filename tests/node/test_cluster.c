@@ -7,13 +7,30 @@
  * hashes, state roots and receipts; after kill -9 of the leader the other
  * two elect a new one and keep committing; the killed node, restarted,
  * replays its Raft log (skipping what its store has) and catches up to the
- * same state; a stopped member's chain passes `pel admin verify` (the
- * leader's signatures were adopted by the followers).
+ * same state; a leader paused (SIGSTOP) for 2 s is replaced, and once
+ * resumed steps down and catches up; a paused follower does not stop the
+ * majority; a stopped member's chain passes `pel admin verify` (the
+ * leader's signatures were adopted by the followers); a member started
+ * with the test fault PEL_TEST_CORRUPT_WRITE_AT signs a different state
+ * root at that height and is found diverged by the cluster watch
+ * (node_info, /metrics, `pel cluster status`), refuses submissions, while
+ * the other two agree and keep committing.
  */
+#include <curl/curl.h>
+
 #include "node/node_harness.h"
 #include "test.h"
 
 #define N 3
+
+/* 1 when got equals want; else says both. */
+static int same_str(const char *got, const char *want)
+{
+    if (!strcmp(got, want)) return 1;
+    fprintf(stderr, "  got \"%s\", want \"%s\"\n", got, want);
+    return 0;
+}
+#define CHECK_EQ_STR(a, b) CHECK(same_str((a), (b)))
 #define SUPPLY 1000000000000000ull
 
 static harness H[N];
@@ -97,6 +114,42 @@ static int submit_via(int i, double secs)
 }
 
 static cJSON *info(int i) { return h_call(&H[i], "node_info", NULL); }
+
+static int find_leader(const int *up, double secs);
+
+/* Sign the next faucet transfer and get it committed: submit it to the
+ * leader of the running members and wait for its commit there, and while
+ * it does not commit, submit it again to whoever leads then. (A leader
+ * deposed while a transaction waits in its mempool keeps it there: the
+ * transaction must be resubmitted to the new leader.) 0 when committed. */
+static int commit_one(const int *up, double secs)
+{
+    char hex[2 * PEL_TX_SIZE_MAX + 1];
+    h_key to, from;
+    uint8_t id[32];
+    h_key_make(&to, (uint32_t)n_ids % 7);
+    memcpy(from.pk, fpk, 32);
+    memcpy(from.sk, fsk, 64);
+    if (h_sign_transfer(&H[0], &from, &to.addr, 1000 + (uint64_t)n_ids, fnonce, hex, id)) return -1;
+    double end = h_now() + secs;
+    while (h_now() < end) {
+        int l = find_leader(up, 5);
+        if (l < 0) continue;
+        cJSON *p = cJSON_CreateObject(), *res = NULL;
+        cJSON_AddStringToObject(p, "tx", hex);
+        pel_rpc_error err;
+        int rc = pel_rpc_call(H[l].rpc, "submit_tx", p, &res, &err);
+        cJSON_Delete(p);
+        cJSON_Delete(res);
+        if (rc == PEL_EREMOTE) cJSON_Delete(err.data);
+        if (h_wait_committed(&H[l], id, 2) == 0) {
+            memcpy(ids[n_ids++], id, 32);
+            fnonce++;
+            return 0;
+        }
+    }
+    return -1;
+}
 
 /* Wait until the running members agree on height (>= min), head and state
  * root; 0 when they do. */
@@ -216,6 +269,253 @@ static void test_leader_killed_then_rejoins(void)
     CHECK_EQ_INT(wait_agree(up, h_after + 1, 10), 0);
 }
 
+
+/* Role of member i ("" if it does not answer). */
+static int has_role(int i, const char *role)
+{
+    cJSON *a = info(i);
+    int yes = a && !strcmp(role_of(a), role);
+    cJSON_Delete(a);
+    return yes;
+}
+
+static int wait_role(int i, const char *role, double secs)
+{
+    double end = h_now() + secs;
+    while (h_now() < end) {
+        if (has_role(i, role)) return 0;
+        h_sleep_ms(50);
+    }
+    return -1;
+}
+
+/* Submit k transfers through member i; 0 when all were accepted. */
+static int submit_k(int i, int k)
+{
+    for (int j = 0; j < k; j++)
+        if (submit_via(i, 15)) return -1;
+    return 0;
+}
+
+static double height_of(int i)
+{
+    cJSON *a = info(i);
+    double h = a ? h_num(a, "height") : -1;
+    cJSON_Delete(a);
+    return h;
+}
+
+static void test_leader_paused_steps_down(void)
+{
+    int up[N] = { 1, 1, 1 };
+    int old = find_leader(up, 10);
+    CHECK(old >= 0);
+    if (old < 0) return;
+    double t0 = h_now();
+    CHECK_EQ_INT(kill(H[old].pid, SIGSTOP), 0);
+    up[old] = 0;
+    int now = find_leader(up, 10);              /* the other two elect a leader */
+    CHECK(now >= 0 && now != old);
+    if (now < 0) { kill(H[old].pid, SIGCONT); return; }
+    CHECK_EQ_INT(submit_k(now, 5), 0);          /* and commit without the old one */
+    CHECK_EQ_INT(same_receipts(up), 0);
+    double h_mid = height_of(now);
+    CHECK(h_mid > 0);
+    while (h_now() < t0 + 2.0) h_sleep_ms(20);
+    CHECK_EQ_INT(kill(H[old].pid, SIGCONT), 0);
+    up[old] = 1;
+    CHECK_EQ_INT(wait_role(old, "follower", 10), 0);   /* it steps down */
+    CHECK_EQ_INT(wait_agree(up, h_mid, 20), 0);        /* and catches up */
+    CHECK_EQ_INT(same_receipts(up), 0);
+    CHECK_EQ_INT(submit_via(old, 10), 0);              /* forwarded to the new leader */
+    CHECK_EQ_INT(wait_agree(up, h_mid + 1, 10), 0);
+}
+
+static void test_follower_paused_majority_commits(void)
+{
+    int up[N] = { 1, 1, 1 };
+    int leader = find_leader(up, 10);
+    CHECK(leader >= 0);
+    if (leader < 0) return;
+    int f = (leader + 1) % N;
+    CHECK_EQ_INT(kill(H[f].pid, SIGSTOP), 0);
+    up[f] = 0;
+    double h0 = height_of(leader);
+    CHECK_EQ_INT(submit_k(leader, 5), 0);
+    CHECK_EQ_INT(same_receipts(up), 0);
+    CHECK_EQ_INT(wait_agree(up, h0 + 1, 10), 0);
+    CHECK_EQ_INT(find_leader(up, 1), leader);          /* no election was needed */
+    double h1 = height_of(leader);
+    CHECK_EQ_INT(kill(H[f].pid, SIGCONT), 0);
+    up[f] = 1;
+    CHECK_EQ_INT(wait_agree(up, h1, 20), 0);
+    CHECK_EQ_INT(same_receipts(up), 0);
+}
+
+static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
+{
+    pel_buf *b = ud;
+    return pel_buf_append(b, p, sz * nm) ? 0 : sz * nm;
+}
+
+/* The value of metric `name` in member i's /metrics (-1 if absent). */
+static double metric(int i, const char *name)
+{
+    char url[128], key[128];
+    pel_buf b;
+    pel_buf_init(&b);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", H[i].port);
+    CURL *c = curl_easy_init();
+    double v = -1;
+    if (!c) return v;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (curl_easy_perform(c) == CURLE_OK && pel_buf_append(&b, "", 1) == 0) {
+        snprintf(key, sizeof key, "\n%s ", name);
+        const char *at = strstr((const char *)b.data, key);
+        if (at) v = strtod(at + strlen(key), NULL);
+    }
+    curl_easy_cleanup(c);
+    pel_buf_free(&b);
+    return v;
+}
+
+static cJSON *diverged_of(const cJSON *inf)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(inf, "ordering"), "diverged");
+}
+
+/* The state root in member i's checkpoint at `height` ("" if none). */
+static void checkpoint_root(int i, double height, char out[65])
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddNumberToObject(p, "height", height);
+    cJSON *r = h_call(&H[i], "checkpoint", p);
+    const char *note = r ? h_str(r, "note") : "", *at = strstr(note, "\nstate-root ");
+    snprintf(out, 65, "%.64s", at ? at + 12 : "");
+    cJSON_Delete(r);
+}
+
+/* For a failure's diagnosis: every member's ordering status. */
+static void dump_roles(void)
+{
+    for (int i = 0; i < N; i++) {
+        cJSON *a = info(i);
+        char *t = a ? cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(a, "ordering")) : NULL;
+        fprintf(stderr, "  node%d: height %.0f %s\n", i + 1, a ? h_num(a, "height") : -1, t ? t : "(no answer)");
+        free(t);
+        cJSON_Delete(a);
+    }
+}
+
+/* Member bad was restarted with the fault at height `at`: wait until it
+ * reports itself diverged. */
+static cJSON *wait_diverged(int bad, double secs)
+{
+    double end = h_now() + secs;
+    while (h_now() < end) {
+        cJSON *a = info(bad);
+        if (a && diverged_of(a)) return a;
+        cJSON_Delete(a);
+        h_sleep_ms(100);
+    }
+    return NULL;
+}
+
+/* pel cluster status --json over all members: the status of each. */
+static void check_cluster_status(int bad)
+{
+    char out[8192];
+    const char *args[] = { "cluster", "status", "--json", "--rpc", H[0].url, "--rpc", H[1].url,
+                           "--rpc", H[2].url, NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, args), 1);
+    cJSON *o = cJSON_Parse(out);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "members");
+    CHECK_EQ_INT(cJSON_GetArraySize(m), N);
+    for (int i = 0; i < N && cJSON_GetArraySize(m) == N; i++)
+        CHECK_EQ_STR(h_str(cJSON_GetArrayItem(m, i), "status"), i == bad ? "DIVERGED" : "agree");
+    cJSON_Delete(o);
+}
+
+static void test_divergence_detected(void)
+{
+    int up[N] = { 1, 1, 1 };
+    int leader = find_leader(up, 10);
+    CHECK(leader >= 0);
+    if (leader < 0) return;
+    int bad = (leader + 1) % N, good = (leader + 2) % N;
+    double h0 = 0;
+    /* restart `bad` with the fault armed two blocks ahead; the fault fires
+     * on a follower only, and a restarted member may win an election:
+     * restart it until another member leads */
+    for (int tries = 0; tries < 4; tries++) {
+        char at[32];
+        h0 = height_of(leader) > height_of(good) ? height_of(leader) : height_of(good);
+        CHECK(h_stop(&H[bad], SIGTERM) >= 0);
+        snprintf(at, sizeof at, "%.0f", h0 + 2);
+        setenv("PEL_TEST_CORRUPT_WRITE_AT", at, 1);    /* inherited by this start only */
+        CHECK_EQ_INT(start(bad), 0);
+        unsetenv("PEL_TEST_CORRUPT_WRITE_AT");
+        h_sleep_ms(1500);                              /* let a reconnection election settle */
+        int l = find_leader(up, 10);
+        if (l >= 0 && l != bad) break;
+    }
+    for (int k = 0; k < 4; k++)                        /* one block each: past h0 + 2 */
+        CHECK_EQ_INT(commit_one(up, 20), 0);
+    cJSON *a = wait_diverged(bad, 15);
+    CHECK(a != NULL);
+    if (!a) dump_roles();
+    const cJSON *d = diverged_of(a);
+    char want[65];
+    checkpoint_root(leader, h0 + 2, want);
+    CHECK(h_num(d, "height") == h0 + 2);
+    CHECK_EQ_STR(h_str(d, "majority_state_root"), want);
+    CHECK(strcmp(h_str(d, "state_root"), want) != 0 && strlen(h_str(d, "state_root")) == 64);
+    CHECK(h_num(d, "disagreeing_members") == 2 && h_num(d, "members") == 3);
+    const cJSON *auth = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "ordering"),
+                                                         "authoritative");
+    CHECK(cJSON_IsFalse(auth));
+    cJSON_Delete(a);
+    CHECK(metric(bad, "pel_cluster_diverged") == 1.0);
+    CHECK(metric(leader, "pel_cluster_diverged") == 0.0);
+    CHECK(metric(good, "pel_cluster_diverged") == 0.0);
+    /* the diverged member refuses submissions, with a clear code */
+    char hex[2 * PEL_TX_SIZE_MAX + 1];
+    uint8_t id[32];
+    h_key from, to;
+    memcpy(from.pk, fpk, 32);
+    memcpy(from.sk, fsk, 64);
+    h_key_make(&to, 5);
+    CHECK_EQ_INT(h_sign_transfer(&H[bad], &from, &to.addr, 7, fnonce, hex, id), 0);
+    cJSON *p = cJSON_CreateObject(), *res = NULL;
+    cJSON_AddStringToObject(p, "tx", hex);
+    pel_rpc_error err;
+    int rc = pel_rpc_call(H[bad].rpc, "submit_tx", p, &res, &err);
+    cJSON_Delete(p);
+    cJSON_Delete(res);
+    CHECK_EQ_INT(rc, PEL_EREMOTE);
+    if (rc == PEL_EREMOTE) {
+        CHECK(h_num(err.data, "pel_code") == PEL_EDIVERGED);
+        cJSON_Delete(err.data);
+    }
+    /* the other two agree, are not marked, and keep committing */
+    up[bad] = 0;
+    double h1 = height_of(good);
+    for (int k = 0; k < 3; k++) CHECK_EQ_INT(commit_one(up, 20), 0);
+    CHECK_EQ_INT(same_receipts(up), 0);
+    CHECK_EQ_INT(wait_agree(up, h1 + 1, 10), 0);
+    for (int i = 0; i < N; i++) {
+        if (i == bad) continue;
+        cJSON *g = info(i);
+        CHECK(g != NULL && diverged_of(g) == NULL);
+        cJSON_Delete(g);
+    }
+    check_cluster_status(bad);
+}
+
 static void test_stopped_member_verifies(void)
 {
     int st = h_stop(&H[2], SIGTERM);
@@ -225,6 +525,9 @@ static void test_stopped_member_verifies(void)
     int rc = h_run(&H[2], out, sizeof out, args);
     CHECK_EQ_INT(rc, 0);
     if (rc) fprintf(stderr, "%s", out);
+    CHECK_EQ_INT(start(2), 0);                  /* back for the next test */
+    int up[N] = { 1, 1, 1 };
+    CHECK_EQ_INT(wait_agree(up, 1, 20), 0);
 }
 
 int main(int argc, char **argv)
@@ -242,14 +545,17 @@ int main(int argc, char **argv)
     if (started) {
         RUN(test_cluster_commits_everywhere);
         RUN(test_leader_killed_then_rejoins);
+        RUN(test_leader_paused_steps_down);
+        RUN(test_follower_paused_majority_commits);
         RUN(test_stopped_member_verifies);
+        RUN(test_divergence_detected);
     }
     for (int i = 0; i < N; i++) {
         if (H[i].pid > 0) h_stop(&H[i], SIGTERM);
         pel_rpc_client_free(H[i].rpc);
         H[i].rpc = NULL;
     }
-    if (test_failed_) {
+    if (test_failed_ || getenv("PEL_TEST_KEEP")) {
         fprintf(stderr, "logs kept in %s\n", root);
     } else {
         char cmd[128];
