@@ -15,7 +15,7 @@
 #include "cli/cli.h"
 #include "core/hex.h"
 #include "core/log.h"
-#include "node/cluster_watch.h"
+#include "rpc/cluster_watch.h"
 #include "node/node.h"
 #include "rpc/events.h"
 #include "rpc/http.h"

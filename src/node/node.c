@@ -562,7 +562,7 @@ static void on_proposal_failed(void *ctx, uint64_t height, int code)
  * block's first non-empty state write and commit the block as this node
  * computes it, skipping the check against the proposer's header, as a node
  * with a silent state bug would. Its checkpoint at this height then signs
- * a state root the other members do not have (cluster_watch.c finds it);
+ * a state root the other members do not have (rpc/cluster_watch.c finds it);
  * the next replicated block fails its header check here (PEL_EDIVERGED). */
 static int commit_corrupted(pel_node *n, pel_built_block *b)
 {

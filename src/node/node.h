@@ -124,7 +124,7 @@ typedef struct pel_node_stats {
 void pel_node_get_stats(pel_node *n, pel_node_stats *out);
 
 /*
- * Divergence across the members of a raft cluster (cluster_watch.h).
+ * Divergence across the members of a raft cluster (rpc/cluster_watch.h).
  *
  * The cluster watch compares this node's signed checkpoints with its
  * peers'. When more than half of the members (this node counted) sign a

@@ -4,7 +4,7 @@
  * root (cluster_watch.h). One thread, one RPC client per peer; a round
  * costs one or two small calls per peer.
  */
-#include "node/cluster_watch.h"
+#include "rpc/cluster_watch.h"
 
 #include <inttypes.h>
 #include <pthread.h>

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "node/cluster_watch.h"
+#include "rpc/cluster_watch.h"
 #include "test.h"
 
 static pel_peer_vote vote(pel_peer_verdict v, uint64_t h, uint8_t ours, uint8_t theirs)
