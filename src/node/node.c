@@ -753,6 +753,22 @@ static int propose_block(pel_node *n, const pel_tx **taken, size_t k)
     return rc;
 }
 
+size_t pel_node_take_stranded(pel_node *n, size_t max, uint8_t **raw, size_t *len)
+{
+    if (pel_order_direct(n->order) || pel_order_is_leader(n->order) || max == 0) return 0;
+    const pel_tx **taken = malloc(max * sizeof *taken);
+    if (!taken) return 0;
+    size_t k = pel_mempool_take(n->mp, max, taken), m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!taken[i]->raw || !(raw[m] = malloc(taken[i]->size))) continue;   /* dropped */
+        memcpy(raw[m], taken[i]->raw, taken[i]->size);
+        len[m++] = taken[i]->size;
+    }
+    pel_mempool_done(n->mp, taken, k, 1);      /* forgotten here: the leader has them now */
+    free(taken);
+    return m;
+}
+
 /* This node may cut a block: it leads and has applied every entry it got. */
 static int may_propose(pel_node *n)
 {

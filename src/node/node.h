@@ -77,6 +77,14 @@ pel_order *pel_node_order(pel_node *n);
  *         ordering: submit here), PEL_ENOTFOUND (no leader known now). */
 int pel_node_leader_rpc(pel_node *n, char *host_port, size_t cap);
 
+/* pel_node_take_stranded - for a raft member that no longer leads: take up
+ * to max transactions left in its mempool (accepted while it led, never
+ * proposed) so that the caller hands them to the leader; they leave this
+ * node's mempool. raw[i] are malloc'ed copies of the signed encodings
+ * (len[i] bytes; the caller frees them). @return how many; 0 when this
+ * node leads, orders locally, or holds none. Thread-safe. */
+size_t pel_node_take_stranded(pel_node *n, size_t max, uint8_t **raw, size_t *len);
+
 /* pel_node_submit - admit (a raft follower refuses every transaction with
  * PEL_ENOTLEADER; the RPC layer forwards them to the leader first) a batch of signed transactions (mempool.h) and
  * wake the producer if a full block is ready. */

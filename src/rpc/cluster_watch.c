@@ -153,8 +153,55 @@ static void report(pel_cluster_watch *w, const pel_node_divergence *d)
     pel_node_set_diverged(w->n, d);
 }
 
+/* Transactions this node accepted as leader and never proposed go to the
+ * leader now (a deposed leader would otherwise hold them, and their
+ * senders' later nonces, forever). One batch per round; those the leader
+ * refuses (already committed, say) are dropped with a note in the log. */
+enum { STRANDED_MAX = 1024 };
+
+static void hand_over_stranded(pel_cluster_watch *w)
+{
+    char hp[160];
+    if (pel_node_leader_rpc(w->n, hp, sizeof hp) != 0) return;      /* we lead, or no leader yet */
+    peer *to = NULL;
+    for (unsigned i = 0; i < w->n_peers; i++)
+        if (!strcmp(w->peers[i].rpc, hp)) to = &w->peers[i];
+    if (!to) return;
+    uint8_t **raw = malloc(STRANDED_MAX * sizeof *raw);
+    size_t *len = malloc(STRANDED_MAX * sizeof *len);
+    size_t k = raw && len ? pel_node_take_stranded(w->n, STRANDED_MAX, raw, len) : 0;
+    cJSON *params = k ? cJSON_CreateObject() : NULL, *txs = params ? cJSON_AddArrayToObject(params, "txs") : NULL;
+    for (size_t i = 0; i < k; i++) {
+        char *hex = txs ? malloc(2 * len[i] + 1) : NULL;
+        if (hex) {
+            pel_hex_encode(raw[i], len[i], hex);
+            cJSON_AddItemToArray(txs, cJSON_CreateString(hex));
+        }
+        free(hex);
+        free(raw[i]);
+    }
+    if (k) {
+        cJSON *res = NULL;
+        pel_rpc_error err;
+        int rc = txs ? pel_rpc_call(to->c, "submit_batch", params, &res, &err) : PEL_ENOMEM;
+        if (rc == PEL_EREMOTE) cJSON_Delete(err.data);
+        size_t ok = 0;
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(res, "results"))
+            ok += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
+        pel_log(rc ? PEL_LOG_WARN : PEL_LOG_INFO, "cluster: handed %zu transaction(s) left from this node's "
+                "time as leader to the leader %s: %zu accepted%s%s", k, hp, ok, rc ? ", " : "",
+                rc ? pel_strerror(rc) : "");
+        cJSON_Delete(res);
+    }
+    cJSON_Delete(params);
+    free(raw);
+    free(len);
+}
+
 static void round_once(pel_cluster_watch *w)
 {
+    hand_over_stranded(w);
     pel_peer_vote votes[PEL_CLUSTER_MAX];
     pel_chain_head head = pel_chain_get_head(pel_node_chain(w->n));
     for (unsigned i = 0; i < w->n_peers; i++) {

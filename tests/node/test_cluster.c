@@ -119,9 +119,10 @@ static int find_leader(const int *up, double secs);
 
 /* Sign the next faucet transfer and get it committed: submit it to the
  * leader of the running members and wait for its commit there, and while
- * it does not commit, submit it again to whoever leads then. (A leader
- * deposed while a transaction waits in its mempool keeps it there: the
- * transaction must be resubmitted to the new leader.) 0 when committed. */
+ * it does not commit, submit it again to whoever leads then (a leader
+ * deposed while the transaction waits in its mempool hands it over only
+ * once it runs again; resubmitting is what a client does meanwhile).
+ * 0 when committed. */
 static int commit_one(const int *up, double secs)
 {
     char hex[2 * PEL_TX_SIZE_MAX + 1];
@@ -352,6 +353,33 @@ static void test_follower_paused_majority_commits(void)
     CHECK_EQ_INT(same_receipts(up), 0);
 }
 
+/* A leader stopped right after it accepted transactions, before it could
+ * propose them: once it is back as a follower it hands them to the new
+ * leader, so they commit everywhere without the client resubmitting (and
+ * the sender's later nonces do not stall). */
+static void test_stranded_handed_over(void)
+{
+    int up[N] = { 1, 1, 1 };
+    int old = find_leader(up, 10);
+    CHECK(old >= 0);
+    if (old < 0) return;
+    int first = n_ids;
+    for (int j = 0; j < 3; j++) CHECK_EQ_INT(submit_via(old, 5), 0);
+    CHECK_EQ_INT(kill(H[old].pid, SIGSTOP), 0);       /* within the block interval, mostly */
+    up[old] = 0;
+    int now = find_leader(up, 10);
+    CHECK(now >= 0 && now != old);
+    h_sleep_ms(500);
+    CHECK_EQ_INT(kill(H[old].pid, SIGCONT), 0);
+    up[old] = 1;
+    CHECK_EQ_INT(wait_role(old, "follower", 10), 0);
+    for (int t = first; t < n_ids; t++)
+        for (int i = 0; i < N; i++) CHECK_EQ_INT(h_wait_committed(&H[i], ids[t], 15), 0);
+    CHECK_EQ_INT(same_receipts(up), 0);
+    CHECK_EQ_INT(submit_via(now, 10), 0);             /* the sender's next nonce goes through */
+    CHECK_EQ_INT(same_receipts(up), 0);
+}
+
 static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 {
     pel_buf *b = ud;
@@ -547,6 +575,7 @@ int main(int argc, char **argv)
         RUN(test_leader_killed_then_rejoins);
         RUN(test_leader_paused_steps_down);
         RUN(test_follower_paused_majority_commits);
+        RUN(test_stranded_handed_over);
         RUN(test_stopped_member_verifies);
         RUN(test_divergence_detected);
     }
