@@ -711,3 +711,166 @@ int pel_chain_account(pel_chain *c, const pel_addr *a, uint64_t *balance, uint64
     if (!rc) rc = pel_chain_u64(c, &kn, nonce);
     return rc;
 }
+
+/* ---- Raft snapshots (chain.h) ---- */
+
+#define SNAP_MAGIC "PELSNAP1"
+#define SNAP_TAG "pel/snapshot"
+
+typedef struct snap_out { pel_buf *out; pel_chain_head head; int has_head; } snap_out;
+
+static int snap_record(void *arg, pel_table t, const uint8_t *k, size_t klen,
+                       const uint8_t *v, size_t vlen)
+{
+    snap_out *so = arg;
+    uint8_t rh[9];
+    if (t == PEL_T_CHECKPOINTS) return 0;              /* node-local signatures */
+    if (klen > UINT32_MAX || vlen > UINT32_MAX) return PEL_ERANGE;
+    if (t == PEL_T_META && klen == 4 && !memcmp(k, "head", 4)) {
+        if (head_decode(v, vlen, &so->head)) return PEL_ECORRUPT;
+        so->has_head = 1;
+    }
+    rh[0] = (uint8_t)t;
+    pel_le_store(rh + 1, klen, 4);
+    pel_le_store(rh + 5, vlen, 4);
+    int rc = pel_buf_append(so->out, rh, sizeof rh);
+    if (!rc) rc = pel_buf_append(so->out, k, klen);
+    if (!rc) rc = pel_buf_append(so->out, v, vlen);
+    return rc;
+}
+
+int pel_chain_snapshot(pel_chain *c, pel_buf *out, pel_chain_head *at)
+{
+    snap_out so = { .out = out };
+    size_t start = out->len;
+    uint8_t hdr[PEL_CHAIN_SNAP_HDR];
+    memset(hdr, 0, sizeof hdr);
+    int rc = pel_buf_append(out, hdr, sizeof hdr);      /* filled below */
+    if (!rc) rc = pel_store_dump(c->store, snap_record, &so);
+    if (!rc && !so.has_head) rc = PEL_ECORRUPT;
+    if (rc) { out->len = start; return rc; }
+    uint8_t *h = out->data + start;
+    const uint8_t *body = h + PEL_CHAIN_SNAP_HDR;
+    size_t blen = out->len - start - PEL_CHAIN_SNAP_HDR;
+    memcpy(h, SNAP_MAGIC, 8);
+    pel_le_store(h + 8, PEL_CHAIN_SNAP_VERSION, 4);
+    pel_le_store(h + 16, so.head.height, 8);
+    memcpy(h + 24, so.head.hash, 32);
+    memcpy(h + 56, so.head.state_root, 32);
+    pel_le_store(h + 88, blen, 8);
+    rc = pel_hash_tagged(SNAP_TAG, body, blen, h + 96);
+    if (rc) { out->len = start; return rc; }
+    if (at) *at = so.head;
+    return 0;
+}
+
+int pel_chain_snapshot_head(const uint8_t *p, size_t len, uint64_t *height, uint8_t hash[32])
+{
+    if (len < PEL_CHAIN_SNAP_HDR || memcmp(p, SNAP_MAGIC, 8) ||
+        pel_le_load(p + 8, 4) != PEL_CHAIN_SNAP_VERSION ||
+        pel_le_load(p + 88, 8) != len - PEL_CHAIN_SNAP_HDR)
+        return PEL_ECORRUPT;
+    *height = pel_le_load(p + 16, 8);
+    memcpy(hash, p + 24, 32);
+    return 0;
+}
+
+/* One record of a snapshot body; *pos moves past it. 1: one read, 0: the
+ * end, PEL_ECORRUPT: truncated or an unknown table. */
+typedef struct snap_rec { pel_table t; const uint8_t *k, *v; size_t klen, vlen; } snap_rec;
+
+static int next_record(const uint8_t *body, size_t blen, size_t *pos, snap_rec *r)
+{
+    if (*pos == blen) return 0;
+    if (blen - *pos < 9) return PEL_ECORRUPT;
+    const uint8_t *p = body + *pos;
+    r->t = (pel_table)p[0];
+    r->klen = (size_t)pel_le_load(p + 1, 4);
+    r->vlen = (size_t)pel_le_load(p + 5, 4);
+    if (p[0] >= PEL_T_COUNT || p[0] == PEL_T_CHECKPOINTS || r->klen == 0 ||
+        blen - *pos - 9 < r->klen || blen - *pos - 9 - r->klen < r->vlen)
+        return PEL_ECORRUPT;
+    r->k = p + 9;
+    r->v = r->k + r->klen;
+    *pos += 9 + r->klen + r->vlen;
+    return 1;
+}
+
+static int meta_is(const snap_rec *r, const char *key)
+{
+    return r->t == PEL_T_META && r->klen == strlen(key) && !memcmp(r->k, key, r->klen);
+}
+
+/* The snapshot is whole (digest), of this chain (genesis, tree mode) and
+ * its head record is the header's. */
+static int snap_check(pel_chain *c, const uint8_t *p, size_t len, pel_chain_head *head,
+                      char *err, size_t errlen)
+{
+    uint8_t hash[32], digest[32];
+    uint64_t height;
+    snap_rec r;
+    size_t pos = 0, blen = len - PEL_CHAIN_SNAP_HDR;
+    int rc, genesis = 0, trees = 0, has_head = 0;
+    if (pel_chain_snapshot_head(p, len, &height, hash)) {
+        snprintf(err, errlen, "not a PEL snapshot of version %d", PEL_CHAIN_SNAP_VERSION);
+        return PEL_ECORRUPT;
+    }
+    const uint8_t *body = p + PEL_CHAIN_SNAP_HDR;
+    if ((rc = pel_hash_tagged(SNAP_TAG, body, blen, digest)) != 0) return rc;
+    if (memcmp(digest, p + 96, 32)) { snprintf(err, errlen, "snapshot digest mismatch"); return PEL_ECORRUPT; }
+    while ((rc = next_record(body, blen, &pos, &r)) == 1) {
+        if (meta_is(&r, "genesis")) genesis = r.vlen == 32 && !memcmp(r.v, c->g->hash, 32);
+        if (meta_is(&r, "trees")) trees = r.vlen == 1 && r.v[0] == 1;
+        if (meta_is(&r, "head")) has_head = !head_decode(r.v, r.vlen, head);
+    }
+    if (rc) { snprintf(err, errlen, "snapshot records are malformed"); return rc; }
+    if (!has_head || head->height != height || memcmp(head->hash, hash, 32)) {
+        snprintf(err, errlen, "the snapshot's head record is not its header's");
+        return PEL_ECORRUPT;
+    }
+    if (!genesis || trees != (c->o.trees != 0)) {
+        snprintf(err, errlen, "the snapshot is of another chain (genesis or tree mode)");
+        return PEL_EINVAL;
+    }
+    return 0;
+}
+
+/* Put one snapshot record; a block also gets this node's checkpoint. */
+static int restore_record(pel_chain *c, pel_store_txn *w, const snap_rec *r)
+{
+    int rc = pel_store_put(w, r->t, r->k, r->klen, r->v, r->vlen);
+    if (rc || r->t != PEL_T_BLOCKS) return rc;
+    pel_block_header h;
+    const uint8_t **raw = NULL;
+    uint32_t *lens = NULL, n = 0;
+    rc = pel_block_record_decode(r->v, r->vlen, &h, &raw, &lens, &n);
+    free(raw);
+    free(lens);
+    return rc ? rc : put_checkpoint(c, w, &h);
+}
+
+int pel_chain_restore(pel_chain *c, const uint8_t *p, size_t len, char *err, size_t errlen)
+{
+    pel_chain_head head;
+    pel_store_txn *w = NULL;
+    snap_rec r;
+    size_t pos = 0, blen;
+    if (errlen) err[0] = 0;
+    int rc = snap_check(c, p, len, &head, err, errlen);
+    if (rc) return rc;
+    blen = len - PEL_CHAIN_SNAP_HDR;
+    if ((rc = pel_store_begin(c->store, &w)) != 0) goto fail;
+    for (int t = 0; !rc && t < PEL_T_COUNT; t++) rc = pel_store_clear(w, (pel_table)t);
+    while (!rc && (rc = next_record(p + PEL_CHAIN_SNAP_HDR, blen, &pos, &r)) == 1)
+        rc = restore_record(c, w, &r);
+    if (rc) { pel_store_abort(w); goto fail; }
+    if ((rc = pel_store_commit(w)) != 0) goto fail;
+    pthread_mutex_lock(&c->mu);
+    c->head = head;
+    pthread_mutex_unlock(&c->mu);
+    if (c->o.trees) rc = check_trees(c, err, errlen);
+    return rc;
+fail:
+    if (errlen && !err[0]) snprintf(err, errlen, "cannot write the snapshot: %s", pel_strerror(rc));
+    return rc;
+}

@@ -160,6 +160,47 @@ int pel_chain_commit_as(pel_chain *c, pel_built_block *b, const pel_block_header
 
 void pel_built_block_free(pel_built_block *b);
 
+/* ---- Raft snapshots: the whole committed store at one height ----
+ *
+ * Format (version 1), all integers little-endian:
+ *   "PELSNAP1" ‖ u32 version ‖ u32 flags (0) ‖ u64 height ‖ head hash raw32
+ *   ‖ state root raw32 ‖ u64 body length ‖ body digest raw32
+ *   (pel_hash_tagged("pel/snapshot", body))  = PEL_CHAIN_SNAP_HDR bytes,
+ *   then the body: records u8 table ‖ u32 klen ‖ u32 vlen ‖ key ‖ value, for
+ *   every record of every table but CHECKPOINTS (those are signed by each
+ *   node's own key: a restoring node signs its own from the blocks).
+ * The body is as large as the store's live data (no compaction or
+ * compression): the whole snapshot is held in memory (libraft 0.15's FSM
+ * snapshot API takes and gives memory buffers).
+ */
+#define PEL_CHAIN_SNAP_HDR 128
+#define PEL_CHAIN_SNAP_VERSION 1
+
+/* pel_chain_snapshot - append a snapshot of the committed store to `out`
+ * (one LMDB read transaction: consistent even while blocks commit) and
+ * report the head it holds in *at. Thread-safe (a reader).
+ * @return 0, PEL_ENOMEM, PEL_EIO, PEL_ECORRUPT (no head record). */
+int pel_chain_snapshot(pel_chain *c, pel_buf *out, pel_chain_head *at) PEL_MUST_USE;
+
+/* pel_chain_snapshot_head - the head a snapshot says it holds (header
+ * only; pel_chain_restore checks the rest). @return 0, PEL_ECORRUPT. */
+int pel_chain_snapshot_head(const uint8_t *p, size_t len, uint64_t *height, uint8_t hash[32])
+    PEL_MUST_USE;
+
+/*
+ * pel_chain_restore - replace everything in the store with snapshot p (one
+ * write transaction: all or nothing, synced), sign this node's checkpoint
+ * of every block in it, and move the head to the snapshot's. The store
+ * handle and the chain stay open, so readers on other threads keep working
+ * (they see the old store or the new one). The caller makes sure no build,
+ * seal or commit runs meanwhile (the node's writer lock).
+ * @return 0, PEL_ECORRUPT (bad header, digest, records, or trees that do
+ *         not match the head: err says), PEL_EINVAL (another genesis or
+ *         tree mode), PEL_EMAPFULL, PEL_EIO, PEL_ENOMEM.
+ */
+int pel_chain_restore(pel_chain *c, const uint8_t *p, size_t len, char *err, size_t errlen)
+    PEL_MUST_USE;
+
 /* ---- queries (any thread) ---- */
 
 /* pel_chain_block - the stored record of block `height`. @return 0, PEL_ENOTFOUND, ... */

@@ -41,6 +41,8 @@ pel_node_config pel_node_config_defaults(void)
     snprintf(c.raft_dir, sizeof c.raft_dir, "raft");
     c.election_timeout_ms = 300;
     c.heartbeat_ms = 50;
+    c.snapshot_threshold = 1024;
+    c.snapshot_trailing = 256;
     return c;
 }
 
@@ -191,6 +193,7 @@ static void rd_cluster(reader *r, pel_node_config *c)
     rd_u32(r, "cluster.election_timeout_ms", 10, 600000, &c->election_timeout_ms);
     rd_u32(r, "cluster.heartbeat_ms", 1, 60000, &c->heartbeat_ms);
     rd_u32(r, "cluster.snapshot_threshold", 0, UINT32_MAX, &c->snapshot_threshold);
+    rd_u32(r, "cluster.snapshot_trailing", 0, UINT32_MAX, &c->snapshot_trailing);
     rd_peers(r, c);
     if (!r->rc && c->ordering_raft && (c->n_peers == 0 || c->cluster_id == 0)) {
         snprintf(r->err, r->errlen, "config.json: ordering raft needs cluster.id and cluster.peers");
@@ -240,6 +243,7 @@ static void add_cluster(cJSON *root, const pel_node_config *c)
     cJSON_AddNumberToObject(cl, "election_timeout_ms", c->election_timeout_ms);
     cJSON_AddNumberToObject(cl, "heartbeat_ms", c->heartbeat_ms);
     cJSON_AddNumberToObject(cl, "snapshot_threshold", c->snapshot_threshold);
+    cJSON_AddNumberToObject(cl, "snapshot_trailing", c->snapshot_trailing);
     cJSON *peers = cJSON_AddArrayToObject(cl, "peers");
     for (unsigned i = 0; i < c->n_peers; i++) {
         cJSON *p = cJSON_CreateObject();

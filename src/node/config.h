@@ -30,7 +30,14 @@
  *         "id": 1,                    this node's Raft id: one of peers
  *         "raft_dir": "raft",         Raft log, relative to the node directory
  *         "election_timeout_ms": 300, "heartbeat_ms": 50,
- *         "snapshot_threshold": 0,    (0 = no snapshots; not supported yet)
+ *         "snapshot_threshold": 1024, Raft log entries (blocks) between
+ *                                     snapshots of the store (0 = never:
+ *                                     the log then grows without bound and
+ *                                     a wiped member cannot rejoin)
+ *         "snapshot_trailing": 256,   entries kept in the log after a
+ *                                     snapshot (a member fewer behind
+ *                                     catches up from the log, not from a
+ *                                     snapshot)
  *         "peers": [ { "id": 1, "raft": "127.0.0.1:8745",
  *                      "rpc": "127.0.0.1:8645" }, ... ] } }
  *   Every member of a cluster lists the same peers (its own entry gives its
@@ -71,7 +78,7 @@ typedef struct pel_node_config {
     int ordering_raft;              /* "ordering": "raft" */
     uint64_t cluster_id;
     char raft_dir[256];             /* relative to the node directory unless absolute */
-    uint32_t election_timeout_ms, heartbeat_ms, snapshot_threshold;
+    uint32_t election_timeout_ms, heartbeat_ms, snapshot_threshold, snapshot_trailing;
     pel_cluster_peer peers[PEL_CLUSTER_MAX];
     unsigned n_peers;
 } pel_node_config;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -191,6 +192,10 @@ static int open_parts(pel_node *n, char *err, size_t errlen)
     co.tree_threads = n->cfg.state_tree_threads;
     co.sk = n->sk;
     snprintf(data, sizeof data, "%s/data", n->dir);
+    if (mkdir(data, 0700) != 0 && errno != EEXIST) {  /* a wiped cluster member rejoins */
+        snprintf(err, errlen, "cannot create %s: %s", data, strerror(errno));
+        return PEL_EIO;
+    }
     int rc = pel_chain_open(data, &n->g, &co, &n->chain, err, errlen);
     if (rc) return rc;
     unsigned threads = n->cfg.threads;
@@ -216,6 +221,8 @@ static int open_parts(pel_node *n, char *err, size_t errlen)
 
 static void on_deliver(void *ctx, const uint8_t *p, size_t len);
 static void on_proposal_failed(void *ctx, uint64_t height, int code);
+static int on_snapshot(void *ctx, uint8_t **data, size_t *len);
+static int on_restore(void *ctx, const uint8_t *data, size_t len);
 
 static int open_order(pel_node *n, char *err, size_t errlen)
 {
@@ -233,9 +240,10 @@ static int open_order(pel_node *n, char *err, size_t errlen)
     o.election_timeout_ms = n->cfg.election_timeout_ms;
     o.heartbeat_ms = n->cfg.heartbeat_ms;
     o.snapshot_threshold = n->cfg.snapshot_threshold;
+    o.snapshot_trailing = n->cfg.snapshot_trailing;
     o.n_peers = n->cfg.n_peers;
     memcpy(o.peers, n->cfg.peers, sizeof o.peers);
-    pel_order_handler h = { n, on_deliver, on_proposal_failed };
+    pel_order_handler h = { n, on_deliver, on_proposal_failed, on_snapshot, on_restore };
     return pel_order_raft_new(&o, &h, &n->order, err, errlen);
 }
 
@@ -583,6 +591,121 @@ static int commit_corrupted(pel_node *n, pel_built_block *b)
     ws->w[i].val.p = orig;
     free(bad);
     return rc;
+}
+
+/* ---- raft snapshots (order.h: handler.snapshot, handler.restore) ----
+ *
+ * Both run on the backend's thread, which is also the only one delivering
+ * entries, so nothing is queued meanwhile. A snapshot must hold every
+ * entry delivered so far: wait until the applier has applied them (the
+ * store's head reaches `queued`), then dump the store in one read
+ * transaction. A restore waits the same way (no apply in progress), then
+ * replaces the store's content under the writer lock in one LMDB write
+ * transaction (all or nothing, synced, like a block's commit); the chain
+ * and store handles stay open, so RPC threads reading them never see a
+ * closed store.
+ */
+
+/* Wait until every queued entry is applied. 0, or the code that stops it. */
+static int wait_idle(pel_node *n)
+{
+    int rc = 0;
+    pthread_mutex_lock(&n->mu);
+    while (n->q_head || pel_chain_get_head(n->chain).height < n->queued) {
+        if ((rc = pel_node_failed(n)) != 0 || (n->committer_stop && (rc = PEL_ESTOPPED))) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 20000000;
+        if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+        pthread_cond_timedwait(&n->cond, &n->mu, &ts);
+    }
+    pthread_mutex_unlock(&n->mu);
+    return rc;
+}
+
+static int on_snapshot(void *ctx, uint8_t **data, size_t *len)
+{
+    pel_node *n = ctx;
+    pel_chain_head at;
+    pel_buf b;
+    *data = NULL;
+    *len = 0;
+    int rc = wait_idle(n);
+    if (rc) return rc;
+    pel_buf_init(&b);
+    if ((rc = pel_chain_snapshot(n->chain, &b, &at)) != 0) { pel_buf_free(&b); return rc; }
+    *data = b.data;                     /* pel_buf memory is malloc'd: the backend frees it */
+    *len = b.len;
+    pel_log(PEL_LOG_INFO, "raft: snapshot of the store at height %" PRIu64 " (%zu bytes)",
+            at.height, b.len);
+    return 0;
+}
+
+/* Forget pending transactions the snapshot committed (a member that led
+ * before may hold some): those found in the index go as committed, which
+ * also drops each sender's stale nonces; the rest go back untouched once
+ * all were looked at (take never hands out a taken one twice). */
+static void mempool_forget_committed(pel_node *n)
+{
+    const pel_tx *batch[256], **back = NULL;
+    size_t k, nb = 0, cap = 0;
+    int oom = 0;
+    while (!oom && (k = pel_mempool_take(n->mp, 256, batch)) > 0) {
+        size_t nd = 0;
+        for (size_t i = 0; i < k; i++) {
+            uint64_t h;
+            uint32_t idx;
+            if (pel_chain_tx_location(n->chain, batch[i]->id, &h, &idx) == 0) {
+                batch[nd++] = batch[i];
+                continue;
+            }
+            if (nb == cap) {
+                const pel_tx **nbk = realloc(back, (cap ? 2 * cap : 256) * sizeof *back);
+                if (!nbk) { pel_mempool_done(n->mp, batch + i, k - i, 0); oom = 1; break; }
+                back = nbk;
+                cap = cap ? 2 * cap : 256;
+            }
+            back[nb++] = batch[i];
+        }
+        pel_mempool_done(n->mp, batch, nd, 1);
+    }
+    if (nb) pel_mempool_done(n->mp, back, nb, 0);
+    free(back);
+}
+
+static int on_restore(void *ctx, const uint8_t *data, size_t len)
+{
+    pel_node *n = ctx;
+    uint64_t height;
+    uint8_t hash[32];
+    char err[256];
+    int rc = pel_chain_snapshot_head(data, len, &height, hash);
+    if (!rc) rc = wait_idle(n);
+    if (rc) return rc;
+    pel_chain_head cur = pel_chain_get_head(n->chain);
+    if (height <= cur.height) {         /* this node is there already (its own, at start) */
+        pel_log(PEL_LOG_INFO, "raft: snapshot at height %" PRIu64 " skipped: the store is at %" PRIu64,
+                height, cur.height);
+        return 0;
+    }
+    pthread_mutex_lock(&n->wmu);
+    rc = pel_chain_restore(n->chain, data, len, err, sizeof err);
+    pthread_mutex_unlock(&n->wmu);
+    if (rc) {
+        pel_log(PEL_LOG_ERROR, "raft: cannot restore the snapshot at height %" PRIu64 ": %s; the node stops",
+                height, err);
+        atomic_store_explicit(&n->failed, rc, memory_order_relaxed);
+        return rc;
+    }
+    pthread_mutex_lock(&n->mu);
+    if (n->queued < height) n->queued = height;
+    pthread_cond_broadcast(&n->cond);
+    pthread_mutex_unlock(&n->mu);
+    pel_mempool_set_height(n->mp, height + 1);
+    mempool_forget_committed(n);
+    pel_log(PEL_LOG_INFO, "raft: restored a snapshot: height %" PRIu64 " -> %" PRIu64 " (%zu bytes)",
+            cur.height, height, len);
+    return 0;
 }
 
 /* Execute and commit one committed entry. */

@@ -18,7 +18,12 @@
  *          block's height is inside the entry (libraft's apply callback
  *          has no log index), so applying is idempotent by height: a node
  *          skips entries at or below what it has applied (Raft replays its
- *          log after a restart).
+ *          log after a restart). Every snapshot_threshold entries the
+ *          backend takes a snapshot (handler.snapshot: the node's store
+ *          at the height of the last delivered entry) and drops the log
+ *          before it but snapshot_trailing entries; a member too far
+ *          behind (or wiped) gets the leader's snapshot
+ *          (handler.restore), then the entries after it.
  *
  * Life cycle: pel_order_*_new, pel_order_start, ... , pel_order_stop,
  * pel_order_free. After pel_order_stop returns no handler call is running
@@ -62,6 +67,16 @@ typedef struct pel_order_handler {
      * unknown fate (leadership lost) does NOT mean the entry was not
      * committed: it may still be delivered. */
     void (*proposal_failed)(void *ctx, uint64_t height, int code);
+    /* snapshot - (raft; NULL: snapshots refused) the node's committed
+     * state after EVERY entry delivered so far (wait until they are
+     * applied), as one buffer: *data from malloc(), freed by the backend
+     * once stored. @return 0 or a PEL_E* code (no snapshot this time). */
+    int (*snapshot)(void *ctx, uint8_t **data, size_t *len);
+    /* restore - (raft; NULL: refused) replace the node's state with a
+     * snapshot (from a leader, or this node's own at start); data valid
+     * during the call. A snapshot at or below what the node has applied
+     * is ignored (idempotent by height). @return 0 or a PEL_E* code. */
+    int (*restore)(void *ctx, const uint8_t *data, size_t len);
 } pel_order_handler;
 
 typedef struct pel_order_raft_opts {
@@ -70,6 +85,7 @@ typedef struct pel_order_raft_opts {
     unsigned election_timeout_ms;        /* ~300 */
     unsigned heartbeat_ms;               /* ~50 */
     unsigned snapshot_threshold;         /* entries between snapshots (0 = never) */
+    unsigned snapshot_trailing;          /* entries kept in the log after one */
     pel_cluster_peer peers[PEL_CLUSTER_MAX];
     unsigned n_peers;
 } pel_order_raft_opts;

@@ -15,9 +15,17 @@
  * thread; the node copies it to its own apply queue, so applying a block
  * (execution + LMDB commit + fsync) never stalls heartbeats.
  *
- * Snapshots: not taken yet (snapshot_threshold 0 = never: libraft keeps
- * the log since the last snapshot in memory; see README "Cluster"), and a
- * snapshot sent by a leader is refused. Known libraft points handled here:
+ * Snapshots (FSM version 2): every opts.snapshot_threshold applied
+ * entries libraft calls fsm_snapshot on the loop thread; the node waits
+ * until every delivered entry is applied and dumps its store
+ * (handler.snapshot), which libraft writes to opts.dir; snapshot_finalize
+ * frees it. A follower whose next entry the leader no longer has gets the
+ * leader's snapshot and fsm_restore hands it to handler.restore (also at
+ * start, with this node's last snapshot; the node ignores one it is past).
+ * libraft 0.15 keeps a snapshot in memory as one buffer, so a snapshot
+ * costs about the store's live size in RAM while it is taken, sent or
+ * restored, and the loop (heartbeats) waits while it is taken. Known
+ * libraft points handled here:
  * the apply callback has no log index (the height is in the entry); an
  * apply error after a proposal (leadership lost) does not mean the entry
  * was not committed (passed on as such to proposal_failed); SIGPIPE must
@@ -94,15 +102,52 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
 
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n)
 {
-    (void)fsm; (void)bufs; (void)n;
-    return RAFT_NOTFOUND;        /* not supported yet: libraft keeps the log */
+    rnode *r = fsm->data;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (!r->h.snapshot) return RAFT_NOTFOUND;
+    int rc = r->h.snapshot(r->h.ctx, &data, &len);
+    if (rc) {
+        pel_log(PEL_LOG_WARN, "raft: no snapshot this time: %s", pel_strerror(rc));
+        return rc == PEL_ENOMEM ? RAFT_NOMEM : RAFT_IOERR;
+    }
+    *bufs = raft_malloc(sizeof **bufs);
+    if (!*bufs) { free(data); return RAFT_NOMEM; }
+    (*bufs)[0].base = data;
+    (*bufs)[0].len = len;
+    *n = 1;
+    pel_log(PEL_LOG_INFO, "raft: snapshot taken at index %llu (%zu bytes)",
+            (unsigned long long)raft_last_applied(&r->raft), len);
+    return 0;
 }
 
+/* Version 2: libraft is done with the buffers (stored or not): ours to free. */
+static int fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n)
+{
+    (void)fsm;
+    for (unsigned i = 0; *bufs && i < *n; i++) free((*bufs)[i].base);
+    raft_free(*bufs);
+    *bufs = NULL;
+    *n = 0;
+    return 0;
+}
+
+/* On success the FSM owns buf->base (libraft frees only the array). */
 static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
-    (void)fsm; (void)buf;
-    pel_log(PEL_LOG_ERROR, "raft: a snapshot was sent to this node; snapshots are not supported yet");
-    return RAFT_NOTFOUND;
+    rnode *r = fsm->data;
+    if (!r->h.restore) {
+        pel_log(PEL_LOG_ERROR, "raft: a snapshot was sent to this node, which takes none");
+        return RAFT_NOTFOUND;
+    }
+    int rc = r->h.restore(r->h.ctx, buf->base, buf->len);
+    if (rc) {
+        pel_log(PEL_LOG_ERROR, "raft: cannot restore a snapshot of %zu bytes: %s", buf->len,
+                pel_strerror(rc));
+        return RAFT_IOERR;
+    }
+    raft_free(buf->base);
+    return 0;
 }
 
 /* ---- the loop thread ---- */
@@ -201,6 +246,18 @@ static int bootstrap(rnode *r)
     return rc == RAFT_CANTBOOTSTRAP ? 0 : rc;     /* not pristine: the log has the configuration */
 }
 
+/* How long a leader waits for the answer to an InstallSnapshot before it
+ * sends it again (libraft's default: 30 s). A follower refuses one (BUSY)
+ * while it is writing a snapshot of its own, which happens when it was slow
+ * to answer because it was taking that snapshot; the leader then waits the
+ * whole timeout with that follower stalled. A few election timeouts keep
+ * that short; a snapshot whose transfer takes longer is only sent again. */
+static unsigned install_timeout_ms(const pel_order_raft_opts *o)
+{
+    unsigned t = 5 * o->election_timeout_ms;
+    return t < 2000 ? 2000 : t;
+}
+
 /* Set everything up on the loop thread. On failure after raft_init the
  * caller runs the loop once more to let raft_close finish. */
 static int setup(rnode *r, int *need_close)
@@ -220,8 +277,9 @@ static int setup(rnode *r, int *need_close)
         raft_uv_tcp_close(&r->transport);
         return -2;
     }
-    r->fsm = (struct raft_fsm){ .version = 1, .data = r, .apply = fsm_apply,
-                                .snapshot = fsm_snapshot, .restore = fsm_restore };
+    r->fsm = (struct raft_fsm){ .version = 2, .data = r, .apply = fsm_apply,
+                                .snapshot = fsm_snapshot, .restore = fsm_restore,
+                                .snapshot_finalize = fsm_snapshot_finalize };
     if ((rc = raft_init(&r->raft, &r->io, &r->fsm, r->o.id, r->self_addr)) != 0) {
         snprintf(r->start_err, sizeof r->start_err, "raft_init: %s", raft_strerror(rc));
         raft_uv_close(&r->io);
@@ -238,6 +296,8 @@ static int setup(rnode *r, int *need_close)
     raft_set_heartbeat_timeout(&r->raft, r->o.heartbeat_ms);
     raft_set_snapshot_threshold(&r->raft, r->o.snapshot_threshold ? r->o.snapshot_threshold
                                                                  : 0xFFFFFFFFu);
+    raft_set_snapshot_trailing(&r->raft, r->o.snapshot_trailing);
+    raft_set_install_snapshot_timeout(&r->raft, install_timeout_ms(&r->o));
     raft_set_pre_vote(&r->raft, true);
     if ((rc = bootstrap(r)) != 0) {
         snprintf(r->start_err, sizeof r->start_err, "raft bootstrap: %s", raft_strerror(rc));

@@ -339,6 +339,33 @@ int pel_store_scan(pel_store *s, pel_table t, const void *from, size_t from_len,
     return rc;
 }
 
+/* ---- a consistent copy of everything ---- */
+
+static int dump_table(pel_store *s, MDB_txn *txn, pel_table t, pel_store_dump_fn fn, void *arg)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    if (!s->have[t]) return 0;
+    int mrc = mdb_cursor_open(txn, s->dbi[t], &c);
+    if (mrc) return lmdb_fail(s->path, "cursor", mrc);
+    int rc = 0;
+    for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc && mrc == 0;
+         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        rc = fn(arg, t, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+    mdb_cursor_close(c);
+    if (!rc && mrc != MDB_NOTFOUND) rc = lmdb_fail(s->path, "dump", mrc);
+    return rc;
+}
+
+int pel_store_dump(pel_store *s, pel_store_dump_fn fn, void *arg)
+{
+    MDB_txn *txn = NULL;
+    int rc = read_begin(s, &txn);
+    for (int t = 0; !rc && t < PEL_T_COUNT; t++) rc = dump_table(s, txn, (pel_table)t, fn, arg);
+    if (txn) mdb_txn_abort(txn);
+    return rc;
+}
+
 /* ---- the write transaction ---- */
 
 int pel_store_begin(pel_store *s, pel_store_txn **out)
@@ -400,6 +427,14 @@ int pel_store_del(pel_store_txn *w, pel_table t, const void *key, size_t klen)
     int mrc = mdb_del(w->txn, w->s->dbi[t], &k, NULL);
     if (mrc == MDB_NOTFOUND) return 0;
     return mrc ? stage_fail(w, "del", mrc) : 0;
+}
+
+int pel_store_clear(pel_store_txn *w, pel_table t)
+{
+    if (check_table(t)) return PEL_EINVAL;
+    if (w->err) return w->err;
+    int mrc = mdb_drop(w->txn, w->s->dbi[t], 0);    /* 0: empty it, keep the handle */
+    return mrc ? stage_fail(w, "clear", mrc) : 0;
 }
 
 int pel_store_txn_get(pel_store_txn *w, pel_table t, const void *key, size_t klen,

@@ -169,6 +169,28 @@ int pel_store_commit(pel_store_txn *w) PEL_MUST_USE PEL_NONNULL(1);
 /* pel_store_abort - discard; frees w. NULL is fine. */
 void pel_store_abort(pel_store_txn *w);
 
+/* pel_store_clear - stage the removal of every record of table t (the
+ * table itself stays). For replacing the whole store with a snapshot.
+ * @return 0, PEL_EINVAL (t out of range), PEL_EIO, or the code that
+ *         spoilt the transaction. */
+int pel_store_clear(pel_store_txn *w, pel_table t) PEL_MUST_USE PEL_NONNULL(1);
+
+/* ---- a consistent copy of everything ---- */
+
+/*
+ * pel_store_dump - call fn for every record of every table, table by table
+ * in pel_table order and keys in order within a table, all under ONE read
+ * transaction: the records are exactly the store as of one commit, even
+ * while blocks commit meanwhile. fn returns 0 to go on or a negative code
+ * that pel_store_dump returns; the pointers are valid only during the call.
+ * Holds one reader slot and pins the pages of that commit for the duration.
+ * Thread-safe.
+ * @return 0, fn's code, PEL_EIO.
+ */
+typedef int (*pel_store_dump_fn)(void *arg, pel_table t, const uint8_t *k, size_t klen,
+                                 const uint8_t *v, size_t vlen);
+int pel_store_dump(pel_store *s, pel_store_dump_fn fn, void *arg) PEL_MUST_USE PEL_NONNULL(1, 2);
+
 /* ---- the engines' view of STATE ---- */
 
 /*

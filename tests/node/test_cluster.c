@@ -15,6 +15,13 @@
  * root at that height and is found diverged by the cluster watch
  * (node_info, /metrics, `pel cluster status`), refuses submissions, while
  * the other two agree and keep committing.
+ * With a small Raft snapshot threshold (config.json cluster section:
+ * snapshot_threshold 8, snapshot_trailing 4) snapshots are taken all
+ * along; a follower whose whole data (store and Raft log) is deleted
+ * rejoins from the leader's snapshot to the same head, state root and
+ * receipts, and passes `pel admin verify`; after kill -9 of all three the
+ * cluster restarts (snapshot + log replay) to the same state without
+ * losing a committed transaction.
  */
 #include <curl/curl.h>
 
@@ -39,6 +46,33 @@ static uint8_t fpk[32], fsk[64];     /* the faucet: the shared genesis' funded k
 static uint64_t fnonce;
 static uint8_t ids[200][32];
 static int n_ids;
+
+#define SNAP_THRESHOLD 8
+#define SNAP_TRAILING 4
+
+/* Set the cluster's snapshot keys in a member's config.json. */
+static int set_snapshot_cfg(const char *dir)
+{
+    char path[300], *text = NULL;
+    size_t len;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (pel_read_file(path, 1 << 20, &text, &len)) return -1;
+    cJSON *doc = cJSON_ParseWithLength(text, len);
+    free(text);
+    cJSON *cl = cJSON_GetObjectItemCaseSensitive(doc, "cluster");
+    if (!cl) { cJSON_Delete(doc); return -1; }
+    cJSON_DeleteItemFromObjectCaseSensitive(cl, "snapshot_threshold");
+    cJSON_DeleteItemFromObjectCaseSensitive(cl, "snapshot_trailing");
+    cJSON_AddNumberToObject(cl, "snapshot_threshold", SNAP_THRESHOLD);
+    cJSON_AddNumberToObject(cl, "snapshot_trailing", SNAP_TRAILING);
+    char *out = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    FILE *f = out ? fopen(path, "w") : NULL;
+    int rc = f && fputs(out, f) >= 0 ? 0 : -1;
+    if (f && fclose(f)) rc = -1;
+    free(out);
+    return rc;
+}
 
 static int setup(const char *argv0)
 {
@@ -67,6 +101,8 @@ static int setup(const char *argv0)
         h->gas = pel_gas_defaults();
         if (pel_rpc_client_new(h->url, 5000, &h->rpc)) return -1;
     }
+    for (int i = 0; i < N; i++)
+        if (set_snapshot_cfg(H[i].dir)) return -1;
     snprintf(path, sizeof path, "%s/node1/faucet.key", root);
     return pel_keyfile_load(path, fpk, fsk, err, sizeof err) ? -1 : 0;
 }
@@ -380,6 +416,94 @@ static void test_stranded_handed_over(void)
     CHECK_EQ_INT(same_receipts(up), 0);
 }
 
+/* k blocks at least: one transfer at a time, each committed on `via`
+ * before the next. 0 when all committed. */
+static int blocks(int via, int k)
+{
+    for (int b = 0; b < k; b++)
+        if (submit_via(via, 10) || h_wait_committed(&H[via], ids[n_ids - 1], 10)) return -1;
+    return 0;
+}
+
+/* 1 if member i's node.log has `what`. */
+static int log_has(int i, const char *what)
+{
+    char path[300], *text = NULL;
+    size_t len;
+    snprintf(path, sizeof path, "%s/node.log", H[i].dir);
+    if (pel_read_file(path, 64u << 20, &text, &len)) return 0;
+    int found = strstr(text, what) != NULL;
+    free(text);
+    return found;
+}
+
+static int verify_stopped(int i)
+{
+    char out[4096];
+    const char *args[] = { "admin", "verify", "--dir", H[i].dir, NULL };
+    int rc = h_run(&H[i], out, sizeof out, args);
+    if (rc) fprintf(stderr, "verify node %d: %s", i + 1, out);
+    return rc;
+}
+
+static void test_wiped_follower_rejoins_by_snapshot(void)
+{
+    int up[N] = { 1, 1, 1 };
+    int leader = find_leader(up, 10);
+    CHECK(leader >= 0);
+    if (leader < 0) return;
+    int f = (leader + 1) % N;
+    CHECK_EQ_INT(h_stop(&H[f], SIGTERM), 0);
+    up[f] = 0;
+    /* everything but config.json, the keys and genesis.json (and the log) */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/data' '%s/raft' '%s/LOCK'", H[f].dir, H[f].dir, H[f].dir);
+    CHECK_EQ_INT(system(cmd), 0);
+    /* enough blocks that the leader's log no longer reaches back to index 2 */
+    CHECK_EQ_INT(blocks(leader, 3 * SNAP_THRESHOLD), 0);
+    double h = height_of(leader);
+    CHECK(h >= 3 * SNAP_THRESHOLD);
+    CHECK(log_has(leader, "snapshot taken"));
+    CHECK_EQ_INT(start(f), 0);
+    up[f] = 1;
+    CHECK_EQ_INT(wait_agree(up, h, 20), 0);
+    CHECK(log_has(f, "restored a snapshot"));
+    CHECK_EQ_INT(same_receipts(up), 0);             /* the index and receipts came along */
+    /* it applies new blocks after the snapshot too */
+    CHECK_EQ_INT(blocks(leader, 2), 0);
+    CHECK_EQ_INT(wait_agree(up, h + 2, 10), 0);
+    /* and its chain verifies: blocks, roots, and checkpoints it signed itself */
+    CHECK_EQ_INT(h_stop(&H[f], SIGTERM), 0);
+    CHECK_EQ_INT(verify_stopped(f), 0);
+    CHECK_EQ_INT(start(f), 0);
+    CHECK_EQ_INT(wait_agree(up, h + 2, 20), 0);
+}
+
+static void test_all_killed_restart_same_state(void)
+{
+    int up[N] = { 1, 1, 1 };
+    int leader = find_leader(up, 10);
+    CHECK(leader >= 0);
+    if (leader < 0) return;
+    CHECK_EQ_INT(blocks(leader, SNAP_THRESHOLD + 3), 0);
+    CHECK_EQ_INT(same_receipts(up), 0);
+    CHECK_EQ_INT(wait_agree(up, 1, 10), 0);
+    double before = height_of(leader);
+    for (int i = 0; i < N; i++) CHECK_EQ_INT(h_stop(&H[i], SIGKILL), 128 + SIGKILL);
+    int started = 1;
+    for (int i = 0; i < N; i++) started &= start(i) == 0;
+    CHECK(started);
+    CHECK_EQ_INT(wait_agree(up, before, 20), 0);
+    CHECK(height_of(0) >= before);
+    CHECK_EQ_INT(same_receipts(up), 0);              /* no committed transaction lost */
+    leader = find_leader(up, 10);
+    CHECK(leader >= 0);
+    if (leader < 0) return;
+    CHECK_EQ_INT(blocks(leader, 1), 0);
+    CHECK_EQ_INT(same_receipts(up), 0);
+    CHECK_EQ_INT(wait_agree(up, before + 1, 10), 0);
+}
+
 static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 {
     pel_buf *b = ud;
@@ -577,6 +701,8 @@ int main(int argc, char **argv)
         RUN(test_follower_paused_majority_commits);
         RUN(test_stranded_handed_over);
         RUN(test_stopped_member_verifies);
+        RUN(test_wiped_follower_rejoins_by_snapshot);
+        RUN(test_all_killed_restart_same_state);
         RUN(test_divergence_detected);
     }
     for (int i = 0; i < N; i++) {

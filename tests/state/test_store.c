@@ -243,6 +243,58 @@ static void scan_ranges_and_stop(void)
     test_rmdir_all(dir);
 }
 
+/* dump: every table in pel_table order, keys in order, one snapshot even
+ * while a write transaction is open; clear empties one table only, and
+ * only once committed. */
+typedef struct dump_acc { char seen[256]; size_t len; int n, stop_at; } dump_acc;
+
+static int dump_cb(void *arg, pel_table t, const uint8_t *k, size_t klen, const uint8_t *v,
+                   size_t vlen)
+{
+    dump_acc *a = arg;
+    (void)v;
+    (void)vlen;
+    if (a->stop_at && a->n == a->stop_at) return PEL_EABORT;
+    a->len += (size_t)snprintf(a->seen + a->len, sizeof a->seen - a->len, "%d:%.*s,", (int)t,
+                               (int)klen, (const char *)k);
+    a->n++;
+    return 0;
+}
+
+static void dump_and_clear(void)
+{
+    char *dir = tmpdir();
+    pel_store *s = open_rw(dir);
+    pel_store_txn *w;
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_STATE, "b", 1, "1", 1), 0);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_STATE, "a", 1, "2", 1), 0);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_META, "m", 1, "3", 1), 0);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_INDEX, "i", 1, "4", 1), 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    dump_acc a = {0};
+    CHECK_EQ_INT(pel_store_dump(s, dump_cb, &a), 0);
+    CHECK(strcmp(a.seen, "0:m,4:a,4:b,8:i,") == 0);
+    /* a write transaction in progress is not seen, and clear is staged */
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    CHECK_EQ_INT(pel_store_clear(w, PEL_T_STATE), 0);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_STATE, "c", 1, "5", 1), 0);
+    CHECK_EQ_INT(pel_store_clear(w, PEL_T_COUNT), PEL_EINVAL);
+    memset(&a, 0, sizeof a);
+    CHECK_EQ_INT(pel_store_dump(s, dump_cb, &a), 0);
+    CHECK(strcmp(a.seen, "0:m,4:a,4:b,8:i,") == 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    memset(&a, 0, sizeof a);
+    CHECK_EQ_INT(pel_store_dump(s, dump_cb, &a), 0);
+    CHECK(strcmp(a.seen, "0:m,4:c,8:i,") == 0);
+    memset(&a, 0, sizeof a);
+    a.stop_at = 2;                                  /* a callback error stops it */
+    CHECK_EQ_INT(pel_store_dump(s, dump_cb, &a), PEL_EABORT);
+    CHECK_EQ_INT(a.n, 2);
+    pel_store_close(s);
+    test_rmdir_all(dir);
+}
+
 static void last_on_empty_and_full_table(void)
 {
     char *dir = tmpdir();
@@ -882,6 +934,7 @@ int main(void)
     RUN(abort_discards_and_txn_get_sees_staged);
     RUN(scan_ranges_and_stop);
     RUN(last_on_empty_and_full_table);
+    RUN(dump_and_clear);
     RUN(reopen_keeps_committed_data);
     RUN(key_length_limits);
     RUN(read_only_and_bad_opens);
