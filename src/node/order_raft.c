@@ -77,6 +77,8 @@ typedef struct rnode {
     struct raft_fsm fsm;
     struct raft raft;
     int closing;
+    int handing_off;             /* a leadership transfer runs before the close */
+    struct raft_transfer transfer;
     /* guarded by mu */
     pthread_mutex_t mu;
     pthread_cond_t cond;
@@ -208,6 +210,42 @@ static void on_raft_closed(struct raft *raft)
     uv_close((uv_handle_t *)&r->tick, on_handles_closed);
 }
 
+static void close_now(rnode *r)
+{
+    r->closing = 1;
+    uv_timer_stop(&r->tick);
+    raft_close(&r->raft, on_raft_closed);
+}
+
+/* The hand-off ended: leadership moved, or election_timeout passed. */
+static void on_transferred(struct raft_transfer *req)
+{
+    rnode *r = req->data;
+    raft_id id = 0;
+    const char *addr = NULL;
+    raft_leader(&r->raft, &id, &addr);
+    if (id && id != r->o.id)
+        pel_log(PEL_LOG_INFO, "raft: leadership handed to member %llu before stopping",
+                (unsigned long long)id);
+    else
+        pel_log(PEL_LOG_WARN, "raft: no member took over the leadership before stopping; the "
+                "others elect one after their election timeout");
+    if (!r->closing) close_now(r);
+}
+
+/* Stopping: a leader first hands its leadership to a voting follower
+ * (raft_transfer), so the cluster does not wait an election timeout. */
+static void stop_loop(rnode *r)
+{
+    if (r->closing || r->handing_off) return;
+    if (raft_state(&r->raft) == RAFT_LEADER) {
+        r->handing_off = 1;
+        r->transfer.data = r;
+        if (raft_transfer(&r->raft, &r->transfer, 0, on_transferred) == 0) return;
+    }
+    close_now(r);
+}
+
 static void on_async(uv_async_t *as)
 {
     rnode *r = as->data;
@@ -227,11 +265,7 @@ static void on_async(uv_async_t *as)
         }
         list = next;
     }
-    if (stop && !r->closing) {
-        r->closing = 1;
-        uv_timer_stop(&r->tick);
-        raft_close(&r->raft, on_raft_closed);
-    }
+    if (stop) stop_loop(r);
 }
 
 static int bootstrap(rnode *r)

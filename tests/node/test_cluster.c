@@ -510,6 +510,26 @@ static void test_all_killed_restart_same_state(void)
     CHECK_EQ_INT(wait_agree(up, before + 1, 10), 0);
 }
 
+/* A leader stopped with SIGTERM hands its leadership to a follower before
+ * it exits (raft_transfer), and the other two go on. */
+static void test_graceful_leader_stop_hands_off(void)
+{
+    int up[N] = { 1, 1, 1 };
+    int old = find_leader(up, 10);
+    CHECK(old >= 0);
+    if (old < 0) return;
+    CHECK_EQ_INT(h_stop(&H[old], SIGTERM), 0);
+    up[old] = 0;
+    CHECK(log_has(old, "leadership handed to member"));
+    int now = find_leader(up, 10);
+    CHECK(now >= 0 && now != old);
+    CHECK_EQ_INT(commit_one(up, 20), 0);
+    CHECK_EQ_INT(start(old), 0);
+    up[old] = 1;
+    CHECK_EQ_INT(wait_agree(up, height_of(now >= 0 ? now : 0), 20), 0);
+    CHECK_EQ_INT(same_receipts(up), 0);
+}
+
 /* The block at height h of member i: its hash and transaction ids (the
  * caller frees *txs); 0, or -1 if the member does not answer. */
 static int block_of(int i, double h, char hash[65], cJSON **txs)
@@ -791,6 +811,7 @@ int main(int argc, char **argv)
         RUN(test_stopped_member_verifies);
         RUN(test_wiped_follower_rejoins_by_snapshot);
         RUN(test_all_killed_restart_same_state);
+        RUN(test_graceful_leader_stop_hands_off);
         RUN(test_random_faults);
         RUN(test_divergence_detected);
     }
