@@ -301,6 +301,22 @@ static int mkdir_ok(const char *path)
     return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : PEL_EIO;
 }
 
+/* A node directory's skeleton: dir, dir/data, and the node key (an
+ * existing key is kept). 0, or a code with the reason in err. */
+static int make_node_dir(const char *dir, char *err, size_t errlen)
+{
+    char path[4200];
+    int rc = mkdir_ok(dir);
+    snprintf(path, sizeof path, "%s/data", dir);
+    if (!rc) rc = mkdir_ok(path);
+    if (rc) { snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno)); return rc; }
+    snprintf(path, sizeof path, "%s/node.key", dir);
+    rc = pel_keyfile_create(path, NULL, NULL);
+    if (rc == PEL_EEXIST) rc = 0;
+    if (rc) snprintf(err, errlen, "cannot create key %s: %s", path, pel_strerror(rc));
+    return rc;
+}
+
 int pel_node_init_dir(const char *dir, const char *chain_id, uint64_t faucet_balance,
                       uint16_t port, char *err, size_t errlen)
 {
@@ -313,15 +329,10 @@ int pel_node_init_dir(const char *dir, const char *chain_id, uint64_t faucet_bal
         snprintf(err, errlen, "%s already holds a node (genesis.json exists)", dir);
         return PEL_EEXIST;
     }
-    int rc = mkdir_ok(dir);
-    snprintf(path, sizeof path, "%s/data", dir);
-    if (!rc) rc = mkdir_ok(path);
-    if (rc) { snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno)); return rc; }
-    snprintf(path, sizeof path, "%s/node.key", dir);
-    rc = pel_keyfile_create(path, NULL, NULL);
-    if (rc == PEL_EEXIST) rc = 0;      /* keep an existing node key */
+    int rc = make_node_dir(dir, err, errlen);
+    if (rc) return rc;
     snprintf(path, sizeof path, "%s/faucet.key", dir);
-    if (!rc) rc = pel_keyfile_create(path, pk, NULL);
+    rc = pel_keyfile_create(path, pk, NULL);
     if (rc) { snprintf(err, errlen, "cannot create key %s: %s", path, pel_strerror(rc)); return rc; }
     snprintf(g.params.chain_id, sizeof g.params.chain_id, "%s", chain_id);
     g.params.gas = pel_gas_defaults();
@@ -371,13 +382,7 @@ static int init_member(const char *dir, unsigned i, const pel_node_config *cfg, 
 {
     char nd[4096], path[4200], from[4200];
     snprintf(nd, sizeof nd, "%s/node%u", dir, i);
-    int rc = mkdir_ok(nd);
-    snprintf(path, sizeof path, "%s/data", nd);
-    if (!rc) rc = mkdir_ok(path);
-    if (rc) { snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno)); return rc; }
-    snprintf(path, sizeof path, "%s/node.key", nd);
-    rc = pel_keyfile_create(path, NULL, NULL);
-    if (rc == PEL_EEXIST) rc = 0;
+    int rc = make_node_dir(nd, err, errlen);
     const char *shared[2] = { "genesis.json", "faucet.key" };
     for (int k = 0; !rc && k < 2; k++) {
         snprintf(from, sizeof from, "%s/node1/%s", dir, shared[k]);
