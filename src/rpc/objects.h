@@ -17,7 +17,6 @@
 #include "rpc/http.h"
 
 #define PEL_RPC_UPSTREAM_MAX 1000   /* edges in one answer ("truncated" beyond) */
-#define PEL_RPC_LIST_MAX 1000       /* items in one answer of the other lists */
 
 int pel_rpc_object(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err);
 int pel_rpc_object_first(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err);

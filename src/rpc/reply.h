@@ -21,6 +21,7 @@
 #include "rpc/http.h"
 
 #define PEL_RPC_APP_BASE (-32000)
+#define PEL_RPC_LIST_MAX 1000       /* items in one page of a paged list (limit 1..this) */
 
 /* pel_rpc_app_error - fill err for PEL code `code` (message why, or
  * pel_strerror(code)); returns code. */
