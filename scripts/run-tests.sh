@@ -66,7 +66,7 @@ run_bins python $(find tests/tools -name 'test_*.py' 2>/dev/null | sort)
 run_bins browser tests/browser/test_explorer.mjs
 
 if make -s fuzz-build >/dev/null; then
-  fuzz_out=$(FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/run-fuzz.sh build/fuzz/fuzz 2>&1); frc=$?
+  fuzz_out=$(FUZZ_SECONDS=${FUZZ_SECONDS:-5} scripts/run-fuzz.sh build/fuzz/fuzz 2>&1); frc=$?
   printf '%s\n' "$fuzz_out" | tail -n +1 | grep -E '^fuzz' || true
   fp=$(grep -c '^fuzz ok' <<<"$fuzz_out"); ff=$(grep -c '^fuzz FAIL' <<<"$fuzz_out")
   passed=$((passed+fp)); failed=$((failed+ff))

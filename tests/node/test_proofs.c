@@ -149,6 +149,7 @@ static void tampering_rejected(void)
 {
     char dst[320];
     int tried = 0, retargeted = 0;
+    size_t stride = test_env_u64("PEL_TEST_ITERS", 1000) >= 2000 ? 1 : 11;
     snprintf(dst, sizeof dst, "%s/tampered.json", H.dir);
     for (int f = 0; f < n_files; f++) {
         char *text = NULL;
@@ -158,9 +159,10 @@ static void tampering_rejected(void)
         for (size_t i = 0; i + 1 < len; i++) {
             int in_hash = i >= 1 && text[i - 1] != '\\' && isxdigit((unsigned char)text[i]);
             if (!in_hash) continue;
-            /* every 7th digit keeps the test short; numbers always */
+            /* every 11th digit keeps the test short (PEL_TEST_ITERS >= 2000,
+             * as `make soak` sets it: every digit); numbers always */
             int number = i >= 1 && text[i - 1] == '"' && text[i + 1] == '"';
-            if (!number && (i % 7) != 0) continue;
+            if (!number && (i % stride) != 0) continue;
             char c = text[i] == '0' ? '1' : text[i] == '9' ? '8' : text[i] == 'f' ? 'e' : (char)(text[i] + 1);
             if (number && text[i] == '0') continue;      /* "0" -> "1" may stay valid for a number */
             write_variant(files[f], dst, i, c);
@@ -182,7 +184,7 @@ static void tampering_rejected(void)
         }
         free(text);
     }
-    CHECK(tried > 200);
+    CHECK(tried > 120);
     CHECK(retargeted < 8);
     /* another key: same name, other key -> unknown signer */
     uint8_t pk[32], sk[64], seed[32];
