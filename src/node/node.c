@@ -292,7 +292,9 @@ const double pel_node_lat_bounds[PEL_NODE_LAT_BUCKETS - 1] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 };
 
-static void record_block(pel_node *n, const pel_built_block *b, uint64_t exec_us, uint64_t commit_us)
+/* Adds a committed block to the stats; returns how many of its
+ * transactions failed (for the log line). */
+static uint32_t record_block(pel_node *n, const pel_built_block *b, uint64_t exec_us, uint64_t commit_us)
 {
     const pel_exec_stats *es = &b->result.stats;
     uint32_t failed = 0, bucket = 0;
@@ -315,13 +317,13 @@ static void record_block(pel_node *n, const pel_built_block *b, uint64_t exec_us
     n->recent_n[n->recent_pos % RECENT] = b->header.tx_count;
     n->recent_pos++;
     pthread_mutex_unlock(&n->mu);
+    return failed;
 }
 
-static void log_block(pel_node *n, const pel_built_block *b, uint64_t exec_us, uint64_t commit_us)
+static void log_block(pel_node *n, const pel_built_block *b, uint32_t failed, uint64_t exec_us,
+                      uint64_t commit_us)
 {
-    uint32_t failed = 0;
     uint64_t mtx = 0, mbytes = 0, msend = 0;
-    for (uint32_t i = 0; i < b->result.n; i++) failed += b->result.receipts[i].status != 0;
     pel_mempool_stats(n->mp, &mtx, &mbytes, &msend);
     pel_node_stats st;
     pel_node_get_stats(n, &st);
@@ -397,8 +399,7 @@ static void *committer_main(void *arg)
         } else {
             pel_mempool_done(n->mp, j->txs, j->k, 1);
             pel_mempool_set_height(n->mp, j->b.header.height + 1);
-            record_block(n, &j->b, j->exec_us, commit_us);
-            log_block(n, &j->b, j->exec_us, commit_us);
+            log_block(n, &j->b, record_block(n, &j->b, j->exec_us, commit_us), j->exec_us, commit_us);
         }
         pthread_mutex_lock(&n->mu);
         n->inflight = NULL;
@@ -771,8 +772,7 @@ static void *applier_main(void *arg)
             atomic_store_explicit(&n->failed, rc, memory_order_relaxed);
         } else if (b.has_result) {
             pel_mempool_set_height(n->mp, e->height + 1);
-            record_block(n, &b, exec_us, commit_us);
-            log_block(n, &b, exec_us, commit_us);
+            log_block(n, &b, record_block(n, &b, exec_us, commit_us), exec_us, commit_us);
         }
         pel_built_block_free(&b);
         free(e);

@@ -50,14 +50,20 @@ static int create(pel_memstate *ms, uint64_t h, acct *who, pel_dao *d, pel_dao_i
     return st;
 }
 
+/* Run a body built into b (freed here): the receipt's status. */
+static int run_body(pel_memstate *ms, uint64_t h, acct *who, uint16_t type, pel_buf *b)
+{
+    int st = run1_tx(ms, h, who, type, b, NULL, NULL);
+    pel_buf_free(b);
+    return st;
+}
+
 static int deposit(pel_memstate *ms, uint64_t h, acct *who, const pel_dao_id *id, uint64_t amount)
 {
     pel_buf b;
     pel_buf_init(&b);
     CHECK_EQ_INT(pel_dao_deposit_body(id, amount, &b), 0);
-    int st = run1_tx(ms, h, who, PEL_TX_DAO_DEPOSIT, &b, NULL, NULL);
-    pel_buf_free(&b);
-    return st;
+    return run_body(ms, h, who, PEL_TX_DAO_DEPOSIT, &b);
 }
 
 static int propose(pel_memstate *ms, uint64_t h, acct *who, const pel_dao_id *id, const pel_dao_action *a)
@@ -65,9 +71,7 @@ static int propose(pel_memstate *ms, uint64_t h, acct *who, const pel_dao_id *id
     pel_buf b;
     pel_buf_init(&b);
     CHECK_EQ_INT(pel_dao_propose_body(id, "a proposal", a, &b), 0);
-    int st = run1_tx(ms, h, who, PEL_TX_DAO_PROPOSE, &b, NULL, NULL);
-    pel_buf_free(&b);
-    return st;
+    return run_body(ms, h, who, PEL_TX_DAO_PROPOSE, &b);
 }
 
 static int vote(pel_memstate *ms, uint64_t h, acct *who, const pel_dao_id *id, uint32_t n, uint8_t c)
@@ -75,9 +79,7 @@ static int vote(pel_memstate *ms, uint64_t h, acct *who, const pel_dao_id *id, u
     pel_buf b;
     pel_buf_init(&b);
     CHECK_EQ_INT(pel_dao_vote_body(id, n, c, &b), 0);
-    int st = run1_tx(ms, h, who, PEL_TX_DAO_VOTE, &b, NULL, NULL);
-    pel_buf_free(&b);
-    return st;
+    return run_body(ms, h, who, PEL_TX_DAO_VOTE, &b);
 }
 
 static int execute(pel_memstate *ms, uint64_t h, acct *who, const pel_dao_id *id, uint32_t n)
@@ -85,9 +87,7 @@ static int execute(pel_memstate *ms, uint64_t h, acct *who, const pel_dao_id *id
     pel_buf b;
     pel_buf_init(&b);
     CHECK_EQ_INT(pel_dao_execute_body(id, n, &b), 0);
-    int st = run1_tx(ms, h, who, PEL_TX_DAO_EXECUTE, &b, NULL, NULL);
-    pel_buf_free(&b);
-    return st;
+    return run_body(ms, h, who, PEL_TX_DAO_EXECUTE, &b);
 }
 
 static int release(pel_memstate *ms, uint64_t h, acct *who, const pel_dao_id *id, uint32_t n,
@@ -96,9 +96,7 @@ static int release(pel_memstate *ms, uint64_t h, acct *who, const pel_dao_id *id
     pel_buf b;
     pel_buf_init(&b);
     CHECK_EQ_INT(pel_dao_release_body(id, n, m, obj, &b), 0);
-    int st = run1_tx(ms, h, who, PEL_TX_DAO_RELEASE, &b, NULL, NULL);
-    pel_buf_free(&b);
-    return st;
+    return run_body(ms, h, who, PEL_TX_DAO_RELEASE, &b);
 }
 
 static pel_dao_action grant(const pel_addr *to, const pel_addr *reviewer, uint64_t m0, uint64_t m1)
