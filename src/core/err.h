@@ -53,6 +53,8 @@ typedef enum pel_err {
     PEL_ESTOPPED = -73,   /* node is shutting down */
     PEL_ENOTLEADER = -74, /* this cluster node is not the leader (raft ordering) */
     PEL_EDIVERGED = -75,  /* a replicated block does not match what this node computed */
+    PEL_EBUSY = -76,      /* another cluster membership change is in progress */
+    PEL_EPENDING = -77,   /* started, not finished yet (a membership change) */
     /* rpc */
     PEL_EREMOTE = -80,    /* the remote side answered with a JSON-RPC error */
     /* proofs */

@@ -194,6 +194,7 @@ static void rd_cluster(reader *r, pel_node_config *c)
     rd_u32(r, "cluster.heartbeat_ms", 1, 60000, &c->heartbeat_ms);
     rd_u32(r, "cluster.snapshot_threshold", 0, UINT32_MAX, &c->snapshot_threshold);
     rd_u32(r, "cluster.snapshot_trailing", 0, UINT32_MAX, &c->snapshot_trailing);
+    rd_bool(r, "cluster.join", &c->cluster_join);
     rd_peers(r, c);
     if (!r->rc && c->ordering_raft && (c->n_peers == 0 || c->cluster_id == 0)) {
         snprintf(r->err, r->errlen, "config.json: ordering raft needs cluster.id and cluster.peers");
@@ -244,6 +245,7 @@ static void add_cluster(cJSON *root, const pel_node_config *c)
     cJSON_AddNumberToObject(cl, "heartbeat_ms", c->heartbeat_ms);
     cJSON_AddNumberToObject(cl, "snapshot_threshold", c->snapshot_threshold);
     cJSON_AddNumberToObject(cl, "snapshot_trailing", c->snapshot_trailing);
+    if (c->cluster_join) cJSON_AddBoolToObject(cl, "join", 1);
     cJSON *peers = cJSON_AddArrayToObject(cl, "peers");
     for (unsigned i = 0; i < c->n_peers; i++) {
         cJSON *p = cJSON_CreateObject();
@@ -429,5 +431,99 @@ int pel_node_init_cluster(const char *dir, const char *chain_id, uint64_t faucet
         cfg.listen_port = rpc_ports[i - 1];
         rc = init_member(dir, i, &cfg, err, errlen);
     }
+    return rc;
+}
+
+/* ---- pel cluster init / join ---- */
+
+/* One member's entry: raft and rpc "host:port", the rpc one also where
+ * this node's API listens. */
+static int member_cfg(pel_node_config *cfg, uint64_t id, const char *rpc, const char *raft,
+                      char *err, size_t errlen)
+{
+    char host[64];
+    uint16_t port;
+    if (pel_parse_listen(rpc, cfg->listen_host, sizeof cfg->listen_host, &cfg->listen_port) ||
+        strlen(rpc) >= sizeof cfg->peers[0].rpc) {
+        snprintf(err, errlen, "bad API address '%s' (host:port)", rpc);
+        return PEL_EINVAL;
+    }
+    if (pel_parse_listen(raft, host, sizeof host, &port) || strlen(raft) >= sizeof cfg->peers[0].raft) {
+        snprintf(err, errlen, "bad Raft address '%s' (IPv4 host:port)", raft);
+        return PEL_EINVAL;
+    }
+    cfg->ordering_raft = 1;
+    cfg->cluster_id = id;
+    return 0;
+}
+
+int pel_node_init_cluster_founder(const char *dir, const char *chain_id, uint64_t faucet_balance,
+                                  const char *rpc, const char *raft, char *err, size_t errlen)
+{
+    char path[4200];
+    if (errlen) err[0] = 0;
+    pel_node_config cfg = pel_node_config_defaults();
+    int rc = member_cfg(&cfg, 1, rpc, raft, err, errlen);
+    if (rc) return rc;
+    cfg.n_peers = 1;
+    cfg.peers[0].id = 1;
+    snprintf(cfg.peers[0].raft, sizeof cfg.peers[0].raft, "%s", raft);
+    snprintf(cfg.peers[0].rpc, sizeof cfg.peers[0].rpc, "%s", rpc);
+    snprintf(path, sizeof path, "%s/genesis.json", dir);
+    if (access(path, F_OK) == 0) {
+        snprintf(err, errlen, "%s already holds a node (genesis.json exists)", dir);
+        return PEL_EEXIST;
+    }
+    if (mkdir_ok(dir)) { snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno)); return PEL_EIO; }
+    rc = pel_node_config_write(dir, &cfg);
+    if (rc) {
+        snprintf(err, errlen, rc == PEL_EEXIST ? "%s/config.json exists: not overwritten"
+                 : "cannot write %s/config.json", dir);
+        return rc;
+    }
+    return pel_node_init_dir(dir, chain_id, faucet_balance, cfg.listen_port, err, errlen);
+}
+
+int pel_node_init_cluster_joiner(const char *dir, const char *genesis_json, uint64_t id,
+                                 const char *rpc, const char *raft, const pel_cluster_peer *peers,
+                                 unsigned n_peers, const char *faucet_key, char *err,
+                                 size_t errlen)
+{
+    char path[4200];
+    if (errlen) err[0] = 0;
+    pel_node_config cfg = pel_node_config_defaults();
+    int rc = member_cfg(&cfg, id, rpc, raft, err, errlen);
+    if (rc) return rc;
+    cfg.cluster_join = 1;
+    for (unsigned i = 0; i < n_peers && cfg.n_peers < PEL_CLUSTER_MAX; i++)
+        if (peers[i].id != id) cfg.peers[cfg.n_peers++] = peers[i];
+    if (cfg.n_peers == PEL_CLUSTER_MAX) { snprintf(err, errlen, "too many members"); return PEL_EINVAL; }
+    pel_cluster_peer *self = &cfg.peers[cfg.n_peers++];
+    memset(self, 0, sizeof *self);
+    self->id = id;
+    snprintf(self->raft, sizeof self->raft, "%s", raft);
+    snprintf(self->rpc, sizeof self->rpc, "%s", rpc);
+    snprintf(path, sizeof path, "%s/genesis.json", dir);
+    if (access(path, F_OK) == 0) {
+        snprintf(err, errlen, "%s already holds a node (genesis.json exists)", dir);
+        return PEL_EEXIST;
+    }
+    rc = make_node_dir(dir, err, errlen);
+    if (rc) return rc;
+    size_t len = strlen(genesis_json);
+    char *text = malloc(len + 1);
+    if (!text) return PEL_ENOMEM;
+    memcpy(text, genesis_json, len);
+    text[len] = '\n';
+    rc = pel_write_file_excl(path, text, len + 1, 0644);
+    free(text);
+    if (rc) { snprintf(err, errlen, "cannot write %s: %s", path, pel_strerror(rc)); return rc; }
+    snprintf(path, sizeof path, "%s/faucet.key", dir);
+    if (faucet_key && (rc = copy_file(faucet_key, path, 0600)) != 0) {
+        snprintf(err, errlen, "cannot copy %s to %s: %s", faucet_key, path, pel_strerror(rc));
+        return rc;
+    }
+    rc = pel_node_config_write(dir, &cfg);
+    if (rc) snprintf(err, errlen, "cannot write %s/config.json: %s", dir, pel_strerror(rc));
     return rc;
 }

@@ -38,10 +38,20 @@
  *                                     snapshot (a member fewer behind
  *                                     catches up from the log, not from a
  *                                     snapshot)
+ *         "join": false,              true: this member was added to a running
+ *                                     cluster (`pel cluster join`): it never
+ *                                     bootstraps, learns the configuration
+ *                                     from the leader and asks to be made a
+ *                                     voter once it runs
  *         "peers": [ { "id": 1, "raft": "127.0.0.1:8745",
  *                      "rpc": "127.0.0.1:8645" }, ... ] } }
- *   Every member of a cluster lists the same peers (its own entry gives its
- *   Raft address) and has the same genesis.json (`pel init --cluster`).
+ *   peers is the configuration a founding member bootstraps the Raft log
+ *   with (every founding member lists the same peers and has the same
+ *   genesis.json: `pel init --cluster`, `pel cluster init`); its own entry
+ *   gives its Raft address. After that the replicated Raft configuration
+ *   is the member list (`pel cluster join` / `leave` change it; see
+ *   node/order.h); peers only helps a member find the others before it has
+ *   heard from the leader.
  *
  * Thread safety: no shared state.
  */
@@ -79,6 +89,7 @@ typedef struct pel_node_config {
     uint64_t cluster_id;
     char raft_dir[256];             /* relative to the node directory unless absolute */
     uint32_t election_timeout_ms, heartbeat_ms, snapshot_threshold, snapshot_trailing;
+    int cluster_join;               /* "cluster.join" */
     pel_cluster_peer peers[PEL_CLUSTER_MAX];
     unsigned n_peers;
 } pel_node_config;
@@ -119,5 +130,30 @@ int pel_node_init_dir(const char *dir, const char *chain_id, uint64_t faucet_bal
 int pel_node_init_cluster(const char *dir, const char *chain_id, uint64_t faucet_balance,
                           unsigned n, const uint16_t *rpc_ports, const uint16_t *raft_ports,
                           char *err, size_t errlen) PEL_MUST_USE;
+
+/*
+ * pel_node_init_cluster_founder - `pel cluster init`: a node directory
+ * for a new chain run by a raft cluster of one member (id 1, API on rpc,
+ * Raft on raft, both "host:port"), which others then join.
+ * @return 0, PEL_EEXIST, PEL_EINVAL, PEL_EIO; err explains.
+ */
+int pel_node_init_cluster_founder(const char *dir, const char *chain_id, uint64_t faucet_balance,
+                                  const char *rpc, const char *raft, char *err, size_t errlen)
+    PEL_MUST_USE;
+
+/*
+ * pel_node_init_cluster_joiner - `pel cluster join`: a node directory for
+ * member `id` (already added to the running cluster's configuration) of
+ * the chain whose genesis.json text is genesis_json: node key, that
+ * genesis, config.json with cluster.join true and peers = the members
+ * known now plus this one. faucet_key (NULL: none) is copied as the
+ * devnet faucet's key (a member without it refuses faucet calls while it
+ * leads; followers forward them to the leader).
+ * @return 0, PEL_EEXIST, PEL_EINVAL, PEL_EIO, PEL_ENOMEM; err explains.
+ */
+int pel_node_init_cluster_joiner(const char *dir, const char *genesis_json, uint64_t id,
+                                 const char *rpc, const char *raft, const pel_cluster_peer *peers,
+                                 unsigned n_peers, const char *faucet_key, char *err,
+                                 size_t errlen) PEL_MUST_USE;
 
 #endif

@@ -241,6 +241,7 @@ static int open_order(pel_node *n, char *err, size_t errlen)
     o.heartbeat_ms = n->cfg.heartbeat_ms;
     o.snapshot_threshold = n->cfg.snapshot_threshold;
     o.snapshot_trailing = n->cfg.snapshot_trailing;
+    o.join = n->cfg.cluster_join;
     o.n_peers = n->cfg.n_peers;
     memcpy(o.peers, n->cfg.peers, sizeof o.peers);
     pel_order_handler h = { n, on_deliver, on_proposal_failed, on_snapshot, on_restore };
@@ -992,8 +993,20 @@ int pel_node_leader_rpc(pel_node *n, char *host_port, size_t cap)
     pel_order_status st;
     pel_order_get_status(n->order, &st);
     if (st.leader) return 1;
-    for (unsigned i = 0; st.leader_id && i < n->cfg.n_peers; i++)
-        if (n->cfg.peers[i].id == st.leader_id) {
+    return st.leader_id ? pel_node_member_rpc(n, st.leader_id, host_port, cap) : PEL_ENOTFOUND;
+}
+
+int pel_node_member_rpc(pel_node *n, uint64_t id, char *host_port, size_t cap)
+{
+    pel_cluster_peer m[PEL_CLUSTER_MAX];
+    unsigned k = pel_order_members(n->order, m, PEL_CLUSTER_MAX);
+    for (unsigned i = 0; i < k; i++)
+        if (m[i].id == id && m[i].rpc[0]) {
+            snprintf(host_port, cap, "%s", m[i].rpc);
+            return 0;
+        }
+    for (unsigned i = 0; i < n->cfg.n_peers; i++)      /* not in the configuration yet, or an old one */
+        if (n->cfg.peers[i].id == id) {
             snprintf(host_port, cap, "%s", n->cfg.peers[i].rpc);
             return 0;
         }

@@ -72,10 +72,15 @@ const pel_addr *pel_node_faucet_addr(const pel_node *n);
 pel_order *pel_node_order(pel_node *n);
 
 /* pel_node_leader_rpc - where a follower of a raft cluster sends
- * submissions: the leader's API host:port from cluster.peers.
+ * submissions: the leader's API host:port (pel_node_member_rpc).
  * @return 0 (host_port set), 1 (this node is the leader, or local
  *         ordering: submit here), PEL_ENOTFOUND (no leader known now). */
 int pel_node_leader_rpc(pel_node *n, char *host_port, size_t cap);
+
+/* pel_node_member_rpc - the API host:port of cluster member `id`: from the
+ * replicated Raft configuration (order.h), else from cluster.peers.
+ * @return 0, PEL_ENOTFOUND. */
+int pel_node_member_rpc(pel_node *n, uint64_t id, char *host_port, size_t cap);
 
 /* pel_node_take_stranded - for a raft member that no longer leads: take up
  * to max transactions left in its mempool (accepted while it led, never

@@ -42,17 +42,47 @@
 
 #include "core/err.h"
 
-#define PEL_CLUSTER_MAX 16      /* peers in a static raft cluster */
+#define PEL_CLUSTER_MAX 16      /* members of a raft cluster */
 
 typedef struct pel_order pel_order;
 
+/* A member's role in the Raft configuration (libraft's roles): a voter
+ * replicates the log and counts in the quorum; a standby replicates
+ * without voting; a spare does neither (a member just added, before its
+ * promotion). */
+typedef enum { PEL_MEMBER_VOTER = 0, PEL_MEMBER_STANDBY, PEL_MEMBER_SPARE } pel_member_role;
+
 /* One member of a raft cluster: its Raft id (>= 1), the host:port of its
- * Raft transport and the host:port of its JSON-RPC API. */
+ * Raft transport, the host:port of its JSON-RPC API, its role. */
 typedef struct pel_cluster_peer {
     uint64_t id;
     char raft[128];
     char rpc[128];
+    int role;                   /* pel_member_role; config.json peers are voters */
 } pel_cluster_peer;
+
+/* pel_member_role_name - "voter", "standby", "spare" ("?" otherwise). */
+const char *pel_member_role_name(int role);
+
+/*
+ * Member addresses. The Raft configuration (which libraft replicates, in
+ * its log and its snapshots) is the one list of members. Each member's
+ * address there carries both of its endpoints,
+ *     "<raft host:port>,rpc=<rpc host:port>"
+ * so every member learns every other member's API (to forward
+ * submissions, to compare checkpoints) from Raft itself, including the
+ * members added after it started. The Raft transport connects to the part
+ * before the comma (order_raft.c). An address without ",rpc=" (a cluster
+ * bootstrapped by an older build) has an empty rpc part: the node then
+ * looks the member up in its config.json peers.
+ */
+/* pel_cluster_addr_format - @return 0, PEL_ETOOLONG (does not fit cap),
+ * PEL_EINVAL (a part empty or holding ','). */
+int pel_cluster_addr_format(const char *raft, const char *rpc, char *out, size_t cap) PEL_MUST_USE;
+/* pel_cluster_addr_parse - split an address (rpc "" when absent).
+ * @return 0, PEL_ETOOLONG. */
+int pel_cluster_addr_parse(const char *addr, char *raft, size_t raft_cap, char *rpc,
+                           size_t rpc_cap) PEL_MUST_USE;
 
 /* What the node hands the backend. Both calls come from the backend's
  * thread; they must not block for long (raft: heartbeats wait) and must
@@ -86,7 +116,8 @@ typedef struct pel_order_raft_opts {
     unsigned heartbeat_ms;               /* ~50 */
     unsigned snapshot_threshold;         /* entries between snapshots (0 = never) */
     unsigned snapshot_trailing;          /* entries kept in the log after one */
-    pel_cluster_peer peers[PEL_CLUSTER_MAX];
+    int join;                            /* added to a running cluster: never bootstrap */
+    pel_cluster_peer peers[PEL_CLUSTER_MAX];  /* bootstrap configuration (all voters) */
     unsigned n_peers;
 } pel_order_raft_opts;
 
@@ -99,7 +130,19 @@ typedef struct pel_order_status {
     uint64_t term;
     uint64_t last_index;    /* raft log: last entry index */
     uint64_t applied_index; /* raft log: entries delivered */
+    const char *member;     /* this node in the configuration: "voter", "standby",
+                               "spare", or "none" (removed, or added but not yet
+                               reached by the leader); NULL for local */
+    unsigned voters;        /* voters in the configuration (0 for local) */
 } pel_order_status;
+
+/* A membership change (pel_order_change). */
+typedef enum {
+    PEL_CHANGE_ADD,      /* add a member as a spare: id (0 = a random unused one in
+                            1 .. 2^31-1, so ids are never reused), raft, rpc */
+    PEL_CHANGE_PROMOTE,  /* make member id a voter once it has caught up with the log */
+    PEL_CHANGE_REMOVE,   /* remove member id (the leader itself too: it steps down) */
+} pel_change_op;
 
 /* pel_order_local_new - the single-node backend. @return 0, PEL_ENOMEM. */
 int pel_order_local_new(pel_order **out) PEL_MUST_USE;
@@ -144,6 +187,29 @@ int pel_order_propose(pel_order *o, uint64_t height, const uint8_t *entry, size_
 /* pel_order_get_status - a consistent-enough snapshot for status pages. */
 void pel_order_get_status(pel_order *o, pel_order_status *st);
 
+/* pel_order_members - the members in the Raft configuration as this node
+ * knows it now (the latest configuration entry it has, committed or not),
+ * at most max of them. @return how many (0 for local). */
+unsigned pel_order_members(pel_order *o, pel_cluster_peer *out, unsigned max);
+
+/*
+ * pel_order_change - change the membership (leader only), one change at a
+ * time, and wait up to wait_ms for the new configuration to commit.
+ * ADD refuses an id or a raft address already in the configuration;
+ * REMOVE refuses to remove the last voter; PROMOTE of a voter is done at
+ * once. A promotion commits only once the member has caught up with the
+ * log (it must be running); libraft gives up after a catch-up round of
+ * 5 s without progress (PEL_EIO).
+ * @param[out] id  the member's id (ADD: the one chosen)
+ * @return 0 (committed), PEL_ENOTLEADER, PEL_EBUSY (another change runs),
+ *         PEL_EPENDING (wait_ms passed: it goes on, see pel_order_members),
+ *         PEL_EEXIST, PEL_ENOTFOUND, PEL_EINVAL, PEL_ESTOPPED, PEL_EIO,
+ *         PEL_ENOMEM; err says which and why.
+ */
+int pel_order_change(pel_order *o, pel_change_op op, uint64_t id, const char *raft,
+                     const char *rpc, unsigned wait_ms, uint64_t *id_out, char *err,
+                     size_t errlen) PEL_MUST_USE;
+
 /* ---- implementation interface (order_local.c, order_raft.c) ---- */
 
 typedef struct pel_order_ops {
@@ -155,6 +221,9 @@ typedef struct pel_order_ops {
     int (*is_leader)(pel_order *o);
     int (*propose)(pel_order *o, uint64_t height, const uint8_t *entry, size_t len);
     void (*status)(pel_order *o, pel_order_status *st);
+    unsigned (*members)(pel_order *o, pel_cluster_peer *out, unsigned max);
+    int (*change)(pel_order *o, pel_change_op op, uint64_t id, const char *raft, const char *rpc,
+                  unsigned wait_ms, uint64_t *id_out, char *err, size_t errlen);
 } pel_order_ops;
 
 struct pel_order {

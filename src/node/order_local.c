@@ -5,6 +5,7 @@
  */
 #include "node/order.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static int local_start(pel_order *o, char *err, size_t errlen)
@@ -32,8 +33,24 @@ static void local_status(pel_order *o, pel_order_status *st)
     st->leader = 1;
 }
 
+static unsigned local_members(pel_order *o, pel_cluster_peer *out, unsigned max)
+{
+    (void)o; (void)out; (void)max;
+    return 0;
+}
+
+static int local_change(pel_order *o, pel_change_op op, uint64_t id, const char *raft,
+                        const char *rpc, unsigned wait_ms, uint64_t *id_out, char *err,
+                        size_t errlen)
+{
+    (void)o; (void)op; (void)id; (void)raft; (void)rpc; (void)wait_ms; (void)id_out;
+    snprintf(err, errlen, "this node is not a cluster member (ordering is local)");
+    return PEL_EINVAL;
+}
+
 static const pel_order_ops local_ops = {
     "local", 1, local_start, local_stop, local_free, local_is_leader, local_propose, local_status,
+    local_members, local_change,
 };
 
 int pel_order_local_new(pel_order **out)

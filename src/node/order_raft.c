@@ -25,6 +25,15 @@
  * libraft 0.15 keeps a snapshot in memory as one buffer, so a snapshot
  * costs about the store's live size in RAM while it is taken, sent or
  * restored, and the loop (heartbeats) waits while it is taken. Known
+ *
+ * Membership (pel_order_change): ADD, PROMOTE and REMOVE requests queue
+ * like proposals and run on the loop thread as raft_add / raft_assign /
+ * raft_remove; the caller waits on a condition for the change's callback
+ * (the new configuration committed) or for its own timeout, after which
+ * the request lives on until libraft calls back (a reference count). The
+ * configuration (ids, roles and "raft,rpc=api" addresses: order.h) is
+ * mirrored under mu on every tick for pel_order_members. The transport's
+ * connect is wrapped to dial only the raft part of an address.
  * libraft points handled here:
  * the apply callback has no log index (the height is in the entry); an
  * apply error after a proposal (leadership lost) does not mean the entry
@@ -34,14 +43,18 @@
 #include "node/order.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <raft.h>
 #include <raft/uv.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <uv.h>
 
 #include "core/log.h"
@@ -54,6 +67,21 @@ typedef struct proposal {
     struct proposal *next;
 } proposal;
 
+/* One membership change: queued (mu), then on the loop thread until its
+ * callback. Freed by whoever drops the last of its two references (the
+ * waiting caller, the loop). */
+typedef struct change_req {
+    struct raft_change req;      /* first: the callback gets this */
+    pel_change_op op;
+    uint64_t id;
+    char raft[128], rpc[128];
+    struct rnode *r;
+    /* guarded by r->mu */
+    int refs, done, rc;
+    char err[256];
+    struct change_req *next;
+} change_req;
+
 /* One raft_apply in flight (freed by its callback). */
 typedef struct apply_req {
     struct raft_apply req;
@@ -65,7 +93,8 @@ typedef struct rnode {
     pel_order base;              /* first: a pel_order * is an rnode * */
     pel_order_raft_opts o;
     pel_order_handler h;
-    char self_addr[128];
+    char self_addr[300];         /* in the configuration: "raft,rpc=api" */
+    char self_raft[128];
     pthread_t thread;
     int running;                 /* thread started (owner's threads only) */
     /* loop thread only */
@@ -73,6 +102,8 @@ typedef struct rnode {
     uv_async_t async;
     uv_timer_t tick;
     struct raft_uv_transport transport;
+    int (*tcp_connect)(struct raft_uv_transport *, struct raft_uv_connect *, raft_id,
+                       const char *, raft_uv_connect_cb);
     struct raft_io io;
     struct raft_fsm fsm;
     struct raft raft;
@@ -86,9 +117,14 @@ typedef struct rnode {
     int stop_req;
     char start_err[4400];
     proposal *head, *tail;
+    change_req *ch_head, *ch_tail;
+    pel_cluster_peer members[PEL_CLUSTER_MAX];   /* the configuration, as refreshed */
+    unsigned n_members;
     /* mirrors of the loop's Raft state; relaxed: status values, no data
      * is published through them */
     atomic_int role;
+    atomic_int self_role;        /* pel_member_role, -1: not in the configuration */
+    atomic_uint voters;
     atomic_uint_fast64_t leader_id, term, last_index, applied_index;
 } rnode;
 
@@ -154,10 +190,46 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 
 /* ---- the loop thread ---- */
 
+static int role_of(int raft_role)
+{
+    return raft_role == RAFT_VOTER ? PEL_MEMBER_VOTER
+         : raft_role == RAFT_STANDBY ? PEL_MEMBER_STANDBY : PEL_MEMBER_SPARE;
+}
+
+/* Mirror the configuration for other threads (under mu, when changed). */
+static void refresh_members(rnode *r)
+{
+    const struct raft_configuration *c = &r->raft.configuration;
+    pel_cluster_peer m[PEL_CLUSTER_MAX];
+    unsigned n = 0, voters = 0;
+    int self = -1;
+    memset(m, 0, sizeof m);
+    for (unsigned i = 0; i < c->n && n < PEL_CLUSTER_MAX; i++) {
+        const struct raft_server *sv = &c->servers[i];
+        m[n].id = sv->id;
+        m[n].role = role_of(sv->role);
+        if (pel_cluster_addr_parse(sv->address ? sv->address : "", m[n].raft, sizeof m[n].raft,
+                                   m[n].rpc, sizeof m[n].rpc))
+            continue;
+        voters += sv->role == RAFT_VOTER;
+        if (sv->id == r->o.id) self = m[n].role;
+        n++;
+    }
+    atomic_store_explicit(&r->self_role, self, memory_order_relaxed);
+    atomic_store_explicit(&r->voters, voters, memory_order_relaxed);
+    pthread_mutex_lock(&r->mu);
+    if (n != r->n_members || memcmp(m, r->members, sizeof m)) {
+        memcpy(r->members, m, sizeof m);
+        r->n_members = n;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 static void refresh(rnode *r)
 {
     raft_id id = 0;
     const char *addr = NULL;
+    refresh_members(r);
     raft_leader(&r->raft, &id, &addr);
     atomic_store_explicit(&r->role, raft_state(&r->raft), memory_order_relaxed);
     atomic_store_explicit(&r->leader_id, id, memory_order_relaxed);
@@ -197,6 +269,161 @@ static void propose_one(rnode *r, proposal *p)
                              rc == RAFT_NOTLEADER ? PEL_ENOTLEADER : PEL_EIO);
     }
     free(p);
+}
+
+/* ---- membership changes ---- */
+
+static void change_unref(change_req *c)
+{
+    rnode *r = c->r;
+    pthread_mutex_lock(&r->mu);
+    int last = --c->refs == 0;
+    pthread_mutex_unlock(&r->mu);
+    if (last) free(c);
+}
+
+/* The loop's part of c ends: record the outcome and wake the caller. */
+static void change_done(change_req *c, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void change_done(change_req *c, int rc, const char *fmt, ...)
+{
+    rnode *r = c->r;
+    pthread_mutex_lock(&r->mu);
+    c->done = 1;
+    c->rc = rc;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->err, sizeof c->err, fmt, ap);
+        va_end(ap);
+    }
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->mu);
+    if (!rc) refresh_members(r);
+    change_unref(c);
+}
+
+static const char *op_name(pel_change_op op)
+{
+    return op == PEL_CHANGE_ADD ? "add" : op == PEL_CHANGE_PROMOTE ? "promotion" : "removal";
+}
+
+static void on_changed(struct raft_change *req, int status)
+{
+    change_req *c = (change_req *)req;
+    if (!status) {
+        pel_log(PEL_LOG_INFO, "raft: membership %s of member %llu committed", op_name(c->op),
+                (unsigned long long)c->id);
+        change_done(c, 0, NULL);
+    } else if (status == RAFT_LEADERSHIPLOST) {
+        change_done(c, PEL_ENOTLEADER, "this node lost the leadership during the %s of member "
+                    "%llu; the change may still take effect (see pel cluster status)",
+                    op_name(c->op), (unsigned long long)c->id);
+    } else if (status == RAFT_SHUTDOWN) {
+        change_done(c, PEL_ESTOPPED, "the node is stopping");
+    } else {
+        pel_log(PEL_LOG_WARN, "raft: membership %s of member %llu failed: %s", op_name(c->op),
+                (unsigned long long)c->id, raft_strerror(status));
+        change_done(c, PEL_EIO, "%s of member %llu failed: %s%s", op_name(c->op),
+                    (unsigned long long)c->id, raft_strerror(status),
+                    c->op == PEL_CHANGE_PROMOTE ? " (the member did not catch up with the log: "
+                    "is it running and reachable?)" : "");
+    }
+}
+
+static const struct raft_server *server_of(const struct raft_configuration *conf, uint64_t id)
+{
+    for (unsigned i = 0; i < conf->n; i++)
+        if (conf->servers[i].id == id) return &conf->servers[i];
+    return NULL;
+}
+
+/* ADD: the id (0: one above the highest) and the address, both unused. */
+static int start_add(rnode *r, change_req *c)
+{
+    const struct raft_configuration *conf = &r->raft.configuration;
+    char addr[300], raft[128], rpc[128];
+    if (conf->n >= PEL_CLUSTER_MAX) {
+        change_done(c, PEL_EINVAL, "the cluster has %u members, the most there may be", conf->n);
+        return 1;
+    }
+    if (c->id == 0) {
+        /* random, so that an id is never given twice: a removed member
+         * started again by mistake cannot pass for a new one */
+        uint64_t id;
+        do id = 1 + (uint64_t)randombytes_uniform(0x7FFFFFFFu); while (server_of(conf, id));
+        pthread_mutex_lock(&r->mu);           /* the waiting caller reads it */
+        c->id = id;
+        pthread_mutex_unlock(&r->mu);
+    }
+    if (server_of(conf, c->id)) {
+        change_done(c, PEL_EEXIST, "member id %llu is taken", (unsigned long long)c->id);
+        return 1;
+    }
+    for (unsigned i = 0; i < conf->n; i++) {
+        const char *a = conf->servers[i].address ? conf->servers[i].address : "";
+        if (!pel_cluster_addr_parse(a, raft, sizeof raft, rpc, sizeof rpc) &&
+            (!strcmp(raft, c->raft) || (rpc[0] && !strcmp(rpc, c->rpc)))) {
+            change_done(c, PEL_EEXIST, "member %llu already has the address %s",
+                        (unsigned long long)conf->servers[i].id, a);
+            return 1;
+        }
+    }
+    int rc = pel_cluster_addr_format(c->raft, c->rpc, addr, sizeof addr);
+    if (rc) {
+        change_done(c, rc, "bad member address (raft \"%s\", rpc \"%s\")", c->raft, c->rpc);
+        return 1;
+    }
+    return raft_add(&r->raft, &c->req, c->id, addr, on_changed);
+}
+
+/* Start c on the loop thread; whatever happens, c's loop reference ends
+ * in change_done (now, or from on_changed). */
+static void start_change(rnode *r, change_req *c)
+{
+    const struct raft_configuration *conf = &r->raft.configuration;
+    const struct raft_server *sv = c->op == PEL_CHANGE_ADD ? NULL : server_of(conf, c->id);
+    int rc;
+    if (r->closing || r->handing_off) { change_done(c, PEL_ESTOPPED, "the node is stopping"); return; }
+    if (raft_state(&r->raft) != RAFT_LEADER) {
+        change_done(c, PEL_ENOTLEADER, "this node is not the cluster leader");
+        return;
+    }
+    if (c->op != PEL_CHANGE_ADD && !sv) {
+        change_done(c, PEL_ENOTFOUND, "no member has id %llu", (unsigned long long)c->id);
+        return;
+    }
+    c->req.data = c;
+    switch (c->op) {
+    case PEL_CHANGE_ADD:
+        if ((rc = start_add(r, c)) == 1) return;
+        break;
+    case PEL_CHANGE_PROMOTE:
+        if (sv->role == RAFT_VOTER) { change_done(c, 0, NULL); return; }
+        rc = raft_assign(&r->raft, &c->req, c->id, RAFT_VOTER, on_changed);
+        break;
+    default: {
+        unsigned voters = 0;
+        for (unsigned i = 0; i < conf->n; i++) voters += conf->servers[i].role == RAFT_VOTER;
+        if (sv->role == RAFT_VOTER && voters == 1) {
+            change_done(c, PEL_EINVAL, "member %llu is the last voter: removing it would leave "
+                        "no cluster", (unsigned long long)c->id);
+            return;
+        }
+        rc = raft_remove(&r->raft, &c->req, c->id, on_changed);
+        break;
+    }
+    }
+    if (rc == RAFT_CANTCHANGE)
+        change_done(c, PEL_EBUSY, "another membership change is still in progress; retry");
+    else if (rc == RAFT_NOTLEADER)
+        change_done(c, PEL_ENOTLEADER, "this node is not the cluster leader");
+    else if (rc)
+        change_done(c, PEL_EIO, "%s of member %llu: %s (%s)", op_name(c->op),
+                    (unsigned long long)c->id, raft_strerror(rc), raft_errmsg(&r->raft));
+    else
+        pel_log(PEL_LOG_INFO, "raft: membership %s of member %llu proposed", op_name(c->op),
+                (unsigned long long)c->id);
 }
 
 static void on_handles_closed(uv_handle_t *h) { (void)h; }
@@ -251,9 +478,17 @@ static void on_async(uv_async_t *as)
     rnode *r = as->data;
     pthread_mutex_lock(&r->mu);
     proposal *list = r->head;
+    change_req *changes = r->ch_head;
     int stop = r->stop_req;
     r->head = r->tail = NULL;
+    r->ch_head = r->ch_tail = NULL;
     pthread_mutex_unlock(&r->mu);
+    while (changes) {
+        change_req *next = changes->next;
+        if (stop || r->closing) change_done(changes, PEL_ESTOPPED, "the node is stopping");
+        else start_change(r, changes);
+        changes = next;
+    }
     while (list) {
         proposal *next = list->next;
         if (stop || r->closing) {
@@ -268,13 +503,20 @@ static void on_async(uv_async_t *as)
     if (stop) stop_loop(r);
 }
 
+/* A pristine log of a founding member gets the configuration of
+ * opts.peers, all voters; a member added later (opts.join) starts empty
+ * and learns the configuration from the leader. */
 static int bootstrap(rnode *r)
 {
     struct raft_configuration conf;
+    char addr[300];
+    if (r->o.join) return 0;
     raft_configuration_init(&conf);
     int rc = 0;
-    for (unsigned i = 0; !rc && i < r->o.n_peers; i++)
-        rc = raft_configuration_add(&conf, r->o.peers[i].id, r->o.peers[i].raft, RAFT_VOTER);
+    for (unsigned i = 0; !rc && i < r->o.n_peers; i++) {
+        rc = pel_cluster_addr_format(r->o.peers[i].raft, r->o.peers[i].rpc, addr, sizeof addr)
+           ? RAFT_INVALID : raft_configuration_add(&conf, r->o.peers[i].id, addr, RAFT_VOTER);
+    }
     if (!rc) rc = raft_bootstrap(&r->raft, &conf);
     raft_configuration_close(&conf);
     return rc == RAFT_CANTBOOTSTRAP ? 0 : rc;     /* not pristine: the log has the configuration */
@@ -292,6 +534,16 @@ static unsigned install_timeout_ms(const pel_order_raft_opts *o)
     return t < 2000 ? 2000 : t;
 }
 
+/* The transport dials the raft part of a member's address (order.h). */
+static int connect_raft_part(struct raft_uv_transport *t, struct raft_uv_connect *req, raft_id id,
+                             const char *address, raft_uv_connect_cb cb)
+{
+    rnode *r = (rnode *)((char *)t - offsetof(rnode, transport));
+    char raft[128], rpc[160];
+    if (pel_cluster_addr_parse(address, raft, sizeof raft, rpc, sizeof rpc)) return RAFT_NOCONNECTION;
+    return r->tcp_connect(t, req, id, raft, cb);
+}
+
 /* Set everything up on the loop thread. On failure after raft_init the
  * caller runs the loop once more to let raft_close finish. */
 static int setup(rnode *r, int *need_close)
@@ -304,6 +556,14 @@ static int setup(rnode *r, int *need_close)
     }
     if ((rc = raft_uv_tcp_init(&r->transport, &r->loop)) != 0) {
         snprintf(r->start_err, sizeof r->start_err, "raft transport: %s", raft_strerror(rc));
+        return -2;
+    }
+    r->tcp_connect = r->transport.connect;
+    r->transport.connect = connect_raft_part;
+    if ((rc = raft_uv_tcp_set_bind_address(&r->transport, r->self_raft)) != 0) {
+        snprintf(r->start_err, sizeof r->start_err, "raft address %s: %s (an IPv4 address and "
+                 "port, like 127.0.0.1:8745)", r->self_raft, raft_strerror(rc));
+        raft_uv_tcp_close(&r->transport);
         return -2;
     }
     if ((rc = raft_uv_init(&r->io, &r->loop, r->o.dir, &r->transport)) != 0) {
@@ -413,13 +673,20 @@ static void raft_stop_op(pel_order *o)
     /* proposals queued after the loop drained its queue */
     pthread_mutex_lock(&r->mu);
     proposal *list = r->head;
+    change_req *changes = r->ch_head;
     r->head = r->tail = NULL;
+    r->ch_head = r->ch_tail = NULL;
     pthread_mutex_unlock(&r->mu);
     while (list) {
         proposal *next = list->next;
         raft_free(list->buf.base);
         free(list);
         list = next;
+    }
+    while (changes) {
+        change_req *next = changes->next;
+        change_done(changes, PEL_ESTOPPED, "the node is stopping");
+        changes = next;
     }
 }
 
@@ -473,11 +740,75 @@ static void raft_status_op(pel_order *o, pel_order_status *st)
     st->term = atomic_load_explicit(&r->term, memory_order_relaxed);
     st->last_index = atomic_load_explicit(&r->last_index, memory_order_relaxed);
     st->applied_index = atomic_load_explicit(&r->applied_index, memory_order_relaxed);
+    int self = atomic_load_explicit(&r->self_role, memory_order_relaxed);
+    st->member = self < 0 ? "none" : pel_member_role_name(self);
+    st->voters = atomic_load_explicit(&r->voters, memory_order_relaxed);
+}
+
+static unsigned raft_members_op(pel_order *o, pel_cluster_peer *out, unsigned max)
+{
+    rnode *r = (rnode *)o;
+    pthread_mutex_lock(&r->mu);
+    unsigned n = r->n_members < max ? r->n_members : max;
+    memcpy(out, r->members, n * sizeof *out);
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+static int raft_change_op(pel_order *o, pel_change_op op, uint64_t id, const char *raft,
+                          const char *rpc, unsigned wait_ms, uint64_t *id_out, char *err,
+                          size_t errlen)
+{
+    rnode *r = (rnode *)o;
+    if (!raft_is_leader_op(o)) {
+        snprintf(err, errlen, "this node is not the cluster leader");
+        return PEL_ENOTLEADER;
+    }
+    if (op == PEL_CHANGE_ADD && (strlen(raft) >= 128 || strlen(rpc) >= 128)) {
+        snprintf(err, errlen, "member address too long");
+        return PEL_EINVAL;
+    }
+    change_req *c = calloc(1, sizeof *c);
+    if (!c) return PEL_ENOMEM;
+    c->op = op;
+    c->id = id;
+    c->r = r;
+    c->refs = 2;
+    snprintf(c->raft, sizeof c->raft, "%s", raft);
+    snprintf(c->rpc, sizeof c->rpc, "%s", rpc);
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) { until.tv_sec++; until.tv_nsec -= 1000000000; }
+    pthread_mutex_lock(&r->mu);
+    if (r->stop_req || !r->running) {
+        pthread_mutex_unlock(&r->mu);
+        free(c);
+        snprintf(err, errlen, "the node is stopping");
+        return PEL_ESTOPPED;
+    }
+    if (r->ch_tail) r->ch_tail->next = c;
+    else r->ch_head = c;
+    r->ch_tail = c;
+    pthread_mutex_unlock(&r->mu);
+    uv_async_send(&r->async);
+    pthread_mutex_lock(&r->mu);
+    while (!c->done && pthread_cond_timedwait(&r->cond, &r->mu, &until) == 0) {}
+    int rc = c->done ? c->rc : PEL_EPENDING;
+    if (c->done) snprintf(err, errlen, "%s", c->err);
+    else snprintf(err, errlen, "the %s of member %llu is proposed and not committed yet (a "
+                  "promotion waits until the member has caught up); see pel cluster status",
+                  op_name(op), (unsigned long long)c->id);
+    *id_out = c->id;
+    pthread_mutex_unlock(&r->mu);
+    change_unref(c);
+    return rc;
 }
 
 static const pel_order_ops raft_ops = {
     "raft", 0, raft_start_op, raft_stop_op, raft_free_op, raft_is_leader_op, raft_propose_op,
-    raft_status_op,
+    raft_status_op, raft_members_op, raft_change_op,
 };
 
 int pel_order_raft_new(const pel_order_raft_opts *o, const pel_order_handler *h,
@@ -496,9 +827,20 @@ int pel_order_raft_new(const pel_order_raft_opts *o, const pel_order_handler *h,
     r->base.ops = &raft_ops;
     r->o = *o;
     r->h = *h;
-    snprintf(r->self_addr, sizeof r->self_addr, "%s", self->raft);
+    snprintf(r->self_raft, sizeof r->self_raft, "%s", self->raft);
+    if (pel_cluster_addr_format(self->raft, self->rpc, r->self_addr, sizeof r->self_addr)) {
+        snprintf(err, errlen, "cluster.peers: bad addresses for member %llu (raft \"%s\", rpc \"%s\")",
+                 (unsigned long long)o->id, self->raft, self->rpc);
+        free(r);
+        return PEL_EINVAL;
+    }
+    atomic_init(&r->self_role, -1);
     pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cond, NULL);
+    pthread_condattr_t ca;                  /* change waits use CLOCK_MONOTONIC deadlines */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cond, &ca);
+    pthread_condattr_destroy(&ca);
     *out = &r->base;
     return 0;
 }

@@ -18,6 +18,7 @@
 #include "rpc/client.h"
 
 #define CALL_TIMEOUT_MS 700
+#define PROMOTE_TIMEOUT_MS 15000     /* the leader waits up to 10 s for the catch-up */
 
 typedef struct peer {
     uint64_t id;
@@ -31,6 +32,9 @@ struct pel_cluster_watch {
     unsigned period_ms;
     peer peers[PEL_CLUSTER_MAX];
     unsigned n_peers, members;
+    pel_rpc_client *promoter;    /* a joining member asking for its promotion */
+    char promote_err[300];       /* the last refusal logged */
+    int was_voter;
     pthread_t thread;
     pthread_mutex_t mu;          /* guards stop */
     pthread_cond_t cond;
@@ -199,8 +203,115 @@ static void hand_over_stranded(pel_cluster_watch *w)
     free(len);
 }
 
+/* ---- the member list ---- */
+
+/* The voters but this node, from the replicated configuration (or, before
+ * this node has one, config.json's peers), each with its API address. */
+static unsigned wanted_peers(pel_cluster_watch *w, peer *out, unsigned *voters)
+{
+    const pel_node_config *cfg = pel_node_cfg(w->n);
+    pel_cluster_peer m[PEL_CLUSTER_MAX];
+    unsigned k = pel_order_members(pel_node_order(w->n), m, PEL_CLUSTER_MAX), n = 0;
+    if (k == 0) {
+        k = cfg->n_peers < PEL_CLUSTER_MAX ? cfg->n_peers : PEL_CLUSTER_MAX;
+        memcpy(m, cfg->peers, k * sizeof *m);
+    }
+    *voters = 0;
+    for (unsigned i = 0; i < k; i++) {
+        if (m[i].role != PEL_MEMBER_VOTER) continue;
+        ++*voters;
+        if (m[i].id == cfg->cluster_id) continue;
+        memset(&out[n], 0, sizeof out[n]);
+        out[n].id = m[i].id;
+        if (m[i].rpc[0]) snprintf(out[n].rpc, sizeof out[n].rpc, "%s", m[i].rpc);
+        else if (pel_node_member_rpc(w->n, m[i].id, out[n].rpc, sizeof out[n].rpc)) continue;
+        n++;
+    }
+    return n;
+}
+
+/* Follow membership changes: keep the client of a peer still there. */
+static void sync_peers(pel_cluster_watch *w)
+{
+    peer want[PEL_CLUSTER_MAX];
+    unsigned voters, n = wanted_peers(w, want, &voters);
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < w->n_peers; j++)
+            if (w->peers[j].c && w->peers[j].id == want[i].id && !strcmp(w->peers[j].rpc, want[i].rpc)) {
+                want[i].c = w->peers[j].c;
+                want[i].last = w->peers[j].last;
+                w->peers[j].c = NULL;
+            }
+    for (unsigned j = 0; j < w->n_peers; j++) {
+        if (!w->peers[j].c) continue;
+        pel_log(PEL_LOG_INFO, "cluster: member %" PRIu64 " (%s) is no longer a voter here",
+                w->peers[j].id, w->peers[j].rpc);
+        pel_rpc_client_free(w->peers[j].c);
+    }
+    unsigned kept = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!want[i].c) {
+            char url[200];
+            snprintf(url, sizeof url, "http://%s/rpc", want[i].rpc);
+            if (pel_rpc_client_new(url, CALL_TIMEOUT_MS, &want[i].c)) continue;
+        }
+        w->peers[kept++] = want[i];
+    }
+    w->n_peers = kept;
+    w->members = voters;
+}
+
+/* A member added by `pel cluster join` (cluster.join) asks the leader to
+ * make it a voter until it is one; the leader answers once this node has
+ * caught up with the log. A voter that finds itself out of the
+ * configuration was removed: it says so, once. */
+static void membership_round(pel_cluster_watch *w)
+{
+    const pel_node_config *cfg = pel_node_cfg(w->n);
+    pel_order_status st;
+    pel_order_get_status(pel_node_order(w->n), &st);
+    int voter = st.member && !strcmp(st.member, "voter");
+    if (w->was_voter && st.member && !strcmp(st.member, "none"))
+        pel_log(PEL_LOG_ERROR, "cluster: this node (member %" PRIu64 ") was removed from the "
+                "cluster: it gets no more blocks and its state is final here; stop it (its "
+                "directory may be deleted)", cfg->cluster_id);
+    w->was_voter = voter;
+    if (voter || !cfg->cluster_join) return;
+    char hp[160], url[200];
+    if (pel_node_leader_rpc(w->n, hp, sizeof hp) != 0) {       /* no leader known: any peer forwards */
+        hp[0] = 0;
+        for (unsigned i = 0; i < cfg->n_peers && !hp[0]; i++)
+            if (cfg->peers[i].id != cfg->cluster_id) snprintf(hp, sizeof hp, "%s", cfg->peers[i].rpc);
+        if (!hp[0]) return;
+    }
+    snprintf(url, sizeof url, "http://%s/rpc", hp);
+    pel_rpc_client_free(w->promoter);
+    w->promoter = NULL;
+    if (pel_rpc_client_new(url, PROMOTE_TIMEOUT_MS, &w->promoter)) return;
+    cJSON *params = cJSON_CreateObject(), *res = NULL;
+    pel_rpc_error err;
+    memset(&err, 0, sizeof err);
+    cJSON_AddNumberToObject(params, "id", (double)cfg->cluster_id);
+    int rc = params ? pel_rpc_call(w->promoter, "cluster_promote", params, &res, &err) : PEL_ENOMEM;
+    cJSON_Delete(params);
+    cJSON_Delete(res);
+    if (rc == PEL_EREMOTE) cJSON_Delete(err.data);
+    if (!rc) {
+        pel_log(PEL_LOG_INFO, "cluster: this node (member %" PRIu64 ") is now a voter", cfg->cluster_id);
+        w->promote_err[0] = 0;
+        return;
+    }
+    char why[300];
+    snprintf(why, sizeof why, "%s", rc == PEL_EREMOTE ? err.message : pel_strerror(rc));
+    if (strcmp(why, w->promote_err))
+        pel_log(PEL_LOG_INFO, "cluster: waiting to become a voter (asked %s): %s", hp, why);
+    snprintf(w->promote_err, sizeof w->promote_err, "%s", why);
+}
+
 static void round_once(pel_cluster_watch *w)
 {
+    membership_round(w);
+    sync_peers(w);
     hand_over_stranded(w);
     pel_peer_vote votes[PEL_CLUSTER_MAX];
     pel_chain_head head = pel_chain_get_head(pel_node_chain(w->n));
@@ -239,27 +350,10 @@ static void *watch_main(void *arg)
 static void watch_free(pel_cluster_watch *w)
 {
     for (unsigned i = 0; i < w->n_peers; i++) pel_rpc_client_free(w->peers[i].c);
+    pel_rpc_client_free(w->promoter);
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->mu);
     free(w);
-}
-
-/* The peers but this node, each with a client. */
-static int add_peers(pel_cluster_watch *w, const pel_node_config *cfg)
-{
-    for (unsigned i = 0; i < cfg->n_peers && i < PEL_CLUSTER_MAX; i++) {
-        if (cfg->peers[i].id == cfg->cluster_id) continue;
-        peer *p = &w->peers[w->n_peers];
-        p->id = cfg->peers[i].id;
-        snprintf(p->rpc, sizeof p->rpc, "%s", cfg->peers[i].rpc);
-        char url[200];
-        snprintf(url, sizeof url, "http://%s/rpc", p->rpc);
-        int rc = pel_rpc_client_new(url, CALL_TIMEOUT_MS, &p->c);
-        if (rc) return rc;
-        w->n_peers++;
-    }
-    w->members = cfg->n_peers;
-    return 0;
 }
 
 int pel_cluster_watch_start(pel_node *n, unsigned period_ms, pel_cluster_watch **out)
@@ -277,8 +371,9 @@ int pel_cluster_watch_start(pel_node *n, unsigned period_ms, pel_cluster_watch *
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&w->cond, &ca);
     pthread_condattr_destroy(&ca);
-    int rc = add_peers(w, cfg);
-    if (!rc && pthread_create(&w->thread, NULL, watch_main, w) != 0) rc = PEL_ENOMEM;
+    sync_peers(w);
+    int rc = 0;
+    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) rc = PEL_ENOMEM;
     if (rc) { watch_free(w); return rc; }
     *out = w;
     return 0;

@@ -22,6 +22,7 @@
 #include "node/prove.h"
 #include "rpc/dao.h"
 #include "rpc/licence.h"
+#include "rpc/membership.h"
 #include "rpc/objects.h"
 #include "rpc/prereg.h"
 #include "rpc/client.h"
@@ -109,9 +110,7 @@ static cJSON *result_entry(const pel_mempool_result *r)
  * the leader's reply, so a client may use any member. With no leader
  * known (an election) the call fails with PEL_ENOTLEADER: retry. */
 
-/* 1: handled here (result or err set, *rc the return code); 0: not a
- * follower, serve locally. */
-static int forward(pel_node *n, const char *method, const cJSON *params, cJSON **result,
+int pel_rpc_forward(pel_node *n, const char *method, const cJSON *params, cJSON **result,
                    pel_rpc_error *err, int *rc)
 {
     char hp[160], url[200];
@@ -145,6 +144,26 @@ static int forward(pel_node *n, const char *method, const cJSON *params, cJSON *
     return 1;
 }
 
+/* ---- genesis: what a new member of the chain starts from ---- */
+
+static int m_genesis(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
+{
+    (void)params; (void)err;
+    pel_node *n = ctx;
+    const pel_genesis *g = pel_node_genesis(n);
+    char *text = NULL;
+    int rc = pel_genesis_to_json(g, &text);
+    if (rc) return rc;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    if (!o || !doc) { cJSON_Delete(o); cJSON_Delete(doc); return PEL_ENOMEM; }
+    cJSON_AddItemToObject(o, "genesis", doc);
+    pel_rpc_add_hex(o, "genesis_hash", g->hash, 32);
+    *result = o;
+    return 0;
+}
+
 /* ---- node_info ---- */
 
 static void add_ordering(cJSON *o, pel_node *n)
@@ -162,6 +181,8 @@ static void add_ordering(cJSON *o, pel_node *n)
     cJSON_AddNumberToObject(ord, "term", (double)st.term);
     cJSON_AddNumberToObject(ord, "last_index", (double)st.last_index);
     cJSON_AddNumberToObject(ord, "applied_index", (double)st.applied_index);
+    cJSON_AddStringToObject(ord, "member", st.member);
+    cJSON_AddNumberToObject(ord, "voters", st.voters);
     pel_node_divergence d;
     int div = pel_node_diverged(n, &d);
     cJSON_AddBoolToObject(ord, "authoritative", !div);
@@ -232,7 +253,7 @@ static int m_submit_tx(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     size_t len;
     pel_mempool_result r;
     int rc;
-    if (forward(ctx, "submit_tx", params, result, err, &rc)) return rc;
+    if (pel_rpc_forward(ctx, "submit_tx", params, result, err, &rc)) return rc;
     int enc = tx_encoding(params);
     if (enc < 0) return pel_rpc_bad_params(err, "encoding must be \"hex\" or \"base64\"");
     rc = get_tx_bytes(pel_rpc_param(params, "tx"), enc, &raw, &len);
@@ -269,7 +290,7 @@ static void batch_free(batch *b)
 static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rpc_error *err)
 {
     int frc;
-    if (forward(ctx, "submit_batch", params, result, err, &frc)) return frc;
+    if (pel_rpc_forward(ctx, "submit_batch", params, result, err, &frc)) return frc;
     const cJSON *arr = pel_rpc_param(params, "txs");
     int enc = tx_encoding(params);
     if (enc < 0) return pel_rpc_bad_params(err, "encoding must be \"hex\" or \"base64\"");
@@ -595,7 +616,7 @@ static int m_faucet(void *ctx, const cJSON *params, cJSON **result, pel_rpc_erro
     uint64_t amount = pel_node_cfg(n)->faucet_amount;
     uint8_t id[32];
     int frc;
-    if (forward(n, "faucet", params, result, err, &frc)) return frc;
+    if (pel_rpc_forward(n, "faucet", params, result, err, &frc)) return frc;
     if (get_addr(params, &a, err)) return PEL_EINVAL;
     const cJSON *am = pel_rpc_param(params, "amount");
     if (am && pel_json_u64(am, &amount)) return pel_rpc_bad_params(err, "amount must be a u64 (decimal string)");
@@ -742,6 +763,11 @@ static const pel_rpc_method methods[] = {
     { "prove_state", m_prove_state },
     { "prove_consistency", m_prove_consistency },
     { "node_info", m_node_info },
+    { "genesis", m_genesis },
+    { "cluster_members", pel_rpc_cluster_members },
+    { "cluster_add", pel_rpc_cluster_add },
+    { "cluster_promote", pel_rpc_cluster_promote },
+    { "cluster_remove", pel_rpc_cluster_remove },
     { "submit_tx", m_submit_tx },
     { "submit_batch", m_submit_batch },
     { "tx_status", m_tx_status },

@@ -28,4 +28,16 @@ const pel_rpc_method *pel_rpc_node_methods(size_t *n);
  * pel_tx_state. @return 0 or the node's error. */
 int pel_rpc_tx_status_json(pel_node *n, const uint8_t id[32], cJSON **out, int *state) PEL_MUST_USE;
 
+/*
+ * pel_rpc_forward - a follower of a raft cluster passes `method` with its
+ * params, unchanged, to the leader's API and answers with the leader's
+ * reply (so a client may use any member). A diverged node refuses
+ * (PEL_EDIVERGED); with no leader known the call fails with
+ * PEL_ENOTLEADER: retry.
+ * @return 1: handled here (*result or err set, *rc the return code);
+ *         0: this node leads (or has local ordering): serve locally.
+ */
+int pel_rpc_forward(pel_node *n, const char *method, const cJSON *params, cJSON **result,
+                    pel_rpc_error *err, int *rc);
+
 #endif

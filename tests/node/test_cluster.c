@@ -31,7 +31,8 @@
 #include "node/node_harness.h"
 #include "test.h"
 
-#define N 3
+#define N 3          /* founding members: node1..node3 */
+#define MAXN 5       /* slots: 3 = a member joined later, 4 = a one-member cluster */
 
 /* 1 when got equals want; else says both. */
 static int same_str(const char *got, const char *want)
@@ -43,7 +44,7 @@ static int same_str(const char *got, const char *want)
 #define CHECK_EQ_STR(a, b) CHECK(same_str((a), (b)))
 #define SUPPLY 1000000000000000ull
 
-static harness H[N];
+static harness H[MAXN];
 static char root[64];
 static uint8_t fpk[32], fsk[64];     /* the faucet: the shared genesis' funded key */
 static uint64_t fnonce;
@@ -200,9 +201,9 @@ static int wait_agree(const int *up, double min_height, double secs)
 {
     double end = h_now() + secs;
     while (h_now() < end) {
-        cJSON *a[N] = { 0 };
+        cJSON *a[MAXN] = { 0 };
         int ok = 1, first = -1;
-        for (int i = 0; i < N; i++) {
+        for (int i = 0; i < MAXN; i++) {
             if (!up[i]) continue;
             a[i] = info(i);
             if (!a[i]) { ok = 0; continue; }
@@ -213,7 +214,7 @@ static int wait_agree(const int *up, double min_height, double secs)
                 strcmp(h_str(a[i], "state_root"), h_str(a[first], "state_root")))
                 ok = 0;
         }
-        for (int i = 0; i < N; i++) cJSON_Delete(a[i]);
+        for (int i = 0; i < MAXN; i++) cJSON_Delete(a[i]);
         if (ok && first >= 0) return 0;
         h_sleep_ms(50);
     }
@@ -230,7 +231,7 @@ static int find_leader(const int *up, double secs)
 {
     double end = h_now() + secs;
     while (h_now() < end) {
-        for (int i = 0; i < N; i++) {
+        for (int i = 0; i < MAXN; i++) {
             if (!up[i]) continue;
             cJSON *a = info(i);
             int lead = a && !strcmp(role_of(a), "leader");
@@ -249,7 +250,7 @@ static int same_receipts(const int *up)
     for (int t = 0; t < n_ids; t++) {
         char *first = NULL;
         int ok = 1;
-        for (int i = 0; i < N && ok; i++) {
+        for (int i = 0; i < MAXN && ok; i++) {
             if (!up[i]) continue;
             if (h_wait_committed(&H[i], ids[t], 10)) { ok = 0; break; }
             cJSON *s = h_tx_status(&H[i], ids[t]);
@@ -267,7 +268,7 @@ static int same_receipts(const int *up)
 
 static void test_cluster_commits_everywhere(void)
 {
-    int up[N] = { 1, 1, 1 };
+    int up[MAXN] = { 1, 1, 1 };
     CHECK(find_leader(up, 10) >= 0);
     int ok = 1;
     for (int k = 0; k < 30 && ok; k++) ok = submit_via(k % N, 10) == 0;   /* all three, followers forward */
@@ -285,7 +286,7 @@ static void test_cluster_commits_everywhere(void)
 
 static void test_leader_killed_then_rejoins(void)
 {
-    int up[N] = { 1, 1, 1 };
+    int up[MAXN] = { 1, 1, 1 };
     int old = find_leader(up, 5);
     CHECK(old >= 0);
     if (old < 0) return;
@@ -350,7 +351,7 @@ static double height_of(int i)
 
 static void test_leader_paused_steps_down(void)
 {
-    int up[N] = { 1, 1, 1 };
+    int up[MAXN] = { 1, 1, 1 };
     int old = find_leader(up, 10);
     CHECK(old >= 0);
     if (old < 0) return;
@@ -376,7 +377,7 @@ static void test_leader_paused_steps_down(void)
 
 static void test_follower_paused_majority_commits(void)
 {
-    int up[N] = { 1, 1, 1 };
+    int up[MAXN] = { 1, 1, 1 };
     int leader = find_leader(up, 10);
     CHECK(leader >= 0);
     if (leader < 0) return;
@@ -401,7 +402,7 @@ static void test_follower_paused_majority_commits(void)
  * the sender's later nonces do not stall). */
 static void test_stranded_handed_over(void)
 {
-    int up[N] = { 1, 1, 1 };
+    int up[MAXN] = { 1, 1, 1 };
     int old = find_leader(up, 10);
     CHECK(old >= 0);
     if (old < 0) return;
@@ -454,7 +455,7 @@ static int verify_stopped(int i)
 
 static void test_wiped_follower_rejoins_by_snapshot(void)
 {
-    int up[N] = { 1, 1, 1 };
+    int up[MAXN] = { 1, 1, 1 };
     int leader = find_leader(up, 10);
     CHECK(leader >= 0);
     if (leader < 0) return;
@@ -487,7 +488,7 @@ static void test_wiped_follower_rejoins_by_snapshot(void)
 
 static void test_all_killed_restart_same_state(void)
 {
-    int up[N] = { 1, 1, 1 };
+    int up[MAXN] = { 1, 1, 1 };
     int leader = find_leader(up, 10);
     CHECK(leader >= 0);
     if (leader < 0) return;
@@ -514,7 +515,7 @@ static void test_all_killed_restart_same_state(void)
  * it exits (raft_transfer), and the other two go on. */
 static void test_graceful_leader_stop_hands_off(void)
 {
-    int up[N] = { 1, 1, 1 };
+    int up[MAXN] = { 1, 1, 1 };
     int old = find_leader(up, 10);
     CHECK(old >= 0);
     if (old < 0) return;
@@ -595,9 +596,9 @@ static void test_random_faults(void)
     srand((unsigned)seed);
     printf("test_cluster: fault schedule seed %llu, %d rounds (replay: PEL_TEST_SEED=%llu)\n",
            (unsigned long long)seed, rounds, (unsigned long long)seed);
-    int all[N] = { 1, 1, 1 };
+    int all[MAXN] = { 1, 1, 1 };
     for (int r = 0; r < rounds; r++) {
-        int up[N] = { 1, 1, 1 };
+        int up[MAXN] = { 1, 1, 1 };
         int lead = find_leader(all, 10);
         int victim = rand() % 2 && lead >= 0 ? lead : rand() % N, fault = rand() % 3;
         if (fault == 0) CHECK_EQ_INT(h_stop(&H[victim], SIGKILL), 128 + SIGKILL);
@@ -659,6 +660,8 @@ static void checkpoint_root(int i, double height, char out[65])
     cJSON_Delete(r);
 }
 
+static int diverged = -1;           /* the member test_divergence_detected corrupted */
+
 /* For a failure's diagnosis: every member's ordering status. */
 static void dump_roles(void)
 {
@@ -702,11 +705,12 @@ static void check_cluster_status(int bad)
 
 static void test_divergence_detected(void)
 {
-    int up[N] = { 1, 1, 1 };
+    int up[MAXN] = { 1, 1, 1 };
     int leader = find_leader(up, 10);
     CHECK(leader >= 0);
     if (leader < 0) return;
     int bad = (leader + 1) % N, good = (leader + 2) % N;
+    diverged = bad;
     double h0 = 0;
     /* restart `bad` with the fault armed two blocks ahead; the fault fires
      * on a follower only, and a restarted member may win an election:
@@ -786,8 +790,191 @@ static void test_stopped_member_verifies(void)
     CHECK_EQ_INT(rc, 0);
     if (rc) fprintf(stderr, "%s", out);
     CHECK_EQ_INT(start(2), 0);                  /* back for the next test */
-    int up[N] = { 1, 1, 1 };
+    int up[MAXN] = { 1, 1, 1 };
     CHECK_EQ_INT(wait_agree(up, 1, 20), 0);
+}
+
+
+/* ---- membership: pel cluster leave / join / init ---- */
+
+/* node_info.ordering.member of slot i ("" when it does not answer). */
+static int is_member(int i, const char *want)
+{
+    cJSON *a = info(i);
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(a, "ordering");
+    int yes = a && !strcmp(h_str(o, "member"), want);
+    cJSON_Delete(a);
+    return yes;
+}
+
+static int wait_member(int i, const char *want, double secs)
+{
+    double end = h_now() + secs;
+    while (h_now() < end) {
+        if (is_member(i, want)) return 0;
+        h_sleep_ms(100);
+    }
+    fprintf(stderr, "  slot %d never became \"%s\"\n", i, want);
+    dump_roles();
+    return -1;
+}
+
+/* Slot i for a node directory made by `pel cluster init|join` (not yet). */
+static void slot_init(int i, const char *name)
+{
+    harness *h = &H[i];
+    static char bin[sizeof h->bin];
+    memcpy(bin, H[0].bin, sizeof bin);
+    memset(h, 0, sizeof *h);
+    h->pid = -1;
+    memcpy(h->bin, bin, sizeof bin);
+    snprintf(h->dir, sizeof h->dir, "%s/%s", root, name);
+    h->port = h_free_port();
+    snprintf(h->url, sizeof h->url, "http://127.0.0.1:%u/rpc", h->port);
+    snprintf(h->chain_id, sizeof h->chain_id, "pel-cluster-test");
+    h->gas = pel_gas_defaults();
+    if (pel_rpc_client_new(h->url, 5000, &h->rpc)) h->rpc = NULL;
+}
+
+/* The ids in `pel cluster members --json` of the node at url, as a count
+ * of voters and whether `id` is one of them. */
+static int voters_via(const char *url, uint64_t id, int *has)
+{
+    char out[8192];
+    const char *args[] = { "cluster", "members", "--json", "--rpc", url, NULL };
+    *has = 0;
+    if (h_run(&H[0], out, sizeof out, args) != 0) return -1;
+    cJSON *o = cJSON_Parse(out);
+    const cJSON *e;
+    int n = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "members")) {
+        if (strcmp(h_str(e, "role"), "voter")) continue;
+        n++;
+        if (h_num(e, "id") == (double)id) *has = 1;
+    }
+    cJSON_Delete(o);
+    return n;
+}
+
+/* Replace the diverged member: `pel cluster leave` removes it (asked
+ * through a follower, which forwards to the leader), a new member joins
+ * with `pel cluster join` (through the other follower... or whichever is
+ * one), catches up from the leader's snapshot and is made a voter; it has
+ * every committed transaction with the same receipts; the leader then
+ * leaves through its own API and the two others go on; the new member,
+ * killed and restarted, comes back as a voter. Bad requests are refused. */
+static void test_member_replaced(void)
+{
+    int bad = diverged;
+    CHECK(bad >= 0);
+    if (bad < 0) return;
+    int up[MAXN] = { 1, 1, 1 };
+    up[bad] = 0;
+    int leader = find_leader(up, 10), other = -1;
+    CHECK(leader >= 0);
+    if (leader < 0) return;
+    for (int i = 0; i < N; i++) if (up[i] && i != leader) other = i;
+    char out[8192], id_s[24], rpc_s[32], raft_s[32], faucet[300];
+    snprintf(id_s, sizeof id_s, "%d", bad + 1);
+    const char *leave_bad[] = { "cluster", "leave", "--rpc", H[other].url, "--id", id_s, NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, leave_bad), 0);
+    CHECK(strstr(out, "removed") != NULL);
+    CHECK(h_stop(&H[bad], SIGTERM) >= 0);
+    int has;
+    CHECK_EQ_INT(voters_via(H[leader].url, (uint64_t)bad + 1, &has), 2);
+    CHECK_EQ_INT(has, 0);
+    for (int k = 0; k < 12; k++) CHECK_EQ_INT(commit_one(up, 20), 0);   /* past a snapshot */
+
+    /* join a new member through a follower */
+    slot_init(3, "node4");
+    uint16_t raft_port = h_free_port();
+    snprintf(rpc_s, sizeof rpc_s, "127.0.0.1:%u", H[3].port);
+    snprintf(raft_s, sizeof raft_s, "127.0.0.1:%u", raft_port);
+    snprintf(faucet, sizeof faucet, "%s/node1/faucet.key", root);
+    const char *bad_raft[] = { "cluster", "join", "--via", H[other].url, "--dir", H[3].dir, "--rpc", rpc_s,
+                               "--raft", "localhost:1", NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, bad_raft), 1);     /* the raft address must be IPv4 */
+    char probe[300];
+    snprintf(probe, sizeof probe, "%s/genesis.json", H[3].dir);
+    CHECK(access(probe, F_OK) != 0);                                /* nothing created */
+    const char *join[] = { "cluster", "join", "--via", H[other].url, "--dir", H[3].dir, "--rpc", rpc_s,
+                           "--raft", raft_s, "--faucet-key", faucet, NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, join), 0);
+    CHECK(strstr(out, "added to the cluster") != NULL);
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, join), 1);          /* the directory is taken now */
+    pel_node_config cfg;
+    char err[512];
+    CHECK_EQ_INT(pel_node_config_load(H[3].dir, &cfg, err, sizeof err), 0);
+    CHECK(cfg.ordering_raft && cfg.cluster_join && cfg.cluster_id > 0);
+    uint64_t new_id = cfg.cluster_id;
+    CHECK(new_id != 1 && new_id != 2 && new_id != 3);
+    CHECK_EQ_INT(voters_via(H[leader].url, new_id, &has), 2);      /* a spare, not yet counted */
+    CHECK_EQ_INT(start(3), 0);
+    CHECK_EQ_INT(wait_member(3, "voter", 30), 0);
+    CHECK_EQ_INT(voters_via(H[other].url, new_id, &has), 3);
+    CHECK_EQ_INT(has, 1);
+    up[3] = 1;
+    for (int k = 0; k < 3; k++) CHECK_EQ_INT(commit_one(up, 20), 0);
+    CHECK_EQ_INT(wait_agree(up, height_of(leader), 30), 0);
+    CHECK_EQ_INT(same_receipts(up), 0);                             /* every transaction ever committed */
+    CHECK_EQ_INT(log_has(3, "snapshot"), 1);                        /* it caught up from a snapshot */
+
+    /* the leader leaves through its own API (no --id: itself) */
+    leader = find_leader(up, 10);
+    CHECK(leader >= 0);
+    if (leader < 0) return;
+    const char *leave_self[] = { "cluster", "leave", "--rpc", H[leader].url, NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, leave_self), 0);
+    up[leader] = 0;
+    for (int k = 0; k < 3; k++) CHECK_EQ_INT(commit_one(up, 30), 0);
+    CHECK_EQ_INT(wait_member(leader, "none", 10), 0);              /* it got its removal and says so */
+    CHECK_EQ_INT(log_has(leader, "was removed from the cluster"), 1);
+    CHECK(h_stop(&H[leader], SIGTERM) >= 0);
+    int last = -1;
+    for (int i = 0; i < MAXN; i++) if (up[i]) last = i;
+    CHECK_EQ_INT(voters_via(H[last].url, new_id, &has), 2);
+    CHECK_EQ_INT(has, 1);
+
+    /* the new member, killed and restarted, is a voter again at once */
+    CHECK_EQ_INT(h_stop(&H[3], SIGKILL), 128 + SIGKILL);
+    CHECK_EQ_INT(start(3), 0);
+    CHECK_EQ_INT(wait_member(3, "voter", 10), 0);
+    for (int k = 0; k < 2; k++) CHECK_EQ_INT(commit_one(up, 30), 0);
+    CHECK_EQ_INT(wait_agree(up, 1, 30), 0);
+    CHECK_EQ_INT(same_receipts(up), 0);
+
+    /* refusals: an unknown id; the removed member's API says who leads no more */
+    const char *unknown[] = { "cluster", "leave", "--rpc", H[3].url, "--id", "424242", NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, unknown), 1);
+}
+
+/* `pel cluster init`: a one-member cluster is its own leader, commits,
+ * lists itself, and refuses to remove its last voter. */
+static void test_one_member_cluster(void)
+{
+    char out[8192], rpc_s[32], raft_s[32];
+    slot_init(4, "solo");
+    snprintf(rpc_s, sizeof rpc_s, "127.0.0.1:%u", H[4].port);
+    snprintf(raft_s, sizeof raft_s, "127.0.0.1:%u", h_free_port());
+    const char *init[] = { "cluster", "init", "--dir", H[4].dir, "--chain-id", "pel-cluster-test",
+                           "--rpc", rpc_s, "--raft", raft_s, NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, init), 0);
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, init), 1);          /* not over an existing node */
+    CHECK_EQ_INT(start(4), 0);
+    CHECK_EQ_INT(wait_role(4, "leader", 10), 0);
+    int has;
+    CHECK_EQ_INT(voters_via(H[4].url, 1, &has), 1);
+    CHECK_EQ_INT(has, 1);
+    h_key k;
+    h_key_make(&k, 99);
+    char addr[PEL_ADDR_STR_LEN + 1];
+    pel_addr_format(&k.addr, addr);
+    const char *fau[] = { "faucet", addr, "--rpc", H[4].url, "--wait", NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, fau), 0);
+    CHECK(height_of(4) >= 1);
+    const char *leave[] = { "cluster", "leave", "--rpc", H[4].url, NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, leave), 1);         /* the last voter */
+    CHECK(is_member(4, "voter"));
 }
 
 int main(int argc, char **argv)
@@ -814,8 +1001,10 @@ int main(int argc, char **argv)
         RUN(test_graceful_leader_stop_hands_off);
         RUN(test_random_faults);
         RUN(test_divergence_detected);
+        RUN(test_member_replaced);
+        RUN(test_one_member_cluster);
     }
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < MAXN; i++) {
         if (H[i].pid > 0) h_stop(&H[i], SIGTERM);
         pel_rpc_client_free(H[i].rpc);
         H[i].rpc = NULL;
