@@ -41,6 +41,8 @@ void pel_order_get_status(pel_order *o, pel_order_status *st)
     o->ops->status(o, st);
 }
 
+void pel_order_hand_off(pel_order *o) { o->ops->hand_off(o); }
+
 unsigned pel_order_members(pel_order *o, pel_cluster_peer *out, unsigned max)
 {
     return o->ops->members(o, out, max);

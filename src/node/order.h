@@ -187,6 +187,11 @@ int pel_order_propose(pel_order *o, uint64_t height, const uint8_t *entry, size_
 /* pel_order_get_status - a consistent-enough snapshot for status pages. */
 void pel_order_get_status(pel_order *o, pel_order_status *st);
 
+/* pel_order_hand_off - if this node leads, hand the leadership to an
+ * up-to-date voter (raft_transfer; async, returns at once); else nothing.
+ * A diverged leader calls it (rpc/cluster_watch.c). Local: nothing. */
+void pel_order_hand_off(pel_order *o);
+
 /* pel_order_members - the members in the Raft configuration as this node
  * knows it now (the latest configuration entry it has, committed or not),
  * at most max of them. @return how many (0 for local). */
@@ -221,6 +226,7 @@ typedef struct pel_order_ops {
     int (*is_leader)(pel_order *o);
     int (*propose)(pel_order *o, uint64_t height, const uint8_t *entry, size_t len);
     void (*status)(pel_order *o, pel_order_status *st);
+    void (*hand_off)(pel_order *o);
     unsigned (*members)(pel_order *o, pel_cluster_peer *out, unsigned max);
     int (*change)(pel_order *o, pel_change_op op, uint64_t id, const char *raft, const char *rpc,
                   unsigned wait_ms, uint64_t *id_out, char *err, size_t errlen);

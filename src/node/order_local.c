@@ -33,6 +33,8 @@ static void local_status(pel_order *o, pel_order_status *st)
     st->leader = 1;
 }
 
+static void local_hand_off(pel_order *o) { (void)o; }
+
 static unsigned local_members(pel_order *o, pel_cluster_peer *out, unsigned max)
 {
     (void)o; (void)out; (void)max;
@@ -50,7 +52,7 @@ static int local_change(pel_order *o, pel_change_op op, uint64_t id, const char 
 
 static const pel_order_ops local_ops = {
     "local", 1, local_start, local_stop, local_free, local_is_leader, local_propose, local_status,
-    local_members, local_change,
+    local_hand_off, local_members, local_change,
 };
 
 int pel_order_local_new(pel_order **out)

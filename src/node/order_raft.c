@@ -110,11 +110,13 @@ typedef struct rnode {
     int closing;
     int handing_off;             /* a leadership transfer runs before the close */
     struct raft_transfer transfer;
+    struct raft_transfer hand_off;   /* pel_order_hand_off's; data != NULL while it runs */
     /* guarded by mu */
     pthread_mutex_t mu;
     pthread_cond_t cond;
     int up;                      /* 0 starting, 1 running, -1 start failed */
     int stop_req;
+    int hand_off_req;            /* pel_order_hand_off asked */
     char start_err[4400];
     proposal *head, *tail;
     change_req *ch_head, *ch_tail;
@@ -288,6 +290,7 @@ static void change_done(change_req *c, int rc, const char *fmt, ...)
 static void change_done(change_req *c, int rc, const char *fmt, ...)
 {
     rnode *r = c->r;
+    if (!rc) refresh_members(r);          /* the caller sees the new configuration */
     pthread_mutex_lock(&r->mu);
     c->done = 1;
     c->rc = rc;
@@ -299,7 +302,6 @@ static void change_done(change_req *c, int rc, const char *fmt, ...)
     }
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->mu);
-    if (!rc) refresh_members(r);
     change_unref(c);
 }
 
@@ -460,6 +462,32 @@ static void on_transferred(struct raft_transfer *req)
     if (!r->closing) close_now(r);
 }
 
+static void on_handed_off(struct raft_transfer *req)
+{
+    rnode *r = req->data;
+    raft_id id = 0;
+    const char *addr = NULL;
+    raft_leader(&r->raft, &id, &addr);
+    pel_log(id && id != r->o.id ? PEL_LOG_INFO : PEL_LOG_WARN, "raft: leadership hand-off %s",
+            id && id != r->o.id ? "done" : "timed out; asked again if still needed");
+    req->data = NULL;
+}
+
+/* pel_order_hand_off on the loop thread: one transfer at a time, only a
+ * leader, never while stopping (stop_loop has its own). */
+static void start_hand_off(rnode *r)
+{
+    if (r->hand_off.data || r->handing_off || raft_state(&r->raft) != RAFT_LEADER) return;
+    r->hand_off.data = r;
+    int rc = raft_transfer(&r->raft, &r->hand_off, 0, on_handed_off);
+    if (rc) {
+        r->hand_off.data = NULL;
+        pel_log(PEL_LOG_WARN, "raft: cannot hand the leadership off: %s", raft_strerror(rc));
+    } else {
+        pel_log(PEL_LOG_INFO, "raft: handing the leadership off");
+    }
+}
+
 /* Stopping: a leader first hands its leadership to a voting follower
  * (raft_transfer), so the cluster does not wait an election timeout. */
 static void stop_loop(rnode *r)
@@ -479,10 +507,12 @@ static void on_async(uv_async_t *as)
     pthread_mutex_lock(&r->mu);
     proposal *list = r->head;
     change_req *changes = r->ch_head;
-    int stop = r->stop_req;
+    int stop = r->stop_req, hand_off = r->hand_off_req;
     r->head = r->tail = NULL;
     r->ch_head = r->ch_tail = NULL;
+    r->hand_off_req = 0;
     pthread_mutex_unlock(&r->mu);
+    if (hand_off && !stop && !r->closing) start_hand_off(r);
     while (changes) {
         change_req *next = changes->next;
         if (stop || r->closing) change_done(changes, PEL_ESTOPPED, "the node is stopping");
@@ -745,6 +775,17 @@ static void raft_status_op(pel_order *o, pel_order_status *st)
     st->voters = atomic_load_explicit(&r->voters, memory_order_relaxed);
 }
 
+static void raft_hand_off_op(pel_order *o)
+{
+    rnode *r = (rnode *)o;
+    if (!raft_is_leader_op(o)) return;
+    pthread_mutex_lock(&r->mu);
+    int go = r->running && !r->stop_req;
+    if (go) r->hand_off_req = 1;
+    pthread_mutex_unlock(&r->mu);
+    if (go) uv_async_send(&r->async);
+}
+
 static unsigned raft_members_op(pel_order *o, pel_cluster_peer *out, unsigned max)
 {
     rnode *r = (rnode *)o;
@@ -808,7 +849,7 @@ static int raft_change_op(pel_order *o, pel_change_op op, uint64_t id, const cha
 
 static const pel_order_ops raft_ops = {
     "raft", 0, raft_start_op, raft_stop_op, raft_free_op, raft_is_leader_op, raft_propose_op,
-    raft_status_op, raft_members_op, raft_change_op,
+    raft_status_op, raft_hand_off_op, raft_members_op, raft_change_op,
 };
 
 int pel_order_raft_new(const pel_order_raft_opts *o, const pel_order_handler *h,

@@ -322,6 +322,10 @@ static void round_once(pel_cluster_watch *w)
     pel_node_divergence d;
     if (!pel_node_diverged(w->n, NULL) && pel_cluster_judge(votes, w->n_peers, w->members, &d))
         report(w, &d);
+    /* a diverged node must not lead: it cuts no blocks, so the cluster
+     * would stall until an election; every round it leads, it hands off */
+    if (pel_node_diverged(w->n, NULL) && pel_order_is_leader(pel_node_order(w->n)))
+        pel_order_hand_off(pel_node_order(w->n));
 }
 
 /* ---- the thread ---- */
