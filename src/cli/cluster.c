@@ -31,16 +31,19 @@ static void cluster_usage(FILE *f)
     fprintf(f,
         "usage: pel cluster init   [--dir D] [--chain-id X] [--rpc HOST:PORT] [--raft HOST:PORT]\n"
         "                          [--faucet-balance N]\n"
-        "       pel cluster join   --via URL [--dir D] [--rpc HOST:PORT] [--raft HOST:PORT]\n"
-        "                          [--faucet-key FILE]\n"
-        "       pel cluster leave  [--dir D | --rpc URL] [--id N]\n"
+        "       pel cluster join   --via URL --token T [--dir D] [--rpc HOST:PORT]\n"
+        "                          [--raft HOST:PORT] [--faucet-key FILE]\n"
+        "       pel cluster leave  [--dir D | --rpc URL --token T] [--id N]\n"
         "       pel cluster members [--dir D | --rpc URL] [--json]\n"
         "       pel cluster status [--dir D | --rpc URL...] [--json]\n"
         "\n"
         "init creates the node directory D (default ./devnet) of a new chain run by\n"
         "a raft cluster that has this one member (id 1; API on --rpc, default\n"
         "127.0.0.1:8645; Raft on --raft, default 127.0.0.1:8745, an IPv4 address).\n"
-        "Start it with pel node --dir D; other nodes then join it.\n"
+        "Start it with pel node --dir D; other nodes then join it. Its config.json\n"
+        "(mode 0600) holds the cluster's admin token, cluster.admin_token, which\n"
+        "every membership change must carry (join and leave: --token T, or\n"
+        "$PEL_CLUSTER_TOKEN; leave --dir D reads D's).\n"
         "\n"
         "join creates the node directory D of a new member of the running cluster\n"
         "whose member API is URL (any member; the leader does the change): it\n"
@@ -286,6 +289,21 @@ static int cluster_status(int argc, char **argv)
     return ok ? 0 : 1;
 }
 
+/* The admin token: --token, else $PEL_CLUSTER_TOKEN, else (dir non-NULL)
+ * the one in dir/config.json. NULL after printing why not. */
+static const char *admin_token(const char *who, const char *opt, const char *dir, pel_node_config *cfg)
+{
+    const char *env = getenv("PEL_CLUSTER_TOKEN");
+    char err[512] = "";
+    if (opt) return opt;
+    if (env && *env) return env;
+    if (dir && pel_node_config_load(dir, cfg, err, sizeof err) == 0 && cfg->admin_token[0])
+        return cfg->admin_token;
+    fprintf(stderr, "%s: the cluster's admin token is needed: --token T or $PEL_CLUSTER_TOKEN (it is "
+            "cluster.admin_token in a member's config.json)\n", who);
+    return NULL;
+}
+
 /* ---- init ---- */
 
 static int cluster_init(int argc, char **argv)
@@ -307,8 +325,10 @@ static int cluster_init(int argc, char **argv)
     }
     printf("initialised %s: a raft cluster of one member (id 1, chain id %s, API on %s, Raft on %s)\n"
            "start it with: pel node --dir %s\n"
-           "then add members: pel cluster join --via http://%s/rpc --dir D2 --rpc HOST:PORT --raft HOST:PORT\n",
-           dir, chain, rpc, raft, dir, rpc);
+           "then add members: pel cluster join --via http://%s/rpc --token T --dir D2 --rpc HOST:PORT "
+           "--raft HOST:PORT\n"
+           "(T: the admin token, cluster.admin_token in %s/config.json; keep it secret)\n",
+           dir, chain, rpc, raft, dir, rpc, dir);
     return 0;
 }
 
@@ -362,14 +382,17 @@ static unsigned peers_of(const cJSON *res, pel_cluster_peer *p)
 static int cluster_join(int argc, char **argv)
 {
     const char *dir = "devnet", *via = NULL, *rpc = "127.0.0.1:8645", *raft = "127.0.0.1:8745",
-               *faucet = NULL;
+               *faucet = NULL, *token_opt = NULL;
     const pel_cli_opt o[] = { { "--dir", .val = &dir }, { "--via", .val = &via },
                               { "--rpc", .val = &rpc }, { "--raft", .val = &raft },
-                              { "--faucet-key", .val = &faucet } };
+                              { "--faucet-key", .val = &faucet }, { "--token", .val = &token_opt } };
     const pel_cli_cmd cmd = { "pel cluster join", cluster_usage, o, sizeof o / sizeof o[0] };
     int npos = 0, rc = pel_cli_parse(&cmd, argc, argv, NULL, 0, &npos);
     if (rc) return PEL_CLI_EXIT(rc);
     if (!via) { fprintf(stderr, "pel cluster join: --via URL (a member's API) is required\n"); return 2; }
+    pel_node_config tcfg;
+    const char *token = admin_token("pel cluster join", token_opt, NULL, &tcfg);
+    if (!token) return 2;
     char path[4200], err[512] = "";
     snprintf(path, sizeof path, "%s/genesis.json", dir);
     if (access(path, F_OK) == 0) {
@@ -388,6 +411,7 @@ static int cluster_join(int argc, char **argv)
     cJSON *params = cJSON_CreateObject(), *res = NULL;
     cJSON_AddStringToObject(params, "raft", raft);
     cJSON_AddStringToObject(params, "rpc", rpc);
+    cJSON_AddStringToObject(params, "token", token);
     rc = genesis ? pel_cli_call(c, "cluster_add", params, &res, "cluster_add") : -1;
     cJSON_Delete(params);
     pel_rpc_client_free(c);
@@ -400,11 +424,12 @@ static int cluster_join(int argc, char **argv)
     pel_cluster_peer peers[PEL_CLUSTER_MAX];
     unsigned n = peers_of(res, peers);
     cJSON_Delete(res);
-    rc = pel_node_init_cluster_joiner(dir, genesis, id, rpc, raft, peers, n, faucet, err, sizeof err);
+    rc = pel_node_init_cluster_joiner(dir, genesis, id, rpc, raft, peers, n, token, faucet, err,
+                                      sizeof err);
     free(genesis);
     if (rc) {
         fprintf(stderr, "pel cluster join: member %llu was added to the cluster, but %s; remove it "
-                "with: pel cluster leave --rpc %s --id %llu\n", (unsigned long long)id, err, via,
+                "with: pel cluster leave --rpc %s --token T --id %llu\n", (unsigned long long)id, err, via,
                 (unsigned long long)id);
         return 1;
     }
@@ -431,8 +456,9 @@ static int target_url(const char *who, const char *rpc, const char *dir, char *u
 
 static int cluster_leave(int argc, char **argv)
 {
-    const char *dir = "devnet", *rpc = NULL, *id_s = NULL;
-    const pel_cli_opt o[] = { { "--dir", .val = &dir }, { "--rpc", .val = &rpc }, { "--id", .val = &id_s } };
+    const char *dir = "devnet", *rpc = NULL, *id_s = NULL, *token_opt = NULL;
+    const pel_cli_opt o[] = { { "--dir", .val = &dir }, { "--rpc", .val = &rpc }, { "--id", .val = &id_s },
+                              { "--token", .val = &token_opt } };
     const pel_cli_cmd cmd = { "pel cluster leave", cluster_usage, o, sizeof o / sizeof o[0] };
     int npos = 0, rc = pel_cli_parse(&cmd, argc, argv, NULL, 0, &npos);
     if (rc) return PEL_CLI_EXIT(rc);
@@ -441,6 +467,9 @@ static int cluster_leave(int argc, char **argv)
     char url[4200];
     uint64_t own = 0;
     if (target_url("pel cluster leave", rpc, dir, url, sizeof url, &own)) return 1;
+    pel_node_config tcfg;
+    const char *token = admin_token("pel cluster leave", token_opt, rpc ? NULL : dir, &tcfg);
+    if (!token) return 2;
     pel_rpc_client *c = NULL;
     if (pel_cli_connect(url, 30000, &c)) return 1;
     cJSON *res = NULL;
@@ -459,6 +488,7 @@ static int cluster_leave(int argc, char **argv)
     if (!id) id = own;
     cJSON *params = cJSON_CreateObject();
     cJSON_AddNumberToObject(params, "id", (double)id);
+    cJSON_AddStringToObject(params, "token", token);
     rc = pel_cli_call(c, "cluster_remove", params, &res, "cluster_remove");
     cJSON_Delete(params);
     pel_rpc_client_free(c);

@@ -44,6 +44,7 @@ const char *pel_strerror(int code)
     case PEL_EDIVERGED: return "replicated block diverges from local execution";
     case PEL_EBUSY: return "another membership change is in progress";
     case PEL_EPENDING: return "started, not finished yet";
+    case PEL_EDENIED: return "not authorised (cluster admin token)";
     case PEL_EREMOTE: return "remote call failed";
     case PEL_EPROOF: return "proof does not verify";
     case PEL_ENOTE: return "malformed signed note";

@@ -55,6 +55,7 @@ typedef enum pel_err {
     PEL_EDIVERGED = -75,  /* a replicated block does not match what this node computed */
     PEL_EBUSY = -76,      /* another cluster membership change is in progress */
     PEL_EPENDING = -77,   /* started, not finished yet (a membership change) */
+    PEL_EDENIED = -78,    /* a cluster admin call without the cluster's admin token */
     /* rpc */
     PEL_EREMOTE = -80,    /* the remote side answered with a JSON-RPC error */
     /* proofs */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/hex.h"
 #include "core/keyfile.h"
 #include "ledger/genesis.h"
 
@@ -195,6 +197,7 @@ static void rd_cluster(reader *r, pel_node_config *c)
     rd_u32(r, "cluster.snapshot_threshold", 0, UINT32_MAX, &c->snapshot_threshold);
     rd_u32(r, "cluster.snapshot_trailing", 0, UINT32_MAX, &c->snapshot_trailing);
     rd_bool(r, "cluster.join", &c->cluster_join);
+    rd_str(r, "cluster.admin_token", c->admin_token, sizeof c->admin_token);
     rd_peers(r, c);
     if (!r->rc && c->ordering_raft && (c->n_peers == 0 || c->cluster_id == 0)) {
         snprintf(r->err, r->errlen, "config.json: ordering raft needs cluster.id and cluster.peers");
@@ -246,6 +249,7 @@ static void add_cluster(cJSON *root, const pel_node_config *c)
     cJSON_AddNumberToObject(cl, "snapshot_threshold", c->snapshot_threshold);
     cJSON_AddNumberToObject(cl, "snapshot_trailing", c->snapshot_trailing);
     if (c->cluster_join) cJSON_AddBoolToObject(cl, "join", 1);
+    if (c->admin_token[0]) cJSON_AddStringToObject(cl, "admin_token", c->admin_token);
     cJSON *peers = cJSON_AddArrayToObject(cl, "peers");
     for (unsigned i = 0; i < c->n_peers; i++) {
         cJSON *p = cJSON_CreateObject();
@@ -291,7 +295,8 @@ int pel_node_config_write(const char *dir, const pel_node_config *c)
     snprintf(path, sizeof path, "%s/config.json", dir);
     size_t n = strlen(text);
     text[n] = '\n';   /* cJSON_Print leaves room: replace the NUL, write n+1 */
-    int rc = pel_write_file_excl(path, text, n + 1, 0644);
+    /* a cluster member's holds its admin token: owner only */
+    int rc = pel_write_file_excl(path, text, n + 1, c->admin_token[0] ? 0600 : 0644);
     free(text);
     return rc;
 }
@@ -366,6 +371,14 @@ int pel_node_init_dir(const char *dir, const char *chain_id, uint64_t faucet_bal
 
 /* ---- pel init --cluster ---- */
 
+void pel_cluster_token_new(char out[PEL_CLUSTER_TOKEN_LEN + 1])
+{
+    uint8_t b[PEL_CLUSTER_TOKEN_LEN / 2];
+    randombytes_buf(b, sizeof b);
+    pel_hex_encode(b, sizeof b, out);
+    sodium_memzero(b, sizeof b);
+}
+
 static int copy_file(const char *from, const char *to, int mode)
 {
     char *text;
@@ -410,6 +423,7 @@ int pel_node_init_cluster(const char *dir, const char *chain_id, uint64_t faucet
     if (rc) { snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno)); return rc; }
     pel_node_config cfg = pel_node_config_defaults();
     cfg.ordering_raft = 1;
+    pel_cluster_token_new(cfg.admin_token);
     cfg.n_peers = n;
     for (unsigned i = 0; i < n; i++) {
         cfg.peers[i].id = i + 1;
@@ -465,6 +479,7 @@ int pel_node_init_cluster_founder(const char *dir, const char *chain_id, uint64_
     pel_node_config cfg = pel_node_config_defaults();
     int rc = member_cfg(&cfg, 1, rpc, raft, err, errlen);
     if (rc) return rc;
+    pel_cluster_token_new(cfg.admin_token);
     cfg.n_peers = 1;
     cfg.peers[0].id = 1;
     snprintf(cfg.peers[0].raft, sizeof cfg.peers[0].raft, "%s", raft);
@@ -486,8 +501,8 @@ int pel_node_init_cluster_founder(const char *dir, const char *chain_id, uint64_
 
 int pel_node_init_cluster_joiner(const char *dir, const char *genesis_json, uint64_t id,
                                  const char *rpc, const char *raft, const pel_cluster_peer *peers,
-                                 unsigned n_peers, const char *faucet_key, char *err,
-                                 size_t errlen)
+                                 unsigned n_peers, const char *token, const char *faucet_key,
+                                 char *err, size_t errlen)
 {
     char path[4200];
     if (errlen) err[0] = 0;
@@ -495,6 +510,11 @@ int pel_node_init_cluster_joiner(const char *dir, const char *genesis_json, uint
     int rc = member_cfg(&cfg, id, rpc, raft, err, errlen);
     if (rc) return rc;
     cfg.cluster_join = 1;
+    if (strlen(token) != PEL_CLUSTER_TOKEN_LEN) {
+        snprintf(err, errlen, "the cluster admin token must be %d hex characters", PEL_CLUSTER_TOKEN_LEN);
+        return PEL_EINVAL;
+    }
+    snprintf(cfg.admin_token, sizeof cfg.admin_token, "%s", token);
     for (unsigned i = 0; i < n_peers && cfg.n_peers < PEL_CLUSTER_MAX; i++)
         if (peers[i].id != id) cfg.peers[cfg.n_peers++] = peers[i];
     if (cfg.n_peers == PEL_CLUSTER_MAX) { snprintf(err, errlen, "too many members"); return PEL_EINVAL; }

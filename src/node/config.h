@@ -43,6 +43,13 @@
  *                                     bootstraps, learns the configuration
  *                                     from the leader and asks to be made a
  *                                     voter once it runs
+ *         "admin_token": "<64 hex>",  the secret every member shares (made by
+ *                                     `pel init --cluster` / `pel cluster
+ *                                     init`, given to `pel cluster join`):
+ *                                     membership changes (cluster_add,
+ *                                     cluster_promote, cluster_remove) must
+ *                                     carry it; without one they are refused.
+ *                                     config.json is then written mode 0600
  *         "peers": [ { "id": 1, "raft": "127.0.0.1:8745",
  *                      "rpc": "127.0.0.1:8645" }, ... ] } }
  *   peers is the configuration a founding member bootstraps the Raft log
@@ -67,6 +74,8 @@
 #include "node/chain.h"
 #include "node/order.h"
 
+#define PEL_CLUSTER_TOKEN_LEN 64    /* hex characters of a cluster admin token */
+
 typedef struct pel_node_config {
     char listen_host[64];
     uint16_t listen_port;
@@ -90,6 +99,7 @@ typedef struct pel_node_config {
     char raft_dir[256];             /* relative to the node directory unless absolute */
     uint32_t election_timeout_ms, heartbeat_ms, snapshot_threshold, snapshot_trailing;
     int cluster_join;               /* "cluster.join" */
+    char admin_token[PEL_CLUSTER_TOKEN_LEN + 1];   /* "cluster.admin_token"; "" = none */
     pel_cluster_peer peers[PEL_CLUSTER_MAX];
     unsigned n_peers;
 } pel_node_config;
@@ -146,14 +156,18 @@ int pel_node_init_cluster_founder(const char *dir, const char *chain_id, uint64_
  * member `id` (already added to the running cluster's configuration) of
  * the chain whose genesis.json text is genesis_json: node key, that
  * genesis, config.json with cluster.join true and peers = the members
- * known now plus this one. faucet_key (NULL: none) is copied as the
+ * known now plus this one, and the cluster's admin token (64 hex
+ * characters). faucet_key (NULL: none) is copied as the
  * devnet faucet's key (a member without it refuses faucet calls while it
  * leads; followers forward them to the leader).
  * @return 0, PEL_EEXIST, PEL_EINVAL, PEL_EIO, PEL_ENOMEM; err explains.
  */
 int pel_node_init_cluster_joiner(const char *dir, const char *genesis_json, uint64_t id,
                                  const char *rpc, const char *raft, const pel_cluster_peer *peers,
-                                 unsigned n_peers, const char *faucet_key, char *err,
-                                 size_t errlen) PEL_MUST_USE;
+                                 unsigned n_peers, const char *token, const char *faucet_key,
+                                 char *err, size_t errlen) PEL_MUST_USE;
+
+/* pel_cluster_token_new - a new random admin token (64 hex characters). */
+void pel_cluster_token_new(char out[PEL_CLUSTER_TOKEN_LEN + 1]);
 
 #endif

@@ -292,6 +292,7 @@ static void membership_round(pel_cluster_watch *w)
     pel_rpc_error err;
     memset(&err, 0, sizeof err);
     cJSON_AddNumberToObject(params, "id", (double)cfg->cluster_id);
+    cJSON_AddStringToObject(params, "token", cfg->admin_token);
     int rc = params ? pel_rpc_call(w->promoter, "cluster_promote", params, &res, &err) : PEL_ENOMEM;
     cJSON_Delete(params);
     cJSON_Delete(res);

@@ -5,6 +5,7 @@
 #include "rpc/membership.h"
 
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@
 #include "rpc/methods.h"
 #include "rpc/reply.h"
 
-#define CHANGE_WAIT_MS 10000
+#define CHANGE_WAIT_MS 8000     /* below the 10 s a follower's forwarding waits */
 
 static cJSON *members_json(pel_node *n)
 {
@@ -89,6 +90,22 @@ static int addr_param(const cJSON *params, const char *name, char *out, size_t c
     return 0;
 }
 
+/* params.token must be the cluster's admin token (every member holds the
+ * same; the leader checks again what a follower forwards). */
+static int check_token(const pel_node_config *cfg, const cJSON *params, pel_rpc_error *err)
+{
+    const cJSON *t = pel_rpc_param(params, "token");
+    size_t len = strlen(cfg->admin_token);
+    if (len == 0)
+        return pel_rpc_app_error(err, PEL_EDENIED, "this cluster has no admin token (cluster.admin_token "
+                                 "in config.json): membership changes are off");
+    if (!cJSON_IsString(t) || strlen(t->valuestring) != len ||
+        sodium_memcmp(t->valuestring, cfg->admin_token, len) != 0)
+        return pel_rpc_app_error(err, PEL_EDENIED, "token: not the cluster's admin token "
+                                 "(cluster.admin_token in a member's config.json)");
+    return 0;
+}
+
 static int change(pel_node *n, const char *method, pel_change_op op, const cJSON *params,
                   cJSON **result, pel_rpc_error *err)
 {
@@ -97,6 +114,7 @@ static int change(pel_node *n, const char *method, pel_change_op op, const cJSON
     int rc;
     if (!pel_node_cfg(n)->ordering_raft)
         return pel_rpc_app_error(err, PEL_EINVAL, "this node is not a cluster member (ordering is local)");
+    if ((rc = check_token(pel_node_cfg(n), params, err)) != 0) return rc;
     if ((rc = id_param(params, op == PEL_CHANGE_ADD, &id, err)) != 0) return rc;
     if (op == PEL_CHANGE_ADD && ((rc = addr_param(params, "raft", raft, sizeof raft, err)) != 0 ||
                                  (rc = addr_param(params, "rpc", rpc, sizeof rpc, err)) != 0))

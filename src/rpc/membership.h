@@ -11,9 +11,10 @@
  *   cluster_promote  {"id"}: make a member a voter once it has caught up
  *   cluster_remove   {"id"}: remove a member (the leader too)
  *
- * The three changes run on the leader: a follower forwards them
- * (methods.h: pel_rpc_forward). Each waits up to 10 s for the new
- * configuration to commit; past that the answer is PEL_EPENDING (-77) and
+ * The three changes need params.token, the cluster's admin token
+ * (config.h: cluster.admin_token; PEL_EDENIED otherwise), and run on the
+ * leader: a follower forwards them (methods.h: pel_rpc_forward). Each
+ * waits up to 8 s for the new configuration to commit; past that the answer is PEL_EPENDING (-77) and
  * the change goes on. PEL_EBUSY (-76): another change is in progress.
  */
 #ifndef PEL_RPC_MEMBERSHIP_H

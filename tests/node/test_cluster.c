@@ -27,6 +27,7 @@
  * chain everywhere, no transaction twice, none reported committed lost.
  */
 #include <curl/curl.h>
+#include <sys/stat.h>
 
 #include "node/node_harness.h"
 #include "test.h"
@@ -874,9 +875,20 @@ static void test_member_replaced(void)
     CHECK(leader >= 0);
     if (leader < 0) return;
     for (int i = 0; i < N; i++) if (up[i] && i != leader) other = i;
-    char out[8192], id_s[24], rpc_s[32], raft_s[32], faucet[300];
+    char out[8192], id_s[24], rpc_s[32], raft_s[32], faucet[300], err[512];
+    pel_node_config cfg;
+    CHECK_EQ_INT(pel_node_config_load(H[0].dir, &cfg, err, sizeof err), 0);
+    char token[PEL_CLUSTER_TOKEN_LEN + 1], wrong[PEL_CLUSTER_TOKEN_LEN + 1];
+    memcpy(token, cfg.admin_token, sizeof token);
+    CHECK_EQ_INT((int)strlen(token), PEL_CLUSTER_TOKEN_LEN);       /* pel init --cluster made one */
+    memcpy(wrong, token, sizeof wrong);
+    wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
     snprintf(id_s, sizeof id_s, "%d", bad + 1);
-    const char *leave_bad[] = { "cluster", "leave", "--rpc", H[other].url, "--id", id_s, NULL };
+    const char *denied[] = { "cluster", "leave", "--rpc", H[other].url, "--id", id_s, "--token", wrong, NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, denied), 1);        /* not without the token */
+    const char *no_token[] = { "cluster", "leave", "--rpc", H[other].url, "--id", id_s, NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, no_token), 2);
+    const char *leave_bad[] = { "cluster", "leave", "--rpc", H[other].url, "--id", id_s, "--token", token, NULL };
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, leave_bad), 0);
     CHECK(strstr(out, "removed") != NULL);
     CHECK(h_stop(&H[bad], SIGTERM) >= 0);
@@ -892,20 +904,25 @@ static void test_member_replaced(void)
     snprintf(raft_s, sizeof raft_s, "127.0.0.1:%u", raft_port);
     snprintf(faucet, sizeof faucet, "%s/node1/faucet.key", root);
     const char *bad_raft[] = { "cluster", "join", "--via", H[other].url, "--dir", H[3].dir, "--rpc", rpc_s,
-                               "--raft", "localhost:1", NULL };
+                               "--raft", "localhost:1", "--token", token, NULL };
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, bad_raft), 1);     /* the raft address must be IPv4 */
     char probe[300];
     snprintf(probe, sizeof probe, "%s/genesis.json", H[3].dir);
     CHECK(access(probe, F_OK) != 0);                                /* nothing created */
+    const char *join_denied[] = { "cluster", "join", "--via", H[other].url, "--dir", H[3].dir, "--rpc",
+                                  rpc_s, "--raft", raft_s, "--token", wrong, NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, join_denied), 1);
+    CHECK(access(probe, F_OK) != 0);
     const char *join[] = { "cluster", "join", "--via", H[other].url, "--dir", H[3].dir, "--rpc", rpc_s,
-                           "--raft", raft_s, "--faucet-key", faucet, NULL };
+                           "--raft", raft_s, "--faucet-key", faucet, "--token", token, NULL };
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, join), 0);
     CHECK(strstr(out, "added to the cluster") != NULL);
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, join), 1);          /* the directory is taken now */
-    pel_node_config cfg;
-    char err[512];
     CHECK_EQ_INT(pel_node_config_load(H[3].dir, &cfg, err, sizeof err), 0);
-    CHECK(cfg.ordering_raft && cfg.cluster_join && cfg.cluster_id > 0);
+    CHECK(cfg.ordering_raft && cfg.cluster_join && cfg.cluster_id > 0 && !strcmp(cfg.admin_token, token));
+    struct stat cst;
+    snprintf(probe, sizeof probe, "%s/config.json", H[3].dir);
+    CHECK(stat(probe, &cst) == 0 && (cst.st_mode & 077) == 0);    /* the token is not world-readable */
     uint64_t new_id = cfg.cluster_id;
     CHECK(new_id != 1 && new_id != 2 && new_id != 3);
     CHECK_EQ_INT(voters_via(H[leader].url, new_id, &has), 2);      /* a spare, not yet counted */
@@ -923,7 +940,7 @@ static void test_member_replaced(void)
     leader = find_leader(up, 10);
     CHECK(leader >= 0);
     if (leader < 0) return;
-    const char *leave_self[] = { "cluster", "leave", "--rpc", H[leader].url, NULL };
+    const char *leave_self[] = { "cluster", "leave", "--rpc", H[leader].url, "--token", token, NULL };
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, leave_self), 0);
     up[leader] = 0;
     for (int k = 0; k < 3; k++) CHECK_EQ_INT(commit_one(up, 30), 0);
@@ -944,7 +961,7 @@ static void test_member_replaced(void)
     CHECK_EQ_INT(same_receipts(up), 0);
 
     /* refusals: an unknown id; the removed member's API says who leads no more */
-    const char *unknown[] = { "cluster", "leave", "--rpc", H[3].url, "--id", "424242", NULL };
+    const char *unknown[] = { "cluster", "leave", "--dir", H[3].dir, "--id", "424242", NULL };
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, unknown), 1);
 }
 
@@ -972,7 +989,7 @@ static void test_one_member_cluster(void)
     const char *fau[] = { "faucet", addr, "--rpc", H[4].url, "--wait", NULL };
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, fau), 0);
     CHECK(height_of(4) >= 1);
-    const char *leave[] = { "cluster", "leave", "--rpc", H[4].url, NULL };
+    const char *leave[] = { "cluster", "leave", "--dir", H[4].dir, NULL };   /* its own token */
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, leave), 1);         /* the last voter */
     CHECK(is_member(4, "voter"));
 }
