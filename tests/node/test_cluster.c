@@ -53,6 +53,9 @@ enum { IDS_MAX = 4096 };
 static uint8_t ids[IDS_MAX][32];    /* every transaction reported committed or accepted */
 static int n_ids;
 
+static char faucet_key[300];         /* a copy of the faucet key, outside node1 */
+static char admin_token[PEL_CLUSTER_TOKEN_LEN + 1];
+
 #define SNAP_THRESHOLD 8
 #define SNAP_TRAILING 4
 
@@ -110,7 +113,29 @@ static int setup(const char *argv0)
     for (int i = 0; i < N; i++)
         if (set_snapshot_cfg(H[i].dir)) return -1;
     snprintf(path, sizeof path, "%s/node1/faucet.key", root);
-    return pel_keyfile_load(path, fpk, fsk, err, sizeof err) ? -1 : 0;
+    if (pel_keyfile_load(path, fpk, fsk, err, sizeof err)) return -1;
+    char keep[300];                       /* node1 may be replaced later: keep a copy */
+    snprintf(keep, sizeof keep, "%s/faucet.key", root);
+    snprintf(faucet_key, sizeof faucet_key, "%s", keep);
+    char *text = NULL;
+    size_t len;
+    if (pel_read_file(path, 4096, &text, &len) || pel_write_file_excl(keep, text, len, 0600)) {
+        free(text);
+        return -1;
+    }
+    free(text);
+    pel_node_config cfg;
+    if (pel_node_config_load(H[0].dir, &cfg, err, sizeof err)) return -1;
+    memcpy(admin_token, cfg.admin_token, sizeof admin_token);
+    return strlen(admin_token) == PEL_CLUSTER_TOKEN_LEN ? 0 : -1;
+}
+
+/* The Raft id of the member in slot i now (a replaced member has a new one). */
+static uint64_t slot_id(int i)
+{
+    pel_node_config cfg;
+    char err[512];
+    return pel_node_config_load(H[i].dir, &cfg, err, sizeof err) ? 0 : cfg.cluster_id;
 }
 
 static int start(int i)
@@ -584,9 +609,49 @@ static void check_history(const int *up)
     CHECK_EQ_INT(same_receipts(up), 0);
 }
 
+static int wait_member(int i, const char *want, double secs);
+
+/* Replace the member of slot i by a new one: `pel cluster leave` through
+ * another member, stop it, delete its directory, `pel cluster join` a new
+ * member in the same directory (same addresses, new id and key), start
+ * it and wait until it is a voter (it catches up from a snapshot). */
+static int replace_member(int i, const int *up)
+{
+    int via = -1;
+    for (int k = 0; k < N; k++) if (k != i && up[k]) via = k;
+    uint64_t id = slot_id(i);
+    pel_node_config cfg;
+    char err[512], out[4096], id_s[24], raft_s[160] = "", rpc_s[32], cmd[400];
+    if (via < 0 || !id || pel_node_config_load(H[i].dir, &cfg, err, sizeof err)) return -1;
+    for (unsigned k = 0; k < cfg.n_peers; k++)
+        if (cfg.peers[k].id == id) snprintf(raft_s, sizeof raft_s, "%s", cfg.peers[k].raft);
+    snprintf(id_s, sizeof id_s, "%llu", (unsigned long long)id);
+    snprintf(rpc_s, sizeof rpc_s, "127.0.0.1:%u", H[i].port);
+    const char *leave[] = { "cluster", "leave", "--rpc", H[via].url, "--id", id_s, "--token", admin_token, NULL };
+    int rc = -1;
+    for (int tries = 0; tries < 20 && rc; tries++) {    /* an election, or the last change still running */
+        rc = h_run(&H[0], out, sizeof out, leave);
+        if (rc) h_sleep_ms(300);
+    }
+    if (rc) { fprintf(stderr, "  replace: leave of %s failed\n", id_s); return -1; }
+    if (H[i].pid > 0) h_stop(&H[i], SIGKILL);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", H[i].dir);
+    if (system(cmd) != 0) return -1;
+    const char *join[] = { "cluster", "join", "--via", H[via].url, "--dir", H[i].dir, "--rpc", rpc_s,
+                           "--raft", raft_s, "--token", admin_token, "--faucet-key", faucet_key, NULL };
+    rc = -1;
+    for (int tries = 0; tries < 20 && rc; tries++) {
+        rc = h_run(&H[0], out, sizeof out, join);
+        if (rc) { snprintf(cmd, sizeof cmd, "rm -rf '%s'", H[i].dir); if (system(cmd) != 0) return -1; h_sleep_ms(300); }
+    }
+    if (rc || set_snapshot_cfg(H[i].dir) || start(i)) { fprintf(stderr, "  replace: join failed\n"); return -1; }
+    return wait_member(i, "voter", 30);
+}
+
 /* A randomised fault schedule (short here; `make soak` runs
  * PEL_CLUSTER_FAULTS=100): each round picks a member and a fault - kill -9
- * then restart, SIGSTOP then SIGCONT, SIGTERM then restart - applies it,
+ * then restart, SIGSTOP then SIGCONT, SIGTERM then restart, or replacement
+ * by a new member (leave, wipe, join: round 2 always) - applies it,
  * gets two transactions committed by the others meanwhile (resubmitting
  * through whoever leads, as a client does), heals, and waits for the three
  * to agree; then the history check. */
@@ -601,14 +666,16 @@ static void test_random_faults(void)
     for (int r = 0; r < rounds; r++) {
         int up[MAXN] = { 1, 1, 1 };
         int lead = find_leader(all, 10);
-        int victim = rand() % 2 && lead >= 0 ? lead : rand() % N, fault = rand() % 3;
+        int victim = rand() % 2 && lead >= 0 ? lead : rand() % N, fault = rand() % 4;
+        if (r == 1) fault = 3;                 /* every schedule replaces a member once */
+        up[victim] = 0;
         if (fault == 0) CHECK_EQ_INT(h_stop(&H[victim], SIGKILL), 128 + SIGKILL);
         else if (fault == 1) CHECK_EQ_INT(kill(H[victim].pid, SIGSTOP), 0);
-        else CHECK_EQ_INT(h_stop(&H[victim], SIGTERM), 0);
-        up[victim] = 0;
+        else if (fault == 2) CHECK_EQ_INT(h_stop(&H[victim], SIGTERM), 0);
+        else CHECK_EQ_INT(replace_member(victim, up), 0);
         for (int k = 0; k < 2; k++) CHECK_EQ_INT(commit_one(up, 20), 0);
         if (fault == 1) CHECK_EQ_INT(kill(H[victim].pid, SIGCONT), 0);
-        else CHECK_EQ_INT(start(victim), 0);
+        else if (fault != 3) CHECK_EQ_INT(start(victim), 0);
         CHECK_EQ_INT(wait_agree(all, height_of(lead >= 0 && lead != victim ? lead : (victim + 1) % N), 30), 0);
     }
     check_history(all);
@@ -883,7 +950,9 @@ static void test_member_replaced(void)
     CHECK_EQ_INT((int)strlen(token), PEL_CLUSTER_TOKEN_LEN);       /* pel init --cluster made one */
     memcpy(wrong, token, sizeof wrong);
     wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
-    snprintf(id_s, sizeof id_s, "%d", bad + 1);
+    uint64_t bad_id = slot_id(bad);
+    CHECK(bad_id > 0);
+    snprintf(id_s, sizeof id_s, "%llu", (unsigned long long)bad_id);
     const char *denied[] = { "cluster", "leave", "--rpc", H[other].url, "--id", id_s, "--token", wrong, NULL };
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, denied), 1);        /* not without the token */
     const char *no_token[] = { "cluster", "leave", "--rpc", H[other].url, "--id", id_s, NULL };
@@ -893,7 +962,7 @@ static void test_member_replaced(void)
     CHECK(strstr(out, "removed") != NULL);
     CHECK(h_stop(&H[bad], SIGTERM) >= 0);
     int has;
-    CHECK_EQ_INT(voters_via(H[leader].url, (uint64_t)bad + 1, &has), 2);
+    CHECK_EQ_INT(voters_via(H[leader].url, bad_id, &has), 2);
     CHECK_EQ_INT(has, 0);
     for (int k = 0; k < 12; k++) CHECK_EQ_INT(commit_one(up, 20), 0);   /* past a snapshot */
 
@@ -924,7 +993,7 @@ static void test_member_replaced(void)
     snprintf(probe, sizeof probe, "%s/config.json", H[3].dir);
     CHECK(stat(probe, &cst) == 0 && (cst.st_mode & 077) == 0);    /* the token is not world-readable */
     uint64_t new_id = cfg.cluster_id;
-    CHECK(new_id != 1 && new_id != 2 && new_id != 3);
+    CHECK(new_id != slot_id(0) && new_id != slot_id(1) && new_id != slot_id(2));
     CHECK_EQ_INT(voters_via(H[leader].url, new_id, &has), 2);      /* a spare, not yet counted */
     CHECK_EQ_INT(start(3), 0);
     CHECK_EQ_INT(wait_member(3, "voter", 30), 0);
