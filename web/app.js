@@ -94,7 +94,8 @@ async function dashboard(page, _, live) {
     return h('div', { class: 'card' }, h('div', { class: 'label' }, label), value[id]);
   };
   cards.append(card('height', 'height'), card('tps (10 s)', 'tps'), card('mempool', 'mempool'),
-    card('transactions', 'txcount'), card('last exec / commit', 'timings'), card('chain', 'chain'), card('engine', 'engine'));
+    card('transactions', 'txcount'), card('last exec / commit', 'timings'), card('chain', 'chain'), card('engine', 'engine'),
+    card('ordering', 'ordering'));
   let height = -1, rows = [], events = 0, polling = false, loading = false;
   const showBlocks = () => clear(blocks).appendChild(table(['height', 'time', 'txs', 'hash'],
     rows.map(b => [link.block(b.height), time(b.timestamp_ms), b.tx_count, h('span', { class: 'mono' }, short(b.hash))])));
@@ -119,7 +120,12 @@ async function dashboard(page, _, live) {
     value.timings.textContent = `${info.stats.last_exec_ms.toFixed(1)} / ${info.stats.last_commit_ms.toFixed(1)} ms`;
     value.chain.textContent = info.chain_id;
     value.engine.textContent = `${info.engine} × ${info.threads}`;
+    value.ordering.textContent = ordering(info.ordering);
     if (info.failed) notice.appendChild(h('div', { class: 'banner' }, `node stopped: ${info.failed}`));
+    const div = info.ordering && info.ordering.diverged;
+    if (div) notice.appendChild(h('div', { class: 'banner', id: 'diverged' },
+      `this node DIVERGED from the cluster at height ${div.height}: its state root differs from the one ` +
+      `${div.disagreeing_members} of ${div.members} members sign; do not trust its answers`));
     if ((height < 0 || (polling && info.height !== height)) && !loading) {
       loading = true;
       try { setHeight(info.height); await loadBlocks(info.height); } finally { loading = false; }
@@ -143,6 +149,17 @@ async function dashboard(page, _, live) {
     () => { if (live() && !polling) { dash.dataset.live = 'events'; mode.textContent = 'live (server-sent events)'; } });
   if (!stream) fallBack();
   timer = setInterval(() => { if (live()) tick(); }, 1000);
+}
+
+// node_info.ordering in a few words: "single node", or a cluster member's
+// Raft role, id, voters and the leader it follows.
+function ordering(o) {
+  if (!o || o.backend !== 'raft') return 'single node';
+  const parts = [`raft ${o.role}`, `member ${o.id}`];
+  if (o.member && o.member !== 'voter') parts.push(o.member === 'none' ? 'not in the configuration' : o.member);
+  if (o.voters) parts.push(`${o.voters} voters`);
+  if (o.role !== 'leader' && o.leader_id) parts.push(`leader ${o.leader_id}`);
+  return parts.join(' · ');
 }
 
 // The ten highest of two lists of block summaries, one per height, newest first.

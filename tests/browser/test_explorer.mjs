@@ -202,6 +202,8 @@ async function dashboardChecks(page, s) {
   const info = await rpc('node_info');
   check('dashboard shows the height', h1 === info.height, `${h1} vs ${info.height}`);
   check('dashboard lists the latest blocks', (await page.locator('#latest-blocks tbody tr').count()) >= 5);
+  check('dashboard says how blocks are ordered', (await text(page, '#ordering')) === 'single node',
+    await text(page, '#ordering'));
   check('the stream starts after the height shown', streams.length === 1 && streams[0].url.endsWith(`/events?from=${h1}`),
     JSON.stringify(streams));
   await pel('faucet', s.bob.address);                   // an idle devnet does not grow: make a block
