@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/hex.h"
 #include "exec/engine.h"
 #include "exec/synth.h"
@@ -53,13 +55,6 @@ static void bench_usage(FILE *f)
         "science_gen.h: registrations citing popular objects, versions, reviews,\n"
         "preregistration commits) through the ledger and its modules, Block-STM against\n"
         "the sequential engine (pel bench exec --workload science --help).\n");
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -143,9 +138,9 @@ static int timed(pel_engine *e, bench_env *env, uint32_t n, pel_block_result *r,
 {
     pel_state st = pel_memstate_reader(env->ms);
     pel_executor ex = pel_synth_executor(&env->s);
-    double t0 = now_s();
+    double t0 = pel_mono_s();
     int rc = pel_engine_execute(e, &st, env->d, n, &ex, r);
-    *secs = now_s() - t0;
+    *secs = pel_mono_s() - t0;
     if (rc == 0) rc = pel_block_result_digest(r);
     return rc;
 }

@@ -20,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "cli/science_gen.h"
+#include "core/clock.h"
 #include "core/codec.h"
 #include "exec/engine.h"
 #include "exec/state.h"
@@ -35,13 +36,6 @@ typedef struct sopts {
 
 /* A key of the benchmark: a sender of the mix or a curator. */
 typedef struct key { uint8_t pk[32], sk[64]; pel_addr addr; uint64_t nonce; } key;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void usage(FILE *f)
 {
@@ -148,9 +142,9 @@ static int run(pel_engine *e, world *w, const pel_chain_params *p, uint64_t h, p
     pel_ledger_ctx ctx = { p, h, 1700000000000ull + h };
     pel_executor ex = pel_ledger_executor(&ctx);
     pel_state st = pel_memstate_reader(w->ms);
-    double t0 = now_s();
+    double t0 = pel_mono_s();
     int rc = pel_engine_execute(e, &st, w->d, w->n, &ex, r);
-    *secs = now_s() - t0;
+    *secs = pel_mono_s() - t0;
     if (rc == 0) rc = pel_block_result_digest(r);
     return rc;
 }

@@ -35,6 +35,7 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/codec.h"
 #include "core/hash.h"
 #include "exec/pool.h"
@@ -190,13 +191,6 @@ static int parse(int argc, char **argv, trees_opts *o)
 
 /* ---- helpers ---- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static uint64_t rnd(uint64_t *s)   /* splitmix64 */
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -245,7 +239,7 @@ static void progress(const trees_env *e, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "pel: [%6.1f s] ", now_s() - e->t0);
+    fprintf(stderr, "pel: [%6.1f s] ", pel_mono_s() - e->t0);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
@@ -372,7 +366,7 @@ static int env_open(trees_env *e, const trees_opts *o)
     char path[4096];
     e->o = o;
     e->rng = o->seed ^ 0x5eed0f7ee5ull;
-    e->t0 = now_s();
+    e->t0 = pel_mono_s();
     tmp = tmp && *tmp ? tmp : "/tmp";
     snprintf(path, sizeof path, "%s/pel_bench_trees_XXXXXX", tmp);
     if (!mkdtemp(path)) {
@@ -453,18 +447,18 @@ static int apply(trees_env *e, const pel_writeset *ws, pel_pool *pool, double *t
     pel_store_txn *w = NULL;
     uint8_t root[PEL_SMT_HASH_LEN];
     if (stopped(e)) return PEL_ESTOPPED;
-    double t0 = now_s();
+    double t0 = pel_mono_s();
     int rc = pel_store_begin(e->s, &w);
     if (rc) return rc;
-    double t1 = now_s();
+    double t1 = pel_mono_s();
     rc = pel_smt_update(e->s, w, e->ver ? e->ver : PEL_SMT_NONE, e->ver + 1, ws, pool, root);
-    double t2 = now_s();
+    double t2 = pel_mono_s();
     if (rc) { pel_store_abort(w); return rc; }
     rc = pel_store_commit(w);
     if (rc) return rc;
     e->ver++;
     *t_upd += t2 - t1;
-    *t_all += now_s() - t0;
+    *t_all += pel_mono_s() - t0;
     return 0;
 }
 
@@ -473,13 +467,13 @@ static int apply(trees_env *e, const pel_writeset *ws, pel_pool *pool, double *t
 static int prune(trees_env *e, double *t_all)
 {
     pel_store_txn *w = NULL;
-    double t0 = now_s();
+    double t0 = pel_mono_s();
     int rc = pel_store_begin(e->s, &w);
     if (rc) return rc;
     rc = pel_smt_prune(e->s, w, e->ver, NULL);
     if (rc) { pel_store_abort(w); return rc; }
     rc = pel_store_commit(w);
-    *t_all += now_s() - t0;
+    *t_all += pel_mono_s() - t0;
     return rc;
 }
 
@@ -577,12 +571,12 @@ static int timed_items(trees_env *e, item_fn fn, void *ctx, size_t n, unsigned t
     int rc = sl && tid ? 0 : PEL_ENOMEM;
     for (unsigned k = 0; k < threads && rc == 0; k++)
         sl[k] = (slice){ fn, ctx, n * k / threads, n * (k + 1) / threads, &e->stop, 0 };
-    double t0 = now_s();
+    double t0 = pel_mono_s();
     for (; started < threads && rc == 0; started++)
         if (pthread_create(&tid[started], NULL, slice_run, &sl[started])) rc = PEL_ENOMEM;
     if (rc == 0) slice_run(&sl[0]);
     for (unsigned k = 1; k < started; k++) pthread_join(tid[k], NULL);
-    double secs = now_s() - t0;
+    double secs = pel_mono_s() - t0;
     for (unsigned k = 0; k < threads && rc == 0; k++) rc = sl[k].rc;
     *rate = rc ? 0 : (double)n / secs;
     free(sl);
@@ -750,17 +744,17 @@ static int cons_verify_one(void *ctx, size_t i, pel_buf *unused)
 static int append_block(hist_set *h, uint32_t n, double *t_app, double *t_all)
 {
     pel_store_txn *w = NULL;
-    double t0 = now_s();
+    double t0 = pel_mono_s();
     int rc = pel_store_begin(h->s, &w);
     if (rc) return rc;
-    double t1 = now_s();
+    double t1 = pel_mono_s();
     rc = pel_history_append(w, h->size, (const uint8_t (*)[HL])&h->leaf[h->size], n, h->root);
-    double t2 = now_s();
+    double t2 = pel_mono_s();
     if (rc) { pel_store_abort(w); return rc; }
     if ((rc = pel_store_commit(w)) != 0) return rc;
     h->size += n;
     *t_app += t2 - t1;
-    *t_all += now_s() - t0;
+    *t_all += pel_mono_s() - t0;
     return 0;
 }
 
@@ -887,7 +881,7 @@ static int run(trees_env *e, const trees_opts *o)
  * instead of killing it before the directory is removed. */
 static int bench_trees(const trees_opts *o)
 {
-    trees_env e = { .o = o, .t0 = now_s() };
+    trees_env e = { .o = o, .t0 = pel_mono_s() };
     sigset_t set, old;
     pthread_t wt;
     watched_signals(&set);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/hash.h"
 #include "core/sign.h"
 
@@ -27,19 +28,12 @@ typedef struct vjob {
     int bad;
 } vjob;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void *verify_loop(void *arg)
 {
     vjob *j = arg;
-    double end = now_s() + j->seconds;
+    double end = pel_mono_s() + j->seconds;
     uint64_t n = 0;
-    while (now_s() < end)
+    while (pel_mono_s() < end)
         for (int i = 0; i < MSGS; i++, n++)
             if (pel_sign_verify_cached(j->cache, j->pk, j->msg[i], 32, j->sig[i]) != 0) j->bad = 1;
     j->done = n;
@@ -69,7 +63,7 @@ static int run_threads(unsigned threads, double secs, pel_keycache *cache, doubl
         jobs[t].cache = cache;
         rc = prepare(&jobs[t], t);
     }
-    double t0 = now_s();
+    double t0 = pel_mono_s();
     for (unsigned t = 0; t < threads && !rc; t++) pthread_create(&tid[t], NULL, verify_loop, &jobs[t]);
     uint64_t total = 0;
     for (unsigned t = 0; t < threads && !rc; t++) {
@@ -77,7 +71,7 @@ static int run_threads(unsigned threads, double secs, pel_keycache *cache, doubl
         total += jobs[t].done;
         bad |= jobs[t].bad;
     }
-    *rate = (double)total / (now_s() - t0);
+    *rate = (double)total / (pel_mono_s() - t0);
     free(jobs);
     free(tid);
     return rc || bad ? -1 : 0;

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/hex.h"
 #include "core/keyfile.h"
 
@@ -123,12 +124,7 @@ static int opt_u64(const char *name, const char *v, unsigned long long min,
  * Shared helpers (client.h)
  * ------------------------------------------------------------------- */
 
-double pel_cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+double pel_cli_now(void) { return pel_mono_s(); }
 
 const char *pel_cli_rpc_url(const char *opt)
 {

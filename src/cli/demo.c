@@ -8,19 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/hex.h"
 #include "exec/engine.h"
 #include "exec/synth.h"
 
 #define DEMO_ENGINES 3
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* demo_block - run one block through each engine; apply it if they agree. */
 static int demo_block(pel_engine **eng, pel_synth *s, pel_memstate *ms, const pel_txdesc *d,
@@ -32,9 +27,9 @@ static int demo_block(pel_engine **eng, pel_synth *s, pel_memstate *ms, const pe
     double secs[DEMO_ENGINES];
     int rc = 0, k;
     for (k = 0; k < DEMO_ENGINES && rc == 0; k++) {
-        double t0 = now_s();
+        double t0 = pel_mono_s();
         rc = pel_engine_execute(eng[k], &st, d, n, &ex, &r[k]);
-        secs[k] = now_s() - t0;
+        secs[k] = pel_mono_s() - t0;
         if (rc == 0 && (rc = pel_block_result_digest(&r[k])) != 0) pel_block_result_free(&r[k]);
     }
     if (rc) { while (--k > 0) pel_block_result_free(&r[k - 1]); return rc; }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/codec.h"
 #include "core/keyfile.h"
 #include "core/log.h"
@@ -79,13 +80,6 @@ static uint64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 pel_node_overrides pel_node_no_overrides(void)
@@ -339,14 +333,9 @@ static int wait_turn(pel_node *n, uint64_t deadline_us)
 {
     pthread_mutex_lock(&n->mu);
     while (!n->stop && !n->wake) {
-        uint64_t now = mono_us();
+        uint64_t now = pel_mono_us();
         if (now >= deadline_us) break;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t left = deadline_us - now;
-        ts.tv_sec += (time_t)(left / 1000000);
-        ts.tv_nsec += (long)(left % 1000000) * 1000;
-        if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+        struct timespec ts = pel_deadline_us(deadline_us - now);
         pthread_cond_timedwait(&n->cond, &n->mu, &ts);
     }
     n->wake = 0;
@@ -388,9 +377,9 @@ static void *committer_main(void *arg)
         if (!n->inflight) break;
         job *j = n->inflight;
         pthread_mutex_unlock(&n->mu);
-        uint64_t t0 = mono_us();
+        uint64_t t0 = pel_mono_us();
         int rc = pel_chain_commit(n->chain, &j->b);
-        uint64_t commit_us = mono_us() - t0;
+        uint64_t commit_us = pel_mono_us() - t0;
         if (rc) {
             pel_log(PEL_LOG_ERROR, "cannot commit block %" PRIu64 ": %s; the node stops producing%s",
                     j->b.header.height, pel_strerror(rc),
@@ -418,10 +407,10 @@ static job *build_job(pel_node *n, const job *parent, const pel_tx **taken, size
     if (!j || !j->txs) { if (j) free(j); pel_mempool_done(n->mp, taken, k, 0); return NULL; }
     memcpy(j->txs, taken, k * sizeof *taken);
     j->k = k;
-    uint64_t t0 = mono_us();
+    uint64_t t0 = pel_mono_us();
     int rc = pel_chain_build_on(n->chain, n->engine, parent ? &parent->b : NULL, j->txs,
                                 (uint32_t)k, now_ms(), n->sk, &j->b);
-    j->exec_us = mono_us() - t0;
+    j->exec_us = pel_mono_us() - t0;
     if (rc) {
         pel_log(PEL_LOG_ERROR, "cannot execute a block: %s; the node stops producing", pel_strerror(rc));
         atomic_store_explicit(&n->failed, rc, memory_order_relaxed);
@@ -448,9 +437,9 @@ static void *producer_main(void *arg)
     const pel_tx **taken = malloc(n->cfg.max_block_txs * sizeof *taken);
     job *prev = NULL;                   /* the last block handed to the committer */
     if (!taken) { atomic_store_explicit(&n->failed, PEL_ENOMEM, memory_order_relaxed); return NULL; }
-    uint64_t deadline = mono_us() + n->cfg.block_interval_ms * 1000ull;
+    uint64_t deadline = pel_mono_us() + n->cfg.block_interval_ms * 1000ull;
     while (!pel_node_failed(n) && !wait_turn(n, deadline)) {
-        deadline = mono_us() + n->cfg.block_interval_ms * 1000ull;
+        deadline = pel_mono_us() + n->cfg.block_interval_ms * 1000ull;
         size_t k = pel_mempool_take(n->mp, n->cfg.max_block_txs, taken);
         if (k == 0) continue;
         job *j = build_job(n, prev, taken, k);
@@ -615,10 +604,7 @@ static int wait_idle(pel_node *n)
     pthread_mutex_lock(&n->mu);
     while (n->q_head || pel_chain_get_head(n->chain).height < n->queued) {
         if ((rc = pel_node_failed(n)) != 0 || (n->committer_stop && (rc = PEL_ESTOPPED))) break;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 20000000;
-        if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+        struct timespec ts = pel_deadline_us(20000);
         pthread_cond_timedwait(&n->cond, &n->mu, &ts);
     }
     pthread_mutex_unlock(&n->mu);
@@ -733,17 +719,17 @@ static int apply_entry(pel_node *n, const entry *e, uint64_t *exec_us, uint64_t 
         rc = pel_tx_decode(raw[i], lens[i], &txs[i]);
         ptrs[i] = &txs[i];
     }
-    uint64_t t0 = mono_us();
+    uint64_t t0 = pel_mono_us();
     if (!rc) rc = pel_chain_build(n->chain, n->engine, ptrs, k, h.timestamp_ms, NULL, b);
-    *exec_us = mono_us() - t0;
-    t0 = mono_us();
+    *exec_us = pel_mono_us() - t0;
+    t0 = pel_mono_us();
     if (!rc) {
         pthread_mutex_lock(&n->wmu);
         rc = n->corrupt_at == h.height && h.height && !pel_order_is_leader(n->order)
                  ? commit_corrupted(n, b) : pel_chain_commit_as(n->chain, b, &h);
         pthread_mutex_unlock(&n->wmu);
     }
-    *commit_us = mono_us() - t0;
+    *commit_us = pel_mono_us() - t0;
     free(raw);
     free(lens);
     free(txs);
@@ -813,12 +799,9 @@ static int wait_applied(pel_node *n, uint64_t height)
     for (;;) {
         if (pel_chain_get_head(n->chain).height >= height) { applied = 1; break; }
         if (n->stop || pel_node_failed(n)) break;
-        if (n->prop_failed && !grace) grace = mono_us() + 2000000;
-        if (grace && mono_us() > grace) break;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 20000000;
-        if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+        if (n->prop_failed && !grace) grace = pel_mono_us() + 2000000;
+        if (grace && pel_mono_us() > grace) break;
+        struct timespec ts = pel_deadline_us(20000);
         pthread_cond_timedwait(&n->cond, &n->mu, &ts);
     }
     n->prop_height = 0;
@@ -908,9 +891,9 @@ static void *proposer_main(void *arg)
     pel_node *n = arg;
     const pel_tx **taken = malloc(n->cfg.max_block_txs * sizeof *taken);
     if (!taken) { atomic_store_explicit(&n->failed, PEL_ENOMEM, memory_order_relaxed); return NULL; }
-    uint64_t deadline = mono_us() + n->cfg.block_interval_ms * 1000ull;
+    uint64_t deadline = pel_mono_us() + n->cfg.block_interval_ms * 1000ull;
     while (!pel_node_failed(n) && !wait_turn(n, deadline)) {
-        deadline = mono_us() + n->cfg.block_interval_ms * 1000ull;
+        deadline = pel_mono_us() + n->cfg.block_interval_ms * 1000ull;
         if (!may_propose(n)) continue;
         size_t k = pel_mempool_take(n->mp, n->cfg.max_block_txs, taken);
         if (k && propose_block(n, taken, k)) break;

@@ -57,6 +57,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 #define TICK_MS 10
@@ -817,11 +818,7 @@ static int raft_change_op(pel_order *o, pel_change_op op, uint64_t id, const cha
     c->refs = 2;
     snprintf(c->raft, sizeof c->raft, "%s", raft);
     snprintf(c->rpc, sizeof c->rpc, "%s", rpc);
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) { until.tv_sec++; until.tv_nsec -= 1000000000; }
+    struct timespec until = pel_deadline_us((uint64_t)wait_ms * 1000);
     pthread_mutex_lock(&r->mu);
     if (r->stop_req || !r->running) {
         pthread_mutex_unlock(&r->mu);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/hex.h"
 #include "core/log.h"
 #include "rpc/client.h"
@@ -333,11 +334,7 @@ static void round_once(pel_cluster_watch *w)
 
 static int wait_period(pel_cluster_watch *w)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += w->period_ms / 1000;
-    ts.tv_nsec += (long)(w->period_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+    struct timespec ts = pel_deadline_us((uint64_t)w->period_ms * 1000);
     pthread_mutex_lock(&w->mu);
     while (!w->stop && pthread_cond_timedwait(&w->cond, &w->mu, &ts) == 0) {}
     int stop = w->stop;

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/clock.h"
 #include "core/hex.h"
 #include "core/log.h"
 #include "ledger/block.h"
@@ -36,13 +37,6 @@ typedef struct ev_stream {
     int last_state;           /* tx: the status sent last, -1 none */
     uint64_t sent;            /* blocks: the last height sent */
 } ev_stream;
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* A decimal u64 argument; false if malformed. */
 static bool parse_u64(const char *s, uint64_t *out)
@@ -191,7 +185,7 @@ const pel_http_stream_ops pel_events_stream_ops = { ev_open, ev_next, ev_close }
 static void *watch(void *arg)
 {
     pel_events *e = arg;
-    uint64_t seen = pel_chain_get_head(pel_node_chain(e->n)).height, last_wake = mono_ms();
+    uint64_t seen = pel_chain_get_head(pel_node_chain(e->n)).height, last_wake = pel_mono_ms();
     pthread_mutex_lock(&e->mu);
     while (!e->stop) {
         struct timespec ts;
@@ -201,7 +195,7 @@ static void *watch(void *arg)
         pthread_cond_timedwait(&e->cv, &e->mu, &ts);
         if (e->stop) break;
         pthread_mutex_unlock(&e->mu);
-        uint64_t head = pel_chain_get_head(pel_node_chain(e->n)).height, now = mono_ms();
+        uint64_t head = pel_chain_get_head(pel_node_chain(e->n)).height, now = pel_mono_ms();
         if (head != seen || now - last_wake >= 1000) {
             seen = head;
             last_wake = now;

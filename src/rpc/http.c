@@ -35,6 +35,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 typedef struct stream stream;
@@ -603,13 +604,6 @@ struct stream {
     stream *next_parked;
 };
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static const char keepalive[] = ": keepalive\n\n";
 
 /* MHD's content reader: the next bytes, or park the connection. */
@@ -633,7 +627,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         if (rc < 0)
             return MHD_CONTENT_READER_END_WITH_ERROR;
         s->done = rc > 0;
-        uint64_t now = mono_ms();
+        uint64_t now = pel_mono_ms();
         if (!s->out.len && !s->done && now - s->last_write_ms >= h->o.keepalive_ms
             && pel_buf_append(&s->out, keepalive, sizeof keepalive - 1) != 0)
             return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -729,7 +723,7 @@ static enum MHD_Result serve_stream(pel_http *h, struct MHD_Connection *c,
     s->c = c;
     s->rt = rt;
     s->state = state;
-    s->last_write_ms = mono_ms();
+    s->last_write_ms = pel_mono_ms();
     pel_buf_init(&s->out);
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
                                                                stream_read, s, stream_free);
