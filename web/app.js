@@ -156,7 +156,9 @@ async function dashboard(page, _, live) {
 function ordering(o) {
   if (!o || o.backend !== 'raft') return 'single node';
   const parts = [`raft ${o.role}`, `member ${o.id}`];
-  if (o.member && o.member !== 'voter') parts.push(o.member === 'none' ? 'not in the configuration' : o.member);
+  if (o.member === 'removed') parts.push('REMOVED from the cluster');
+  else if (o.member === 'none') parts.push('waiting for the leader');
+  else if (o.member && o.member !== 'voter') parts.push(o.member);
   if (o.voters) parts.push(`${o.voters} voters`);
   if (o.role !== 'leader' && o.leader_id) parts.push(`leader ${o.leader_id}`);
   return parts.join(' · ');

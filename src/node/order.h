@@ -131,8 +131,10 @@ typedef struct pel_order_status {
     uint64_t last_index;    /* raft log: last entry index */
     uint64_t applied_index; /* raft log: entries delivered */
     const char *member;     /* this node in the configuration: "voter", "standby",
-                               "spare", or "none" (removed, or added but not yet
-                               reached by the leader); NULL for local */
+                               "spare"; "removed" (the configuration it knows
+                               does not have it); "none" (no configuration yet:
+                               added, not yet reached by the leader); NULL for
+                               local */
     unsigned voters;        /* voters in the configuration (0 for local) */
 } pel_order_status;
 

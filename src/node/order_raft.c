@@ -126,7 +126,8 @@ typedef struct rnode {
     /* mirrors of the loop's Raft state; relaxed: status values, no data
      * is published through them */
     atomic_int role;
-    atomic_int self_role;        /* pel_member_role, -1: not in the configuration */
+    atomic_int self_role;        /* pel_member_role; -1: no configuration known yet;
+                                    -2: a configuration without this node */
     atomic_uint voters;
     atomic_uint_fast64_t leader_id, term, last_index, applied_index;
 } rnode;
@@ -218,6 +219,7 @@ static void refresh_members(rnode *r)
         if (sv->id == r->o.id) self = m[n].role;
         n++;
     }
+    if (self < 0 && n > 0) self = -2;     /* a configuration without this node: removed */
     atomic_store_explicit(&r->self_role, self, memory_order_relaxed);
     atomic_store_explicit(&r->voters, voters, memory_order_relaxed);
     pthread_mutex_lock(&r->mu);
@@ -772,7 +774,7 @@ static void raft_status_op(pel_order *o, pel_order_status *st)
     st->last_index = atomic_load_explicit(&r->last_index, memory_order_relaxed);
     st->applied_index = atomic_load_explicit(&r->applied_index, memory_order_relaxed);
     int self = atomic_load_explicit(&r->self_role, memory_order_relaxed);
-    st->member = self < 0 ? "none" : pel_member_role_name(self);
+    st->member = self == -2 ? "removed" : self < 0 ? "none" : pel_member_role_name(self);
     st->voters = atomic_load_explicit(&r->voters, memory_order_relaxed);
 }
 

@@ -35,7 +35,7 @@ struct pel_cluster_watch {
     unsigned n_peers, members;
     pel_rpc_client *promoter;    /* a joining member asking for its promotion */
     char promote_err[300];       /* the last refusal logged */
-    int was_voter;
+    int said_removed;
     pthread_t thread;
     pthread_mutex_t mu;          /* guards stop */
     pthread_cond_t cond;
@@ -272,11 +272,13 @@ static void membership_round(pel_cluster_watch *w)
     pel_order_status st;
     pel_order_get_status(pel_node_order(w->n), &st);
     int voter = st.member && !strcmp(st.member, "voter");
-    if (w->was_voter && st.member && !strcmp(st.member, "none"))
+    int removed = st.member && !strcmp(st.member, "removed");
+    if (removed && !w->said_removed)
         pel_log(PEL_LOG_ERROR, "cluster: this node (member %" PRIu64 ") was removed from the "
                 "cluster: it gets no more blocks and its state is final here; stop it (its "
                 "directory may be deleted)", cfg->cluster_id);
-    w->was_voter = voter;
+    w->said_removed = removed;
+    if (removed) return;
     if (voter || !cfg->cluster_join) return;
     char hp[160], url[200];
     if (pel_node_leader_rpc(w->n, hp, sizeof hp) != 0) {       /* no leader known: any peer forwards */

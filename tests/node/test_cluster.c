@@ -1013,7 +1013,7 @@ static void test_member_replaced(void)
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, leave_self), 0);
     up[leader] = 0;
     for (int k = 0; k < 3; k++) CHECK_EQ_INT(commit_one(up, 30), 0);
-    CHECK_EQ_INT(wait_member(leader, "none", 10), 0);              /* it got its removal and says so */
+    CHECK_EQ_INT(wait_member(leader, "removed", 10), 0);           /* it got its removal and says so */
     double until = h_now() + 5;                                    /* its watch says so within a round */
     while (!log_has(leader, "was removed from the cluster") && h_now() < until) h_sleep_ms(100);
     CHECK_EQ_INT(log_has(leader, "was removed from the cluster"), 1);

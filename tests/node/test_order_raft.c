@@ -245,6 +245,9 @@ static void test_cluster_life(void)
 
     /* it starts empty (join), catches up with the whole log, is promoted */
     CHECK_EQ_INT(start_member(3, 1), 0);
+    pel_order_status st4;
+    pel_order_get_status(M[3].o, &st4);
+    CHECK(!strcmp(st4.member, "none"));          /* no configuration: a spare gets no entries */
     up[3] = 1;
     int rc = PEL_EPENDING;
     for (int tries = 0; tries < 5 && rc; tries++) {
@@ -283,7 +286,7 @@ static void test_cluster_life(void)
                                   sizeof err), 0);
     pel_order_status st;
     pel_order_get_status(M[l].o, &st);
-    CHECK(!strcmp(st.member, "none"));
+    CHECK(!strcmp(st.member, "removed"));
     up[l] = 0;
     int l3 = leader_of(up, 10);
     CHECK(l3 >= 0 && l3 != l);
