@@ -97,7 +97,8 @@ typedef struct rnode {
     char self_addr[300];         /* in the configuration: "raft,rpc=api" */
     char self_raft[128];
     pthread_t thread;
-    int running;                 /* thread started (owner's threads only) */
+    int running;                 /* thread started: written under mu by the owner's
+                                    thread, which alone reads it without mu */
     /* loop thread only */
     uv_loop_t loop;
     uv_async_t async;
@@ -677,8 +678,8 @@ static int raft_start_op(pel_order *o, char *err, size_t errlen)
         return PEL_EIO;
     }
     if (pthread_create(&r->thread, NULL, loop_main, r) != 0) return PEL_ENOMEM;
-    r->running = 1;
     pthread_mutex_lock(&r->mu);
+    r->running = 1;
     while (r->up == 0) pthread_cond_wait(&r->cond, &r->mu);
     int up = r->up;
     pthread_mutex_unlock(&r->mu);
@@ -688,7 +689,9 @@ static int raft_start_op(pel_order *o, char *err, size_t errlen)
         return 0;
     }
     pthread_join(r->thread, NULL);
+    pthread_mutex_lock(&r->mu);
     r->running = 0;
+    pthread_mutex_unlock(&r->mu);
     snprintf(err, errlen, "%s", r->start_err);
     return PEL_EIO;
 }
@@ -702,9 +705,9 @@ static void raft_stop_op(pel_order *o)
     pthread_mutex_unlock(&r->mu);
     uv_async_send(&r->async);
     pthread_join(r->thread, NULL);
-    r->running = 0;
     /* proposals queued after the loop drained its queue */
     pthread_mutex_lock(&r->mu);
+    r->running = 0;
     proposal *list = r->head;
     change_req *changes = r->ch_head;
     r->head = r->tail = NULL;
