@@ -12,6 +12,7 @@
  * it marked itself diverged: node_info.ordering.diverged) or "?".
  */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ static void cluster_usage(FILE *f)
         "       pel cluster leave  [--dir D | --rpc URL --token T] [--id N]\n"
         "       pel cluster members [--dir D | --rpc URL] [--json]\n"
         "       pel cluster status [--dir D | --rpc URL...] [--json]\n"
+        "       pel cluster token  [--dir D]\n"
         "\n"
         "init creates the node directory D (default ./devnet) of a new chain run by\n"
         "a raft cluster that has this one member (id 1; API on --rpc, default\n"
@@ -43,7 +45,7 @@ static void cluster_usage(FILE *f)
         "Start it with pel node --dir D; other nodes then join it. Its config.json\n"
         "(mode 0600) holds the cluster's admin token, cluster.admin_token, which\n"
         "every membership change must carry (join and leave: --token T, or\n"
-        "$PEL_CLUSTER_TOKEN; leave --dir D reads D's).\n"
+        "$PEL_CLUSTER_TOKEN; leave --dir D reads D's; token --dir D prints it).\n"
         "\n"
         "join creates the node directory D of a new member of the running cluster\n"
         "whose member API is URL (any member; the leader does the change): it\n"
@@ -191,6 +193,7 @@ static void print_json(const member *m, unsigned n, int ok, double low)
         cJSON_AddBoolToObject(e, "reachable", m[i].info != NULL);
         if (m[i].info) {
             cJSON_AddStringToObject(e, "role", jstr(m[i].info, "ordering", "role"));
+            cJSON_AddStringToObject(e, "member", jstr(m[i].info, "ordering", "member"));
             cJSON_AddNumberToObject(e, "height", jnum(m[i].info, "height"));
             cJSON_AddStringToObject(e, "head_hash", jstr(m[i].info, "head_hash", NULL));
             cJSON_AddStringToObject(e, "state_root", jstr(m[i].info, "state_root", NULL));
@@ -327,7 +330,7 @@ static int cluster_init(int argc, char **argv)
            "start it with: pel node --dir %s\n"
            "then add members: pel cluster join --via http://%s/rpc --token T --dir D2 --rpc HOST:PORT "
            "--raft HOST:PORT\n"
-           "(T: the admin token, cluster.admin_token in %s/config.json; keep it secret)\n",
+           "(T: the admin token, printed by pel cluster token --dir %s; keep it secret)\n",
            dir, chain, rpc, raft, dir, rpc, dir);
     return 0;
 }
@@ -440,6 +443,35 @@ static int cluster_join(int argc, char **argv)
     return 0;
 }
 
+/* ---- token ---- */
+
+static int cluster_token(int argc, char **argv)
+{
+    const char *dir = "devnet";
+    const pel_cli_opt o[] = { { "--dir", .val = &dir } };
+    const pel_cli_cmd cmd = { "pel cluster token", cluster_usage, o, sizeof o / sizeof o[0] };
+    int npos = 0, rc = pel_cli_parse(&cmd, argc, argv, NULL, 0, &npos);
+    if (rc) return PEL_CLI_EXIT(rc);
+    pel_node_config cfg;
+    char err[512] = "", path[4200];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "pel cluster token: cannot read %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    if (pel_node_config_load(dir, &cfg, err, sizeof err)) {
+        fprintf(stderr, "pel cluster token: %s\n", err);
+        return 1;
+    }
+    if (!cfg.ordering_raft || !cfg.admin_token[0]) {
+        fprintf(stderr, "pel cluster token: %s has no cluster admin token (%s)\n", dir,
+                cfg.ordering_raft ? "cluster.admin_token is not set" : "ordering is local");
+        return 1;
+    }
+    printf("%s\n", cfg.admin_token);
+    return 0;
+}
+
 /* ---- leave, members ---- */
 
 /* The URL of --rpc, else of D's node (cfg_id: D's member id, else 0). */
@@ -543,6 +575,7 @@ int pel_cli_cluster(int argc, char **argv)
     if (!strcmp(sub, "join")) return cluster_join(argc - 1, argv + 1);
     if (!strcmp(sub, "leave")) return cluster_leave(argc - 1, argv + 1);
     if (!strcmp(sub, "members")) return cluster_members(argc - 1, argv + 1);
+    if (!strcmp(sub, "token")) return cluster_token(argc - 1, argv + 1);
     fprintf(stderr, "pel cluster: unknown command '%s'\n", sub);
     cluster_usage(stderr);
     return 2;

@@ -20,7 +20,7 @@ static void usage(FILE *f)
         "  admin verify replay a stopped node's chain and check everything\n"
         "  admin rebuild-state-tree | verifier-key\n"
         "  cluster init|join|leave  form a raft cluster, add or remove a member\n"
-        "  cluster members|status   its members; whether they all agree\n"
+        "  cluster members|status|token  its members; whether they agree; its admin token\n"
         "\n"
         "client (talks to a node: --rpc URL, $PEL_RPC, or http://127.0.0.1:8645/rpc):\n"
         "  keygen       create a key file\n"

@@ -766,8 +766,10 @@ static void check_cluster_status(int bad)
     cJSON *o = cJSON_Parse(out);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "members");
     CHECK_EQ_INT(cJSON_GetArraySize(m), N);
-    for (int i = 0; i < N && cJSON_GetArraySize(m) == N; i++)
+    for (int i = 0; i < N && cJSON_GetArraySize(m) == N; i++) {
         CHECK_EQ_STR(h_str(cJSON_GetArrayItem(m, i), "status"), i == bad ? "DIVERGED" : "agree");
+        CHECK_EQ_STR(h_str(cJSON_GetArrayItem(m, i), "member"), "voter");
+    }
     cJSON_Delete(o);
 }
 
@@ -948,6 +950,9 @@ static void test_member_replaced(void)
     char token[PEL_CLUSTER_TOKEN_LEN + 1], wrong[PEL_CLUSTER_TOKEN_LEN + 1];
     memcpy(token, cfg.admin_token, sizeof token);
     CHECK_EQ_INT((int)strlen(token), PEL_CLUSTER_TOKEN_LEN);       /* pel init --cluster made one */
+    const char *show[] = { "cluster", "token", "--dir", H[0].dir, NULL };
+    CHECK_EQ_INT(h_run(&H[0], out, sizeof out, show), 0);
+    CHECK(strlen(out) == PEL_CLUSTER_TOKEN_LEN + 1 && !strncmp(out, token, PEL_CLUSTER_TOKEN_LEN));
     memcpy(wrong, token, sizeof wrong);
     wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
     uint64_t bad_id = slot_id(bad);
