@@ -344,14 +344,19 @@ static const struct raft_server *server_of(const struct raft_configuration *conf
     return NULL;
 }
 
-/* ADD: the id (0: one above the highest) and the address, both unused. */
+/* start_add returns this when it has ended c itself (a refusal): not a
+ * RAFT_* code, which are all positive (RAFT_NOMEM is 1). */
+#define ADD_REFUSED (-1)
+
+/* ADD: the id (0: a random unused one) and the address, both unused.
+ * @return raft_add's code, or ADD_REFUSED (c ended with change_done). */
 static int start_add(rnode *r, change_req *c)
 {
     const struct raft_configuration *conf = &r->raft.configuration;
     char addr[300], raft[128], rpc[128];
     if (conf->n >= PEL_CLUSTER_MAX) {
         change_done(c, PEL_EINVAL, "the cluster has %u members, the most there may be", conf->n);
-        return 1;
+        return ADD_REFUSED;
     }
     if (c->id == 0) {
         /* random, so that an id is never given twice: a removed member
@@ -364,7 +369,7 @@ static int start_add(rnode *r, change_req *c)
     }
     if (server_of(conf, c->id)) {
         change_done(c, PEL_EEXIST, "member id %llu is taken", (unsigned long long)c->id);
-        return 1;
+        return ADD_REFUSED;
     }
     for (unsigned i = 0; i < conf->n; i++) {
         const char *a = conf->servers[i].address ? conf->servers[i].address : "";
@@ -372,13 +377,13 @@ static int start_add(rnode *r, change_req *c)
             (!strcmp(raft, c->raft) || (rpc[0] && !strcmp(rpc, c->rpc)))) {
             change_done(c, PEL_EEXIST, "member %llu already has the address %s",
                         (unsigned long long)conf->servers[i].id, a);
-            return 1;
+            return ADD_REFUSED;
         }
     }
     int rc = pel_cluster_addr_format(c->raft, c->rpc, addr, sizeof addr);
     if (rc) {
         change_done(c, rc, "bad member address (raft \"%s\", rpc \"%s\")", c->raft, c->rpc);
-        return 1;
+        return ADD_REFUSED;
     }
     return raft_add(&r->raft, &c->req, c->id, addr, on_changed);
 }
@@ -402,7 +407,7 @@ static void start_change(rnode *r, change_req *c)
     c->req.data = c;
     switch (c->op) {
     case PEL_CHANGE_ADD:
-        if ((rc = start_add(r, c)) == 1) return;
+        if ((rc = start_add(r, c)) == ADD_REFUSED) return;
         break;
     case PEL_CHANGE_PROMOTE:
         if (sv->role == RAFT_VOTER) { change_done(c, 0, NULL); return; }
