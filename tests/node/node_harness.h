@@ -181,14 +181,30 @@ static inline int h_run(const harness *h, char *out, size_t cap, const char *con
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Remove a directory tree; 0, or -1 after saying so. */
+static inline int h_rm_rf(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) == 0) return 0;
+    fprintf(stderr, "could not remove %s\n", dir);
+    return -1;
+}
+
+/* A test's temporary tree at its end: kept (and named) when a check failed
+ * or PEL_TEST_KEEP is set, else removed. */
+static inline void h_keep_or_remove(const char *dir, int failed)
+{
+    if (failed || getenv("PEL_TEST_KEEP")) fprintf(stderr, "logs kept in %s\n", dir);
+    else h_rm_rf(dir);
+}
+
 static inline void h_cleanup(harness *h)
 {
-    char cmd[400];
     if (h->pid > 0) h_stop(h, SIGKILL);
     pel_rpc_client_free(h->rpc);
     h->rpc = NULL;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", h->dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", h->dir);
+    h_rm_rf(h->dir);
 }
 
 /* A test key from a small number. */

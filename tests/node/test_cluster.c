@@ -341,21 +341,29 @@ static void test_leader_killed_then_rejoins(void)
 
 
 /* Role of member i ("" if it does not answer). */
-static int has_role(int i, const char *role)
+static void dump_roles(void);
+
+/* 1 when node_info.ordering[field] of slot i is want ("role": leader,
+ * follower...; "member": voter, removed...). */
+static int ordering_is(int i, const char *field, const char *want)
 {
     cJSON *a = info(i);
-    int yes = a && !strcmp(role_of(a), role);
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(a, "ordering");
+    int yes = a && !strcmp(h_str(o, field), want);
     cJSON_Delete(a);
     return yes;
 }
 
-static int wait_role(int i, const char *role, double secs)
+/* Wait until ordering_is (up to secs); 0 when it is, else says so. */
+static int wait_ordering(int i, const char *field, const char *want, double secs)
 {
     double end = h_now() + secs;
     while (h_now() < end) {
-        if (has_role(i, role)) return 0;
+        if (ordering_is(i, field, want)) return 0;
         h_sleep_ms(50);
     }
+    fprintf(stderr, "  slot %d: ordering.%s never became \"%s\"\n", i, field, want);
+    dump_roles();
     return -1;
 }
 
@@ -394,7 +402,7 @@ static void test_leader_paused_steps_down(void)
     while (h_now() < t0 + 2.0) h_sleep_ms(20);
     CHECK_EQ_INT(kill(H[old].pid, SIGCONT), 0);
     up[old] = 1;
-    CHECK_EQ_INT(wait_role(old, "follower", 10), 0);   /* it steps down */
+    CHECK_EQ_INT(wait_ordering(old, "role", "follower", 10), 0);   /* it steps down */
     CHECK_EQ_INT(wait_agree(up, h_mid, 20), 0);        /* and catches up */
     CHECK_EQ_INT(same_receipts(up), 0);
     CHECK_EQ_INT(submit_via(old, 10), 0);              /* forwarded to the new leader */
@@ -441,7 +449,7 @@ static void test_stranded_handed_over(void)
     h_sleep_ms(500);
     CHECK_EQ_INT(kill(H[old].pid, SIGCONT), 0);
     up[old] = 1;
-    CHECK_EQ_INT(wait_role(old, "follower", 10), 0);
+    CHECK_EQ_INT(wait_ordering(old, "role", "follower", 10), 0);
     for (int t = first; t < n_ids; t++)
         for (int i = 0; i < N; i++) CHECK_EQ_INT(h_wait_committed(&H[i], ids[t], 15), 0);
     CHECK_EQ_INT(same_receipts(up), 0);
@@ -609,8 +617,6 @@ static void check_history(const int *up)
     CHECK_EQ_INT(same_receipts(up), 0);
 }
 
-static int wait_member(int i, const char *want, double secs);
-
 /* Replace the member of slot i by a new one: `pel cluster leave` through
  * another member, stop it, delete its directory, `pel cluster join` a new
  * member in the same directory (same addresses, new id and key), start
@@ -621,7 +627,7 @@ static int replace_member(int i, const int *up)
     for (int k = 0; k < N; k++) if (k != i && up[k]) via = k;
     uint64_t id = slot_id(i);
     pel_node_config cfg;
-    char err[512], out[4096], id_s[24], raft_s[160] = "", rpc_s[32], cmd[400];
+    char err[512], out[4096], id_s[24], raft_s[160] = "", rpc_s[32];
     if (via < 0 || !id || pel_node_config_load(H[i].dir, &cfg, err, sizeof err)) return -1;
     for (unsigned k = 0; k < cfg.n_peers; k++)
         if (cfg.peers[k].id == id) snprintf(raft_s, sizeof raft_s, "%s", cfg.peers[k].raft);
@@ -635,17 +641,17 @@ static int replace_member(int i, const int *up)
     }
     if (rc) { fprintf(stderr, "  replace: leave of %s failed\n", id_s); return -1; }
     if (H[i].pid > 0) h_stop(&H[i], SIGKILL);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", H[i].dir);
-    if (system(cmd) != 0) return -1;
+    if (h_rm_rf(H[i].dir)) return -1;
     const char *join[] = { "cluster", "join", "--via", H[via].url, "--dir", H[i].dir, "--rpc", rpc_s,
                            "--raft", raft_s, "--token", admin_token, "--faucet-key", faucet_key, NULL };
     rc = -1;
     for (int tries = 0; tries < 20 && rc; tries++) {
         rc = h_run(&H[0], out, sizeof out, join);
-        if (rc) { snprintf(cmd, sizeof cmd, "rm -rf '%s'", H[i].dir); if (system(cmd) != 0) return -1; h_sleep_ms(300); }
+        if (rc && h_rm_rf(H[i].dir)) return -1;
+        if (rc) h_sleep_ms(300);
     }
     if (rc || set_snapshot_cfg(H[i].dir) || start(i)) { fprintf(stderr, "  replace: join failed\n"); return -1; }
-    return wait_member(i, "voter", 30);
+    return wait_ordering(i, "member", "voter", 30);
 }
 
 /* A randomised fault schedule (short here; `make soak` runs
@@ -868,27 +874,6 @@ static void test_stopped_member_verifies(void)
 /* ---- membership: pel cluster leave / join / init ---- */
 
 /* node_info.ordering.member of slot i ("" when it does not answer). */
-static int is_member(int i, const char *want)
-{
-    cJSON *a = info(i);
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(a, "ordering");
-    int yes = a && !strcmp(h_str(o, "member"), want);
-    cJSON_Delete(a);
-    return yes;
-}
-
-static int wait_member(int i, const char *want, double secs)
-{
-    double end = h_now() + secs;
-    while (h_now() < end) {
-        if (is_member(i, want)) return 0;
-        h_sleep_ms(100);
-    }
-    fprintf(stderr, "  slot %d never became \"%s\"\n", i, want);
-    dump_roles();
-    return -1;
-}
-
 /* Slot i for a node directory made by `pel cluster init|join` (not yet). */
 static void slot_init(int i, const char *name)
 {
@@ -1001,7 +986,7 @@ static void test_member_replaced(void)
     CHECK(new_id != slot_id(0) && new_id != slot_id(1) && new_id != slot_id(2));
     CHECK_EQ_INT(voters_via(H[leader].url, new_id, &has), 2);      /* a spare, not yet counted */
     CHECK_EQ_INT(start(3), 0);
-    CHECK_EQ_INT(wait_member(3, "voter", 30), 0);
+    CHECK_EQ_INT(wait_ordering(3, "member", "voter", 30), 0);
     CHECK_EQ_INT(voters_via(H[other].url, new_id, &has), 3);
     CHECK_EQ_INT(has, 1);
     up[3] = 1;
@@ -1018,7 +1003,7 @@ static void test_member_replaced(void)
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, leave_self), 0);
     up[leader] = 0;
     for (int k = 0; k < 3; k++) CHECK_EQ_INT(commit_one(up, 30), 0);
-    CHECK_EQ_INT(wait_member(leader, "removed", 10), 0);           /* it got its removal and says so */
+    CHECK_EQ_INT(wait_ordering(leader, "member", "removed", 10), 0);           /* it got its removal and says so */
     double until = h_now() + 5;                                    /* its watch says so within a round */
     while (!log_has(leader, "was removed from the cluster") && h_now() < until) h_sleep_ms(100);
     CHECK_EQ_INT(log_has(leader, "was removed from the cluster"), 1);
@@ -1031,7 +1016,7 @@ static void test_member_replaced(void)
     /* the new member, killed and restarted, is a voter again at once */
     CHECK_EQ_INT(h_stop(&H[3], SIGKILL), 128 + SIGKILL);
     CHECK_EQ_INT(start(3), 0);
-    CHECK_EQ_INT(wait_member(3, "voter", 10), 0);
+    CHECK_EQ_INT(wait_ordering(3, "member", "voter", 10), 0);
     for (int k = 0; k < 2; k++) CHECK_EQ_INT(commit_one(up, 30), 0);
     CHECK_EQ_INT(wait_agree(up, 1, 30), 0);
     CHECK_EQ_INT(same_receipts(up), 0);
@@ -1054,7 +1039,7 @@ static void test_one_member_cluster(void)
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, init), 0);
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, init), 1);          /* not over an existing node */
     CHECK_EQ_INT(start(4), 0);
-    CHECK_EQ_INT(wait_role(4, "leader", 10), 0);
+    CHECK_EQ_INT(wait_ordering(4, "role", "leader", 10), 0);
     int has;
     CHECK_EQ_INT(voters_via(H[4].url, 1, &has), 1);
     CHECK_EQ_INT(has, 1);
@@ -1067,7 +1052,7 @@ static void test_one_member_cluster(void)
     CHECK(height_of(4) >= 1);
     const char *leave[] = { "cluster", "leave", "--dir", H[4].dir, NULL };   /* its own token */
     CHECK_EQ_INT(h_run(&H[0], out, sizeof out, leave), 1);         /* the last voter */
-    CHECK(is_member(4, "voter"));
+    CHECK(ordering_is(4, "member", "voter"));
 }
 
 int main(int argc, char **argv)
@@ -1102,12 +1087,6 @@ int main(int argc, char **argv)
         pel_rpc_client_free(H[i].rpc);
         H[i].rpc = NULL;
     }
-    if (test_failed_ || getenv("PEL_TEST_KEEP")) {
-        fprintf(stderr, "logs kept in %s\n", root);
-    } else {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
-    }
+    h_keep_or_remove(root, test_failed_);
     return TEST_END("test_cluster");
 }

@@ -314,12 +314,6 @@ int main(int argc, char **argv)
     RUN(test_cluster_life);
     for (int i = 0; i < MAXM; i++) stop_member((unsigned)i);
     for (int i = 0; i < MAXM; i++) pthread_mutex_destroy(&M[i].mu);
-    if (test_failed_ || getenv("PEL_TEST_KEEP")) {
-        fprintf(stderr, "raft logs kept in %s\n", root);
-    } else {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
-    }
+    h_keep_or_remove(root, test_failed_);
     return TEST_END("test_order_raft");
 }
