@@ -16,6 +16,7 @@
 # with the ratios cluster / single. RATE (default 20000), DURATION (10),
 # SENDERS (256), TRIALS (10) tune the run.
 set -euo pipefail
+. "$(dirname "$0")/bench-lib.sh"
 pel=${1:-build/pel}
 rate=${RATE:-20000}
 duration=${DURATION:-10}
@@ -33,7 +34,7 @@ cleanup() {
   rm -rf "$base"
 }
 trap cleanup EXIT
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
+bench_machine
 
 # free_ports N: N consecutive free TCP ports on 127.0.0.1; prints the first
 free_ports() {
@@ -54,20 +55,6 @@ sys.exit(1)
 PY
 }
 
-# allow DIR: a big faucet allowance per call so each sender is funded once
-allow() {
-  python3 - "$1/config.json" <<'PY'
-import json, sys
-p = sys.argv[1]; c = json.load(open(p))
-c["faucet"]["max_amount"] = "1000000000000"; c["faucet"]["amount"] = "1000000000000"
-json.dump(c, open(p, "w"), indent=2)
-PY
-}
-
-wait_ready() {
-  for _ in $(seq 100); do "$pel" block show latest --rpc "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "node at $1 did not start" >&2; return 1
-}
 
 # loadgen PHASE URL RATE SEED
 loadgen() {
@@ -79,26 +66,26 @@ loadgen() {
 sport=$(free_ports 1)
 surl="http://127.0.0.1:$sport/rpc"
 "$pel" init --dir "$base/single" --port "$sport" --chain-id bench >/dev/null
-allow "$base/single"
+bench_config "$base/single"
 "$pel" node --dir "$base/single" --quiet > "$base/single/node.log" 2>&1 &
 spid=$!; pids="$spid"
-wait_ready "$surl"
+bench_wait_ready "$surl"
 loadgen single-throughput "$surl" "$rate" single-t
-half=$(python3 -c "import json; r=[json.loads(l) for l in open('$out')][-1]; print(max(100, int(r['committed_tps']/2)))")
+half=$(bench_half)
 loadgen single-latency "$surl" "$half" single-l
 kill "$spid"; wait "$spid" 2>/dev/null || true; pids=""
 
 # ---- 3-node cluster ----
 cport=$(free_ports 6)
 "$pel" init --cluster 3 --dir "$base/cluster" --port "$cport" --raft-port $((cport + 3)) --chain-id bench >/dev/null
-for i in 1 2 3; do allow "$base/cluster/node$i"; done
+for i in 1 2 3; do bench_config "$base/cluster/node$i"; done
 : > "$base/pids"
 for i in 1 2 3; do
   "$pel" node --dir "$base/cluster/node$i" --quiet > "$base/cluster/node$i/node.log" 2>&1 &
   echo $! >> "$base/pids"
   disown $!                 # killed and restarted by the failover trials below
 done
-for i in 0 1 2; do wait_ready "http://127.0.0.1:$((cport + i))/rpc"; done
+for i in 0 1 2; do bench_wait_ready "http://127.0.0.1:$((cport + i))/rpc"; done
 leader_url() {
   python3 - "$cport" <<'PY'
 import json, sys, time, urllib.request

@@ -19,6 +19,7 @@
 # within the measurement, as it does on a long-running node) sets
 # state.versions_kept of the node with trees.
 set -euo pipefail
+. "$(dirname "$0")/bench-lib.sh"
 pel=${1:-build/pel}
 rate=${RATE:-40000}
 duration=${DURATION:-10}
@@ -32,7 +33,7 @@ base=$(mktemp -d /tmp/pel-bench-XXXXXX)
 node_pid=
 cleanup() { [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$base"; }
 trap cleanup EXIT
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
+bench_machine
 "$pel" bench verify --seconds 3 --json | tee -a "$out" >&2
 
 # start_node NAME TREES: a fresh node directory, started; sets url, node_pid
@@ -41,18 +42,10 @@ start_node() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   url="http://127.0.0.1:$port/rpc"
   "$pel" init --dir "$dir" --port "$port" --chain-id bench >/dev/null
-  # a big faucet allowance per call so each sender is funded once
-  python3 - "$dir/config.json" "$2" "$versions_kept" <<'PY'
-import json, sys
-p = sys.argv[1]; c = json.load(open(p))
-c["faucet"]["max_amount"] = "1000000000000"; c["faucet"]["amount"] = "1000000000000"
-c.setdefault("state", {})["trees"] = sys.argv[2] == "1"
-c["state"]["versions_kept"] = int(sys.argv[3])
-json.dump(c, open(p, "w"), indent=2)
-PY
+  bench_config "$dir" "$2" "$versions_kept"
   "$pel" node --dir "$dir" --quiet > "$dir/node.log" 2>&1 &
   node_pid=$!
-  for _ in $(seq 100); do "$pel" block show latest --rpc "$url" >/dev/null 2>&1 && break; sleep 0.1; done
+  bench_wait_ready "$url"
 }
 stop_node() { kill "$node_pid"; wait "$node_pid" 2>/dev/null || true; node_pid=; }
 
@@ -67,7 +60,7 @@ for r in $(seq "$rounds"); do
   start_node "trees-$r" 1
   throughput throughput 1 "$r"
   if [ "$r" = 1 ]; then
-    half=$(python3 -c "import json; r=[json.loads(l) for l in open('$out')][-1]; print(max(100, int(r['committed_tps']/2)))")
+    half=$(bench_half)
     "$pel" loadgen --rpc "$url" --rate "$half" --duration "$duration" --senders "$senders" --json \
       --key-seed half-rate | sed 's/^{/{"phase":"latency",/' | tee -a "$out" >&2
   fi

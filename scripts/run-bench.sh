@@ -9,6 +9,7 @@
 # sweeping the same thread counts): JSON lines to build/bench/trees.jsonl and
 # a second table. TREES_OPTS adds options to it (e.g. "--accounts 100000").
 set -euo pipefail
+. "$(dirname "$0")/bench-lib.sh"
 pel=${1:-build/pel}
 runs=${RUNS:-7}
 out=build/bench/exec.jsonl
@@ -17,7 +18,7 @@ mkdir -p build/bench
 cores=$(nproc)
 threads="1 2"
 for t in 4 8 16; do [ "$t" -le "$cores" ] && threads="$threads $t"; done
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
+bench_machine
 for txs in 1000 10000; do
   for accounts in 2 10 100 1000 10000; do
     "$pel" bench exec --engine sequential --accounts "$accounts" --txs "$txs" --threads 1 --runs "$runs" --json | tee -a "$out" >&2
