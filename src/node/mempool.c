@@ -860,6 +860,25 @@ static void done_one(pel_mempool *mp, entry *e)
 
 typedef struct fresh { uint64_t nonce, balance; int rc; } fresh;
 
+/* The k senders in aff, pinned and marked under mu (held on entry, released
+ * on return): unmark, read their committed state outside the lock (pinned
+ * senders stay; addr is immutable), apply it, unpin. */
+static void reread(pel_mempool *mp, sender **aff, fresh *st, size_t k)
+{
+    for (size_t j = 0; j < k; j++) aff[j]->mark = 0;
+    pthread_mutex_unlock(&mp->mu);
+    for (size_t j = 0; j < k; j++)
+        st[j].rc = mp->acc.get(mp->acc.ctx, &aff[j]->addr, &st[j].nonce, &st[j].balance);
+    pthread_mutex_lock(&mp->mu);
+    for (size_t j = 0; j < k; j++) {
+        apply(mp, aff[j], st[j].rc, st[j].nonce, st[j].balance);
+        aff[j]->pins--;
+        sender_maybe_free(mp, aff[j]);
+    }
+    atomic_fetch_add_explicit(&mp->epoch, 1, memory_order_release);
+    pthread_mutex_unlock(&mp->mu);
+}
+
 static void done_commit(pel_mempool *mp, const pel_tx *const *txs, size_t n)
 {
     sender **aff = malloc(n * sizeof *aff);
@@ -876,22 +895,38 @@ static void done_commit(pel_mempool *mp, const pel_tx *const *txs, size_t n)
         if (!s->mark) { s->mark = 1; s->pins++; aff[k++] = s; }
         forget(mp, e);
     }
-    for (size_t j = 0; j < k; j++) aff[j]->mark = 0;
-    pthread_mutex_unlock(&mp->mu);
-    /* pinned senders stay; addr is immutable, so it is read unlocked */
-    for (size_t j = 0; j < k; j++)
-        st[j].rc = mp->acc.get(mp->acc.ctx, &aff[j]->addr, &st[j].nonce, &st[j].balance);
-    pthread_mutex_lock(&mp->mu);
-    for (size_t j = 0; j < k; j++) {
-        apply(mp, aff[j], st[j].rc, st[j].nonce, st[j].balance);
-        aff[j]->pins--;
-        sender_maybe_free(mp, aff[j]);
-    }
-    atomic_fetch_add_explicit(&mp->epoch, 1, memory_order_release);
-    pthread_mutex_unlock(&mp->mu);
+    reread(mp, aff, st, k);
 out:
     free(aff);
     free(st);
+}
+
+/* Up to CHUNK_SENDERS transactions of a block committed elsewhere: forget
+ * the untaken ones pending here, then re-read every sender of theirs that
+ * has a record (pinned meanwhile). Caller holds done_mu. */
+#define CHUNK_SENDERS 64
+static void committed_chunk(pel_mempool *mp, const pel_tx *const *txs, size_t n)
+{
+    sender *aff[CHUNK_SENDERS];
+    fresh st[CHUNK_SENDERS];
+    size_t k = 0;
+    pthread_mutex_lock(&mp->mu);
+    for (size_t i = 0; i < n; i++) {
+        entry *e = id_find(mp, txs[i]->id, keyed(mp, txs[i]->id, PEL_TXID_LEN));
+        sender *s = e ? e->s : sender_find(mp, &txs[i]->from, keyed(mp, txs[i]->from.b, PEL_ADDR_LEN));
+        if (!s) continue;
+        if (!s->mark) { s->mark = 1; s->pins++; aff[k++] = s; }
+        if (e && !e->taken) forget(mp, e);
+    }
+    reread(mp, aff, st, k);
+}
+
+void pel_mempool_committed(pel_mempool *mp, const pel_tx *const *txs, size_t n)
+{
+    pthread_mutex_lock(&mp->done_mu);
+    for (size_t i = 0; i < n; i += CHUNK_SENDERS)
+        committed_chunk(mp, txs + i, n - i < CHUNK_SENDERS ? n - i : CHUNK_SENDERS);
+    pthread_mutex_unlock(&mp->done_mu);
 }
 
 static void done_abort(pel_mempool *mp, const pel_tx *const *txs, size_t n)
@@ -903,6 +938,9 @@ static void done_abort(pel_mempool *mp, const pel_tx *const *txs, size_t n)
         if (e->taken) {
             e->taken = 0;
             s->taken--;
+            /* below the committed nonce: committed meanwhile by a block
+             * this mempool did not take it for (pel_mempool_committed) */
+            if (e->tx.nonce < s->nonce) { drop(mp, e, PEL_ENONCE); continue; }
             if (e->tx.nonce < s->next) s->next = e->tx.nonce;
         }
         refresh(mp, s);

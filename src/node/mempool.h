@@ -170,11 +170,25 @@ size_t pel_mempool_take(pel_mempool *mp, size_t max, const pel_tx **out) PEL_NON
  * sender's untaken transactions whose nonce is now below the committed
  * nonce (remembered as PEL_ENONCE).
  * committed == 0: return them untouched to the ready set (they will be
- * taken again, in order).
+ * taken again, in order), except those whose nonce is below the sender's
+ * committed nonce as last read (see pel_mempool_committed): dropped and
+ * remembered as PEL_ENONCE.
  * Passing a pointer not taken from this mempool, or twice, is undefined.
  */
 void pel_mempool_done(pel_mempool *mp, const pel_tx *const *txs, size_t n, int committed)
     PEL_NONNULL(1);
+
+/*
+ * pel_mempool_committed - a block committed without this mempool's take
+ * (a replicated block, or one proposed here whose transactions were
+ * already handed back) holds txs (any decoded transactions). Forgets those
+ * pending here that are not taken (a taken one is settled by its holder's
+ * done), re-reads the committed nonce and balance of every sender of txs
+ * that has something pending, and drops what the new nonces make stale,
+ * as done(..., 1) does. Without it a member would propose a transaction
+ * that an earlier leader's block already committed.
+ */
+void pel_mempool_committed(pel_mempool *mp, const pel_tx *const *txs, size_t n) PEL_NONNULL(1);
 
 enum { PEL_MEMPOOL_UNKNOWN = 0, PEL_MEMPOOL_PENDING = 1, PEL_MEMPOOL_REJECTED = 2 };
 

@@ -60,6 +60,12 @@ struct pel_node {
     uint64_t prop_height;               /* 0: none */
     int prop_failed;
     pthread_mutex_t wmu;                /* seal and commit: one store writer */
+    /* one block at a time through the engine, which is not reentrant
+     * (engine.h): with raft ordering the proposer may be building a block
+     * when a committed entry arrives for the applier to re-execute (an
+     * entry of an earlier term, committed along with a configuration
+     * change). Both running in one engine corrupted its scheduler. */
+    pthread_mutex_t emu;
     /* cluster divergence (node.h): div is guarded by mu; diverged turns 1
      * once div is set (relaxed: a status flag; div itself is read under mu) */
     atomic_int diverged;
@@ -254,6 +260,7 @@ int pel_node_open(const char *dir, const pel_node_overrides *ov, pel_node **out,
     pthread_mutex_init(&n->mu, NULL);
     pthread_mutex_init(&n->faucet_mu, NULL);
     pthread_mutex_init(&n->wmu, NULL);
+    pthread_mutex_init(&n->emu, NULL);
     pthread_condattr_t ca;                  /* wait_turn's deadlines are CLOCK_MONOTONIC */
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -399,6 +406,15 @@ static void *committer_main(void *arg)
     return NULL;
 }
 
+/* Take the engine (emu); say so when the other thread has it: rare, and
+ * worth seeing in a log. */
+static void engine_lock(pel_node *n, const char *who)
+{
+    if (pthread_mutex_trylock(&n->emu) == 0) return;
+    pel_log(PEL_LOG_INFO, "%s waits for the engine: the other thread is executing a block", who);
+    pthread_mutex_lock(&n->emu);
+}
+
 /* Build the next block on `parent` (NULL: the committed head). */
 static job *build_job(pel_node *n, const job *parent, const pel_tx **taken, size_t k)
 {
@@ -408,8 +424,10 @@ static job *build_job(pel_node *n, const job *parent, const pel_tx **taken, size
     memcpy(j->txs, taken, k * sizeof *taken);
     j->k = k;
     uint64_t t0 = pel_mono_us();
+    engine_lock(n, "the producer");
     int rc = pel_chain_build_on(n->chain, n->engine, parent ? &parent->b : NULL, j->txs,
                                 (uint32_t)k, now_ms(), n->sk, &j->b);
+    pthread_mutex_unlock(&n->emu);
     j->exec_us = pel_mono_us() - t0;
     if (rc) {
         pel_log(PEL_LOG_ERROR, "cannot execute a block: %s; the node stops producing", pel_strerror(rc));
@@ -629,6 +647,22 @@ static int on_snapshot(void *ctx, uint8_t **data, size_t *len)
     return 0;
 }
 
+/* Reorder txs so that those committed in this node's store come first;
+ * @return how many are. */
+static size_t split_committed(pel_node *n, const pel_tx **txs, size_t k)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        uint64_t h;
+        uint32_t idx;
+        if (pel_chain_tx_location(n->chain, txs[i]->id, &h, &idx) != 0) continue;
+        const pel_tx *t = txs[m];
+        txs[m++] = txs[i];
+        txs[i] = t;
+    }
+    return m;
+}
+
 /* Forget pending transactions the snapshot committed (a member that led
  * before may hold some): those found in the index go as committed, which
  * also drops each sender's stale nonces; the rest go back untouched once
@@ -637,25 +671,19 @@ static void mempool_forget_committed(pel_node *n)
 {
     const pel_tx *batch[256], **back = NULL;
     size_t k, nb = 0, cap = 0;
-    int oom = 0;
-    while (!oom && (k = pel_mempool_take(n->mp, 256, batch)) > 0) {
-        size_t nd = 0;
-        for (size_t i = 0; i < k; i++) {
-            uint64_t h;
-            uint32_t idx;
-            if (pel_chain_tx_location(n->chain, batch[i]->id, &h, &idx) == 0) {
-                batch[nd++] = batch[i];
-                continue;
-            }
-            if (nb == cap) {
-                const pel_tx **nbk = realloc(back, (cap ? 2 * cap : 256) * sizeof *back);
-                if (!nbk) { pel_mempool_done(n->mp, batch + i, k - i, 0); oom = 1; break; }
-                back = nbk;
-                cap = cap ? 2 * cap : 256;
-            }
-            back[nb++] = batch[i];
+    while ((k = pel_mempool_take(n->mp, 256, batch)) > 0) {
+        size_t m = split_committed(n, batch, k);
+        pel_mempool_done(n->mp, batch, m, 1);
+        if (nb + (k - m) > cap) {
+            size_t ncap = cap ? 2 * cap : 256;
+            while (ncap < nb + (k - m)) ncap *= 2;
+            const pel_tx **nbk = realloc(back, ncap * sizeof *back);
+            if (!nbk) { pel_mempool_done(n->mp, batch + m, k - m, 0); break; }
+            back = nbk;
+            cap = ncap;
         }
-        pel_mempool_done(n->mp, batch, nd, 1);
+        memcpy(back + nb, batch + m, (k - m) * sizeof *back);
+        nb += k - m;
     }
     if (nb) pel_mempool_done(n->mp, back, nb, 0);
     free(back);
@@ -720,7 +748,11 @@ static int apply_entry(pel_node *n, const entry *e, uint64_t *exec_us, uint64_t 
         ptrs[i] = &txs[i];
     }
     uint64_t t0 = pel_mono_us();
-    if (!rc) rc = pel_chain_build(n->chain, n->engine, ptrs, k, h.timestamp_ms, NULL, b);
+    if (!rc) {
+        engine_lock(n, "the applier");
+        rc = pel_chain_build(n->chain, n->engine, ptrs, k, h.timestamp_ms, NULL, b);
+        pthread_mutex_unlock(&n->emu);
+    }
     *exec_us = pel_mono_us() - t0;
     t0 = pel_mono_us();
     if (!rc) {
@@ -730,6 +762,7 @@ static int apply_entry(pel_node *n, const entry *e, uint64_t *exec_us, uint64_t 
         pthread_mutex_unlock(&n->wmu);
     }
     *commit_us = pel_mono_us() - t0;
+    if (!rc) pel_mempool_committed(n->mp, ptrs, k);   /* pending copies of them here are stale */
     free(raw);
     free(lens);
     free(txs);
@@ -793,7 +826,7 @@ static int committed_as(pel_node *n, uint64_t height, const uint8_t hash[32])
  * may still commit (leadership lost after the append): give it time. */
 static int wait_applied(pel_node *n, uint64_t height)
 {
-    uint64_t grace = 0;
+    uint64_t grace = 0, start = pel_mono_us(), said = start;
     int applied = 0;
     pthread_mutex_lock(&n->mu);
     for (;;) {
@@ -801,6 +834,17 @@ static int wait_applied(pel_node *n, uint64_t height)
         if (n->stop || pel_node_failed(n)) break;
         if (n->prop_failed && !grace) grace = pel_mono_us() + 2000000;
         if (grace && pel_mono_us() > grace) break;
+        if (pel_mono_us() - said > 5000000) {          /* say so: a stuck proposal stops the chain */
+            pel_order_status st;
+            said = pel_mono_us();
+            pthread_mutex_unlock(&n->mu);
+            pel_order_get_status(n->order, &st);
+            pel_log(PEL_LOG_WARN, "block %" PRIu64 " proposed %" PRIu64 " s ago is neither committed nor "
+                    "failed (raft %s, term %" PRIu64 ", log %" PRIu64 ", delivered %" PRIu64 ", head %" PRIu64 ")",
+                    height, (said - start) / 1000000, st.role, st.term, st.last_index, st.applied_index,
+                    pel_chain_get_head(n->chain).height);
+            pthread_mutex_lock(&n->mu);
+        }
         struct timespec ts = pel_deadline_us(20000);
         pthread_cond_timedwait(&n->cond, &n->mu, &ts);
     }
@@ -839,13 +883,13 @@ static int propose_block(pel_node *n, const pel_tx **taken, size_t k)
     pthread_mutex_unlock(&n->wmu);
     if (!rc) rc = pel_block_header_hash(&sealed, hash);
     if (!rc) rc = encode_entry(&sealed, j->txs, &b);
-    int committed = 0;
+    int committed = 0, prc = 0;
     if (!rc) {
         pthread_mutex_lock(&n->mu);
         n->prop_height = sealed.height;
         n->prop_failed = 0;
         pthread_mutex_unlock(&n->mu);
-        int prc = pel_order_propose(n->order, sealed.height, b.data, b.len);
+        prc = pel_order_propose(n->order, sealed.height, b.data, b.len);
         if (prc) on_proposal_failed(n, sealed.height, prc);
         committed = wait_applied(n, sealed.height) && committed_as(n, sealed.height, hash);
     } else if (rc == PEL_EINVAL) {
@@ -855,7 +899,18 @@ static int propose_block(pel_node *n, const pel_tx **taken, size_t k)
         atomic_store_explicit(&n->failed, rc, memory_order_relaxed);
     }
     pel_buf_free(&b);
-    pel_mempool_done(n->mp, j->txs, j->k, committed);
+    /* Not committed as sealed here, yet some may be committed all the same:
+     * a proposal reported failed can commit later, in an earlier leader's
+     * block at the same height. Those go as committed (the mempool re-reads
+     * their senders), or this node would propose them again. */
+    size_t m = committed ? j->k : split_committed(n, j->txs, j->k);
+    if (!committed && !rc)
+        pel_log(PEL_LOG_INFO, "block %" PRIu64 " proposed here was not committed (%s): %zu of its "
+                "transactions are committed in other blocks, %zu go back to the mempool", sealed.height,
+                prc ? pel_strerror(prc) : "another block took its height, or the proposal failed",
+                m, j->k - m);
+    pel_mempool_done(n->mp, j->txs, m, 1);
+    pel_mempool_done(n->mp, j->txs + m, j->k - m, 0);
     job_free(j);
     return rc;
 }
@@ -886,16 +941,37 @@ static int may_propose(pel_node *n)
     return idle;
 }
 
+/* A leader with pending transactions that proposed nothing for 5 s says
+ * why, every 5 s: what an operator (and a test's kept log) needs to tell a
+ * stuck proposer from an idle one. */
+static void report_idle(pel_node *n, uint64_t *since_us, int proposed)
+{
+    uint64_t pending = 0, now = pel_mono_us();
+    if (proposed || !pel_order_is_leader(n->order)) { *since_us = now; return; }
+    pel_mempool_stats(n->mp, &pending, NULL, NULL);
+    if (!pending) { *since_us = now; return; }
+    if (now - *since_us < 5000000) return;
+    *since_us = now;
+    pthread_mutex_lock(&n->mu);
+    uint64_t queued = n->queued;
+    int waiting = n->q_head != NULL;
+    pthread_mutex_unlock(&n->mu);
+    pel_log(PEL_LOG_WARN, "leader proposed no block for 5 s with %" PRIu64 " pending transactions "
+            "(head %" PRIu64 ", queued %" PRIu64 ", %s, %s)", pending,
+            pel_chain_get_head(n->chain).height, queued, waiting ? "entries to apply" : "nothing to apply",
+            pel_node_diverged(n, NULL) ? "diverged" : "not diverged");
+}
+
 static void *proposer_main(void *arg)
 {
     pel_node *n = arg;
     const pel_tx **taken = malloc(n->cfg.max_block_txs * sizeof *taken);
     if (!taken) { atomic_store_explicit(&n->failed, PEL_ENOMEM, memory_order_relaxed); return NULL; }
-    uint64_t deadline = pel_mono_us() + n->cfg.block_interval_ms * 1000ull;
+    uint64_t deadline = pel_mono_us() + n->cfg.block_interval_ms * 1000ull, idle_since = pel_mono_us();
     while (!pel_node_failed(n) && !wait_turn(n, deadline)) {
         deadline = pel_mono_us() + n->cfg.block_interval_ms * 1000ull;
-        if (!may_propose(n)) continue;
-        size_t k = pel_mempool_take(n->mp, n->cfg.max_block_txs, taken);
+        size_t k = may_propose(n) ? pel_mempool_take(n->mp, n->cfg.max_block_txs, taken) : 0;
+        report_idle(n, &idle_since, k > 0);
         if (k && propose_block(n, taken, k)) break;
     }
     free(taken);
@@ -958,6 +1034,7 @@ void pel_node_close(pel_node *n)
     pthread_mutex_destroy(&n->mu);
     pthread_mutex_destroy(&n->faucet_mu);
     pthread_mutex_destroy(&n->wmu);
+    pthread_mutex_destroy(&n->emu);
     free(n);
 }
 

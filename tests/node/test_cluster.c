@@ -430,6 +430,33 @@ static void test_follower_paused_majority_commits(void)
     CHECK_EQ_INT(same_receipts(up), 0);
 }
 
+/* Both followers paused: the leader proposes a block it cannot commit,
+ * steps down and takes the block's transaction back. Once they resume,
+ * that entry may still commit (the old leader's log is the longest, so it
+ * is likely elected again) or be replaced (then the transaction is handed
+ * over as stranded): either way it is committed once, and never proposed
+ * again as a duplicate (check_history). */
+static void check_history(const int *up);
+
+static void test_followers_paused_entry_commits_late(void)
+{
+    int up[MAXN] = { 1, 1, 1 };
+    int leader = find_leader(up, 10);
+    CHECK(leader >= 0);
+    if (leader < 0) return;
+    int f1 = (leader + 1) % N, f2 = (leader + 2) % N, first = n_ids;
+    CHECK_EQ_INT(kill(H[f1].pid, SIGSTOP), 0);
+    CHECK_EQ_INT(kill(H[f2].pid, SIGSTOP), 0);
+    CHECK_EQ_INT(submit_via(leader, 5), 0);
+    h_sleep_ms(3000);           /* it steps down (election timeout) and gives up the proposal (2 s) */
+    CHECK_EQ_INT(kill(H[f1].pid, SIGCONT), 0);
+    CHECK_EQ_INT(kill(H[f2].pid, SIGCONT), 0);
+    for (int i = 0; i < N; i++) CHECK_EQ_INT(h_wait_committed(&H[i], ids[first], 20), 0);
+    CHECK_EQ_INT(commit_one(up, 20), 0);
+    CHECK_EQ_INT(wait_agree(up, 1, 20), 0);
+    check_history(up);
+}
+
 /* A leader stopped right after it accepted transactions, before it could
  * propose them: once it is back as a follower it hands them to the new
  * leader, so they commit everywhere without the client resubmitting (and
@@ -585,27 +612,30 @@ static int block_of(int i, double h, char hash[65], cJSON **txs)
  * reported committed is in it, with the same receipt everywhere. */
 static void check_history(const int *up)
 {
-    double head = height_of(0);
+    int first = -1;
+    for (int i = 0; i < MAXN && first < 0; i++) if (up[i]) first = i;
+    double head = first >= 0 ? height_of(first) : -1;
     CHECK(head > 0);
     uint8_t (*seen)[32] = malloc((size_t)IDS_MAX * 8 * 32);
     size_t n_seen = 0;
     int dup = 0, fork = 0, found = 0;
     for (double h = 1; seen && h <= head; h++) {
-        char hash[N][65];
-        cJSON *txs[N] = { 0 };
-        for (int i = 0; i < N; i++) {
+        char hash[MAXN][65];
+        cJSON *txs[MAXN] = { 0 };
+        for (int i = 0; i < MAXN; i++) {
+            if (!up[i]) continue;
             CHECK_EQ_INT(block_of(i, h, hash[i], &txs[i]), 0);
-            if (i && strcmp(hash[i], hash[0])) fork++;
+            if (i != first && strcmp(hash[i], hash[first])) fork++;
         }
         const cJSON *t;
-        cJSON_ArrayForEach(t, txs[0]) {
+        cJSON_ArrayForEach(t, txs[first]) {
             uint8_t id[32];
             size_t len;
             if (!cJSON_IsString(t) || pel_hex_decode(t->valuestring, 64, id, 32, &len)) continue;
             for (size_t k = 0; k < n_seen; k++) dup += !memcmp(seen[k], id, 32);
             if (n_seen < (size_t)IDS_MAX * 8) memcpy(seen[n_seen++], id, 32);
         }
-        for (int i = 0; i < N; i++) cJSON_Delete(txs[i]);
+        for (int i = 0; i < MAXN; i++) cJSON_Delete(txs[i]);
     }
     for (int t = 0; seen && t < n_ids; t++)
         for (size_t k = 0; k < n_seen; k++)
@@ -1025,6 +1055,19 @@ static void test_member_replaced(void)
         for (int k = 0; k < 2; k++) CHECK_EQ_INT(commit_one(up, 30), 0);
         CHECK_EQ_INT(wait_agree(up, 1, 30), 0);
         CHECK_EQ_INT(same_receipts(up), 0);
+        /* then kill -9 either of the two, submit to the other while it is
+         * down (its proposal cannot commit, and may commit late), restart */
+        uint64_t kills = test_env_u64("PEL_CLUSTER_TWO_VOTER_KILLS", 20);
+        for (uint64_t r = 0; r < kills; r++) {
+            int v = r % 3 == 2 ? last : 3, s = v == 3 ? last : 3;
+            CHECK_EQ_INT(h_stop(&H[v], SIGKILL), 128 + SIGKILL);
+            (void)submit_via(s, 1);                 /* refused when s was a follower */
+            h_sleep_ms((int)(r * 337 % 1500));
+            CHECK_EQ_INT(start(v), 0);
+            CHECK_EQ_INT(commit_one(up, 30), 0);
+        }
+        CHECK_EQ_INT(wait_agree(up, 1, 30), 0);
+        check_history(up);
     }
 
     /* refusals: an unknown id; the removed member's API says who leads no more */
@@ -1078,6 +1121,7 @@ int main(int argc, char **argv)
         RUN(test_leader_killed_then_rejoins);
         RUN(test_leader_paused_steps_down);
         RUN(test_follower_paused_majority_commits);
+        RUN(test_followers_paused_entry_commits_late);
         RUN(test_stranded_handed_over);
         RUN(test_stopped_member_verifies);
         RUN(test_wiped_follower_rejoins_by_snapshot);

@@ -731,6 +731,46 @@ static void test_done_abort(void)
     pel_mempool_free(mp);
 }
 
+/* A replicated block commits a0 and b0 (taken here for a proposal of this
+ * node's) and a transaction this mempool never saw: a0 goes, A's stale
+ * nonce goes with it, b0 stays until its holder is done, and when that
+ * proposal fails b0 is dropped, not offered again. */
+static void test_committed_elsewhere(void)
+{
+    pel_mempool *mp = new_pool(100, 16, 1);
+    if (!mp) return;
+    stx a0 = mk(0, 0, 10), a1 = mk(0, 1, 10), b0 = mk(1, 0, 20), b1 = mk(1, 1, 20), d0 = mk(3, 0, 10);
+    CHECK_EQ_INT(code(mp, &a0), 0);
+    CHECK_EQ_INT(code(mp, &a1), 0);
+    CHECK_EQ_INT(code(mp, &b0), 0);
+    CHECK_EQ_INT(code(mp, &b1), 0);
+    const pel_tx *out[8];
+    const stx *w[] = { &b0 };
+    CHECK(take_is(mp, 1, w, 1, out));
+    pel_tx blk[3];
+    CHECK_EQ_INT(pel_tx_decode(a0.raw, a0.len, &blk[0]), 0);
+    CHECK_EQ_INT(pel_tx_decode(b0.raw, b0.len, &blk[1]), 0);
+    CHECK_EQ_INT(pel_tx_decode(d0.raw, d0.len, &blk[2]), 0);
+    const pel_tx *ptr[3] = { &blk[0], &blk[1], &blk[2] };
+    bank_set(0, 1, BIG);
+    bank_set(1, 1, BIG);
+    bank_set(3, 1, BIG);
+    pel_mempool_committed(mp, ptr, 3);
+    int reason;
+    CHECK_EQ_INT(look(mp, &a0, &reason), PEL_MEMPOOL_UNKNOWN);    /* forgotten, not refused */
+    CHECK(pending(mp, &b0));                                       /* taken: its holder decides */
+    CHECK_EQ_INT(n_pending(mp), 3);
+    CHECK_EQ_INT(pel_mempool_next_nonce(mp, &K[0].addr), 2);
+    pel_mempool_done(mp, out, 1, 0);                               /* the proposal failed */
+    CHECK(rejected_as(mp, &b0, PEL_ENONCE));
+    const stx *rest[] = { &b1, &a1 };
+    CHECK(take_is(mp, 10, rest, 2, out));
+    pel_mempool_done(mp, out, 2, 0);
+    pel_mempool_committed(mp, ptr, 0);                             /* nothing: a no-op */
+    CHECK_EQ_INT(n_pending(mp), 2);
+    pel_mempool_free(mp);
+}
+
 static void test_reject_memory(void)
 {
     pel_mempool_opts o = pel_mempool_defaults();
@@ -1363,6 +1403,7 @@ int main(void)
     RUN(test_done_voided);
     RUN(test_done_window);
     RUN(test_done_abort);
+    RUN(test_committed_elsewhere);
     RUN(test_reject_memory);
     RUN(test_batch_parallel);
     RUN(test_concurrent);
