@@ -241,36 +241,44 @@ static int adopt(pel_block_header *fin, const pel_block_header *expect)
     return 0;
 }
 
-/* Write one block. expect (NULL: none) is the proposer's final header for
- * a replicated block (pel_chain_commit_as); seal != 0 computes the final
- * header into *h and writes nothing (pel_chain_seal). */
-static int commit_parts(pel_chain *c, pel_block_header *h, const pel_tx *const *txs,
-                        const pel_receipt *rcpts, const pel_writeset *ws,
-                        const uint8_t (*leaves)[32], const uint8_t *sk, int genesis,
-                        const pel_block_header *expect, int seal)
+/* The first half of writing a block: begin the store transaction, check
+ * the block follows the head, finish the header (trees updated in the
+ * transaction). expect (NULL: none) is the proposer's final header for a
+ * replicated block (pel_chain_commit_as). On failure nothing is open. */
+static int prepare(pel_chain *c, const pel_block_header *h, const pel_writeset *ws,
+                   const uint8_t (*leaves)[32], const uint8_t *sk, int genesis,
+                   const pel_block_header *expect, pel_store_txn **w, pel_block_header *fin)
 {
-    pel_store_txn *w;
     pel_chain_head parent = pel_chain_get_head(c);
     if (!genesis && h->height != parent.height + 1) return PEL_EINVAL;
-    pel_block_header fin = *h;
-    int rc = pel_store_begin(c->store, &w);
+    *fin = *h;
+    int rc = pel_store_begin(c->store, w);
     if (rc) return rc;
-    rc = finish(c, w, &parent, ws, leaves, &fin, expect ? NULL : sk, genesis);
-    if (!rc && expect) rc = adopt(&fin, expect);
-    if (!rc && seal) { pel_store_abort(w); *h = fin; return 0; }
-    pel_chain_head nh = pel_chain_head_after(&fin);
-    if (!rc) rc = put_block_record(w, &fin, txs);
-    if (!rc) rc = put_tx_index(w, fin.height, txs, rcpts, fin.tx_count);
+    rc = finish(c, *w, &parent, ws, leaves, fin, expect ? NULL : sk, genesis);
+    if (!rc && expect) rc = adopt(fin, expect);
+    if (rc) pel_store_abort(*w);
+    return rc;
+}
+
+/* The second half: everything else into w, commit (w is gone either way),
+ * move the head; h gets the fields finish() wrote into fin. */
+static int complete(pel_chain *c, pel_store_txn *w, pel_block_header *h, const pel_block_header *fin,
+                    const pel_tx *const *txs, const pel_receipt *rcpts, const pel_writeset *ws,
+                    int genesis)
+{
+    pel_chain_head nh = pel_chain_head_after(fin);
+    int rc = put_block_record(w, fin, txs);
+    if (!rc) rc = put_tx_index(w, fin->height, txs, rcpts, fin->tx_count);
     if (!rc) rc = put_writes(w, ws);
     if (!rc) {
         overlay post = { pel_store_state(c->store), ws };
         pel_state st = { overlay_get, &post };
-        rc = pel_objindex_block(w, &st, fin.height, rcpts, fin.tx_count);
+        rc = pel_objindex_block(w, &st, fin->height, rcpts, fin->tx_count);
     }
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "objindex", 8,
                                            (uint8_t[]){ PEL_OBJINDEX_VERSION }, 1);
     if (!rc) rc = put_head(w, &nh);
-    if (!rc) rc = put_checkpoint(c, w, &fin);
+    if (!rc) rc = put_checkpoint(c, w, fin);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "genesis", 7, c->g->hash, 32);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "trees", 5, c->o.trees ? "\1" : "\0", 1);
     if (rc) { pel_store_abort(w); return rc; }
@@ -279,15 +287,30 @@ static int commit_parts(pel_chain *c, pel_block_header *h, const pel_tx *const *
     /* Only the fields finish() wrote: a producer building on this block may
      * be reading its height, time and history size at this moment
      * (pel_chain_build_on), and those must not be rewritten. */
-    memcpy(h->prev_hash, fin.prev_hash, sizeof h->prev_hash);
-    memcpy(h->state_root, fin.state_root, sizeof h->state_root);
-    memcpy(h->history_root, fin.history_root, sizeof h->history_root);
-    memcpy(h->proposer, fin.proposer, sizeof h->proposer);
-    memcpy(h->sig, fin.sig, sizeof h->sig);
+    memcpy(h->prev_hash, fin->prev_hash, sizeof h->prev_hash);
+    memcpy(h->state_root, fin->state_root, sizeof h->state_root);
+    memcpy(h->history_root, fin->history_root, sizeof h->history_root);
+    memcpy(h->proposer, fin->proposer, sizeof h->proposer);
+    memcpy(h->sig, fin->sig, sizeof h->sig);
     pthread_mutex_lock(&c->mu);
     c->head = nh;
     pthread_mutex_unlock(&c->mu);
     return 0;
+}
+
+/* Write one block (prepare, then complete). seal != 0 computes the final
+ * header into *h and writes nothing (pel_chain_seal). */
+static int commit_parts(pel_chain *c, pel_block_header *h, const pel_tx *const *txs,
+                        const pel_receipt *rcpts, const pel_writeset *ws,
+                        const uint8_t (*leaves)[32], const uint8_t *sk, int genesis,
+                        const pel_block_header *expect, int seal)
+{
+    pel_store_txn *w;
+    pel_block_header fin;
+    int rc = prepare(c, h, ws, leaves, sk, genesis, expect, &w, &fin);
+    if (rc) return rc;
+    if (seal) { pel_store_abort(w); *h = fin; return 0; }
+    return complete(c, w, h, &fin, txs, rcpts, ws, genesis);
 }
 
 /* ---- genesis ---- */
@@ -591,6 +614,40 @@ int pel_chain_seal(pel_chain *c, const pel_built_block *b, pel_block_header *out
     *out = b->header;
     return commit_parts(c, out, b->txs, b->result.receipts, &b->result.block_writes,
                         (const uint8_t (*)[32])b->leaves, b->sk, 0, NULL, 1);
+}
+
+struct pel_chain_sealed {
+    pel_store_txn *w;
+    pel_block_header fin;
+};
+
+int pel_chain_seal_open(pel_chain *c, const pel_built_block *b, pel_block_header *out,
+                        pel_chain_sealed **sealed)
+{
+    *sealed = NULL;
+    pel_chain_sealed *s = malloc(sizeof *s);
+    if (!s) return PEL_ENOMEM;
+    int rc = prepare(c, &b->header, &b->result.block_writes, (const uint8_t (*)[32])b->leaves,
+                     b->sk, 0, NULL, &s->w, &s->fin);
+    if (rc) { free(s); return rc; }
+    *out = s->fin;
+    *sealed = s;
+    return 0;
+}
+
+int pel_chain_seal_commit(pel_chain *c, pel_chain_sealed *s, pel_built_block *b)
+{
+    int rc = complete(c, s->w, &b->header, &s->fin, b->txs, b->result.receipts,
+                      &b->result.block_writes, 0);
+    free(s);
+    return rc;
+}
+
+void pel_chain_seal_abort(pel_chain_sealed *s)
+{
+    if (!s) return;
+    pel_store_abort(s->w);
+    free(s);
 }
 
 int pel_chain_commit_as(pel_chain *c, pel_built_block *b, const pel_block_header *expect)

@@ -150,6 +150,27 @@ int pel_chain_commit(pel_chain *c, pel_built_block *b) PEL_MUST_USE;
  *         the store's writer lock). */
 int pel_chain_seal(pel_chain *c, const pel_built_block *b, pel_block_header *out) PEL_MUST_USE;
 
+/*
+ * pel_chain_seal_open - pel_chain_seal that keeps its store transaction
+ * open (the trees already updated in it), so that the proposer, once its
+ * block is ordered, commits it with pel_chain_seal_commit instead of
+ * executing and updating the trees a second time; or drops it with
+ * pel_chain_seal_abort. While it is open it holds the store's writer lock:
+ * no other block can be committed, and a thread that begins a store
+ * transaction waits. Both calls must come from the thread that opened it
+ * (LMDB write transactions belong to their thread), and b must stay
+ * unchanged in between.
+ * @return as pel_chain_seal (*sealed is NULL on failure).
+ */
+typedef struct pel_chain_sealed pel_chain_sealed;
+int pel_chain_seal_open(pel_chain *c, const pel_built_block *b, pel_block_header *out,
+                        pel_chain_sealed **sealed) PEL_MUST_USE;
+/* pel_chain_seal_commit - write the sealed block (b, as sealed) and commit:
+ * as pel_chain_commit, header included. s is freed either way. */
+int pel_chain_seal_commit(pel_chain *c, pel_chain_sealed *s, pel_built_block *b) PEL_MUST_USE;
+/* pel_chain_seal_abort - drop it: nothing was written. NULL is a no-op. */
+void pel_chain_seal_abort(pel_chain_sealed *s);
+
 /* pel_chain_commit_as - commit b, built here from a replicated block
  * (same txs, same timestamp), as the proposer's block `expect`: the header
  * this node computes must hash to the same value as expect (proposer

@@ -59,6 +59,13 @@ struct pel_node {
     uint64_t queued;
     uint64_t prop_height;               /* 0: none */
     int prop_failed;
+    /* the proposer's own block, sealed with its store transaction left
+     * open (pel_chain_seal_open) while it is ordered: see "the leader
+     * commits its own block" below */
+    int own_state;                      /* OWN_* */
+    uint64_t own_height;
+    uint8_t own_hash[32];
+    int restore_pending;                /* a snapshot restore wants the store */
     pthread_mutex_t wmu;                /* seal and commit: one store writer */
     /* one block at a time through the engine, which is not reentrant
      * (engine.h): with raft ordering the proposer may be building a block
@@ -483,10 +490,12 @@ static void *producer_main(void *arg)
 /* ---- raft ordering (order.h) ----
  *
  * The leader's producer cuts a block from its mempool on the committed
- * head (no pipelining: the next block waits until this one is applied
- * here), seals its header (pel_chain_seal: the roots and the signature the
- * block will have) and proposes the encoded block as one log entry. Every
- * node, the leader included, applies committed entries on its committer
+ * head (no pipelining: the next block waits until this one is committed
+ * here), seals its header (pel_chain_seal_open: the roots and the
+ * signature the block will have, the store transaction kept open) and
+ * proposes the encoded block as one log entry. The leader commits its own
+ * block when its entry comes back (see "the leader commits its own block"
+ * below); every other node applies committed entries on its committer
  * thread: re-execute the transactions with the block's timestamp and
  * commit them with pel_chain_commit_as, which refuses (PEL_EDIVERGED) a
  * block whose header this node computes differently. Entries at or below
@@ -704,9 +713,16 @@ static int on_restore(void *ctx, const uint8_t *data, size_t len)
                 height, cur.height);
         return 0;
     }
+    pthread_mutex_lock(&n->mu);                /* a proposer holding a seal lets go */
+    n->restore_pending = 1;
+    pthread_cond_broadcast(&n->cond);
+    pthread_mutex_unlock(&n->mu);
     pthread_mutex_lock(&n->wmu);
     rc = pel_chain_restore(n->chain, data, len, err, sizeof err);
     pthread_mutex_unlock(&n->wmu);
+    pthread_mutex_lock(&n->mu);
+    n->restore_pending = 0;
+    pthread_mutex_unlock(&n->mu);
     if (rc) {
         pel_log(PEL_LOG_ERROR, "raft: cannot restore the snapshot at height %" PRIu64 ": %s; the node stops",
                 height, err);
@@ -770,6 +786,58 @@ static int apply_entry(pel_node *n, const entry *e, uint64_t *exec_us, uint64_t 
     return rc;
 }
 
+/*
+ * The leader commits its own block. Its proposer seals a block with the
+ * store transaction left open (trees updated in it) and holds the writer
+ * lock (wmu) while the block is ordered. When the entry at that height
+ * reaches the applier: if it is this block (same header hash), the
+ * proposer writes the rest and commits, and the applier skips it; the
+ * leader so executes and updates the trees once a block, not twice. If it
+ * is another block (an earlier leader's), or the proposal failed, or a
+ * snapshot restore wants the store, or the node stops, the proposer drops
+ * its transaction and the applier applies what was ordered as usual.
+ *
+ * own_state (under mu): OWN_SEALING from the moment the proposer takes
+ * the store, which it does only when nothing is queued or being applied
+ * (an entry that arrives then waits for the seal); OWN_WAITING once the
+ * hash is known; the applier sets OWN_MATCHED or OWN_CONFLICT for the
+ * entry at own_height and waits for OWN_NONE, which the proposer sets when
+ * it has committed or dropped the transaction and released wmu.
+ */
+enum { OWN_NONE = 0, OWN_SEALING, OWN_WAITING, OWN_MATCHED, OWN_CONFLICT };
+
+/* The header hash of an entry's block; -1 if it does not decode. */
+static int entry_hash(const entry *e, uint8_t hash[32])
+{
+    const uint8_t *rec;
+    size_t rlen;
+    pel_block_header h;
+    const uint8_t **raw = NULL;
+    uint32_t *lens = NULL, k = 0;
+    int rc = entry_record(e->data, e->len, &rec, &rlen);
+    if (!rc) rc = pel_block_record_decode(rec, rlen, &h, &raw, &lens, &k);
+    if (!rc) rc = pel_block_header_hash(&h, hash);
+    free(raw);
+    free(lens);
+    return rc ? -1 : 0;
+}
+
+/* Applier: the entry e is next. If the proposer holds a seal at its
+ * height, tell it whether e is its block and wait until it is done. */
+static void settle_own(pel_node *n, const entry *e)
+{
+    uint8_t hash[32];
+    int decoded = entry_hash(e, hash) == 0;
+    pthread_mutex_lock(&n->mu);
+    while (n->own_state == OWN_SEALING && !pel_node_failed(n)) pthread_cond_wait(&n->cond, &n->mu);
+    if (n->own_state == OWN_WAITING && n->own_height == e->height) {
+        n->own_state = decoded && !memcmp(hash, n->own_hash, 32) ? OWN_MATCHED : OWN_CONFLICT;
+        pthread_cond_broadcast(&n->cond);
+        while (n->own_state != OWN_NONE && !pel_node_failed(n)) pthread_cond_wait(&n->cond, &n->mu);
+    }
+    pthread_mutex_unlock(&n->mu);
+}
+
 static void *applier_main(void *arg)
 {
     pel_node *n = arg;
@@ -784,6 +852,7 @@ static void *applier_main(void *arg)
         pel_built_block b;
         uint64_t exec_us = 0, commit_us = 0;
         memset(&b, 0, sizeof b);
+        if (e->height > pel_chain_get_head(n->chain).height) settle_own(n, e);
         int rc = e->height <= pel_chain_get_head(n->chain).height ? 0
                : apply_entry(n, e, &exec_us, &commit_us, &b);
         if (rc) {
@@ -821,6 +890,51 @@ static int committed_as(pel_node *n, uint64_t height, const uint8_t hash[32])
     return !rc && memcmp(got, hash, 32) == 0;
 }
 
+/* Every 5 s a proposal stays neither committed nor failed, say so (mu
+ * held; released while logging): a stuck proposal stops the chain. */
+static void say_stuck(pel_node *n, uint64_t height, uint64_t start, uint64_t *said)
+{
+    if (pel_mono_us() - *said <= 5000000) return;
+    pel_order_status st;
+    *said = pel_mono_us();
+    pthread_mutex_unlock(&n->mu);
+    pel_order_get_status(n->order, &st);
+    pel_log(PEL_LOG_WARN, "block %" PRIu64 " proposed %" PRIu64 " s ago is neither committed nor "
+            "failed (raft %s, term %" PRIu64 ", log %" PRIu64 ", delivered %" PRIu64 ", head %" PRIu64 ")",
+            height, (*said - start) / 1000000, st.role, st.term, st.last_index, st.applied_index,
+            pel_chain_get_head(n->chain).height);
+    pthread_mutex_lock(&n->mu);
+}
+
+/* Proposer, holding a seal at `height`: wait until the applier reaches
+ * it. 1: the entry there is this block (commit it); 0: another block, or
+ * the proposal failed, a restore waits, or the node stops (drop it). */
+static int wait_own(pel_node *n, uint64_t height)
+{
+    uint64_t start = pel_mono_us(), said = start;
+    int mine = 0;
+    pthread_mutex_lock(&n->mu);
+    for (;;) {
+        if (n->own_state == OWN_MATCHED) { mine = 1; break; }
+        if (n->own_state == OWN_CONFLICT || n->prop_failed || n->restore_pending || n->stop ||
+            pel_node_failed(n))
+            break;
+        say_stuck(n, height, start, &said);
+        struct timespec ts = pel_deadline_us(20000);
+        pthread_cond_timedwait(&n->cond, &n->mu, &ts);
+    }
+    pthread_mutex_unlock(&n->mu);
+    return mine;
+}
+
+static void own_set(pel_node *n, int state)
+{
+    pthread_mutex_lock(&n->mu);
+    n->own_state = state;
+    pthread_cond_broadcast(&n->cond);
+    pthread_mutex_unlock(&n->mu);
+}
+
 /* Wait until block `height` is applied here (1: it is), the proposal
  * failed and nothing arrived for a while, or stop (0). A failed proposal
  * may still commit (leadership lost after the append): give it time. */
@@ -834,17 +948,7 @@ static int wait_applied(pel_node *n, uint64_t height)
         if (n->stop || pel_node_failed(n)) break;
         if (n->prop_failed && !grace) grace = pel_mono_us() + 2000000;
         if (grace && pel_mono_us() > grace) break;
-        if (pel_mono_us() - said > 5000000) {          /* say so: a stuck proposal stops the chain */
-            pel_order_status st;
-            said = pel_mono_us();
-            pthread_mutex_unlock(&n->mu);
-            pel_order_get_status(n->order, &st);
-            pel_log(PEL_LOG_WARN, "block %" PRIu64 " proposed %" PRIu64 " s ago is neither committed nor "
-                    "failed (raft %s, term %" PRIu64 ", log %" PRIu64 ", delivered %" PRIu64 ", head %" PRIu64 ")",
-                    height, (said - start) / 1000000, st.role, st.term, st.last_index, st.applied_index,
-                    pel_chain_get_head(n->chain).height);
-            pthread_mutex_lock(&n->mu);
-        }
+        say_stuck(n, height, start, &said);
         struct timespec ts = pel_deadline_us(20000);
         pthread_cond_timedwait(&n->cond, &n->mu, &ts);
     }
@@ -877,21 +981,59 @@ static int propose_block(pel_node *n, const pel_tx **taken, size_t k)
     pel_block_header sealed;
     uint8_t hash[32];
     pel_buf b;
+    pel_chain_sealed *open = NULL;
     pel_buf_init(&b);
     pthread_mutex_lock(&n->wmu);
-    int rc = pel_chain_seal(n->chain, &j->b, &sealed);
-    pthread_mutex_unlock(&n->wmu);
+    pthread_mutex_lock(&n->mu);
+    int idle = !n->q_head && n->queued == pel_chain_get_head(n->chain).height;
+    if (idle) n->own_state = OWN_SEALING;
+    pthread_mutex_unlock(&n->mu);
+    uint64_t t0 = pel_mono_us();
+    int rc = idle ? pel_chain_seal_open(n->chain, &j->b, &sealed, &open) : PEL_EINVAL;
+    uint64_t seal_us = pel_mono_us() - t0;
     if (!rc) rc = pel_block_header_hash(&sealed, hash);
     if (!rc) rc = encode_entry(&sealed, j->txs, &b);
+    if (rc) {
+        pel_chain_seal_abort(open);
+        open = NULL;
+        pthread_mutex_unlock(&n->wmu);
+        if (idle) own_set(n, OWN_NONE);
+    }
     int committed = 0, prc = 0;
     if (!rc) {
         pthread_mutex_lock(&n->mu);
         n->prop_height = sealed.height;
         n->prop_failed = 0;
+        n->own_height = sealed.height;
+        memcpy(n->own_hash, hash, 32);
+        n->own_state = OWN_WAITING;
+        pthread_cond_broadcast(&n->cond);
         pthread_mutex_unlock(&n->mu);
         prc = pel_order_propose(n->order, sealed.height, b.data, b.len);
         if (prc) on_proposal_failed(n, sealed.height, prc);
-        committed = wait_applied(n, sealed.height) && committed_as(n, sealed.height, hash);
+        int mine = wait_own(n, sealed.height), crc = 0;
+        t0 = pel_mono_us();
+        if (mine) crc = pel_chain_seal_commit(n->chain, open, &j->b);
+        else pel_chain_seal_abort(open);
+        open = NULL;
+        uint64_t commit_us = seal_us + (pel_mono_us() - t0);
+        pthread_mutex_unlock(&n->wmu);
+        if (mine && crc) {
+            pel_log(PEL_LOG_ERROR, "cannot commit block %" PRIu64 ": %s; the node stops%s", sealed.height,
+                    pel_strerror(crc), crc == PEL_EMAPFULL ? " (raise store.map_size_mb in config.json)" : "");
+            atomic_store_explicit(&n->failed, crc, memory_order_relaxed);
+        } else if (mine) {
+            pel_mempool_set_height(n->mp, sealed.height + 1);
+            log_block(n, &j->b, record_block(n, &j->b, j->exec_us, commit_us), j->exec_us, commit_us);
+        }
+        own_set(n, OWN_NONE);
+        committed = mine ? !crc : wait_applied(n, sealed.height) && committed_as(n, sealed.height, hash);
+        if (mine) {
+            pthread_mutex_lock(&n->mu);
+            n->prop_height = 0;
+            n->prop_failed = 0;
+            pthread_mutex_unlock(&n->mu);
+        }
     } else if (rc == PEL_EINVAL) {
         rc = 0;                         /* the head moved under the build: try again */
     } else {

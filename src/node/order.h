@@ -9,12 +9,13 @@
  *          block for ordering (pel_order_direct() is 1).
  *   raft   a cluster over an embedded Raft log (libraft, libuv I/O;
  *          order_raft.c). The Raft leader is the proposer: it cuts a
- *          block, seals its header (chain.h: pel_chain_seal) and proposes
- *          the encoded block record (block.h: signed header ‖ u32 count ‖
- *          txs) as ONE log entry with pel_order_propose. Once the entry is
- *          committed, every node (the leader included) gets it from
- *          handler.deliver, in log order, and applies it through the same
- *          execute + commit path (chain.h: pel_chain_commit_as). The
+ *          block, seals its header (chain.h: pel_chain_seal_open) and
+ *          proposes the encoded block record (block.h: signed header ‖
+ *          u32 count ‖ txs) as ONE log entry with pel_order_propose. Once
+ *          the entry is committed, every node (the leader included) gets
+ *          it from handler.deliver, in log order; the leader commits its
+ *          sealed block (pel_chain_seal_commit), the others apply it
+ *          through execute + commit (chain.h: pel_chain_commit_as). The
  *          block's height is inside the entry (libraft's apply callback
  *          has no log index), so applying is idempotent by height: a node
  *          skips entries at or below what it has applied (Raft replays its
