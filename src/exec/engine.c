@@ -38,6 +38,7 @@ int pel_engine_new(const pel_engine_opts *opts, pel_engine **out)
     pel_engine *e = calloc(1, sizeof(*e));
     if (!e) return PEL_ENOMEM;
     e->o = *opts;
+    atomic_init(&e->busy, 0);
     unsigned threads = opts->kind == PEL_ENGINE_SEQUENTIAL ? 1 : opts->threads;
     int rc = pel_pool_new(threads, &e->pool);
     if (rc) { free(e); return rc; }
@@ -61,11 +62,21 @@ void pel_engine_free(pel_engine *e)
 int pel_engine_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs,
                        uint32_t n, const pel_executor *ex, pel_block_result *out)
 {
-    switch (e->o.kind) {
-    case PEL_ENGINE_BLOCKSTM: return pel_bstm_execute(e, base, txs, n, ex, out);
-    case PEL_ENGINE_DECLARED: return pel_decl_execute(e, base, txs, n, ex, out);
-    default: return pel_seq_execute(e, base, txs, n, ex, out);
+    /* A second caller is refused, not let in: two blocks in one engine
+     * share its scratch and its pool and corrupt each other. acquire /
+     * release: the next block sees everything the last one left. */
+    if (atomic_exchange_explicit(&e->busy, 1, memory_order_acquire)) {
+        memset(out, 0, sizeof *out);
+        return PEL_EBUSY;
     }
+    int rc;
+    switch (e->o.kind) {
+    case PEL_ENGINE_BLOCKSTM: rc = pel_bstm_execute(e, base, txs, n, ex, out); break;
+    case PEL_ENGINE_DECLARED: rc = pel_decl_execute(e, base, txs, n, ex, out); break;
+    default: rc = pel_seq_execute(e, base, txs, n, ex, out); break;
+    }
+    atomic_store_explicit(&e->busy, 0, memory_order_release);
+    return rc;
 }
 
 void *pel_engine_txbuf(pel_engine *e, size_t size)

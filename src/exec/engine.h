@@ -130,8 +130,10 @@ void pel_engine_free(pel_engine *e);
  * pel_engine_execute - execute txs[0..n) against `base`.
  * @param base  the pre-block state; must not change during the call.
  * @param out   filled on success; free with pel_block_result_free.
- * @return 0 or PEL_ENOMEM (then *out is empty). One block at a time per
- *         engine (not reentrant); distinct engines are independent.
+ * @return 0, PEL_ENOMEM (then *out is empty), or PEL_EBUSY: another
+ *         pel_engine_execute on this engine is still running (nothing was
+ *         done, *out is empty). One block at a time per engine (not
+ *         reentrant: callers serialise); distinct engines are independent.
  */
 int pel_engine_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs,
                        uint32_t n, const pel_executor *ex, pel_block_result *out) PEL_MUST_USE;

@@ -13,6 +13,7 @@
 #include "exec/kmap.h"
 #include "exec/pool.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 struct pel_engine {
@@ -22,6 +23,7 @@ struct pel_engine {
                              freed) between blocks so its memory stays warm */
     void *txbuf;          /* per-transaction engine state, reused across blocks */
     size_t txbuf_size;
+    atomic_int busy;      /* 1 while a pel_engine_execute runs (engine.h: one at a time) */
 };
 
 /* pel_engine_txbuf - at least `size` bytes of 64-byte-aligned memory owned by
