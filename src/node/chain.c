@@ -298,19 +298,16 @@ static int complete(pel_chain *c, pel_store_txn *w, pel_block_header *h, const p
     return 0;
 }
 
-/* Write one block (prepare, then complete). seal != 0 computes the final
- * header into *h and writes nothing (pel_chain_seal). */
+/* Write one block: prepare, then complete. */
 static int commit_parts(pel_chain *c, pel_block_header *h, const pel_tx *const *txs,
                         const pel_receipt *rcpts, const pel_writeset *ws,
                         const uint8_t (*leaves)[32], const uint8_t *sk, int genesis,
-                        const pel_block_header *expect, int seal)
+                        const pel_block_header *expect)
 {
     pel_store_txn *w;
     pel_block_header fin;
     int rc = prepare(c, h, ws, leaves, sk, genesis, expect, &w, &fin);
-    if (rc) return rc;
-    if (seal) { pel_store_abort(w); *h = fin; return 0; }
-    return complete(c, w, h, &fin, txs, rcpts, ws, genesis);
+    return rc ? rc : complete(c, w, h, &fin, txs, rcpts, ws, genesis);
 }
 
 /* ---- genesis ---- */
@@ -342,7 +339,7 @@ static int write_genesis(pel_chain *c)
     int rc = pel_genesis_writes(c->g, &ws, &vals);
     if (rc) return rc;
     rc = pel_chain_genesis_header(c->g, &ws, c->o.trees, &h);
-    if (!rc) rc = commit_parts(c, &h, NULL, NULL, &ws, NULL, NULL, 1, NULL, 0);
+    if (!rc) rc = commit_parts(c, &h, NULL, NULL, &ws, NULL, NULL, 1, NULL);
     free(ws.w);
     free(vals);
     return rc;
@@ -606,14 +603,7 @@ int pel_chain_build(pel_chain *c, pel_engine *e, const pel_tx *const *txs, uint3
 int pel_chain_commit(pel_chain *c, pel_built_block *b)
 {
     return commit_parts(c, &b->header, b->txs, b->result.receipts, &b->result.block_writes,
-                        (const uint8_t (*)[32])b->leaves, b->sk, 0, NULL, 0);
-}
-
-int pel_chain_seal(pel_chain *c, const pel_built_block *b, pel_block_header *out)
-{
-    *out = b->header;
-    return commit_parts(c, out, b->txs, b->result.receipts, &b->result.block_writes,
-                        (const uint8_t (*)[32])b->leaves, b->sk, 0, NULL, 1);
+                        (const uint8_t (*)[32])b->leaves, b->sk, 0, NULL);
 }
 
 struct pel_chain_sealed {
@@ -654,7 +644,7 @@ int pel_chain_commit_as(pel_chain *c, pel_built_block *b, const pel_block_header
 {
     if (b->header.height != expect->height) return PEL_EDIVERGED;
     return commit_parts(c, &b->header, b->txs, b->result.receipts, &b->result.block_writes,
-                        (const uint8_t (*)[32])b->leaves, NULL, 0, expect, 0);
+                        (const uint8_t (*)[32])b->leaves, NULL, 0, expect);
 }
 
 void pel_built_block_free(pel_built_block *b)

@@ -140,27 +140,21 @@ int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *paren
  *         on failure nothing was written and the head did not move. */
 int pel_chain_commit(pel_chain *c, pel_built_block *b) PEL_MUST_USE;
 
-/* pel_chain_seal - the header b will have once committed on the current
- * head (prev_hash, roots, proposer signature by b->sk), computed in a
- * store transaction that is then aborted: nothing is written. For a
- * proposer that must publish the final header before committing (the raft
- * ordering backend). b must follow the head.
- * @return 0, PEL_EINVAL (b does not follow the head), tree and store
- *         errors. Thread safety: as pel_chain_commit (the two serialise on
- *         the store's writer lock). */
-int pel_chain_seal(pel_chain *c, const pel_built_block *b, pel_block_header *out) PEL_MUST_USE;
-
 /*
- * pel_chain_seal_open - pel_chain_seal that keeps its store transaction
- * open (the trees already updated in it), so that the proposer, once its
- * block is ordered, commits it with pel_chain_seal_commit instead of
- * executing and updating the trees a second time; or drops it with
+ * pel_chain_seal_open - the header b will have once committed on the
+ * current head (prev_hash, roots, proposer signature by b->sk), for a
+ * proposer that must publish the final header before committing (the raft
+ * ordering backend). The store transaction it was computed in stays open
+ * (the trees already updated in it), so that the proposer, once its block
+ * is ordered, commits it with pel_chain_seal_commit instead of executing
+ * and updating the trees a second time; or drops it with
  * pel_chain_seal_abort. While it is open it holds the store's writer lock:
  * no other block can be committed, and a thread that begins a store
  * transaction waits. Both calls must come from the thread that opened it
  * (LMDB write transactions belong to their thread), and b must stay
  * unchanged in between.
- * @return as pel_chain_seal (*sealed is NULL on failure).
+ * @return 0, PEL_EINVAL (b does not follow the head), PEL_ENOMEM, tree and
+ *         store errors (*sealed is NULL on failure).
  */
 typedef struct pel_chain_sealed pel_chain_sealed;
 int pel_chain_seal_open(pel_chain *c, const pel_built_block *b, pel_block_header *out,

@@ -624,12 +624,18 @@ static int commit_corrupted(pel_node *n, pel_built_block *b)
  * closed store.
  */
 
+/* Every entry delivered so far is applied (mu held). */
+static int caught_up(pel_node *n)
+{
+    return !n->q_head && pel_chain_get_head(n->chain).height >= n->queued;
+}
+
 /* Wait until every queued entry is applied. 0, or the code that stops it. */
 static int wait_idle(pel_node *n)
 {
     int rc = 0;
     pthread_mutex_lock(&n->mu);
-    while (n->q_head || pel_chain_get_head(n->chain).height < n->queued) {
+    while (!caught_up(n)) {
         if ((rc = pel_node_failed(n)) != 0 || (n->committer_stop && (rc = PEL_ESTOPPED))) break;
         struct timespec ts = pel_deadline_us(20000);
         pthread_cond_timedwait(&n->cond, &n->mu, &ts);
@@ -985,7 +991,7 @@ static int propose_block(pel_node *n, const pel_tx **taken, size_t k)
     pel_buf_init(&b);
     pthread_mutex_lock(&n->wmu);
     pthread_mutex_lock(&n->mu);
-    int idle = !n->q_head && n->queued == pel_chain_get_head(n->chain).height;
+    int idle = caught_up(n);
     if (idle) n->own_state = OWN_SEALING;
     pthread_mutex_unlock(&n->mu);
     uint64_t t0 = pel_mono_us();
@@ -1078,7 +1084,7 @@ static int may_propose(pel_node *n)
 {
     if (!pel_order_is_leader(n->order) || pel_node_diverged(n, NULL)) return 0;
     pthread_mutex_lock(&n->mu);
-    int idle = !n->q_head && n->queued == pel_chain_get_head(n->chain).height;
+    int idle = caught_up(n);
     pthread_mutex_unlock(&n->mu);
     return idle;
 }

@@ -396,6 +396,72 @@ static void pipelined_build_matches_sequential(void)
     for (int i = 0; i < ACCTS; i++) accts[i].nonce = saved[i];
 }
 
+/* A sealed block committed from its open transaction is the block
+ * pel_chain_commit writes (same header hash, roots, receipts); a dropped
+ * seal writes nothing; a seal on a moved head is refused. */
+static void sealed_commit_matches_commit(void)
+{
+    char d1[96], d2[96], err[256];
+    snprintf(d1, sizeof d1, "%s/s1", dir);
+    snprintf(d2, sizeof d2, "%s/s2", dir);
+    CHECK_EQ_INT(mkdir(d1, 0700), 0);
+    CHECK_EQ_INT(mkdir(d2, 0700), 0);
+    uint64_t saved[ACCTS];
+    for (int i = 0; i < ACCTS; i++) saved[i] = accts[i].nonce;
+    for (int i = 0; i < ACCTS; i++) accts[i].nonce = 0;
+    txs a = { .n = 0 }, b = { .n = 0 };
+    for (int i = 0; i < 20; i++) add_transfer(&a, i % ACCTS, (i * 3 + 1) % ACCTS, 5 + (uint64_t)i);
+    for (int i = 0; i < 20; i++) add_transfer(&b, (i * 7) % ACCTS, (i + 5) % ACCTS, 50 + (uint64_t)i);
+    pel_chain_opts so = small_store();
+    pel_engine_opts eo = pel_engine_defaults(PEL_ENGINE_SEQUENTIAL, 1);
+    pel_engine *e;
+    pel_chain *c1, *c2;
+    pel_built_block a1, b1, a2, b2, late;
+    pel_block_header sa, sb;
+    pel_chain_sealed *open = NULL;
+    CHECK_EQ_INT(pel_engine_new(&eo, &e), 0);
+    CHECK_EQ_INT(pel_chain_open(d1, &gen, &so, &c1, err, sizeof err), 0);
+    CHECK_EQ_INT(pel_chain_open(d2, &gen, &so, &c2, err, sizeof err), 0);
+    CHECK_EQ_INT(pel_chain_build(c1, e, a.ptr, a.n, 9000, node_sk, &a1), 0);
+    CHECK_EQ_INT(pel_chain_commit(c1, &a1), 0);
+    CHECK_EQ_INT(pel_chain_build(c1, e, b.ptr, b.n, 9001, node_sk, &b1), 0);
+    CHECK_EQ_INT(pel_chain_commit(c1, &b1), 0);
+    /* on c2: a seal dropped, then the same block sealed and committed */
+    CHECK_EQ_INT(pel_chain_build(c2, e, a.ptr, a.n, 9000, node_sk, &a2), 0);
+    CHECK_EQ_INT(pel_chain_seal_open(c2, &a2, &sa, &open), 0);
+    pel_chain_seal_abort(open);
+    CHECK_EQ_INT(pel_chain_get_head(c2).height, 0);                 /* nothing written */
+    CHECK_EQ_INT(pel_chain_seal_open(c2, &a2, &sa, &open), 0);
+    CHECK_EQ_INT(pel_chain_seal_commit(c2, open, &a2), 0);
+    CHECK_EQ_INT(pel_chain_get_head(c2).height, 1);
+    CHECK_EQ_INT(pel_chain_build(c2, e, b.ptr, b.n, 9001, node_sk, &b2), 0);
+    CHECK_EQ_INT(pel_chain_seal_open(c2, &b2, &sb, &open), 0);
+    CHECK_EQ_INT(pel_chain_seal_commit(c2, open, &b2), 0);
+    uint8_t h1[32], h2[32], hs[32];
+    CHECK_EQ_INT(pel_block_header_hash(&b1.header, h1), 0);
+    CHECK_EQ_INT(pel_block_header_hash(&b2.header, h2), 0);
+    CHECK_EQ_INT(pel_block_header_hash(&sb, hs), 0);
+    CHECK_MEM(h1, h2, 32);                                           /* what commit writes */
+    CHECK_MEM(h1, hs, 32);                                           /* what the seal announced */
+    CHECK_MEM(pel_chain_get_head(c1).hash, pel_chain_get_head(c2).hash, 32);
+    CHECK_EQ_INT(pel_chain_verify(c2, NULL, NULL, err, sizeof err), 0);
+    /* a block built on height 1 no longer follows the head (2) */
+    CHECK_EQ_INT(pel_chain_build_on(c1, e, NULL, b.ptr, 1, 9002, node_sk, &late), 0);
+    late.header.height = 2;
+    open = (pel_chain_sealed *)&late;                               /* overwritten on refusal */
+    CHECK_EQ_INT(pel_chain_seal_open(c1, &late, &sa, &open), PEL_EINVAL);
+    CHECK(open == NULL);
+    pel_built_block_free(&late);
+    pel_built_block_free(&a1); pel_built_block_free(&b1);
+    pel_built_block_free(&a2); pel_built_block_free(&b2);
+    pel_chain_close(c1);
+    pel_chain_close(c2);
+    pel_engine_free(e);
+    free_txs(&a);
+    free_txs(&b);
+    for (int i = 0; i < ACCTS; i++) accts[i].nonce = saved[i];
+}
+
 /* Every block's checkpoint verifies with the node key under the chain's
  * origin and repeats the header; the header's roots are the trees'. */
 static void checkpoints_and_roots(void)
@@ -586,6 +652,7 @@ int main(void)
     RUN(other_genesis_refused);
     RUN(verify_catches_damage);
     RUN(pipelined_build_matches_sequential);
+    RUN(sealed_commit_matches_commit);
     RUN(checkpoints_and_roots);
     RUN(snapshot_restore_roundtrip);
     RUN(baseline_and_retention);
