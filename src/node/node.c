@@ -1005,7 +1005,7 @@ static int propose_block(pel_node *n, const pel_tx **taken, size_t k)
         pthread_mutex_unlock(&n->wmu);
         if (idle) own_set(n, OWN_NONE);
     }
-    int committed = 0, prc = 0;
+    int committed = 0, prc = 0, proposed = !rc;
     if (!rc) {
         pthread_mutex_lock(&n->mu);
         n->prop_height = sealed.height;
@@ -1052,7 +1052,7 @@ static int propose_block(pel_node *n, const pel_tx **taken, size_t k)
      * block at the same height. Those go as committed (the mempool re-reads
      * their senders), or this node would propose them again. */
     size_t m = committed ? j->k : split_committed(n, j->txs, j->k);
-    if (!committed && !rc)
+    if (proposed && !committed)
         pel_log(PEL_LOG_INFO, "block %" PRIu64 " proposed here was not committed (%s): %zu of its "
                 "transactions are committed in other blocks, %zu go back to the mempool", sealed.height,
                 prc ? pel_strerror(prc) : "another block took its height, or the proposal failed",
