@@ -71,7 +71,8 @@ struct pel_node {
      * (engine.h): with raft ordering the proposer may be building a block
      * when a committed entry arrives for the applier to re-execute (an
      * entry of an earlier term, committed along with a configuration
-     * change). Both running in one engine corrupted its scheduler. */
+     * change). Two blocks in one engine share its scratch and its worker
+     * pool and corrupt each other (it now refuses: PEL_EBUSY). */
     pthread_mutex_t emu;
     /* cluster divergence (node.h): div is guarded by mu; diverged turns 1
      * once div is set (relaxed: a status flag; div itself is read under mu) */
