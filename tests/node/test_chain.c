@@ -344,30 +344,49 @@ static void verify_catches_damage(void)
     }
 }
 
+/* Two fresh chains of the test genesis, in dir/<tag>1 and dir/<tag>2, with
+ * the accounts' nonces counted from 0 again; twin_close puts back the
+ * nonces the other tests left. */
+typedef struct twin { pel_chain *c1, *c2; uint64_t saved[ACCTS]; } twin;
+
+static int twin_open(twin *t, const char *tag)
+{
+    char d1[96], d2[96], err[256];
+    snprintf(d1, sizeof d1, "%s/%s1", dir, tag);
+    snprintf(d2, sizeof d2, "%s/%s2", dir, tag);
+    CHECK_EQ_INT(mkdir(d1, 0700), 0);
+    CHECK_EQ_INT(mkdir(d2, 0700), 0);
+    for (int i = 0; i < ACCTS; i++) { t->saved[i] = accts[i].nonce; accts[i].nonce = 0; }
+    pel_chain_opts so = small_store();
+    t->c1 = t->c2 = NULL;
+    CHECK_EQ_INT(pel_chain_open(d1, &gen, &so, &t->c1, err, sizeof err), 0);
+    CHECK_EQ_INT(pel_chain_open(d2, &gen, &so, &t->c2, err, sizeof err), 0);
+    return t->c1 && t->c2 ? 0 : -1;
+}
+
+static void twin_close(twin *t)
+{
+    pel_chain_close(t->c1);
+    pel_chain_close(t->c2);
+    for (int i = 0; i < ACCTS; i++) accts[i].nonce = t->saved[i];
+}
+
 /* The pipeline: block B built on an uncommitted parent A (whose commit
  * happens after B's execution) is identical to B built after A committed. */
 static void pipelined_build_matches_sequential(void)
 {
-    char d1[96], d2[96], err[256];
-    snprintf(d1, sizeof d1, "%s/p1", dir);
-    snprintf(d2, sizeof d2, "%s/p2", dir);
-    CHECK_EQ_INT(mkdir(d1, 0700), 0);
-    CHECK_EQ_INT(mkdir(d2, 0700), 0);
-    uint64_t saved[ACCTS];
-    for (int i = 0; i < ACCTS; i++) saved[i] = accts[i].nonce;
+    char err[256];
+    twin t;
+    if (twin_open(&t, "p")) { twin_close(&t); return; }
+    pel_chain *c1 = t.c1, *c2 = t.c2;
     txs a = { .n = 0 }, b = { .n = 0 };
-    for (int i = 0; i < ACCTS; i++) accts[i].nonce = 0;
     for (int i = 0; i < 30; i++) add_transfer(&a, i % ACCTS, (i * 7 + 1) % ACCTS, 10 + (uint64_t)i);
     for (int i = 0; i < 30; i++) add_transfer(&b, (i * 5) % ACCTS, (i + 2) % ACCTS, 1000 + (uint64_t)i);
     add_transfer(&b, 3, 4, 999999999);                      /* fails */
-    pel_chain_opts so = small_store();
     pel_engine_opts eo = pel_engine_defaults(PEL_ENGINE_BLOCKSTM, 4);
     pel_engine *e;
-    pel_chain *c1, *c2;
     pel_built_block a1, b1, a2, b2;
     CHECK_EQ_INT(pel_engine_new(&eo, &e), 0);
-    CHECK_EQ_INT(pel_chain_open(d1, &gen, &so, &c1, err, sizeof err), 0);
-    CHECK_EQ_INT(pel_chain_open(d2, &gen, &so, &c2, err, sizeof err), 0);
     /* one after the other */
     CHECK_EQ_INT(pel_chain_build(c1, e, a.ptr, a.n, 7000, node_sk, &a1), 0);
     CHECK_EQ_INT(pel_chain_commit(c1, &a1), 0);
@@ -388,12 +407,10 @@ static void pipelined_build_matches_sequential(void)
     CHECK_EQ_INT(pel_chain_verify(c2, NULL, NULL, err, sizeof err), 0);
     pel_built_block_free(&a1); pel_built_block_free(&b1);
     pel_built_block_free(&a2); pel_built_block_free(&b2);
-    pel_chain_close(c1);
-    pel_chain_close(c2);
+    twin_close(&t);
     pel_engine_free(e);
     free_txs(&a);
     free_txs(&b);
-    for (int i = 0; i < ACCTS; i++) accts[i].nonce = saved[i];
 }
 
 /* A sealed block committed from its open transaction is the block
@@ -401,27 +418,19 @@ static void pipelined_build_matches_sequential(void)
  * seal writes nothing; a seal on a moved head is refused. */
 static void sealed_commit_matches_commit(void)
 {
-    char d1[96], d2[96], err[256];
-    snprintf(d1, sizeof d1, "%s/s1", dir);
-    snprintf(d2, sizeof d2, "%s/s2", dir);
-    CHECK_EQ_INT(mkdir(d1, 0700), 0);
-    CHECK_EQ_INT(mkdir(d2, 0700), 0);
-    uint64_t saved[ACCTS];
-    for (int i = 0; i < ACCTS; i++) saved[i] = accts[i].nonce;
-    for (int i = 0; i < ACCTS; i++) accts[i].nonce = 0;
+    char err[256];
+    twin t;
+    if (twin_open(&t, "s")) { twin_close(&t); return; }
+    pel_chain *c1 = t.c1, *c2 = t.c2;
     txs a = { .n = 0 }, b = { .n = 0 };
     for (int i = 0; i < 20; i++) add_transfer(&a, i % ACCTS, (i * 3 + 1) % ACCTS, 5 + (uint64_t)i);
     for (int i = 0; i < 20; i++) add_transfer(&b, (i * 7) % ACCTS, (i + 5) % ACCTS, 50 + (uint64_t)i);
-    pel_chain_opts so = small_store();
     pel_engine_opts eo = pel_engine_defaults(PEL_ENGINE_SEQUENTIAL, 1);
     pel_engine *e;
-    pel_chain *c1, *c2;
     pel_built_block a1, b1, a2, b2, late;
     pel_block_header sa, sb;
     pel_chain_sealed *open = NULL;
     CHECK_EQ_INT(pel_engine_new(&eo, &e), 0);
-    CHECK_EQ_INT(pel_chain_open(d1, &gen, &so, &c1, err, sizeof err), 0);
-    CHECK_EQ_INT(pel_chain_open(d2, &gen, &so, &c2, err, sizeof err), 0);
     CHECK_EQ_INT(pel_chain_build(c1, e, a.ptr, a.n, 9000, node_sk, &a1), 0);
     CHECK_EQ_INT(pel_chain_commit(c1, &a1), 0);
     CHECK_EQ_INT(pel_chain_build(c1, e, b.ptr, b.n, 9001, node_sk, &b1), 0);
@@ -454,12 +463,10 @@ static void sealed_commit_matches_commit(void)
     pel_built_block_free(&late);
     pel_built_block_free(&a1); pel_built_block_free(&b1);
     pel_built_block_free(&a2); pel_built_block_free(&b2);
-    pel_chain_close(c1);
-    pel_chain_close(c2);
+    twin_close(&t);
     pel_engine_free(e);
     free_txs(&a);
     free_txs(&b);
-    for (int i = 0; i < ACCTS; i++) accts[i].nonce = saved[i];
 }
 
 /* Every block's checkpoint verifies with the node key under the chain's
