@@ -110,13 +110,16 @@ static void node_usage(FILE *f)
     fprintf(f,
         "usage: pel node [--dir D] [--engine sequential|blockstm|declared] [--threads T]\n"
         "                [--listen HOST:PORT] [--block-interval-ms MS] [--max-block-txs N]\n"
-        "                [--web DIR] [--quiet]\n"
+        "                [--max-commit-group N] [--web DIR] [--quiet]\n"
         "\n"
         "Runs the node in directory D (default ./devnet) in the foreground: the\n"
         "block producer and the JSON-RPC API (docs/API.md) at /rpc, the explorer\n"
         "at / and Prometheus metrics at /metrics. Options override config.json.\n"
         "Stops cleanly on SIGINT or SIGTERM (the block in progress is committed\n"
         "first). A second node on the same directory is refused.\n"
+        "--max-commit-group N  when the committer falls behind, commit up to N\n"
+        "           blocks in one store transaction and sync (default 1; 4-8 on\n"
+        "           disks slow at random writes: README, \"Group commit\")\n"
         "--web DIR  the explorer's files; default: $PEL_WEB_DIR, else web/ beside\n"
         "           the directory of the pel binary (build/../web), else ./web\n");
 }
@@ -144,6 +147,9 @@ static int node_parse(int argc, char **argv, const char **dir, const char **web,
         } else if (!strcmp(a, "--max-block-txs")) {
             if (pel_cli_u64(a, v, 1, 1000000, &x)) return 2;
             ov->max_block_txs = (uint32_t)x;
+        } else if (!strcmp(a, "--max-commit-group")) {
+            if (pel_cli_u64(a, v, 1, 64, &x)) return 2;
+            ov->max_commit_group = (uint32_t)x;
         } else { fprintf(stderr, "pel node: unknown option '%s'\n", a); return 2; }
     }
     return 0;

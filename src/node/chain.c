@@ -169,29 +169,31 @@ static int put_checkpoint(pel_chain *c, pel_store_txn *w, const pel_block_header
  * tree by the block's leaves, roots into h; pruning of old versions. */
 static int update_trees(pel_chain *c, pel_store_txn *w, const pel_chain_head *parent,
                         const pel_writeset *ws, const uint8_t (*leaves)[32],
-                        pel_block_header *h, int genesis)
+                        pel_block_header *h, int genesis, int prune)
 {
     uint64_t old = genesis ? PEL_SMT_NONE : parent->height;
     int rc = pel_smt_update(c->store, w, old, h->height, ws, c->pool, h->state_root);
     if (!rc) rc = pel_history_append(w, genesis ? 0 : parent->history_size, leaves,
                                      h->tx_count, h->history_root);
     uint64_t keep = c->o.state_versions_kept;
-    if (!rc && keep && h->height >= keep)
+    if (!rc && prune && keep && h->height >= keep)
         rc = pel_smt_prune(c->store, w, h->height - keep + 1, NULL);
     return rc;
 }
 
 /* finish - the fields that depend on the committed parent: prev_hash, the
- * roots, the signature. Genesis has its header already. */
+ * roots, the signature. Genesis has its header already. prune: also prune
+ * the state tree's old versions (the last block of a group does it once
+ * for all of them). */
 static int finish(pel_chain *c, pel_store_txn *w, const pel_chain_head *parent,
                   const pel_writeset *ws, const uint8_t (*leaves)[32], pel_block_header *h,
-                  const uint8_t *sk, int genesis)
+                  const uint8_t *sk, int genesis, int prune)
 {
     uint8_t expect[32], wd[32];
     if (genesis) memcpy(expect, h->state_root, 32);
     else memcpy(h->prev_hash, parent->hash, 32);
     if (c->o.trees) {
-        int rc = update_trees(c, w, parent, ws, leaves, h, genesis);
+        int rc = update_trees(c, w, parent, ws, leaves, h, genesis, prune);
         if (rc) return rc;
         if (genesis && memcmp(expect, h->state_root, 32)) return PEL_ECORRUPT;
     } else if (!genesis) {
@@ -202,26 +204,36 @@ static int finish(pel_chain *c, pel_store_txn *w, const pel_chain_head *parent,
     return sk ? pel_block_header_sign(h, sk) : 0;
 }
 
-/* A block's writes over the store: the state after an uncommitted block
- * (the store may or may not hold its writes yet: both agree). Builds on an
- * uncommitted parent read it; the commit reads it for the object index. */
-typedef struct overlay { pel_state base; const pel_writeset *ws; } overlay;
+/* Blocks' writes over the store: the state after a run of consecutive
+ * uncommitted blocks, ws[0] the newest (the store may or may not hold
+ * some of their writes yet: a block the store holds, it holds with every
+ * block before it, and the newer writes win either way, so both agree).
+ * Builds on uncommitted parents read it; the commit reads it for the
+ * object index. */
+typedef struct overlay { pel_state base; const pel_writeset *const *ws; size_t n; } overlay;
+
+static const pel_write *ws_find(const pel_writeset *ws, const pel_key *key)
+{
+    uint32_t lo = 0, hi = ws->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = pel_key_cmp(&ws->w[mid].key, key);
+        if (c == 0) return &ws->w[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
 
 static int overlay_get(const void *ctx, const pel_key *key, pel_val *out)
 {
     const overlay *o = ctx;
-    uint32_t lo = 0, hi = o->ws->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        int c = pel_key_cmp(&o->ws->w[mid].key, key);
-        if (c == 0) {
-            const pel_write *w = &o->ws->w[mid];
-            if (w->kind == PEL_W_DEL) { out->p = NULL; out->len = 0; return PEL_ENOTFOUND; }
-            *out = w->val;
-            return 0;
-        }
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+    for (size_t i = 0; i < o->n; i++) {
+        const pel_write *w = ws_find(o->ws[i], key);
+        if (!w) continue;
+        if (w->kind == PEL_W_DEL) { out->p = NULL; out->len = 0; return PEL_ENOTFOUND; }
+        *out = w->val;
+        return 0;
     }
     return pel_state_get(&o->base, key, out);
 }
@@ -254,25 +266,28 @@ static int prepare(pel_chain *c, const pel_block_header *h, const pel_writeset *
     *fin = *h;
     int rc = pel_store_begin(c->store, w);
     if (rc) return rc;
-    rc = finish(c, *w, &parent, ws, leaves, fin, expect ? NULL : sk, genesis);
+    rc = finish(c, *w, &parent, ws, leaves, fin, expect ? NULL : sk, genesis, 1);
     if (!rc && expect) rc = adopt(fin, expect);
     if (rc) pel_store_abort(*w);
     return rc;
 }
 
-/* The second half: everything else into w, commit (w is gone either way),
- * move the head; h gets the fields finish() wrote into fin. */
-static int complete(pel_chain *c, pel_store_txn *w, pel_block_header *h, const pel_block_header *fin,
-                    const pel_tx *const *txs, const pel_receipt *rcpts, const pel_writeset *ws,
-                    int genesis)
+/* Everything of a finished block but the trees into w: block record,
+ * transaction index, receipts, state, object index, head, checkpoint.
+ * post[0..npost) are the writes of this block (post[0]) and of the
+ * uncommitted blocks before it in the same transaction, newest first: the
+ * object index reads the state after the block through them. */
+static int write_block(pel_chain *c, pel_store_txn *w, const pel_block_header *fin,
+                       const pel_tx *const *txs, const pel_receipt *rcpts,
+                       const pel_writeset *const *post, size_t npost, int genesis)
 {
     pel_chain_head nh = pel_chain_head_after(fin);
     int rc = put_block_record(w, fin, txs);
     if (!rc) rc = put_tx_index(w, fin->height, txs, rcpts, fin->tx_count);
-    if (!rc) rc = put_writes(w, ws);
+    if (!rc) rc = put_writes(w, post[0]);
     if (!rc) {
-        overlay post = { pel_store_state(c->store), ws };
-        pel_state st = { overlay_get, &post };
+        overlay ov = { pel_store_state(c->store), post, npost };
+        pel_state st = { overlay_get, &ov };
         rc = pel_objindex_block(w, &st, fin->height, rcpts, fin->tx_count);
     }
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "objindex", 8,
@@ -281,20 +296,42 @@ static int complete(pel_chain *c, pel_store_txn *w, pel_block_header *h, const p
     if (!rc) rc = put_checkpoint(c, w, fin);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "genesis", 7, c->g->hash, 32);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "trees", 5, c->o.trees ? "\1" : "\0", 1);
-    if (rc) { pel_store_abort(w); return rc; }
-    rc = pel_store_commit(w);
-    if (rc) return rc;
-    /* Only the fields finish() wrote: a producer building on this block may
-     * be reading its height, time and history size at this moment
-     * (pel_chain_build_on), and those must not be rewritten. */
+    return rc;
+}
+
+/* After the commit: h gets the fields finish() wrote into fin. Only
+ * those: a producer building on this block may be reading its height,
+ * time and history size at this moment (pel_chain_build_on), and those
+ * must not be rewritten. */
+static void settle_header(pel_block_header *h, const pel_block_header *fin)
+{
     memcpy(h->prev_hash, fin->prev_hash, sizeof h->prev_hash);
     memcpy(h->state_root, fin->state_root, sizeof h->state_root);
     memcpy(h->history_root, fin->history_root, sizeof h->history_root);
     memcpy(h->proposer, fin->proposer, sizeof h->proposer);
     memcpy(h->sig, fin->sig, sizeof h->sig);
+}
+
+static void move_head(pel_chain *c, const pel_block_header *fin)
+{
+    pel_chain_head nh = pel_chain_head_after(fin);
     pthread_mutex_lock(&c->mu);
     c->head = nh;
     pthread_mutex_unlock(&c->mu);
+}
+
+/* The second half: everything else into w, commit (w is gone either way),
+ * move the head; h gets the fields finish() wrote into fin. */
+static int complete(pel_chain *c, pel_store_txn *w, pel_block_header *h, const pel_block_header *fin,
+                    const pel_tx *const *txs, const pel_receipt *rcpts, const pel_writeset *ws,
+                    int genesis)
+{
+    int rc = write_block(c, w, fin, txs, rcpts, &ws, 1, genesis);
+    if (rc) { pel_store_abort(w); return rc; }
+    rc = pel_store_commit(w);
+    if (rc) return rc;
+    settle_header(h, fin);
+    move_head(c, fin);
     return 0;
 }
 
@@ -556,12 +593,18 @@ int pel_chain_execute(pel_engine *e, const pel_state *st, const pel_chain_params
     return rc;
 }
 
-int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *parent,
-                       const pel_tx *const *txs, uint32_t n, uint64_t now_ms, const uint8_t *sk,
-                       pel_built_block *out)
+int pel_chain_build_after(pel_chain *c, pel_engine *e, const pel_built_block *const *pending,
+                          size_t npending, const pel_tx *const *txs, uint32_t n, uint64_t now_ms,
+                          const uint8_t *sk, pel_built_block *out)
 {
     memset(out, 0, sizeof *out);
     pel_chain_head head = pel_chain_get_head(c);
+    const pel_built_block *parent = npending ? pending[0] : NULL;
+    for (size_t i = 1; i < npending; i++)
+        if (pending[i]->header.height + i != parent->header.height) return PEL_EINVAL;
+    const pel_writeset **ws = malloc((npending ? npending : 1) * sizeof *ws);
+    if (!ws) return PEL_ENOMEM;
+    for (size_t i = 0; i < npending; i++) ws[i] = &pending[i]->result.block_writes;
     if (parent) {
         /* An uncommitted parent: the committer may be finishing its header
          * right now (prev_hash, roots, signature: commit_parts), so read
@@ -572,14 +615,15 @@ int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *paren
         head.timestamp_ms = parent->header.timestamp_ms;
         head.history_size = parent->header.history_size;
     }
-    overlay ov = { pel_store_state(c->store), parent ? &parent->result.block_writes : NULL };
+    overlay ov = { pel_store_state(c->store), ws, npending };
     pel_state st = parent ? (pel_state){ overlay_get, &ov } : ov.base;
-    /* hold the readers' snapshots: the parent may commit during execution */
+    /* hold the readers' snapshots: the parents may commit during execution */
     pel_store_hold_readers(c->store, 1);
     /* the block's time, known before execution (fill_header computes the same) */
     uint64_t ts = now_ms > head.timestamp_ms ? now_ms : head.timestamp_ms;
     int rc = pel_chain_execute(e, &st, &c->g->params, head.height + 1, ts, txs, n, &out->result);
     pel_store_hold_readers(c->store, 0);
+    free(ws);
     if (rc) return rc;
     out->has_result = 1;
     out->txs = txs;
@@ -594,6 +638,13 @@ int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *paren
     return rc;
 }
 
+int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *parent,
+                       const pel_tx *const *txs, uint32_t n, uint64_t now_ms, const uint8_t *sk,
+                       pel_built_block *out)
+{
+    return pel_chain_build_after(c, e, &parent, parent ? 1 : 0, txs, n, now_ms, sk, out);
+}
+
 int pel_chain_build(pel_chain *c, pel_engine *e, const pel_tx *const *txs, uint32_t n,
                     uint64_t now_ms, const uint8_t *sk, pel_built_block *out)
 {
@@ -604,6 +655,43 @@ int pel_chain_commit(pel_chain *c, pel_built_block *b)
 {
     return commit_parts(c, &b->header, b->txs, b->result.receipts, &b->result.block_writes,
                         (const uint8_t (*)[32])b->leaves, b->sk, 0, NULL);
+}
+
+/* Group commit: the blocks one after another in one store transaction
+ * (trees, records, index), one sync; the old state-tree versions are
+ * pruned once, after the last. Random-key inserts (state, transaction
+ * ids, index) touch a page each whether one block or several write into
+ * it, so several blocks in one transaction write and sync fewer pages
+ * than one transaction each. */
+int pel_chain_commit_group(pel_chain *c, pel_built_block *const *bs, size_t n)
+{
+    if (n == 1) return pel_chain_commit(c, bs[0]);
+    if (n == 0) return 0;
+    pel_block_header *fin = malloc(n * sizeof *fin);
+    const pel_writeset **post = malloc(n * sizeof *post);   /* post[n-1-i]: block i's */
+    pel_store_txn *w = NULL;
+    int rc = fin && post ? pel_store_begin(c->store, &w) : PEL_ENOMEM;
+    pel_chain_head parent = pel_chain_get_head(c);
+    for (size_t i = 0; !rc && i < n; i++) {
+        const pel_built_block *b = bs[i];
+        if (b->header.height != parent.height + 1) { rc = PEL_EINVAL; break; }
+        fin[i] = b->header;
+        post[n - 1 - i] = &b->result.block_writes;
+        rc = finish(c, w, &parent, post[n - 1 - i], (const uint8_t (*)[32])b->leaves, &fin[i],
+                    b->sk, 0, i + 1 == n);
+        if (!rc) rc = write_block(c, w, &fin[i], b->txs, b->result.receipts, post + (n - 1 - i),
+                                  i + 1, 0);
+        parent = pel_chain_head_after(&fin[i]);
+    }
+    if (rc && w) pel_store_abort(w);
+    if (!rc) rc = pel_store_commit(w);
+    if (!rc) {
+        for (size_t i = 0; i < n; i++) settle_header(&bs[i]->header, &fin[i]);
+        move_head(c, &fin[n - 1]);
+    }
+    free(fin);
+    free(post);
+    return rc;
 }
 
 struct pel_chain_sealed {

@@ -33,10 +33,13 @@
  *
  * A block commits in ONE store transaction (block, index, receipts, state,
  * head) followed by fsync (store.h); the head moves only with it, so after
- * a crash the chain is exactly the blocks whose commit returned.
+ * a crash the chain is exactly the blocks whose commit returned. Group
+ * commit (pel_chain_commit_group) puts several consecutive blocks in one
+ * such transaction: all of them or none.
  *
  * Thread safety: one build at a time and one commit at a time; a build may
- * run while the previous block commits on another thread (build_on).
+ * run while earlier blocks commit on another thread (build_on,
+ * build_after).
  * Queries from any thread at any time.
  */
 #ifndef PEL_CHAIN_H
@@ -130,6 +133,17 @@ int pel_chain_build(pel_chain *c, pel_engine *e, const pel_tx *const *txs, uint3
 int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *parent,
                        const pel_tx *const *txs, uint32_t n, uint64_t now_ms, const uint8_t *sk,
                        pel_built_block *out) PEL_MUST_USE;
+/*
+ * pel_chain_build_after - pel_chain_build on top of several built blocks
+ * not yet committed (a deeper pipeline): pending[0] is the parent,
+ * pending[i] the block i heights below it (consecutive: else PEL_EINVAL),
+ * down to at least the first block that was not committed when the call
+ * began. Any of them may commit during the call (in order, as always);
+ * all must stay alive until it returns. npending 0 = the committed head.
+ */
+int pel_chain_build_after(pel_chain *c, pel_engine *e, const pel_built_block *const *pending,
+                          size_t npending, const pel_tx *const *txs, uint32_t n, uint64_t now_ms,
+                          const uint8_t *sk, pel_built_block *out) PEL_MUST_USE;
 
 /* pel_chain_commit - finish b's header (prev_hash from the head, state and
  * history roots from the trees updated in the same transaction, signature)
@@ -139,6 +153,15 @@ int pel_chain_build_on(pel_chain *c, pel_engine *e, const pel_built_block *paren
  *         PEL_EMAPFULL, PEL_EIO, PEL_ENOMEM, tree errors (PEL_ECORRUPT...);
  *         on failure nothing was written and the head did not move. */
 int pel_chain_commit(pel_chain *c, pel_built_block *b) PEL_MUST_USE;
+/* pel_chain_commit_group - commit bs[0..n) (consecutive, bs[0] following
+ * the head) as pel_chain_commit would one by one, but in ONE store
+ * transaction and one sync: all of them are durable when it returns 0,
+ * none on failure (the head did not move). Under load this writes and
+ * syncs fewer pages a block (random-key inserts into the same pages), at
+ * the price of the first block's commit waiting for the last's writes.
+ * Old state-tree versions are pruned once, after the last block.
+ * @return as pel_chain_commit. */
+int pel_chain_commit_group(pel_chain *c, pel_built_block *const *bs, size_t n) PEL_MUST_USE;
 
 /*
  * pel_chain_seal_open - the header b will have once committed on the

@@ -28,6 +28,7 @@ pel_node_config pel_node_config_defaults(void)
     c.rpc_max_body_mb = 32;
     c.block_interval_ms = 200;
     c.max_block_txs = 10000;
+    c.max_commit_group = 1;
     c.engine = PEL_ENGINE_BLOCKSTM;
     c.threads = 0;
     c.mempool_max_txs = 200000;
@@ -135,6 +136,7 @@ static void rd_all(reader *r, pel_node_config *c)
     rd_str(r, "rpc.cors_origin", c->cors_origin, sizeof c->cors_origin);
     rd_u32(r, "block_interval_ms", 1, 60000, &c->block_interval_ms);
     rd_u32(r, "max_block_txs", 1, 1000000, &c->max_block_txs);
+    rd_u32(r, "max_commit_group", 1, 64, &c->max_commit_group);
     rd_str(r, "engine", engine, sizeof engine);
     if (!r->rc && engine[0] && pel_engine_kind_parse(engine, &c->engine)) {
         snprintf(r->err, r->errlen, "config.json: engine must be sequential, blockstm or declared");
@@ -272,6 +274,7 @@ int pel_node_config_write(const char *dir, const pel_node_config *c)
     cJSON_AddNullToObject(rpc, "cors_origin");
     cJSON_AddNumberToObject(root, "block_interval_ms", c->block_interval_ms);
     cJSON_AddNumberToObject(root, "max_block_txs", c->max_block_txs);
+    cJSON_AddNumberToObject(root, "max_commit_group", c->max_commit_group);
     cJSON_AddStringToObject(root, "engine", pel_engine_kind_name(c->engine));
     cJSON_AddNumberToObject(root, "threads", c->threads);
     cJSON *mp = cJSON_AddObjectToObject(root, "mempool");

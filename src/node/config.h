@@ -13,6 +13,10 @@
  *   { "rpc": { "listen": "127.0.0.1:8645", "max_body_mb": 32,
  *              "cors_origin": null },
  *     "block_interval_ms": 200, "max_block_txs": 10000,
+ *     "max_commit_group": 1,          up to this many blocks committed in
+ *                                     one store transaction and sync when
+ *                                     the committer falls behind (local
+ *                                     ordering; 1 = one block each)
  *     "engine": "blockstm", "threads": 0,            (0 = online CPUs)
  *     "mempool": { "max_txs": 200000, "max_bytes": 268435456,
  *                  "max_per_sender": 8192 },
@@ -83,6 +87,7 @@ typedef struct pel_node_config {
     char cors_origin[128];          /* empty: no CORS */
     uint32_t block_interval_ms;
     uint32_t max_block_txs;
+    uint32_t max_commit_group;      /* 1..64 (local ordering) */
     pel_engine_kind engine;
     unsigned threads;               /* 0 = online CPUs */
     uint32_t mempool_max_txs;

@@ -42,9 +42,11 @@ struct pel_node {
     pel_engine *engine;
     pthread_t producer, committer;
     int started;
-    struct job *inflight;               /* handed to the committer (guarded by mu) */
+    struct job *queue[64];              /* handed to the committer, not yet taken
+                                           (guarded by mu; max_commit_group at most) */
+    size_t nqueue;
     int committer_stop;
-    pthread_mutex_t mu;                 /* guards wake, stop, inflight, stats, recent */
+    pthread_mutex_t mu;                 /* guards wake, stop, queue, jobs' done, stats, recent */
     pthread_cond_t cond;
     int wake, stop;
     atomic_int failed;                  /* relaxed: a status flag, read by RPC threads */
@@ -177,6 +179,7 @@ static int apply_overrides(pel_node_config *c, const pel_node_overrides *o, char
     if (o->threads) c->threads = o->threads;
     if (o->block_interval_ms) c->block_interval_ms = o->block_interval_ms;
     if (o->max_block_txs) c->max_block_txs = o->max_block_txs;
+    if (o->max_commit_group) c->max_commit_group = o->max_commit_group;
     if (o->listen[0] &&
         pel_parse_listen(o->listen, c->listen_host, sizeof c->listen_host, &c->listen_port)) {
         snprintf(err, errlen, "--listen must be host:port, got %s", o->listen);
@@ -331,15 +334,17 @@ static uint32_t record_block(pel_node *n, const pel_built_block *b, uint64_t exe
 }
 
 static void log_block(pel_node *n, const pel_built_block *b, uint32_t failed, uint64_t exec_us,
-                      uint64_t commit_us)
+                      uint64_t commit_us, size_t group)
 {
     uint64_t mtx = 0, mbytes = 0, msend = 0;
     pel_mempool_stats(n->mp, &mtx, &mbytes, &msend);
     pel_node_stats st;
     pel_node_get_stats(n, &st);
+    char grp[48] = "";
+    if (group > 1) snprintf(grp, sizeof grp, " (a group of %zu blocks)", group);
     pel_log(PEL_LOG_INFO,
-            "block %" PRIu64 ": %u txs (%u failed), exec %.1f ms, commit %.1f ms, %.0f tps, mempool %" PRIu64,
-            b->header.height, b->header.tx_count, failed, exec_us / 1000.0, commit_us / 1000.0,
+            "block %" PRIu64 ": %u txs (%u failed), exec %.1f ms, commit %.1f ms%s, %.0f tps, mempool %" PRIu64,
+            b->header.height, b->header.tx_count, failed, exec_us / 1000.0, commit_us / 1000.0, grp,
             st.tps_recent, mtx);
 }
 
@@ -360,19 +365,27 @@ static int wait_turn(pel_node *n, uint64_t deadline_us)
 }
 
 /*
- * The pipeline. The producer takes transactions and builds block N+1 (on
- * top of block N, whose commit may still be running) while the committer
- * thread writes block N and syncs it. At most one block is in the
- * committer's hands; the producer hands over N+1 only once N is durable,
- * so blocks commit in order and a transaction is reported committed only
- * after its block's commit returned. A job's memory (the parent's writes)
- * is freed by the producer once the next block is built on it.
+ * The pipeline. The producer takes transactions and builds block N+1 on
+ * top of the blocks it built before whose commit may still be running
+ * (pel_chain_build_after overlays their writes), and hands it to the
+ * committer's queue. The committer takes every block queued, at most
+ * max_commit_group, and commits them in one store transaction and one
+ * sync (pel_chain_commit_group): when it keeps up that is one block at a
+ * time, as before; when it falls behind, the blocks that arrived during a
+ * commit go together into the next, which writes and syncs fewer pages a
+ * block (the random-key inserts of several blocks share pages). Blocks
+ * commit in order and a transaction is reported committed only after its
+ * group's commit returned. The producer waits while the queue is full, so
+ * at most 2 * max_commit_group blocks are built and not committed. Only
+ * the producer frees jobs (a built job may be a parent of the block it is
+ * building, committed or not); the committer marks them done.
  */
 typedef struct job {
     pel_built_block b;
     const pel_tx **txs;
     size_t k;
     uint64_t exec_us;
+    int done;                           /* guarded by mu: 1 committed, -1 not */
 } job;
 
 static void job_free(job *j)
@@ -383,32 +396,53 @@ static void job_free(job *j)
     free(j);
 }
 
+/* Commit one group taken from the queue; after a failure (this node's or
+ * an earlier group's) nothing is committed and the transactions go back. */
+static void commit_jobs(pel_node *n, job **g, size_t ng)
+{
+    pel_built_block *bs[64];
+    for (size_t i = 0; i < ng; i++) bs[i] = &g[i]->b;
+    uint64_t t0 = pel_mono_us();
+    int rc = pel_node_failed(n);
+    if (!rc) rc = pel_chain_commit_group(n->chain, bs, ng);
+    uint64_t commit_us = pel_mono_us() - t0;
+    if (rc && !pel_node_failed(n)) {
+        pel_log(PEL_LOG_ERROR, "cannot commit block %" PRIu64 "%s: %s; the node stops producing%s",
+                g[0]->b.header.height, ng > 1 ? " and the blocks after it in its group" : "",
+                pel_strerror(rc), rc == PEL_EMAPFULL ? " (raise store.map_size_mb in config.json)" : "");
+        atomic_store_explicit(&n->failed, rc, memory_order_relaxed);
+    }
+    for (size_t i = 0; i < ng; i++) {
+        job *j = g[i];
+        if (rc) {
+            pel_mempool_done(n->mp, j->txs, j->k, 0);
+            continue;
+        }
+        pel_mempool_done(n->mp, j->txs, j->k, 1);
+        pel_mempool_set_height(n->mp, j->b.header.height + 1);
+        log_block(n, &j->b, record_block(n, &j->b, j->exec_us, commit_us), j->exec_us, commit_us, ng);
+    }
+    pthread_mutex_lock(&n->mu);
+    for (size_t i = 0; i < ng; i++) g[i]->done = rc ? -1 : 1;
+    pthread_cond_broadcast(&n->cond);
+    pthread_mutex_unlock(&n->mu);
+}
+
 static void *committer_main(void *arg)
 {
     pel_node *n = arg;
+    job *g[64];
     pthread_mutex_lock(&n->mu);
     for (;;) {
-        while (!n->inflight && !n->committer_stop) pthread_cond_wait(&n->cond, &n->mu);
-        if (!n->inflight) break;
-        job *j = n->inflight;
+        while (!n->nqueue && !n->committer_stop) pthread_cond_wait(&n->cond, &n->mu);
+        if (!n->nqueue) break;
+        size_t ng = n->nqueue;
+        memcpy(g, n->queue, ng * sizeof *g);
+        n->nqueue = 0;
+        pthread_cond_broadcast(&n->cond);       /* room in the queue */
         pthread_mutex_unlock(&n->mu);
-        uint64_t t0 = pel_mono_us();
-        int rc = pel_chain_commit(n->chain, &j->b);
-        uint64_t commit_us = pel_mono_us() - t0;
-        if (rc) {
-            pel_log(PEL_LOG_ERROR, "cannot commit block %" PRIu64 ": %s; the node stops producing%s",
-                    j->b.header.height, pel_strerror(rc),
-                    rc == PEL_EMAPFULL ? " (raise store.map_size_mb in config.json)" : "");
-            atomic_store_explicit(&n->failed, rc, memory_order_relaxed);
-            pel_mempool_done(n->mp, j->txs, j->k, 0);
-        } else {
-            pel_mempool_done(n->mp, j->txs, j->k, 1);
-            pel_mempool_set_height(n->mp, j->b.header.height + 1);
-            log_block(n, &j->b, record_block(n, &j->b, j->exec_us, commit_us), j->exec_us, commit_us);
-        }
+        commit_jobs(n, g, ng);
         pthread_mutex_lock(&n->mu);
-        n->inflight = NULL;
-        pthread_cond_broadcast(&n->cond);
     }
     pthread_mutex_unlock(&n->mu);
     return NULL;
@@ -423,8 +457,10 @@ static void engine_lock(pel_node *n, const char *who)
     pthread_mutex_lock(&n->emu);
 }
 
-/* Build the next block on `parent` (NULL: the committed head). */
-static job *build_job(pel_node *n, const job *parent, const pel_tx **taken, size_t k)
+/* Build the next block on the blocks pending[0..np) (newest first; none:
+ * the committed head). */
+static job *build_job(pel_node *n, const pel_built_block *const *pending, size_t np,
+                      const pel_tx **taken, size_t k)
 {
     job *j = calloc(1, sizeof *j);
     if (j) j->txs = malloc(k * sizeof *j->txs);
@@ -433,8 +469,8 @@ static job *build_job(pel_node *n, const job *parent, const pel_tx **taken, size
     j->k = k;
     uint64_t t0 = pel_mono_us();
     engine_lock(n, "the producer");
-    int rc = pel_chain_build_on(n->chain, n->engine, parent ? &parent->b : NULL, j->txs,
-                                (uint32_t)k, now_ms(), n->sk, &j->b);
+    int rc = pel_chain_build_after(n->chain, n->engine, pending, np, j->txs, (uint32_t)k, now_ms(),
+                                   n->sk, &j->b);
     pthread_mutex_unlock(&n->emu);
     j->exec_us = pel_mono_us() - t0;
     if (rc) {
@@ -448,42 +484,93 @@ static job *build_job(pel_node *n, const job *parent, const pel_tx **taken, size
     return j;
 }
 
-/* Wait until the committer's slot is free; 0, or the failure code. */
-static int wait_slot(pel_node *n)
+/* The producer's jobs, oldest first: built and not yet freed. */
+typedef struct jobs { job *j[129]; size_t n; } jobs;
+
+/* Free the jobs at the front that are done (committed, or dropped after a
+ * failure); write the rest, newest first, into pending. */
+static size_t reap(pel_node *n, jobs *js, const pel_built_block **pending)
+{
+    size_t drop = 0, np = 0;
+    pthread_mutex_lock(&n->mu);
+    while (drop < js->n && js->j[drop]->done) drop++;
+    pthread_mutex_unlock(&n->mu);
+    for (size_t i = 0; i < drop; i++) job_free(js->j[i]);
+    memmove(js->j, js->j + drop, (js->n - drop) * sizeof *js->j);
+    js->n -= drop;
+    for (size_t i = js->n; i-- > 0;) pending[np++] = &js->j[i]->b;
+    return np;
+}
+
+/* Wait until the committer's queue has room (before taking transactions:
+ * meanwhile they gather in the mempool and the next block is full);
+ * 0, or the failure code. Only the producer adds to the queue. */
+static int wait_room(pel_node *n)
 {
     pthread_mutex_lock(&n->mu);
-    while (n->inflight) pthread_cond_wait(&n->cond, &n->mu);
+    while (n->nqueue >= n->cfg.max_commit_group && !pel_node_failed(n))
+        pthread_cond_wait(&n->cond, &n->mu);
     pthread_mutex_unlock(&n->mu);
     return pel_node_failed(n);
+}
+
+/* Queue j for the committer (wait_room said there is room); 0, or the
+ * failure code (then j is not queued). */
+static int queue_job(pel_node *n, job *j)
+{
+    pthread_mutex_lock(&n->mu);
+    int rc = pel_node_failed(n);
+    if (!rc) {
+        n->queue[n->nqueue++] = j;
+        pthread_cond_broadcast(&n->cond);
+    }
+    pthread_mutex_unlock(&n->mu);
+    return rc;
+}
+
+/* Wait until the committer is done with every job (at stop). */
+static void drain(pel_node *n, jobs *js)
+{
+    pthread_mutex_lock(&n->mu);
+    for (size_t i = 0; i < js->n; i++)
+        while (!js->j[i]->done) pthread_cond_wait(&n->cond, &n->mu);
+    pthread_mutex_unlock(&n->mu);
+    for (size_t i = 0; i < js->n; i++) job_free(js->j[i]);
+    js->n = 0;
 }
 
 static void *producer_main(void *arg)
 {
     pel_node *n = arg;
     const pel_tx **taken = malloc(n->cfg.max_block_txs * sizeof *taken);
-    job *prev = NULL;                   /* the last block handed to the committer */
-    if (!taken) { atomic_store_explicit(&n->failed, PEL_ENOMEM, memory_order_relaxed); return NULL; }
+    jobs *js = calloc(1, sizeof *js);
+    const pel_built_block *pending[129];
+    if (!taken || !js) {
+        atomic_store_explicit(&n->failed, PEL_ENOMEM, memory_order_relaxed);
+        free(taken);
+        free(js);
+        return NULL;
+    }
     uint64_t deadline = pel_mono_us() + n->cfg.block_interval_ms * 1000ull;
-    while (!pel_node_failed(n) && !wait_turn(n, deadline)) {
+    size_t k = 0;
+    /* after a full block, the next one is cut at once (there may be more) */
+    while (!pel_node_failed(n) && !wait_turn(n, k == n->cfg.max_block_txs ? 0 : deadline)) {
+        if (wait_room(n)) break;
         deadline = pel_mono_us() + n->cfg.block_interval_ms * 1000ull;
-        size_t k = pel_mempool_take(n->mp, n->cfg.max_block_txs, taken);
+        k = pel_mempool_take(n->mp, n->cfg.max_block_txs, taken);
         if (k == 0) continue;
-        job *j = build_job(n, prev, taken, k);
+        size_t np = reap(n, js, pending);
+        job *j = build_job(n, pending, np, taken, k);
         if (!j) break;
-        if (wait_slot(n)) {             /* the parent failed to commit: drop this one */
+        if (queue_job(n, j)) {          /* a parent failed to commit: drop this one */
             pel_mempool_done(n->mp, j->txs, j->k, 0);
             job_free(j);
             break;
         }
-        job_free(prev);                 /* committed, and no longer a parent */
-        prev = j;
-        pthread_mutex_lock(&n->mu);
-        n->inflight = j;
-        pthread_cond_broadcast(&n->cond);
-        pthread_mutex_unlock(&n->mu);
+        js->j[js->n++] = j;
     }
-    (void)wait_slot(n);
-    job_free(prev);
+    drain(n, js);
+    free(js);
     free(taken);
     return NULL;
 }
@@ -868,7 +955,7 @@ static void *applier_main(void *arg)
             atomic_store_explicit(&n->failed, rc, memory_order_relaxed);
         } else if (b.has_result) {
             pel_mempool_set_height(n->mp, e->height + 1);
-            log_block(n, &b, record_block(n, &b, exec_us, commit_us), exec_us, commit_us);
+            log_block(n, &b, record_block(n, &b, exec_us, commit_us), exec_us, commit_us, 1);
         }
         pel_built_block_free(&b);
         free(e);
@@ -983,7 +1070,7 @@ static int encode_entry(const pel_block_header *h, const pel_tx *const *txs, pel
  * back to the mempool as committed or not. @return 0, or a fatal code. */
 static int propose_block(pel_node *n, const pel_tx **taken, size_t k)
 {
-    job *j = build_job(n, NULL, taken, k);
+    job *j = build_job(n, NULL, 0, taken, k);
     if (!j) return pel_node_failed(n) ? pel_node_failed(n) : PEL_ENOMEM;
     pel_block_header sealed;
     uint8_t hash[32];
@@ -1031,7 +1118,7 @@ static int propose_block(pel_node *n, const pel_tx **taken, size_t k)
             atomic_store_explicit(&n->failed, crc, memory_order_relaxed);
         } else if (mine) {
             pel_mempool_set_height(n->mp, sealed.height + 1);
-            log_block(n, &j->b, record_block(n, &j->b, j->exec_us, commit_us), j->exec_us, commit_us);
+            log_block(n, &j->b, record_block(n, &j->b, j->exec_us, commit_us), j->exec_us, commit_us, 1);
         }
         own_set(n, OWN_NONE);
         committed = mine ? !crc : wait_applied(n, sealed.height) && committed_as(n, sealed.height, hash);

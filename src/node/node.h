@@ -42,6 +42,7 @@ typedef struct pel_node_overrides {
     char listen[128];
     uint32_t block_interval_ms;
     uint32_t max_block_txs;
+    uint32_t max_commit_group;
 } pel_node_overrides;
 
 pel_node_overrides pel_node_no_overrides(void);

@@ -1,0 +1,65 @@
+/*
+ * test_config.c - config.json of a node directory: defaults, a written
+ * config read back, and values out of range refused with the field named.
+ * (Covers the pipeline's max_commit_group; the other fields are exercised
+ * by every node test that writes a config.)
+ */
+#include "test.h"
+#include "tmpdir.h"
+
+#include "node/config.h"
+
+static void write_file(const char *dir, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+static void defaults_and_roundtrip(void)
+{
+    char *dir = test_tmpdir("pel-config-");
+    char err[256];
+    pel_node_config c = pel_node_config_defaults(), back;
+    CHECK_EQ_INT(c.max_commit_group, 1);
+    c.max_commit_group = 9;
+    c.max_block_txs = 777;
+    CHECK_EQ_INT(pel_node_config_write(dir, &c), 0);
+    CHECK_EQ_INT(pel_node_config_load(dir, &back, err, sizeof err), 0);
+    CHECK_EQ_INT(back.max_commit_group, 9);
+    CHECK_EQ_INT(back.max_block_txs, 777);
+    test_rmdir_all(dir);
+}
+
+static void commit_group_range(void)
+{
+    char *dir = test_tmpdir("pel-config-");
+    char err[256];
+    pel_node_config c;
+    write_file(dir, "{ \"max_commit_group\": 1 }");
+    CHECK_EQ_INT(pel_node_config_load(dir, &c, err, sizeof err), 0);
+    CHECK_EQ_INT(c.max_commit_group, 1);
+    write_file(dir, "{ \"max_commit_group\": 64 }");
+    CHECK_EQ_INT(pel_node_config_load(dir, &c, err, sizeof err), 0);
+    CHECK_EQ_INT(c.max_commit_group, 64);
+    const char *bad[] = { "{ \"max_commit_group\": 0 }", "{ \"max_commit_group\": 65 }",
+                          "{ \"max_commit_group\": \"four\" }", "{ \"max_commit_group\": 2.5 }", "{ \"max_commit_group\": -1 }" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_file(dir, bad[i]);
+        err[0] = 0;
+        CHECK_EQ_INT(pel_node_config_load(dir, &c, err, sizeof err), PEL_EINVAL);
+        CHECK(strstr(err, "max_commit_group") != NULL);
+    }
+    test_rmdir_all(dir);
+}
+
+int main(void)
+{
+    RUN(defaults_and_roundtrip);
+    RUN(commit_group_range);
+    return TEST_END("test_config");
+}
