@@ -148,7 +148,7 @@ static int node_parse(int argc, char **argv, const char **dir, const char **web,
             if (pel_cli_u64(a, v, 1, 1000000, &x)) return 2;
             ov->max_block_txs = (uint32_t)x;
         } else if (!strcmp(a, "--max-commit-group")) {
-            if (pel_cli_u64(a, v, 1, 64, &x)) return 2;
+            if (pel_cli_u64(a, v, 1, PEL_MAX_COMMIT_GROUP, &x)) return 2;
             ov->max_commit_group = (uint32_t)x;
         } else { fprintf(stderr, "pel node: unknown option '%s'\n", a); return 2; }
     }

@@ -273,15 +273,15 @@ static int prepare(pel_chain *c, const pel_block_header *h, const pel_writeset *
 }
 
 /* Everything of a finished block but the trees into w: block record,
- * transaction index, receipts, state, object index, head, checkpoint.
- * post[0..npost) are the writes of this block (post[0]) and of the
+ * transaction index, receipts, state, object index, head (nh, the head
+ * after it), checkpoint. post[0..npost) are the writes of this block (post[0]) and of the
  * uncommitted blocks before it in the same transaction, newest first: the
  * object index reads the state after the block through them. */
 static int write_block(pel_chain *c, pel_store_txn *w, const pel_block_header *fin,
-                       const pel_tx *const *txs, const pel_receipt *rcpts,
-                       const pel_writeset *const *post, size_t npost, int genesis)
+                       const pel_chain_head *nh, const pel_tx *const *txs,
+                       const pel_receipt *rcpts, const pel_writeset *const *post, size_t npost,
+                       int genesis)
 {
-    pel_chain_head nh = pel_chain_head_after(fin);
     int rc = put_block_record(w, fin, txs);
     if (!rc) rc = put_tx_index(w, fin->height, txs, rcpts, fin->tx_count);
     if (!rc) rc = put_writes(w, post[0]);
@@ -292,7 +292,7 @@ static int write_block(pel_chain *c, pel_store_txn *w, const pel_block_header *f
     }
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "objindex", 8,
                                            (uint8_t[]){ PEL_OBJINDEX_VERSION }, 1);
-    if (!rc) rc = put_head(w, &nh);
+    if (!rc) rc = put_head(w, nh);
     if (!rc) rc = put_checkpoint(c, w, fin);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "genesis", 7, c->g->hash, 32);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "trees", 5, c->o.trees ? "\1" : "\0", 1);
@@ -312,11 +312,10 @@ static void settle_header(pel_block_header *h, const pel_block_header *fin)
     memcpy(h->sig, fin->sig, sizeof h->sig);
 }
 
-static void move_head(pel_chain *c, const pel_block_header *fin)
+static void move_head(pel_chain *c, const pel_chain_head *nh)
 {
-    pel_chain_head nh = pel_chain_head_after(fin);
     pthread_mutex_lock(&c->mu);
-    c->head = nh;
+    c->head = *nh;
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -326,12 +325,13 @@ static int complete(pel_chain *c, pel_store_txn *w, pel_block_header *h, const p
                     const pel_tx *const *txs, const pel_receipt *rcpts, const pel_writeset *ws,
                     int genesis)
 {
-    int rc = write_block(c, w, fin, txs, rcpts, &ws, 1, genesis);
+    pel_chain_head nh = pel_chain_head_after(fin);
+    int rc = write_block(c, w, fin, &nh, txs, rcpts, &ws, 1, genesis);
     if (rc) { pel_store_abort(w); return rc; }
     rc = pel_store_commit(w);
     if (rc) return rc;
     settle_header(h, fin);
-    move_head(c, fin);
+    move_head(c, &nh);
     return 0;
 }
 
@@ -679,15 +679,16 @@ int pel_chain_commit_group(pel_chain *c, pel_built_block *const *bs, size_t n)
         post[n - 1 - i] = &b->result.block_writes;
         rc = finish(c, w, &parent, post[n - 1 - i], (const uint8_t (*)[32])b->leaves, &fin[i],
                     b->sk, 0, i + 1 == n);
-        if (!rc) rc = write_block(c, w, &fin[i], b->txs, b->result.receipts, post + (n - 1 - i),
-                                  i + 1, 0);
-        parent = pel_chain_head_after(&fin[i]);
+        if (rc) break;
+        parent = pel_chain_head_after(&fin[i]);          /* the next block's parent */
+        rc = write_block(c, w, &fin[i], &parent, b->txs, b->result.receipts,
+                         post + (n - 1 - i), i + 1, 0);
     }
     if (rc && w) pel_store_abort(w);
     if (!rc) rc = pel_store_commit(w);
     if (!rc) {
         for (size_t i = 0; i < n; i++) settle_header(&bs[i]->header, &fin[i]);
-        move_head(c, &fin[n - 1]);
+        move_head(c, &parent);
     }
     free(fin);
     free(post);

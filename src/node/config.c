@@ -136,7 +136,7 @@ static void rd_all(reader *r, pel_node_config *c)
     rd_str(r, "rpc.cors_origin", c->cors_origin, sizeof c->cors_origin);
     rd_u32(r, "block_interval_ms", 1, 60000, &c->block_interval_ms);
     rd_u32(r, "max_block_txs", 1, 1000000, &c->max_block_txs);
-    rd_u32(r, "max_commit_group", 1, 64, &c->max_commit_group);
+    rd_u32(r, "max_commit_group", 1, PEL_MAX_COMMIT_GROUP, &c->max_commit_group);
     rd_str(r, "engine", engine, sizeof engine);
     if (!r->rc && engine[0] && pel_engine_kind_parse(engine, &c->engine)) {
         snprintf(r->err, r->errlen, "config.json: engine must be sequential, blockstm or declared");

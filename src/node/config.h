@@ -79,6 +79,7 @@
 #include "node/order.h"
 
 #define PEL_CLUSTER_TOKEN_LEN 64    /* hex characters of a cluster admin token */
+#define PEL_MAX_COMMIT_GROUP 64     /* the largest max_commit_group */
 
 typedef struct pel_node_config {
     char listen_host[64];
@@ -87,7 +88,7 @@ typedef struct pel_node_config {
     char cors_origin[128];          /* empty: no CORS */
     uint32_t block_interval_ms;
     uint32_t max_block_txs;
-    uint32_t max_commit_group;      /* 1..64 (local ordering) */
+    uint32_t max_commit_group;      /* 1..PEL_MAX_COMMIT_GROUP (local ordering) */
     pel_engine_kind engine;
     unsigned threads;               /* 0 = online CPUs */
     uint32_t mempool_max_txs;

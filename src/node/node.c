@@ -42,8 +42,9 @@ struct pel_node {
     pel_engine *engine;
     pthread_t producer, committer;
     int started;
-    struct job *queue[64];              /* handed to the committer, not yet taken
-                                           (guarded by mu; max_commit_group at most) */
+    struct job *queue[PEL_MAX_COMMIT_GROUP];  /* handed to the committer, not yet
+                                           taken (guarded by mu; max_commit_group
+                                           at most) */
     size_t nqueue;
     int committer_stop;
     pthread_mutex_t mu;                 /* guards wake, stop, queue, jobs' done, stats, recent */
@@ -400,7 +401,7 @@ static void job_free(job *j)
  * an earlier group's) nothing is committed and the transactions go back. */
 static void commit_jobs(pel_node *n, job **g, size_t ng)
 {
-    pel_built_block *bs[64];
+    pel_built_block *bs[PEL_MAX_COMMIT_GROUP];
     for (size_t i = 0; i < ng; i++) bs[i] = &g[i]->b;
     uint64_t t0 = pel_mono_us();
     int rc = pel_node_failed(n);
@@ -431,7 +432,7 @@ static void commit_jobs(pel_node *n, job **g, size_t ng)
 static void *committer_main(void *arg)
 {
     pel_node *n = arg;
-    job *g[64];
+    job *g[PEL_MAX_COMMIT_GROUP];
     pthread_mutex_lock(&n->mu);
     for (;;) {
         while (!n->nqueue && !n->committer_stop) pthread_cond_wait(&n->cond, &n->mu);
@@ -484,8 +485,11 @@ static job *build_job(pel_node *n, const pel_built_block *const *pending, size_t
     return j;
 }
 
-/* The producer's jobs, oldest first: built and not yet freed. */
-typedef struct jobs { job *j[129]; size_t n; } jobs;
+/* The producer's jobs, oldest first: built and not yet freed. Not done
+ * after a reap: at most a full queue and a group being committed; then
+ * the one built next. */
+#define JOBS_MAX (2 * PEL_MAX_COMMIT_GROUP + 1)
+typedef struct jobs { job *j[JOBS_MAX]; size_t n; } jobs;
 
 /* Free the jobs at the front that are done (committed, or dropped after a
  * failure); write the rest, newest first, into pending. */
@@ -544,7 +548,7 @@ static void *producer_main(void *arg)
     pel_node *n = arg;
     const pel_tx **taken = malloc(n->cfg.max_block_txs * sizeof *taken);
     jobs *js = calloc(1, sizeof *js);
-    const pel_built_block *pending[129];
+    const pel_built_block *pending[JOBS_MAX];
     if (!taken || !js) {
         atomic_store_explicit(&n->failed, PEL_ENOMEM, memory_order_relaxed);
         free(taken);
