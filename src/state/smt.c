@@ -409,6 +409,20 @@ static size_t node_key(uint8_t k[NKEY_MAX], uint64_t ver, unsigned depth, const 
 }
 
 static const uint8_t K_LATEST[1] = { 'l' };
+/* Stale records: 'd' sorts below the nodes, so a new version's nodes are
+ * the table's last keys and go in with pel_store_append; stores written
+ * before that have 's' records (after the nodes), which prune still reads
+ * and which turn appending off until they are pruned. */
+#define STALE 'd'
+#define STALE_OLD 's'
+
+static atomic_uint_fast64_t appended, append_misses;
+
+void pel_smt_append_stats(uint64_t *done, uint64_t *misses)
+{
+    *done = atomic_load_explicit(&appended, memory_order_relaxed);
+    *misses = atomic_load_explicit(&append_misses, memory_order_relaxed);
+}
 static const uint8_t K_FLOOR[1] = { 'f' };
 
 /* A decoded internal node: child versions and hashes, and the node's p2
@@ -713,6 +727,7 @@ typedef struct uctx {
     pel_arena sub[NUNITS];   /* each unit's nodes, by position */
     pel_buf rd;              /* last record read; leaf records written */
     pel_buf stale;           /* stale node entries, concatenated */
+    bool append;             /* the units' nodes go in with pel_store_append */
     /* pipeline state, all under mu: units [0, npub) published, workers
      * claim from nclaim, worker 0 has written [0, nwritten) */
     pthread_mutex_t mu;
@@ -1081,15 +1096,31 @@ static void hash_tree(nnode *x)
     rehash(&x->k->o, x->k->dirty, x->hash);
 }
 
-static int put_node(uctx *c, const nnode *x, unsigned d)
+/* put - one new node record: appended when the units are written in key
+ * order after every older key (c->append), else put. An append refused
+ * (a key out of order: a bug) is counted, turns appending off for the
+ * rest of the update, and the record is put. */
+static int put(uctx *c, bool append, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    if (append && c->append) {
+        int rc = pel_store_append(c->w, PEL_T_SMT, k, kl, v, vl);
+        if (!rc) atomic_fetch_add_explicit(&appended, 1, memory_order_relaxed);
+        if (rc != PEL_EEXIST) return rc;
+        atomic_fetch_add_explicit(&append_misses, 1, memory_order_relaxed);
+        c->append = false;
+    }
+    return pel_store_put(c->w, PEL_T_SMT, k, kl, v, vl);
+}
+
+static int put_node(uctx *c, const nnode *x, unsigned d, bool append)
 {
     uint8_t k[NKEY_MAX], rec[INODE_MAX];
     size_t kl = node_key(k, c->newv, d, x->path);
     if (x->type == T_INTERNAL)
-        return pel_store_put(c->w, PEL_T_SMT, k, kl, rec, encode_inode(&x->k->o, rec));
+        return put(c, append, k, kl, rec, encode_inode(&x->k->o, rec));
     if (x->type == T_EMPTY) {
         rec[0] = T_EMPTY;
-        return pel_store_put(c->w, PEL_T_SMT, k, kl, rec, 1);
+        return put(c, append, k, kl, rec, 1);
     }
     const item *l = x->leaf;   /* header then value: on the stack, or in c->rd */
     uint8_t *p = rec;
@@ -1103,15 +1134,17 @@ static int put_node(uctx *c, const nnode *x, unsigned d)
     memcpy(p + 1 + HL, l->key, HL);
     memcpy(p + 1 + 2 * HL, l->vh, HL);
     if (l->len) memcpy(p + LEAF_HDR, l->val, l->len);
-    return pel_store_put(c->w, PEL_T_SMT, k, kl, p, LEAF_HDR + l->len);
+    return put(c, append, k, kl, p, LEAF_HDR + l->len);
 }
 
 /* write_dfs - x at depth d and its new descendants, in key order; with
- * skip_units, internal nodes at SPLIT (written with their unit) are not. */
+ * skip_units (the nodes above the units, written last and so out of key
+ * order: put, not appended), internal nodes at SPLIT (written with their
+ * unit) are not. */
 static int write_dfs(uctx *c, const nnode *x, unsigned d, bool skip_units)
 {
     if (skip_units && d == SPLIT && x->type == T_INTERNAL) return 0;
-    int rc = put_node(c, x, d);
+    int rc = put_node(c, x, d, !skip_units);
     for (unsigned v = 0; !rc && x->type == T_INTERNAL && v < 16; v++)
         if (x->k->n[v]) rc = write_dfs(c, x->k->n[v], d + 1, skip_units);
     return rc;
@@ -1537,16 +1570,31 @@ static int finish(uctx *c, const pel_buf *oldroot, uint8_t root_hash[HL])
     return rc ? rc : pel_store_put(c->w, PEL_T_SMT, k, kl, oldroot->data, oldroot->len);
 }
 
+/* can_append - every key of the table sorts below 'n' || newv (then so
+ * do the new version's nodes, which all start with it). */
+static int can_append(uctx *c, pel_buf *b)
+{
+    uint8_t k[NKEY_MAX];
+    size_t kl = node_key(k, c->newv, 0, ZERO);
+    int rc = pel_store_txn_last_key(c->w, PEL_T_SMT, b);
+    if (rc == PEL_ENOTFOUND) { c->append = true; return 0; }
+    if (rc) return rc;
+    int cmp = memcmp(b->data, k, b->len < kl ? b->len : kl);
+    c->append = cmp < 0 || (cmp == 0 && b->len < kl);
+    return 0;
+}
+
 static int run_update(uctx *c, uint64_t oldv, pel_pool *pool, uint8_t root_hash[HL])
 {
     pel_buf oldroot;
     pel_buf_init(&oldroot);
-    int rc = read_old_root(c, oldv, &oldroot);
+    int rc = can_append(c, &oldroot);
+    if (!rc) rc = read_old_root(c, oldv, &oldroot);
     if (!rc) rc = prepare(c, pool);
     if (!rc) rc = run_pipeline(c, pool, &oldroot);
     if (!rc) rc = finish(c, &oldroot, root_hash);
     if (!rc && c->stale.len) {
-        uint8_t k[9] = { 's' };
+        uint8_t k[9] = { STALE };
         be64(k + 1, c->newv);
         rc = pel_store_put(c->w, PEL_T_SMT, k, sizeof k, c->stale.data, c->stale.len);
     }
@@ -1826,8 +1874,8 @@ static int prune_collect(void *arg, const uint8_t *k, size_t klen,
 }
 
 /* prune_record - delete the nodes listed in one stale record, then it. */
-static int prune_record(pel_store_txn *w, uint64_t since, const uint8_t *v, size_t len,
-                        uint64_t *removed)
+static int prune_record(pel_store_txn *w, uint8_t prefix, uint64_t since, const uint8_t *v,
+                        size_t len, uint64_t *removed)
 {
     uint8_t k[NKEY_MAX];
     int rc = 0;
@@ -1839,18 +1887,18 @@ static int prune_record(pel_store_txn *w, uint64_t since, const uint8_t *v, size
         (*removed)++;
         i += n;
     }
-    k[0] = 's';
+    k[0] = prefix;
     be64(k + 1, since);
     return rc ? rc : pel_store_del(w, PEL_T_SMT, k, 9);
 }
 
-static int prune_batch(pel_store_txn *w, const pel_buf *b, uint64_t *removed)
+static int prune_batch(pel_store_txn *w, uint8_t prefix, const pel_buf *b, uint64_t *removed)
 {
     int rc = 0;
     for (size_t i = 0; !rc && i < b->len;) {
         uint64_t since = pel_le_load(b->data + i, 8);
         size_t len = (size_t)pel_le_load(b->data + i + 8, 4);
-        rc = prune_record(w, since, b->data + i + 12, len, removed);
+        rc = prune_record(w, prefix, since, b->data + i + 12, len, removed);
         i += 12 + len;
     }
     return rc;
@@ -1870,15 +1918,19 @@ int pel_smt_prune(pel_store *s, pel_store_txn *w, uint64_t keep_from, uint64_t *
     pctx c;
     memset(&c, 0, sizeof c);
     pel_buf_init(&c.batch);
-    uint8_t from[9] = { 's' }, to[9] = { 's' };
-    be64(to + 1, keep_from + 1);
-    for (uint64_t v = 0;;) {
-        be64(from + 1, v);
-        pel_buf_reset(&c.batch);
-        rc = pel_store_scan(s, PEL_T_SMT, from, 9, to, 9, prune_collect, &c);
-        if (!rc) rc = prune_batch(w, &c.batch, &n);
-        if (rc || c.batch.len < PRUNE_BATCH_BYTES || c.last >= keep_from) break;
-        v = c.last + 1;
+    static const uint8_t prefixes[2] = { STALE_OLD, STALE };
+    rc = 0;
+    for (unsigned p = 0; !rc && p < 2; p++) {
+        uint8_t from[9] = { prefixes[p] }, to[9] = { prefixes[p] };
+        be64(to + 1, keep_from + 1);
+        for (uint64_t v = 0;;) {
+            be64(from + 1, v);
+            pel_buf_reset(&c.batch);
+            rc = pel_store_scan(s, PEL_T_SMT, from, 9, to, 9, prune_collect, &c);
+            if (!rc) rc = prune_batch(w, prefixes[p], &c.batch, &n);
+            if (rc || c.batch.len < PRUNE_BATCH_BYTES || c.last >= keep_from) break;
+            v = c.last + 1;
+        }
     }
     pel_buf_free(&c.batch);
     if (!rc) rc = put_u64_rec(w, K_FLOOR, keep_from);

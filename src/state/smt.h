@@ -104,12 +104,19 @@
  *              2 leaf: path (32), key (32), value hash (32), value bytes
  *                (so past values can be proven and state exported at any
  *                retained version).
- *   stale    's' || version v u64 -> every node that the update to v
+ *   stale    'd' || version v u64 -> every node that the update to v
  *            replaced, concatenated, each as its version u64 BE, depth u8
  *            and position nibbles packed two per byte, high first
  *            (ceil(depth/2) bytes, an odd count ends in a zero low nibble).
+ *            Stores written before 2026-11-27 have them under 's' instead;
+ *            prune reads both.
  *   latest   'l' -> u64, the newest version written.
  *   floor    'f' -> u64, the oldest version kept (absent: 0).
+ * 'd', 'f' and 'l' sort below 'n', so a new version's nodes are the last
+ * keys of the table: the update writes each depth-2 subtree's nodes in key
+ * order with pel_store_append (no search for the place, full pages), and
+ * only the few nodes above them with an ordinary put. While an old 's'
+ * record is left, the update puts every node (same records, slower).
  * Every update writes a root record for its new version (a copy when
  * nothing changed), so each version in [floor, latest] that was written
  * has exactly the key 'n' || version. A node belongs to the trees of the
@@ -287,6 +294,13 @@ PEL_MUST_USE int pel_smt_update(pel_store *s, pel_store_txn *w, uint64_t old_ver
                                 uint64_t new_version, const pel_writeset *ws,
                                 pel_pool *pool, uint8_t new_root[PEL_SMT_HASH_LEN])
     PEL_NONNULL(1, 2, 5, 7);
+
+/* pel_smt_append_stats - since the process started: node records
+ * pel_smt_update appended, and those it meant to append but the store
+ * refused as out of key order (then put instead; always 0 unless the
+ * update's write order is broken). For tests and benchmarks.
+ * Thread-safe. */
+void pel_smt_append_stats(uint64_t *appended, uint64_t *misses) PEL_NONNULL(1, 2);
 
 /*
  * pel_smt_root - the root hash of a committed version (one read, one

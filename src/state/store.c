@@ -419,6 +419,34 @@ int pel_store_put(pel_store_txn *w, pel_table t, const void *key, size_t klen,
     return mrc ? stage_fail(w, "put", mrc) : 0;
 }
 
+int pel_store_append(pel_store_txn *w, pel_table t, const void *key, size_t klen,
+                     const void *val, size_t vlen)
+{
+    int rc = stage_check(w, t, key, klen);
+    if (rc) return rc;
+    if (!val && vlen) return PEL_EINVAL;
+    MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+    int mrc = mdb_put(w->txn, w->s->dbi[t], &k, &v, MDB_APPEND);
+    if (mrc == MDB_KEYEXIST) return PEL_EEXIST;     /* not after the last key: nothing written */
+    return mrc ? stage_fail(w, "append", mrc) : 0;
+}
+
+int pel_store_txn_last_key(pel_store_txn *w, pel_table t, pel_buf *key_out)
+{
+    pel_buf_reset(key_out);
+    if (check_table(t)) return PEL_EINVAL;
+    if (w->err) return w->err;
+    MDB_cursor *c;
+    int mrc = mdb_cursor_open(w->txn, w->s->dbi[t], &c);
+    if (mrc) return stage_fail(w, "cursor", mrc);
+    MDB_val k, v;
+    mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    mdb_cursor_close(c);
+    if (mrc == MDB_NOTFOUND) return PEL_ENOTFOUND;
+    if (mrc) return stage_fail(w, "last", mrc);
+    return copy_out(key_out, &k);
+}
+
 int pel_store_del(pel_store_txn *w, pel_table t, const void *key, size_t klen)
 {
     int rc = stage_check(w, t, key, klen);

@@ -155,6 +155,23 @@ int pel_store_put(pel_store_txn *w, pel_table t, const void *key, size_t klen,
 int pel_store_del(pel_store_txn *w, pel_table t, const void *key, size_t klen)
     PEL_MUST_USE PEL_NONNULL(1, 3);
 
+/* pel_store_append - pel_store_put of a key greater than every key of
+ * table t (staged ones included): LMDB then skips the search for the
+ * key's place and fills pages to the end (MDB_APPEND). For writers whose
+ * keys only grow.
+ * @return as pel_store_put, and PEL_EEXIST (nothing written, the
+ *         transaction stays usable) when the key is not greater than the
+ *         table's last key. */
+int pel_store_append(pel_store_txn *w, pel_table t, const void *key, size_t klen,
+                     const void *val, size_t vlen) PEL_MUST_USE PEL_NONNULL(1, 3);
+
+/* pel_store_txn_last_key - the greatest key of table t inside the write
+ * transaction (staged writes included) into key_out (reset first).
+ * @return 0, PEL_ENOTFOUND (the table is empty), PEL_ENOMEM, PEL_EIO,
+ *         PEL_EINVAL. */
+int pel_store_txn_last_key(pel_store_txn *w, pel_table t, pel_buf *key_out)
+    PEL_MUST_USE PEL_NONNULL(1, 3);
+
 /* pel_store_txn_get - read inside the write transaction (sees staged writes).
  * `out` reset first, left empty on failure.
  * @return 0, PEL_ENOTFOUND, PEL_ENOMEM, PEL_EIO, PEL_EINVAL. */

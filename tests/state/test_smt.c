@@ -773,7 +773,7 @@ static void prune_keeps_retained_versions(void)
     }
     uint64_t all = count_prefix(s, 'n');
     CHECK_EQ_INT(all, reachable(s, 0, N));
-    CHECK_EQ_INT(count_prefix(s, 's'), N);   /* one stale record per update */
+    CHECK_EQ_INT(count_prefix(s, 'd'), N);   /* one stale record per update */
     uint64_t fl, la;
     CHECK_EQ_INT(pel_smt_versions(s, &fl, &la), 0);
     CHECK(fl == 0 && la == N);
@@ -786,7 +786,7 @@ static void prune_keeps_retained_versions(void)
     CHECK(removed > 0);
     CHECK_EQ_INT(left, all - removed);
     CHECK_EQ_INT(left, reachable(s, keep, N));
-    CHECK_EQ_INT(count_prefix(s, 's'), N - keep);
+    CHECK_EQ_INT(count_prefix(s, 'd'), N - keep);
     CHECK_EQ_INT(pel_smt_versions(s, &fl, &la), 0);
     CHECK(fl == keep && la == N);
     uint8_t r[HL];
@@ -816,7 +816,7 @@ static void prune_keeps_retained_versions(void)
     CHECK_MEM(rn, want, HL);
     CHECK_EQ_INT(prune(s, 1000, &removed), 0);
     CHECK_EQ_INT(count_prefix(s, 'n'), reachable(s, N + 1, N + 1));
-    CHECK_EQ_INT(count_prefix(s, 's'), 0);
+    CHECK_EQ_INT(count_prefix(s, 'd'), 0);
     CHECK_EQ_INT(pel_smt_root(s, N, r), PEL_ESMT_PRUNED);
     CHECK_EQ_INT(pel_smt_root(s, N + 1, r), 0);
     CHECK_MEM(r, want, HL);
@@ -827,6 +827,107 @@ static void prune_keeps_retained_versions(void)
     CHECK_EQ_INT(pel_smt_update(s, w, N, N + 2, &empty, NULL, r), PEL_EEXIST);
     pel_store_abort(w);
     for (uint64_t v = 0; v <= N; v++) model_free(&snap[v]);
+    model_free(&m);
+    pel_store_close(s);
+    test_rmdir_all(dir);
+}
+
+/* ---- appending, and stores with stale records under the old 's' ---- */
+
+typedef struct kvs { pel_buf b; size_t n; } kvs;
+
+static int kvs_cb(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    kvs *c = arg;
+    uint8_t h[8];
+    pel_le_store(h, kl, 4);
+    pel_le_store(h + 4, vl, 4);
+    c->n++;
+    return pel_buf_append(&c->b, h, 8) || pel_buf_append(&c->b, k, kl) ||
+           pel_buf_append(&c->b, v, vl) ? PEL_ENOMEM : 0;
+}
+
+/* Move the stale records of versions [lo, hi) from 'd' to 's', as a store
+ * written before the 'd' prefix has them. */
+static void make_legacy(pel_store *s, uint64_t lo, uint64_t hi)
+{
+    uint8_t from[9] = { 'd' }, to[9] = { 'd' };
+    for (int i = 0; i < 8; i++) {         /* 'd' || version u64 big-endian */
+        from[1 + i] = (uint8_t)(lo >> (56 - 8 * i));
+        to[1 + i] = (uint8_t)(hi >> (56 - 8 * i));
+    }
+    kvs c = { { 0 }, 0 };
+    pel_buf_init(&c.b);
+    CHECK_EQ_INT(pel_store_scan(s, PEL_T_SMT, from, 9, to, 9, kvs_cb, &c), 0);
+    CHECK_EQ_INT(c.n, hi - lo);
+    pel_store_txn *w;
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    for (size_t i = 0; i < c.b.len;) {
+        size_t kl = (size_t)pel_le_load(c.b.data + i, 4), vl = (size_t)pel_le_load(c.b.data + i + 4, 4);
+        uint8_t k[9];
+        memcpy(k, c.b.data + i + 8, 9);
+        CHECK_EQ_INT(pel_store_del(w, PEL_T_SMT, k, 9), 0);
+        k[0] = 's';
+        CHECK_EQ_INT(pel_store_put(w, PEL_T_SMT, k, 9, c.b.data + i + 8 + kl, vl), 0);
+        i += 8 + kl + vl;
+    }
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    pel_buf_free(&c.b);
+}
+
+/* Updates append the depth-2 subtrees' nodes (none refused); while an old
+ * 's' stale record is left they put every node instead, with the same
+ * roots; prune removes what both kinds of stale record list; then updates
+ * append again. */
+static void append_and_legacy_stale_records(void)
+{
+    char *dir = tmpdir();
+    pel_store *s = open_store(dir);
+    model m;
+    model_init(&m, 3000);
+    make_universe(m.k, 3000);
+    const uint64_t N = 20;
+    uint64_t a0, m0, a1, m1;
+    pel_smt_append_stats(&a0, &m0);
+    uint8_t root[HL], want[HL];
+    for (uint64_t v = 0; v <= N; v++) {
+        pel_writeset ws = random_batch(&m, v == 0 ? 1 : 0, 400);
+        CHECK_EQ_INT(apply(s, v ? v - 1 : PEL_SMT_NONE, v, &ws, NULL, root), 0);
+        free(ws.w);
+        model_ref_root(&m, want);
+        CHECK_MEM(root, want, HL);
+    }
+    pel_smt_append_stats(&a1, &m1);
+    CHECK(a1 > a0 + 1000);                 /* most nodes of 3000 keys sit below depth 2 */
+    CHECK_EQ_INT(m1, m0);
+    CHECK_EQ_INT(count_prefix(s, 'd'), N);
+
+    make_legacy(s, 1, 11);
+    CHECK_EQ_INT(count_prefix(s, 's'), 10);
+    pel_writeset ws = random_batch(&m, 0, 400);
+    CHECK_EQ_INT(apply(s, N, N + 1, &ws, NULL, root), 0);
+    free(ws.w);
+    model_ref_root(&m, want);
+    CHECK_MEM(root, want, HL);
+    pel_smt_append_stats(&a0, &m0);
+    CHECK_EQ_INT(a0, a1);                  /* 's' keys sort after the nodes: no append */
+    CHECK_EQ_INT(m0, m1);
+
+    uint64_t removed = 0, keep = 15;
+    CHECK_EQ_INT(prune(s, keep, &removed), 0);
+    CHECK(removed > 0);
+    CHECK_EQ_INT(count_prefix(s, 's'), 0);
+    CHECK_EQ_INT(count_prefix(s, 'd'), N + 1 - keep);
+    CHECK_EQ_INT(count_prefix(s, 'n'), reachable(s, keep, N + 1));
+
+    ws = random_batch(&m, 0, 400);
+    CHECK_EQ_INT(apply(s, N + 1, N + 2, &ws, NULL, root), 0);
+    free(ws.w);
+    model_ref_root(&m, want);
+    CHECK_MEM(root, want, HL);
+    pel_smt_append_stats(&a1, &m1);
+    CHECK(a1 > a0);                        /* appending again */
+    CHECK_EQ_INT(m1, m0);
     model_free(&m);
     pel_store_close(s);
     test_rmdir_all(dir);
@@ -1170,6 +1271,7 @@ int main(void)
     RUN(history_matches_model);
     RUN(every_bit_flip_is_rejected);
     RUN(prune_keeps_retained_versions);
+    RUN(append_and_legacy_stale_records);
     RUN(pool_and_one_thread_agree);
     RUN(noop_writes_change_nothing);
     RUN(update_argument_errors);
