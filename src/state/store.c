@@ -408,27 +408,28 @@ static int stage_fail(pel_store_txn *w, const char *what, int mrc)
     return rc;
 }
 
-int pel_store_put(pel_store_txn *w, pel_table t, const void *key, size_t klen,
-                  const void *val, size_t vlen)
+static int put_flags(pel_store_txn *w, pel_table t, const void *key, size_t klen,
+                     const void *val, size_t vlen, unsigned flags)
 {
     int rc = stage_check(w, t, key, klen);
     if (rc) return rc;
     if (!val && vlen) return PEL_EINVAL;
     MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
-    int mrc = mdb_put(w->txn, w->s->dbi[t], &k, &v, 0);
-    return mrc ? stage_fail(w, "put", mrc) : 0;
+    int mrc = mdb_put(w->txn, w->s->dbi[t], &k, &v, flags);
+    if (mrc == MDB_KEYEXIST && (flags & MDB_APPEND)) return PEL_EEXIST;  /* not after the last key: nothing written */
+    return mrc ? stage_fail(w, flags ? "append" : "put", mrc) : 0;
+}
+
+int pel_store_put(pel_store_txn *w, pel_table t, const void *key, size_t klen,
+                  const void *val, size_t vlen)
+{
+    return put_flags(w, t, key, klen, val, vlen, 0);
 }
 
 int pel_store_append(pel_store_txn *w, pel_table t, const void *key, size_t klen,
                      const void *val, size_t vlen)
 {
-    int rc = stage_check(w, t, key, klen);
-    if (rc) return rc;
-    if (!val && vlen) return PEL_EINVAL;
-    MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
-    int mrc = mdb_put(w->txn, w->s->dbi[t], &k, &v, MDB_APPEND);
-    if (mrc == MDB_KEYEXIST) return PEL_EEXIST;     /* not after the last key: nothing written */
-    return mrc ? stage_fail(w, "append", mrc) : 0;
+    return put_flags(w, t, key, klen, val, vlen, MDB_APPEND);
 }
 
 int pel_store_txn_last_key(pel_store_txn *w, pel_table t, pel_buf *key_out)
