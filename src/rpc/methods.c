@@ -223,6 +223,7 @@ static int m_node_info(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
     cJSON_AddNumberToObject(o, "threads", c->threads);
     cJSON_AddNumberToObject(o, "block_interval_ms", c->block_interval_ms);
     cJSON_AddNumberToObject(o, "max_block_txs", c->max_block_txs);
+    cJSON_AddNumberToObject(o, "max_commit_group", c->max_commit_group);
     cJSON *mp = cJSON_AddObjectToObject(o, "mempool");
     cJSON_AddNumberToObject(mp, "txs", (double)mt);
     cJSON_AddNumberToObject(mp, "bytes", (double)mb);

@@ -213,6 +213,10 @@ static void one_round(uint64_t round)
     }
     CHECK_EQ_INT(h_start(&H, extra), 0);
     CHECK_EQ_INT(h_wait_ready(&H, 20), 0);
+    cJSON *info = h_call(&H, "node_info", NULL);          /* the overrides took */
+    CHECK_EQ_INT(h_num(info, "max_commit_group"), round % 2 ? 8 : 1);
+    CHECK_EQ_INT(h_num(info, "max_block_txs"), round % 2 ? 16 : 10000);
+    cJSON_Delete(info);
     CHECK_EQ_INT(check_recorded(), 0);
     check_statuses();
     read_nonces();
