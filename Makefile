@@ -71,7 +71,8 @@ crash-test: tests
 soak:
 	PEL_TEST_ITERS=20000 scripts/run-tests.sh
 	$(MAKE) crash-test
-	PEL_CLUSTER_FAULTS=$${PEL_CLUSTER_FAULTS:-100} PEL_CLUSTER_TWO_VOTERS=1 $(BUILD)/tests/node/test_cluster
+	PEL_CLUSTER_FAULTS=$${PEL_CLUSTER_FAULTS:-100} PEL_CLUSTER_TWO_VOTER_KILLS=$${PEL_CLUSTER_TWO_VOTER_KILLS:-60} \
+	  $(BUILD)/tests/node/test_cluster
 	$(MAKE) fuzz FUZZ_SECONDS=600
 
 bench: $(BUILD)/pel
