@@ -409,6 +409,8 @@ static size_t node_key(uint8_t k[NKEY_MAX], uint64_t ver, unsigned depth, const 
 }
 
 static const uint8_t K_LATEST[1] = { 'l' };
+static const uint8_t K_FLOOR[1] = { 'f' };
+
 /* Stale records: 'd' sorts below the nodes, so a new version's nodes are
  * the table's last keys and go in with pel_store_append; stores written
  * before that have 's' records (after the nodes), which prune still reads
@@ -423,7 +425,6 @@ void pel_smt_append_stats(uint64_t *done, uint64_t *misses)
     *done = atomic_load_explicit(&appended, memory_order_relaxed);
     *misses = atomic_load_explicit(&append_misses, memory_order_relaxed);
 }
-static const uint8_t K_FLOOR[1] = { 'f' };
 
 /* A decoded internal node: child versions and hashes, and the node's p2
  * and p3 (smt.h), all Z where their part of the node is empty. */
