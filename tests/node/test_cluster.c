@@ -1062,8 +1062,8 @@ static void test_member_replaced(void)
      * (PEL_CLUSTER_TWO_VOTERS=0 skips it). This section once found two
      * voters committing nothing for a minute (one CI run in about eight);
      * the two bugs on that path (one engine used by two threads, a failed
-     * proposal proposed again) were fixed in the fifth session, and over
-     * 500 kill cycles have passed since without a stall. */
+     * proposal proposed again) were fixed in the fifth session, and about
+     * 370 kill cycles have passed since without a stall. */
     if (test_env_u64("PEL_CLUSTER_TWO_VOTERS", 1)) {
         CHECK_EQ_INT(h_stop(&H[3], SIGKILL), 128 + SIGKILL);
         CHECK_EQ_INT(start(3), 0);
