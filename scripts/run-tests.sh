@@ -28,7 +28,7 @@ run_bins() { # $1 = label, rest = binaries
     p=$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\1/' <<<"$line")
     f=$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\2/' <<<"$line")
     if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
-      printf '%s\n' "$out" | grep -E 'FAIL|ERROR|WARNING|runtime error' | head -40
+      printf '%s\n' "$out" | grep -E -B2 'FAIL|ERROR|WARNING|runtime error' | head -60
       [ "$f" -eq 0 ] && broken=$((broken+1))
     fi
     passed=$((passed+p)); failed=$((failed+f))
