@@ -729,6 +729,8 @@ typedef struct uctx {
     pel_buf rd;              /* last record read; leaf records written */
     pel_buf stale;           /* stale node entries, concatenated */
     bool append;             /* the units' nodes go in with pel_store_append */
+    uint64_t appended;       /* records appended (for pel_smt_append_stats) */
+    bool append_missed;      /* an append was refused (then append is off) */
     /* pipeline state, all under mu: units [0, npub) published, workers
      * claim from nclaim, worker 0 has written [0, nwritten) */
     pthread_mutex_t mu;
@@ -1105,9 +1107,9 @@ static int put(uctx *c, bool append, const uint8_t *k, size_t kl, const uint8_t 
 {
     if (append && c->append) {
         int rc = pel_store_append(c->w, PEL_T_SMT, k, kl, v, vl);
-        if (!rc) atomic_fetch_add_explicit(&appended, 1, memory_order_relaxed);
+        if (!rc) c->appended++;
         if (rc != PEL_EEXIST) return rc;
-        atomic_fetch_add_explicit(&append_misses, 1, memory_order_relaxed);
+        c->append_missed = true;
         c->append = false;
     }
     return pel_store_put(c->w, PEL_T_SMT, k, kl, v, vl);
@@ -1573,15 +1575,12 @@ static int finish(uctx *c, const pel_buf *oldroot, uint8_t root_hash[HL])
 
 /* can_append - every key of the table sorts below 'n' || newv (then so
  * do the new version's nodes, which all start with it). */
-static int can_append(uctx *c, pel_buf *b)
+static int can_append(uctx *c)
 {
     uint8_t k[NKEY_MAX];
-    size_t kl = node_key(k, c->newv, 0, ZERO);
-    int rc = pel_store_txn_last_key(c->w, PEL_T_SMT, b);
-    if (rc == PEL_ENOTFOUND) { c->append = true; return 0; }
-    if (rc) return rc;
-    int cmp = memcmp(b->data, k, b->len < kl ? b->len : kl);
-    c->append = cmp < 0 || (cmp == 0 && b->len < kl);
+    int rc = pel_store_txn_below(c->w, PEL_T_SMT, k, node_key(k, c->newv, 0, ZERO));
+    if (rc < 0) return rc;
+    c->append = rc == 1;
     return 0;
 }
 
@@ -1589,7 +1588,7 @@ static int run_update(uctx *c, uint64_t oldv, pel_pool *pool, uint8_t root_hash[
 {
     pel_buf oldroot;
     pel_buf_init(&oldroot);
-    int rc = can_append(c, &oldroot);
+    int rc = can_append(c);
     if (!rc) rc = read_old_root(c, oldv, &oldroot);
     if (!rc) rc = prepare(c, pool);
     if (!rc) rc = run_pipeline(c, pool, &oldroot);
@@ -1631,6 +1630,8 @@ int pel_smt_update(pel_store *s, pel_store_txn *w, uint64_t old_version,
     uint8_t root[HL];
     rc = run_update(c, old_version, pool, root);
     if (!rc) memcpy(new_root, root, HL);
+    atomic_fetch_add_explicit(&appended, c->appended, memory_order_relaxed);
+    atomic_fetch_add_explicit(&append_misses, c->append_missed, memory_order_relaxed);
     pel_arena_free(&c->top);
     for (unsigned i = 0; i < NUNITS; i++) {
         pel_arena_free(&c->sub[i]);

@@ -296,10 +296,10 @@ PEL_MUST_USE int pel_smt_update(pel_store *s, pel_store_txn *w, uint64_t old_ver
     PEL_NONNULL(1, 2, 5, 7);
 
 /* pel_smt_append_stats - since the process started: node records
- * pel_smt_update appended, and those it meant to append but the store
- * refused as out of key order (then put instead; always 0 unless the
- * update's write order is broken). For tests and benchmarks.
- * Thread-safe. */
+ * pel_smt_update appended, and updates in which the store refused an
+ * append as out of key order (that record and the rest were put instead;
+ * always 0 unless the update's write order is broken). For tests and
+ * benchmarks. Thread-safe. */
 void pel_smt_append_stats(uint64_t *appended, uint64_t *misses) PEL_NONNULL(1, 2);
 
 /*

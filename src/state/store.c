@@ -277,6 +277,17 @@ int pel_store_get(pel_store *s, pel_table t, const void *key, size_t klen, pel_b
     return rc;
 }
 
+/* last_of - the last record of table dbi in txn; an MDB code. */
+static int last_of(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
+{
+    MDB_cursor *c;
+    int mrc = mdb_cursor_open(txn, dbi, &c);
+    if (mrc) return mrc;
+    mrc = mdb_cursor_get(c, k, v, MDB_LAST);
+    mdb_cursor_close(c);
+    return mrc;
+}
+
 int pel_store_last(pel_store *s, pel_table t, pel_buf *key_out, pel_buf *val_out)
 {
     if (key_out) pel_buf_reset(key_out);
@@ -286,14 +297,11 @@ int pel_store_last(pel_store *s, pel_table t, pel_buf *key_out, pel_buf *val_out
     if (!s->have[t]) return PEL_ENOTFOUND;
     MDB_txn *txn;
     if ((rc = read_begin(s, &txn)) != 0) return rc;
-    MDB_cursor *c = NULL;
     MDB_val k, v;
-    int mrc = mdb_cursor_open(txn, s->dbi[t], &c);
-    if (!mrc) mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    int mrc = last_of(txn, s->dbi[t], &k, &v);
     if (mrc) rc = lmdb_fail(s->path, "last", mrc);
     if (!rc) rc = copy_out(key_out, &k);
     if (!rc) rc = copy_out(val_out, &v);
-    if (c) mdb_cursor_close(c);
     mdb_txn_abort(txn);
     if (rc && key_out) pel_buf_reset(key_out);
     if (rc && val_out) pel_buf_reset(val_out);
@@ -432,20 +440,15 @@ int pel_store_append(pel_store_txn *w, pel_table t, const void *key, size_t klen
     return put_flags(w, t, key, klen, val, vlen, MDB_APPEND);
 }
 
-int pel_store_txn_last_key(pel_store_txn *w, pel_table t, pel_buf *key_out)
+int pel_store_txn_below(pel_store_txn *w, pel_table t, const void *key, size_t klen)
 {
-    pel_buf_reset(key_out);
-    if (check_table(t)) return PEL_EINVAL;
-    if (w->err) return w->err;
-    MDB_cursor *c;
-    int mrc = mdb_cursor_open(w->txn, w->s->dbi[t], &c);
-    if (mrc) return stage_fail(w, "cursor", mrc);
-    MDB_val k, v;
-    mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-    mdb_cursor_close(c);
-    if (mrc == MDB_NOTFOUND) return PEL_ENOTFOUND;
+    int rc = stage_check(w, t, key, klen);
+    if (rc) return rc;
+    MDB_val k, v, b = { klen, (void *)key };
+    int mrc = last_of(w->txn, w->s->dbi[t], &k, &v);
+    if (mrc == MDB_NOTFOUND) return 1;
     if (mrc) return stage_fail(w, "last", mrc);
-    return copy_out(key_out, &k);
+    return mdb_cmp(w->txn, w->s->dbi[t], &k, &b) < 0;
 }
 
 int pel_store_del(pel_store_txn *w, pel_table t, const void *key, size_t klen)

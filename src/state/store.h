@@ -165,11 +165,12 @@ int pel_store_del(pel_store_txn *w, pel_table t, const void *key, size_t klen)
 int pel_store_append(pel_store_txn *w, pel_table t, const void *key, size_t klen,
                      const void *val, size_t vlen) PEL_MUST_USE PEL_NONNULL(1, 3);
 
-/* pel_store_txn_last_key - the greatest key of table t inside the write
- * transaction (staged writes included) into key_out (reset first).
- * @return 0, PEL_ENOTFOUND (the table is empty), PEL_ENOMEM, PEL_EIO,
- *         PEL_EINVAL. */
-int pel_store_txn_last_key(pel_store_txn *w, pel_table t, pel_buf *key_out)
+/* pel_store_txn_below - whether every key of table t, staged ones
+ * included, sorts below key (in the table's order): then appending key,
+ * and any key it is a prefix of, is accepted.
+ * @return 1 (also for an empty table), 0, or a negative code: PEL_EINVAL
+ *         (t or key out of range), PEL_EIO, the code that spoilt w. */
+int pel_store_txn_below(pel_store_txn *w, pel_table t, const void *key, size_t klen)
     PEL_MUST_USE PEL_NONNULL(1, 3);
 
 /* pel_store_txn_get - read inside the write transaction (sees staged writes).

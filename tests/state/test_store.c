@@ -333,7 +333,7 @@ static void last_on_empty_and_full_table(void)
 
 /* pel_store_append takes only keys above the table's last (staged ones
  * included), refuses the others without spoiling the transaction;
- * pel_store_txn_last_key sees staged keys. */
+ * pel_store_txn_below sees staged keys. */
 static void append_only_after_the_last_key(void)
 {
     char *dir = tmpdir();
@@ -343,24 +343,26 @@ static void append_only_after_the_last_key(void)
     pel_buf_init(&v);
     pel_store_txn *w;
     CHECK_EQ_INT(pel_store_begin(s, &w), 0);
-    CHECK_EQ_INT(pel_store_txn_last_key(w, PEL_T_SMT, &k), PEL_ENOTFOUND);
+    CHECK_EQ_INT(pel_store_txn_below(w, PEL_T_SMT, "a", 1), 1);          /* empty table */
     CHECK_EQ_INT(pel_store_append(w, PEL_T_SMT, "b", 1, "1", 1), 0);     /* empty table */
     CHECK_EQ_INT(pel_store_append(w, PEL_T_SMT, "bb", 2, "2", 1), 0);    /* longer sorts after */
     CHECK_EQ_INT(pel_store_append(w, PEL_T_SMT, "bb", 2, "x", 1), PEL_EEXIST);
     CHECK_EQ_INT(pel_store_append(w, PEL_T_SMT, "a", 1, "x", 1), PEL_EEXIST);
     CHECK_EQ_INT(pel_store_append(w, PEL_T_SMT, "", 0, "x", 1), PEL_EINVAL);
-    CHECK_EQ_INT(pel_store_txn_last_key(w, PEL_T_SMT, &k), 0);
-    CHECK(k.len == 2 && !memcmp(k.data, "bb", 2));
+    CHECK_EQ_INT(pel_store_txn_below(w, PEL_T_SMT, "bb", 2), 0);         /* the last key is "bb" */
+    CHECK_EQ_INT(pel_store_txn_below(w, PEL_T_SMT, "bba", 3), 1);
     CHECK_EQ_INT(pel_store_put(w, PEL_T_SMT, "c", 1, "3", 1), 0);       /* a put moves the end */
     CHECK_EQ_INT(pel_store_append(w, PEL_T_SMT, "bc", 2, "x", 1), PEL_EEXIST);
-    CHECK_EQ_INT(pel_store_txn_last_key(w, PEL_T_SMT, &k), 0);
-    CHECK(k.len == 1 && k.data[0] == 'c');
+    CHECK_EQ_INT(pel_store_txn_below(w, PEL_T_SMT, "bz", 2), 0);         /* the last key is "c" */
+    CHECK_EQ_INT(pel_store_txn_below(w, PEL_T_SMT, "c", 1), 0);
+    CHECK_EQ_INT(pel_store_txn_below(w, PEL_T_SMT, "c\0", 2), 1);
     for (int i = 0; i < 2000; i++) {                                     /* over many pages */
         uint8_t key[9] = { 'd' };
         be64(key + 1, (uint64_t)i);
         CHECK_EQ_INT(pel_store_append(w, PEL_T_SMT, key, 9, key, 9), 0);
     }
-    CHECK_EQ_INT(pel_store_txn_last_key(w, PEL_T_COUNT, &k), PEL_EINVAL);
+    CHECK_EQ_INT(pel_store_txn_below(w, PEL_T_COUNT, "a", 1), PEL_EINVAL);
+    CHECK_EQ_INT(pel_store_txn_below(w, PEL_T_SMT, "", 0), PEL_EINVAL);
     CHECK_EQ_INT(pel_store_commit(w), 0);                               /* the refusals spoilt nothing */
     CHECK_EQ_INT(pel_store_get(s, PEL_T_SMT, "bb", 2, &v), 0);
     CHECK(v.len == 1 && v.data[0] == '2');
