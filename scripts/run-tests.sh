@@ -53,7 +53,8 @@ if build BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread"; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   PEL_TEST_ITERS=${PEL_TEST_ITERS_TSAN:-${PEL_TEST_ITERS:-}} PEL_TEST_TSAN=1 \
   run_bins tsan $(find build/tsan/tests/exec build/tsan/tests/state build/tsan/tests/rpc \
-                   build/tsan/tests/node build/tsan/tests/modules -type f -perm -u+x -name 'test_*' \
+                   build/tsan/tests/node build/tsan/tests/modules \
+                   build/tsan/tests/core/test_sign build/tsan/tests/core/test_ed25519 -type f -perm -u+x -name 'test_*' \
                    ! -name test_crash ! -name test_e2e ! -name test_cluster ! -name test_proofs ! -name test_objects \
                    2>/dev/null | sort)
 fi

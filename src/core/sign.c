@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "core/ed25519.h"
 #include "core/hash.h"
 
 /* Clears a half-made key pair so no secret survives a failure. */
@@ -55,14 +56,14 @@ int pel_sign(const uint8_t sk[PEL_SECKEY_LEN], const void *msg, size_t len,
 int pel_sign_verify(const uint8_t pk[PEL_PUBKEY_LEN], const void *msg,
                     size_t len, const uint8_t sig[PEL_SIG_LEN])
 {
-    static const uint8_t empty[1];
     int rc = pel_crypto_init();
     if (rc)
         return rc;
     if (!crypto_core_ed25519_is_valid_point(pk))
         return PEL_EBADKEY;
-    if (crypto_sign_ed25519_verify_detached(sig, len ? msg : empty, len,
-                                            pk) != 0)
+    /* the key is in the prime-order subgroup: our equation gives
+     * crypto_sign_ed25519_verify_detached's verdict (ed25519.h) */
+    if (pel_ed25519_verify(pk, msg, len, sig) != 0)
         return PEL_EBADSIG;
     return 0;
 }
@@ -74,7 +75,7 @@ int pel_sign_verify(const uint8_t pk[PEL_PUBKEY_LEN], const void *msg,
 struct pel_keycache {
     pthread_mutex_t mu[STRIPES];          /* stripe s guards slots i with i % STRIPES == s */
     uint8_t used[PEL_KEYCACHE_SLOTS];
-    uint8_t key[PEL_KEYCACHE_SLOTS][PEL_PUBKEY_LEN];
+    pel_ed25519_key key[PEL_KEYCACHE_SLOTS];  /* decoded once, when cached */
 };
 
 int pel_keycache_new(pel_keycache **out)
@@ -100,11 +101,13 @@ static unsigned slot_of(const uint8_t pk[PEL_PUBKEY_LEN])
     return ((unsigned)pk[0] | (unsigned)pk[1] << 8) % PEL_KEYCACHE_SLOTS;
 }
 
-static int cache_has(pel_keycache *c, const uint8_t pk[PEL_PUBKEY_LEN])
+/* Copies the cached, decoded key out under the stripe's lock. */
+static int cache_get(pel_keycache *c, const uint8_t pk[PEL_PUBKEY_LEN], pel_ed25519_key *out)
 {
     unsigned s = slot_of(pk);
     pthread_mutex_lock(&c->mu[s % STRIPES]);
-    int hit = c->used[s] && memcmp(c->key[s], pk, PEL_PUBKEY_LEN) == 0;
+    int hit = c->used[s] && memcmp(c->key[s].pk, pk, PEL_PUBKEY_LEN) == 0;
+    if (hit) *out = c->key[s];
     pthread_mutex_unlock(&c->mu[s % STRIPES]);
     return hit;
 }
@@ -112,8 +115,10 @@ static int cache_has(pel_keycache *c, const uint8_t pk[PEL_PUBKEY_LEN])
 static void cache_put(pel_keycache *c, const uint8_t pk[PEL_PUBKEY_LEN])
 {
     unsigned s = slot_of(pk);
+    pel_ed25519_key k;
+    pel_ed25519_key_init(&k, pk);           /* decoded outside the lock */
     pthread_mutex_lock(&c->mu[s % STRIPES]);
-    memcpy(c->key[s], pk, PEL_PUBKEY_LEN);
+    c->key[s] = k;
     c->used[s] = 1;
     pthread_mutex_unlock(&c->mu[s % STRIPES]);
 }
@@ -121,15 +126,15 @@ static void cache_put(pel_keycache *c, const uint8_t pk[PEL_PUBKEY_LEN])
 int pel_sign_verify_cached(pel_keycache *cache, const uint8_t pk[PEL_PUBKEY_LEN],
                            const void *msg, size_t len, const uint8_t sig[PEL_SIG_LEN])
 {
-    static const uint8_t empty[1];
-    if (!cache || !cache_has(cache, pk)) {
+    pel_ed25519_key k;
+    if (!cache || !cache_get(cache, pk, &k)) {
         int rc = pel_sign_verify(pk, msg, len, sig);
         if (rc == 0 && cache) cache_put(cache, pk);
         return rc;
     }
     int rc = pel_crypto_init();
     if (rc) return rc;
-    if (crypto_sign_ed25519_verify_detached(sig, len ? msg : empty, len, pk) != 0)
+    if (pel_ed25519_verify_key(&k, msg, len, sig) != 0)
         return PEL_EBADSIG;
     return 0;
 }

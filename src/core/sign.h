@@ -8,10 +8,13 @@
  *     encoding (y < p), not of small order (the identity, the all-zero
  *     encoding and the other torsion points are rejected), on the curve,
  *     and in the prime-order subgroup -> otherwise PEL_EBADKEY;
- *   - the signature (crypto_sign_verify_detached, libsodium >= 1.0.18):
- *     S canonical (S < L), R not of small order, the public key again
- *     canonical and not of small order, then the cofactorless equation
- *     [S]B = R + [k]A -> otherwise PEL_EBADSIG.
+ *   - the signature: exactly crypto_sign_verify_detached's verdict
+ *     (libsodium >= 1.0.18): S canonical (S < L), R not of small order, the
+ *     public key again canonical and not of small order, then the
+ *     cofactorless equation [S]B = R + [k]A -> otherwise PEL_EBADSIG. For a
+ *     key that passed the checks above, the equation is our own
+ *     (core/ed25519.h: the same verdict with half the doublings); anything
+ *     unusual goes to libsodium itself.
  *
  * Secret keys are libsodium's 64-byte form (32-byte seed || public key).
  * Thread safety: all functions are thread-safe; they share no state.
@@ -63,9 +66,11 @@ PEL_MUST_USE int pel_sign_verify(const uint8_t pk[PEL_PUBKEY_LEN],
 /*
  * pel_keycache - remembers public keys that passed the point checks, so a
  * sender's key is validated once, not with every transaction (the check
- * costs about as much as the signature equation itself). A direct-mapped
- * table of PEL_KEYCACHE_SLOTS keys behind striped mutexes: a collision only
- * evicts, so a key not found is simply checked again. Thread-safe.
+ * costs about as much as the signature equation itself), and decoded once
+ * (pel_ed25519_key: the square root that recovers the point). A
+ * direct-mapped table of PEL_KEYCACHE_SLOTS keys (about 5 MB) behind
+ * striped mutexes: a collision only evicts, so a key not found is simply
+ * checked again. Thread-safe.
  */
 #define PEL_KEYCACHE_SLOTS 65536u
 typedef struct pel_keycache pel_keycache;
