@@ -7,7 +7,8 @@
  * xy = T/Z) on -x^2 + y^2 = 1 + d x^2 y^2 with the a = -1 formulas of
  * Hisil, Wong, Carter and Dawson (complete on this curve); width-w NAF
  * multi-scalar multiplication; the short (c0, c1) pair by a half-finished
- * extended Euclid on (L, k); then verification.
+ * extended Euclid on (L, k) (Lehmer rounds on 62-bit leading parts, then
+ * exact steps); then verification.
  */
 #include "core/ed25519.h"
 
@@ -618,6 +619,93 @@ static void euclid_step(u256 *ra, u256 *ta, const u256 *rb, const u256 *tb)
     }
 }
 
+/* The top 62 bits of a starting at bit sh (a < 2^(sh + 62)). */
+static uint64_t top62(const u256 *a, int sh)
+{
+    u256 t = *a;
+    int q = sh / 64, b = sh % 64;
+    uint64_t lo = t.w[q] >> b;
+    if (b && q + 1 < 4) lo |= t.w[q + 1] << (64 - b);
+    return lo & ((UINT64_C(1) << 62) - 1);
+}
+
+/* r = |m| a as 320 bits (m below 2^62). */
+static void mul_small(uint64_t r[5], const u256 *a, uint64_t m)
+{
+    u128 c = 0;
+    for (int i = 0; i < 4; i++) {
+        c += (u128)a->w[i] * m;
+        r[i] = (uint64_t)c;
+        c >>= 64;
+    }
+    r[4] = (uint64_t)c;
+}
+
+/* out = x - y for 320-bit x >= y whose difference fits 256 bits. */
+static void sub5(u256 *out, const uint64_t x[5], const uint64_t y[5])
+{
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 d = (u128)x[i] - y[i] - borrow;
+        out->w[i] = (uint64_t)d;
+        borrow = (uint64_t)(d >> 64) & 1;
+    }
+}
+
+/* out = |a| x + |b| y (cofactor magnitudes; no overflow: below 2^254). */
+static void add_scaled(u256 *out, const u256 *x, int64_t a, const u256 *y, int64_t b)
+{
+    uint64_t p[5], q[5];
+    mul_small(p, x, (uint64_t)(a < 0 ? -a : a));
+    mul_small(q, y, (uint64_t)(b < 0 ? -b : b));
+    u256 pp = {{ p[0], p[1], p[2], p[3] }}, qq = {{ q[0], q[1], q[2], q[3] }};
+    add(out, &pp, &qq);
+}
+
+/* out = a x + b y for remainders x > y, a and b of opposite signs (one may
+ * be zero); the true result is a later remainder, so it is >= 0. */
+static void combine(u256 *out, const u256 *x, int64_t a, const u256 *y, int64_t b)
+{
+    uint64_t p[5], q[5];
+    mul_small(p, x, (uint64_t)(a < 0 ? -a : a));
+    mul_small(q, y, (uint64_t)(b < 0 ? -b : b));
+    if (a >= 0 && b <= 0) sub5(out, p, q);
+    else sub5(out, q, p);
+}
+
+/* Lehmer's round (Knuth, TAOCP 4.5.2, Algorithm L): run Euclid on the
+ * leading 62 bits of (rp, r) as long as the quotients provably equal the
+ * true ones, then apply the steps to the full numbers at once. Stops
+ * before a remainder would drop below about 2^127, so that the exact loop
+ * ends the sequence where short_pair wants it. @return the number of
+ * steps taken (0: the caller takes one exact step). */
+static int lehmer_round(u256 *rp, u256 *r, u256 *tp, u256 *t)
+{
+    int sh = bits(rp) - 62;
+    if (sh < 0) sh = 0;
+    int64_t x = (int64_t)top62(rp, sh), y = (int64_t)top62(r, sh);
+    int64_t A = 1, B = 0, C = 0, D = 1;
+    int steps = 0;
+    while (y + C != 0 && y + D != 0) {
+        int64_t q = (x + A) / (y + C), q2 = (x + B) / (y + D);
+        if (q != q2) break;
+        int64_t nx = x - q * y;
+        if (nx <= 0 || 64 - __builtin_clzll((uint64_t)nx) + sh < 128) break;
+        int64_t T = A - q * C; A = C; C = T;
+        T = B - q * D; B = D; D = T;
+        x = y; y = nx;
+        steps++;
+    }
+    if (steps == 0) return 0;
+    u256 nrp, nr, ntp, nt;
+    combine(&nrp, rp, A, r, B);
+    combine(&nr, rp, C, r, D);
+    add_scaled(&ntp, tp, A, t, B);
+    add_scaled(&nt, tp, C, t, D);
+    *rp = nrp; *r = nr; *tp = ntp; *t = nt;
+    return steps;
+}
+
 static int max_bits(const u256 *a, const u256 *b)
 {
     return max_int(bits(a), bits(b));
@@ -636,6 +724,11 @@ int pel_ed25519_short_pair(const uint8_t k[32], uint8_t c0[32], int *neg0,
     int i = 0;
     memcpy(v[1].w, k, 32);
     u256 *pr = &v[0], *pq = &v[1], *pt = &v[2], *pu = &v[3];   /* rp, r, tp, t */
+    while (pq->w[3] | pq->w[2] | pq->w[1] >> 63) {              /* r >= 2^127 */
+        int n = lehmer_round(pr, pq, pt, pu);
+        if (!n) break;
+        i += n;
+    }
     while (pq->w[3] | pq->w[2] | pq->w[1] >> 62) {              /* r >= 2^126 */
         euclid_step(pr, pt, pq, pu);
         u256 *x = pr; pr = pq; pq = x;
