@@ -18,6 +18,9 @@
 
 #include <sodium.h>
 
+/* 128-bit products (gcc and clang on 64-bit targets) and little-endian
+ * loads; PEL's supported hosts are x86-64 and arm64 Linux. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ed25519.c reads words little-endian");
 typedef unsigned __int128 u128;
 
 /* ==== field elements ==== */
@@ -29,7 +32,7 @@ typedef struct { uint64_t v[5]; } fe;
 static uint64_t load64(const uint8_t *s)
 {
     uint64_t w;
-    memcpy(&w, s, 8);   /* little-endian hosts only (x86-64, arm64) */
+    memcpy(&w, s, 8);   /* little-endian: see the assertion above */
     return w;
 }
 
