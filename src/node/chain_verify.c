@@ -27,6 +27,8 @@ typedef struct replay {
     char scratch_dir[64];
     pel_history_frontier hist;/* the replay's own history tree */
     pel_chain_head head;      /* the replayed head */
+    pel_keycache *keys;       /* senders' keys checked once (the subgroup
+                                 check costs as much as a signature) */
     pel_addr *addrs;          /* every address seen, for the supply check */
     size_t n_addrs, cap_addrs;
     char *err;
@@ -266,7 +268,7 @@ static int replay_block(replay *r, uint64_t height, const pel_buf *rec)
     ptrs = calloc(n ? n : 1, sizeof *ptrs);
     if (!txs || !ptrs) { rc = PEL_ENOMEM; goto out; }
     for (uint32_t i = 0; i < n && !rc; i++) {
-        if (pel_tx_decode(raw[i], lens[i], &txs[i]) || pel_tx_verify(&txs[i]))
+        if (pel_tx_decode(raw[i], lens[i], &txs[i]) || pel_tx_verify_cached(&txs[i], r->keys))
             rc = bad(r, "block %llu: tx %u malformed or badly signed", (unsigned long long)height, i);
         ptrs[i] = &txs[i];
     }
@@ -375,6 +377,7 @@ int pel_chain_verify(pel_chain *c, void (*progress)(void *arg, uint64_t height),
     pel_buf_init(&rec);
     if (errlen) err[0] = 0;
     int rc = pel_memstate_new(&r.ms);
+    if (!rc) rc = pel_keycache_new(&r.keys);
     if (!rc) rc = pel_engine_new(&o, &r.seq);
     if (!rc) rc = start(&r);
     uint64_t top = pel_chain_get_head(c).height;
@@ -398,6 +401,7 @@ int pel_chain_verify(pel_chain *c, void (*progress)(void *arg, uint64_t height),
     pel_buf_free(&rec);
     pel_engine_free(r.seq);
     pel_memstate_free(r.ms);
+    pel_keycache_free(r.keys);
     close_scratch(&r);
     free(r.addrs);
     return rc;

@@ -255,6 +255,31 @@ static void dmg_signature(pel_store_txn *w, pel_buf *saved, int undo)
     }
 }
 
+/* A transaction's signature in block 2 damaged: the record ends with its
+ * last transaction, whose encoding ends with the signature (R || S); `back`
+ * bytes from the end lands in S (24: its low half, so it stays below L and
+ * the node's own equation refuses it) or in R (60: R then rarely decodes,
+ * and libsodium refuses it). */
+static void dmg_tx_sig_at(pel_store_txn *w, pel_buf *saved, int undo, size_t back)
+{
+    uint8_t key[8];
+    pel_chain_height_key(2, key);
+    if (!undo) {
+        CHECK_EQ_INT(pel_store_txn_get(w, PEL_T_BLOCKS, key, 8, saved), 0);
+        pel_buf copy;
+        pel_buf_init(&copy);
+        CHECK_EQ_INT(pel_buf_append(&copy, saved->data, saved->len), 0);
+        copy.data[copy.len - back] ^= 0x08;
+        CHECK_EQ_INT(pel_store_put(w, PEL_T_BLOCKS, key, 8, copy.data, copy.len), 0);
+        pel_buf_free(&copy);
+    } else {
+        CHECK_EQ_INT(pel_store_put(w, PEL_T_BLOCKS, key, 8, saved->data, saved->len), 0);
+    }
+}
+
+static void dmg_tx_sig_s(pel_store_txn *w, pel_buf *saved, int undo) { dmg_tx_sig_at(w, saved, undo, 24); }
+static void dmg_tx_sig_r(pel_store_txn *w, pel_buf *saved, int undo) { dmg_tx_sig_at(w, saved, undo, 60); }
+
 /* flip one bit of a stored record (undo flips it back) */
 static void flip_record(pel_store_txn *w, pel_table t, const void *key, size_t klen, size_t at)
 {
@@ -313,6 +338,8 @@ static void verify_catches_damage(void)
         { dmg_block, "block 4 missing" },
         { dmg_block_beyond, "beyond the head" },
         { dmg_signature, "signature" },
+        { dmg_tx_sig_s, "badly signed" },
+        { dmg_tx_sig_r, "badly signed" },
         { dmg_history, "history" },
         { dmg_checkpoint, "checkpoint" },
         { dmg_state_tree, "state tree" },
