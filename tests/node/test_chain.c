@@ -238,7 +238,8 @@ static void dmg_block_beyond(pel_store_txn *w, pel_buf *saved, int undo)
     }
 }
 
-static void dmg_signature(pel_store_txn *w, pel_buf *saved, int undo)
+/* Flips bit `mask` of byte `at` of block 2's record (at < 0: from the end). */
+static void dmg_block2_byte(pel_store_txn *w, pel_buf *saved, int undo, long at, uint8_t mask)
 {
     uint8_t key[8];
     pel_chain_height_key(2, key);
@@ -247,7 +248,7 @@ static void dmg_signature(pel_store_txn *w, pel_buf *saved, int undo)
         pel_buf copy;
         pel_buf_init(&copy);
         CHECK_EQ_INT(pel_buf_append(&copy, saved->data, saved->len), 0);
-        copy.data[220 + 10] ^= 0x40;                          /* inside the signature */
+        copy.data[at < 0 ? copy.len - (size_t)-at : (size_t)at] ^= mask;
         CHECK_EQ_INT(pel_store_put(w, PEL_T_BLOCKS, key, 8, copy.data, copy.len), 0);
         pel_buf_free(&copy);
     } else {
@@ -255,30 +256,16 @@ static void dmg_signature(pel_store_txn *w, pel_buf *saved, int undo)
     }
 }
 
-/* A transaction's signature in block 2 damaged: the record ends with its
- * last transaction, whose encoding ends with the signature (R || S); `back`
- * bytes from the end lands in S (24: its low half, so it stays below L and
- * the node's own equation refuses it) or in R (60: R then rarely decodes,
- * and libsodium refuses it). */
-static void dmg_tx_sig_at(pel_store_txn *w, pel_buf *saved, int undo, size_t back)
-{
-    uint8_t key[8];
-    pel_chain_height_key(2, key);
-    if (!undo) {
-        CHECK_EQ_INT(pel_store_txn_get(w, PEL_T_BLOCKS, key, 8, saved), 0);
-        pel_buf copy;
-        pel_buf_init(&copy);
-        CHECK_EQ_INT(pel_buf_append(&copy, saved->data, saved->len), 0);
-        copy.data[copy.len - back] ^= 0x08;
-        CHECK_EQ_INT(pel_store_put(w, PEL_T_BLOCKS, key, 8, copy.data, copy.len), 0);
-        pel_buf_free(&copy);
-    } else {
-        CHECK_EQ_INT(pel_store_put(w, PEL_T_BLOCKS, key, 8, saved->data, saved->len), 0);
-    }
-}
+/* inside the header's signature */
+static void dmg_signature(pel_store_txn *w, pel_buf *saved, int undo) { dmg_block2_byte(w, saved, undo, 220 + 10, 0x40); }
 
-static void dmg_tx_sig_s(pel_store_txn *w, pel_buf *saved, int undo) { dmg_tx_sig_at(w, saved, undo, 24); }
-static void dmg_tx_sig_r(pel_store_txn *w, pel_buf *saved, int undo) { dmg_tx_sig_at(w, saved, undo, 60); }
+/* A transaction's signature: the record ends with block 2's last
+ * transaction, whose encoding ends with its signature (R || S). 24 bytes
+ * from the end is S's low half (S stays below L, so the node's own
+ * equation refuses it); 60 is inside R (which then rarely decodes, and
+ * libsodium refuses it). */
+static void dmg_tx_sig_s(pel_store_txn *w, pel_buf *saved, int undo) { dmg_block2_byte(w, saved, undo, -24, 0x08); }
+static void dmg_tx_sig_r(pel_store_txn *w, pel_buf *saved, int undo) { dmg_block2_byte(w, saved, undo, -60, 0x08); }
 
 /* flip one bit of a stored record (undo flips it back) */
 static void flip_record(pel_store_txn *w, pel_table t, const void *key, size_t klen, size_t at)
