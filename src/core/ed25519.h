@@ -1,6 +1,6 @@
 /*
  * ed25519.h - our own Ed25519 signature equation: libsodium's strict
- * verdict, in about two thirds of the time, for keys already checked.
+ * verdict with about 60 % of its instructions, for keys already checked.
  *
  * libsodium's crypto_sign_ed25519_verify_detached computes [S]B - [k]A
  * (k = SHA-512(R || A || M) mod L) with about 253 doublings and compares its
