@@ -247,7 +247,7 @@ typedef struct { fe ypx, ymx, z2, t2d; } ge_cached; /* Y+X, Y-X, 2Z, 2dT */
 
 static struct {
     fe d, d2, sqrtm1;
-    ge_cached b[64], b128[64];   /* odd multiples 1..127 of B and of [2^128]B */
+    ge_cached b[64], b128[64];   /* odd multiples 1..127 of B and of [2^128]B, Z = 1 */
 } K;
 static pthread_once_t k_once = PTHREAD_ONCE_INIT;
 
@@ -303,8 +303,9 @@ static void ge_to_cached(ge_cached *r, const ge *p)
 }
 
 /* P + Q (neg = 0) or P - Q (neg = 1): add-2008-hwcd-3, complete here.
+ * affine: Q's Z is 1 (the fixed tables), which saves a product.
  * P's coordinates are products (done_to_ge), so the lazy bounds hold. */
-static void ge_add(ge_done *r, const ge *p, const ge_cached *q, int neg)
+static void ge_add(ge_done *r, const ge *p, const ge_cached *q, int neg, int affine)
 {
     fe a, b, c, d, ypx, ymx;
     lz_add(&ypx, &p->Y, &p->X);
@@ -312,7 +313,8 @@ static void ge_add(ge_done *r, const ge *p, const ge_cached *q, int neg)
     fe_mul(&a, &ymx, neg ? &q->ypx : &q->ymx);
     fe_mul(&b, &ypx, neg ? &q->ymx : &q->ypx);
     fe_mul(&c, &p->T, &q->t2d);
-    fe_mul(&d, &p->Z, &q->z2);
+    if (affine) lz_add(&d, &p->Z, &p->Z);
+    else fe_mul(&d, &p->Z, &q->z2);
     lz_sub(&r->E, &b, &a);
     lz_add(&r->H, &b, &a);
     if (neg) { lz_add(&r->F, &d, &c); lz_sub(&r->G, &d, &c); }
@@ -374,8 +376,20 @@ static void ge_tobytes(uint8_t s[32], const ge *p)
     s[31] |= (uint8_t)(fe_isneg(&x) << 7);
 }
 
-/* table[j] = (2j + 1) P for j < n. */
-static void odd_multiples(ge_cached *table, int n, const ge *p)
+/* The same point with Z = 1 (one inversion). */
+static void ge_affine(ge *p)
+{
+    fe zi;
+    fe_invert(&zi, &p->Z);
+    fe_mul(&p->X, &p->X, &zi);
+    fe_mul(&p->Y, &p->Y, &zi);
+    memset(&p->Z, 0, sizeof p->Z);
+    p->Z.v[0] = 1;
+    fe_mul(&p->T, &p->X, &p->Y);
+}
+
+/* table[j] = (2j + 1) P for j < n; affine: each entry with Z = 1. */
+static void odd_multiples(ge_cached *table, int n, const ge *p, int affine)
 {
     ge_done t;
     ge p2, cur = *p;
@@ -383,11 +397,14 @@ static void odd_multiples(ge_cached *table, int n, const ge *p)
     done_to_ge(&p2, &t);
     ge_cached c2;
     ge_to_cached(&c2, &p2);
-    ge_to_cached(&table[0], &cur);
-    for (int j = 1; j < n; j++) {
-        ge_add(&t, &cur, &c2, 0);
-        done_to_ge(&cur, &t);
-        ge_to_cached(&table[j], &cur);
+    for (int j = 0; j < n; j++) {
+        if (j) {
+            ge_add(&t, &cur, &c2, 0, 0);
+            done_to_ge(&cur, &t);
+        }
+        ge out = cur;
+        if (affine) ge_affine(&out);
+        ge_to_cached(&table[j], &out);
     }
 }
 
@@ -407,14 +424,14 @@ static void init_constants(void)
     fe_mul(&K.sqrtm1, &K.sqrtm1, &two);
     ge b, b128;
     if (ge_frombytes(&b, base) != 0) abort();         /* cannot happen: fixed input */
-    odd_multiples(K.b, 64, &b);
+    odd_multiples(K.b, 64, &b, 1);
     b128 = b;
     for (int i = 0; i < 128; i++) {
         ge_done t;
         ge_dbl(&t, &b128);
         done_to_ge(&b128, &t);
     }
-    odd_multiples(K.b128, 64, &b128);
+    odd_multiples(K.b128, 64, &b128, 1);
 }
 
 static void init(void)
@@ -454,6 +471,7 @@ typedef struct {
     const ge_cached *table;   /* odd multiples of the point */
     int8_t naf[260];
     int neg;                  /* the point is negated */
+    int affine;               /* the table's entries have Z = 1 */
 } term;
 
 /* r = sum over terms of naf * point. */
@@ -468,7 +486,7 @@ static void msm(ge *r, term *t, int n, int top)
             if (!dig) continue;
             done_to_ge(r, &d);
             int neg = (dig < 0) ^ t[j].neg;
-            ge_add(&d, r, &t[j].table[(dig < 0 ? -dig : dig) / 2], neg);
+            ge_add(&d, r, &t[j].table[(dig < 0 ? -dig : dig) / 2], neg, t[j].affine);
         }
         done_to_xyz(r, &d);           /* doubling and the checks need no T */
     }
@@ -492,8 +510,8 @@ static int base_terms(term *lo, term *hi, const uint8_t s[32])
     words_of(w, s);
     l[0] = w[0]; l[1] = w[1];
     h[0] = w[2]; h[1] = w[3];
-    lo->table = K.b;  lo->neg = 0;
-    hi->table = K.b128; hi->neg = 0;
+    lo->table = K.b;  lo->neg = 0; lo->affine = 1;
+    hi->table = K.b128; hi->neg = 0; hi->affine = 1;
     return max_int(wnaf(lo->naf, l, B_WIDTH), wnaf(hi->naf, h, B_WIDTH));
 }
 
@@ -502,10 +520,11 @@ static int base_terms(term *lo, term *hi, const uint8_t s[32])
 static int point_term(term *t, ge_cached table[8], const ge *p, const uint8_t s[32], int neg)
 {
     uint64_t w[4];
-    odd_multiples(table, 8, p);
+    odd_multiples(table, 8, p, 0);
     words_of(w, s);
     t->table = table;
     t->neg = neg;
+    t->affine = 0;
     return wnaf(t->naf, w, P_WIDTH);
 }
 
