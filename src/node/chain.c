@@ -119,6 +119,61 @@ static int put_writes(pel_store_txn *w, const pel_writeset *ws)
     return rc;
 }
 
+static int put_format(pel_store_txn *w)
+{
+    uint8_t enc[4];
+    pel_le_store(enc, PEL_CHAIN_FORMAT, 4);
+    return pel_store_put(w, PEL_T_META, "format", 6, enc, sizeof enc);
+}
+
+/* format_value - a format record's value (chain.h): one this binary reads,
+ * or an error that says why not. */
+static int format_value(const uint8_t *v, size_t len, uint32_t *out, const char *what,
+                        char *err, size_t errlen)
+{
+    uint64_t f = len == 4 ? pel_le_load(v, 4) : 0;
+    if (f == 0) {
+        snprintf(err, errlen, "%s's store format record is damaged (%zu bytes)", what, len);
+        return PEL_ECORRUPT;
+    }
+    if (f > PEL_CHAIN_FORMAT) {
+        snprintf(err, errlen, "%s has store format %llu, written by a newer PEL; this binary reads "
+                 "formats up to %d: use a newer pel (this one could misread it)",
+                 what, (unsigned long long)f, PEL_CHAIN_FORMAT);
+        return PEL_EINVAL;
+    }
+    *out = (uint32_t)f;
+    return 0;
+}
+
+/* read_format - the store's format: *f = 0 when it has no record (made
+ * before the record existed: a format this binary reads). */
+static int read_format(pel_chain *c, uint32_t *f, char *err, size_t errlen)
+{
+    pel_buf b;
+    pel_buf_init(&b);
+    *f = 0;
+    int rc = pel_store_get(c->store, PEL_T_META, "format", 6, &b);
+    if (rc == 0) rc = format_value(b.data, b.len, f, "the data directory", err, errlen);
+    else if (rc == PEL_ENOTFOUND) rc = 0;
+    else snprintf(err, errlen, "cannot read the store format: %s", pel_strerror(rc));
+    pel_buf_free(&b);
+    return rc;
+}
+
+/* record_format - a store made before the format record gets it. */
+static int record_format(pel_chain *c, char *err, size_t errlen)
+{
+    pel_store_txn *w;
+    int rc = pel_store_begin(c->store, &w);
+    if (!rc && (rc = put_format(w)) != 0) pel_store_abort(w);
+    if (!rc) rc = pel_store_commit(w);
+    if (rc) snprintf(err, errlen, "cannot record the store format: %s", pel_strerror(rc));
+    else pel_log(PEL_LOG_INFO, "recorded store format %d in a store made before the format record",
+                 PEL_CHAIN_FORMAT);
+    return rc;
+}
+
 static int put_head(pel_store_txn *w, const pel_chain_head *h)
 {
     uint8_t enc[HEAD_LEN];
@@ -296,6 +351,7 @@ static int write_block(pel_chain *c, pel_store_txn *w, const pel_block_header *f
     if (!rc) rc = put_checkpoint(c, w, fin);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "genesis", 7, c->g->hash, 32);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "trees", 5, c->o.trees ? "\1" : "\0", 1);
+    if (!rc && genesis) rc = put_format(w);
     return rc;
 }
 
@@ -466,8 +522,11 @@ static int ensure_index(pel_chain *c, char *err, size_t errlen)
 static int load_or_init(pel_chain *c, char *err, size_t errlen)
 {
     pel_buf b;
+    uint32_t format;
+    int rc = read_format(c, &format, err, errlen);   /* first: a newer layout is not read */
+    if (rc) return rc;
     pel_buf_init(&b);
-    int rc = pel_store_get(c->store, PEL_T_META, "genesis", 7, &b);
+    rc = pel_store_get(c->store, PEL_T_META, "genesis", 7, &b);
     if (rc == PEL_ENOTFOUND) {
         pel_buf_free(&b);
         rc = write_genesis(c);
@@ -486,6 +545,7 @@ static int load_or_init(pel_chain *c, char *err, size_t errlen)
     if (!rc) rc = check_mode(c, err, errlen);
     if (!rc && c->o.trees) rc = check_trees(c, err, errlen);
     if (!rc && !c->o.store.read_only) rc = ensure_index(c, err, errlen);
+    if (!rc && !format && !c->o.store.read_only) rc = record_format(c, err, errlen);
     if (!rc) rc = sign_genesis_checkpoint(c);
     if (rc && !err[0]) snprintf(err, errlen, "cannot open the chain: %s", pel_strerror(rc));
     return rc;
@@ -937,16 +997,19 @@ static int meta_is(const snap_rec *r, const char *key)
     return r->t == PEL_T_META && r->klen == strlen(key) && !memcmp(r->k, key, r->klen);
 }
 
-/* The snapshot is whole (digest), of this chain (genesis, tree mode) and
- * its head record is the header's. */
+/* The snapshot is whole (digest), of a store format this binary reads, of
+ * this chain (genesis, tree mode), and its head record is the header's.
+ * *has_format: it carries a format record. */
 static int snap_check(pel_chain *c, const uint8_t *p, size_t len, pel_chain_head *head,
-                      char *err, size_t errlen)
+                      int *has_format, char *err, size_t errlen)
 {
     uint8_t hash[32], digest[32];
     uint64_t height;
     snap_rec r;
     size_t pos = 0, blen = len - PEL_CHAIN_SNAP_HDR;
     int rc, genesis = 0, trees = 0, has_head = 0;
+    uint32_t format;
+    *has_format = 0;
     if (pel_chain_snapshot_head(p, len, &height, hash)) {
         snprintf(err, errlen, "not a PEL snapshot of version %d", PEL_CHAIN_SNAP_VERSION);
         return PEL_ECORRUPT;
@@ -958,6 +1021,10 @@ static int snap_check(pel_chain *c, const uint8_t *p, size_t len, pel_chain_head
         if (meta_is(&r, "genesis")) genesis = r.vlen == 32 && !memcmp(r.v, c->g->hash, 32);
         if (meta_is(&r, "trees")) trees = r.vlen == 1 && r.v[0] == 1;
         if (meta_is(&r, "head")) has_head = !head_decode(r.v, r.vlen, head);
+        if (meta_is(&r, "format")) {   /* a newer layout is refused before it is written */
+            if ((rc = format_value(r.v, r.vlen, &format, "the snapshot", err, errlen)) != 0) return rc;
+            *has_format = 1;
+        }
     }
     if (rc) { snprintf(err, errlen, "snapshot records are malformed"); return rc; }
     if (!has_head || head->height != height || memcmp(head->hash, hash, 32)) {
@@ -991,14 +1058,16 @@ int pel_chain_restore(pel_chain *c, const uint8_t *p, size_t len, char *err, siz
     pel_store_txn *w = NULL;
     snap_rec r;
     size_t pos = 0, blen;
+    int has_format;
     if (errlen) err[0] = 0;
-    int rc = snap_check(c, p, len, &head, err, errlen);
+    int rc = snap_check(c, p, len, &head, &has_format, err, errlen);
     if (rc) return rc;
     blen = len - PEL_CHAIN_SNAP_HDR;
     if ((rc = pel_store_begin(c->store, &w)) != 0) goto fail;
     for (int t = 0; !rc && t < PEL_T_COUNT; t++) rc = pel_store_clear(w, (pel_table)t);
     while (!rc && (rc = next_record(p + PEL_CHAIN_SNAP_HDR, blen, &pos, &r)) == 1)
         rc = restore_record(c, w, &r);
+    if (!rc && !has_format) rc = put_format(w);   /* from a node older than the record */
     if (rc) { pel_store_abort(w); goto fail; }
     if ((rc = pel_store_commit(w)) != 0) goto fail;
     pthread_mutex_lock(&c->mu);

@@ -15,6 +15,8 @@
  *   STATE    key -> value
  *   META  "trees"   -> 1 byte: 1 if the chain keeps the trees below (set
  *                      at genesis, never changed; absent = 0)
+ *   META  "format"  -> u32 LE: the store format, PEL_CHAIN_FORMAT when the
+ *                      store was made or first opened for writing (below)
  *   HISTORY     the RFC 9162 history tree (state/history.h)
  *   SMT         the state tree, version = block height (state/smt.h)
  *   CHECKPOINTS height (u64 BE) -> the checkpoint after that block, a
@@ -84,11 +86,29 @@ typedef struct pel_chain_opts {
 pel_chain_opts pel_chain_defaults(void);
 
 /*
+ * The store format: how the records above (and those of the modules they
+ * name) are laid out. A binary reads every format up to its own and refuses
+ * a store or snapshot of a newer one, before reading anything else, with a
+ * message that says so: a newer layout may look like damage, or worse, like
+ * valid data that means something else.
+ *   1  the state tree's stale-node records under 's' (before the "format"
+ *      record existed)
+ *   2  stale-node records under 'd' (state/smt.h); 's' records a format-1
+ *      store still holds are read and pruned as before
+ * A store without the record (made before it existed) is format 1 or 2,
+ * both read here; a writable open records PEL_CHAIN_FORMAT in it. Bump the
+ * number with every layout change an older binary would misread, and keep
+ * reading the older formats (or say how to convert them).
+ */
+#define PEL_CHAIN_FORMAT 2
+
+/*
  * pel_chain_open - open the store in `data_dir` and make sure it holds the
  * chain of `g`: an empty store gets the genesis block; a store of another
- * genesis, or with trees when o->trees is 0 or the reverse, is refused
- * (PEL_EINVAL with a message in err); trees whose size or version does not
- * match the head give PEL_ECORRUPT. A missing genesis checkpoint is signed
+ * genesis, of a newer store format (PEL_CHAIN_FORMAT), or with trees when
+ * o->trees is 0 or the reverse, is refused (PEL_EINVAL with a message in
+ * err); a damaged format record, or trees whose size or version does not
+ * match the head, give PEL_ECORRUPT. A missing genesis checkpoint is signed
  * when o->sk is given.
  * @param g  must outlive the chain.  @param o  NULL = pel_chain_defaults().
  * @return 0, PEL_EINVAL, PEL_ECORRUPT, PEL_EIO, PEL_ENOMEM.

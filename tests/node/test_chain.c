@@ -165,6 +165,81 @@ static void other_genesis_refused(void)
     pel_genesis_free(&other);
 }
 
+static void put_format_bytes(const uint8_t *v, size_t len)
+{
+    pel_store *s;
+    pel_store_txn *w;
+    pel_chain_opts so = small_store();
+    CHECK_EQ_INT(pel_store_open(dir, &so.store, &s), 0);
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    if (v) CHECK_EQ_INT(pel_store_put(w, PEL_T_META, "format", 6, v, len), 0);
+    else CHECK_EQ_INT(pel_store_del(w, PEL_T_META, "format", 6), 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    pel_store_close(s);
+}
+
+/* The recorded format, or 0 when the store has no record. */
+static uint64_t stored_format(pel_chain *c)
+{
+    pel_buf b;
+    pel_buf_init(&b);
+    int rc = pel_store_get(pel_chain_store(c), PEL_T_META, "format", 6, &b);
+    uint64_t f = rc == 0 && b.len == 4 ? pel_le_load(b.data, 4) : rc == PEL_ENOTFOUND ? 0 : UINT64_MAX;
+    pel_buf_free(&b);
+    return f;
+}
+
+/* The store format record: written at genesis, added to a store made before
+ * it (but not by a read-only open), a newer format or a damaged record
+ * refused with a message, by writable and read-only opens alike. */
+static void store_format(void)
+{
+    char err[256] = "";
+    pel_chain *c;
+    pel_chain_opts so = small_store(), ro = small_store();
+    ro.store.read_only = 1;
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
+    CHECK_EQ_INT(stored_format(c), PEL_CHAIN_FORMAT);
+    pel_chain_close(c);
+    /* a store from before the record: read-only leaves it, writable adds it */
+    put_format_bytes(NULL, 0);
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &ro, &c, err, sizeof err), 0);
+    CHECK_EQ_INT(stored_format(c), 0);
+    pel_chain_close(c);
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
+    CHECK_EQ_INT(stored_format(c), PEL_CHAIN_FORMAT);
+    CHECK_EQ_INT(pel_chain_get_head(c).height, 5);
+    pel_chain_close(c);
+    /* an older format this binary reads */
+    uint8_t v[4];
+    pel_le_store(v, 1, 4);
+    put_format_bytes(v, 4);
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
+    CHECK_EQ_INT(stored_format(c), 1);
+    pel_chain_close(c);
+    /* a newer one: refused, whatever the open */
+    pel_le_store(v, PEL_CHAIN_FORMAT + 1, 4);
+    put_format_bytes(v, 4);
+    err[0] = 0;
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), PEL_EINVAL);
+    CHECK(strstr(err, "newer PEL") != NULL);
+    err[0] = 0;
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &ro, &c, err, sizeof err), PEL_EINVAL);
+    CHECK(strstr(err, "newer PEL") != NULL);
+    /* damaged: a zero or a record of the wrong length */
+    pel_le_store(v, 0, 4);
+    put_format_bytes(v, 4);
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), PEL_ECORRUPT);
+    CHECK(strstr(err, "damaged") != NULL);
+    pel_le_store(v, PEL_CHAIN_FORMAT, 4);
+    put_format_bytes(v, 3);
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), PEL_ECORRUPT);
+    put_format_bytes(v, 4);
+    CHECK_EQ_INT(pel_chain_open(dir, &gen, &so, &c, err, sizeof err), 0);
+    CHECK_EQ_INT(stored_format(c), PEL_CHAIN_FORMAT);
+    pel_chain_close(c);
+}
+
 /* Damage one record with a raw store transaction, check verify names it,
  * then undo the damage. */
 typedef void (*damage_fn)(pel_store_txn *w, pel_buf *saved, int undo);
@@ -660,6 +735,7 @@ static void snapshot_restore_roundtrip(void)
     CHECK_EQ_INT(pel_chain_get_head(d).height, 0);
     /* the real thing */
     CHECK_EQ_INT(pel_chain_restore(d, snap.data, snap.len, err, sizeof err), 0);
+    CHECK_EQ_INT(stored_format(d), PEL_CHAIN_FORMAT);
     pel_chain_head got = pel_chain_get_head(d);
     CHECK_EQ_INT(got.height, src.height);
     CHECK_MEM(got.hash, src.hash, 32);
@@ -694,6 +770,34 @@ static void snapshot_restore_roundtrip(void)
     CHECK_EQ_INT(pel_chain_get_head(d).height, 0);
     pel_chain_close(d);
     pel_genesis_free(&other);
+    /* a snapshot of a newer store format is refused before anything is
+     * written; one without the record (an older node's) gets ours */
+    pel_buf snap2;
+    pel_buf_init(&snap2);
+    uint8_t fv[4];
+    pel_store_txn *w;
+    for (int newer = 1; newer >= 0; newer--) {
+        pel_le_store(fv, PEL_CHAIN_FORMAT + 1, 4);
+        CHECK_EQ_INT(pel_store_begin(pel_chain_store(c), &w), 0);
+        if (newer) CHECK_EQ_INT(pel_store_put(w, PEL_T_META, "format", 6, fv, 4), 0);
+        else CHECK_EQ_INT(pel_store_del(w, PEL_T_META, "format", 6), 0);
+        CHECK_EQ_INT(pel_store_commit(w), 0);
+        pel_buf_reset(&snap2);
+        CHECK_EQ_INT(pel_chain_snapshot(c, &snap2, NULL), 0);
+        CHECK_EQ_INT(system(cmd), 0);   /* empties dir2 */
+        CHECK_EQ_INT(pel_chain_open(dir2, &gen, &so2, &d, err, sizeof err), 0);
+        err[0] = 0;
+        CHECK_EQ_INT(pel_chain_restore(d, snap2.data, snap2.len, err, sizeof err), newer ? PEL_EINVAL : 0);
+        if (newer) CHECK(strstr(err, "newer PEL") != NULL);
+        CHECK_EQ_INT(pel_chain_get_head(d).height, newer ? 0 : src.height);
+        CHECK_EQ_INT(stored_format(d), PEL_CHAIN_FORMAT);
+        pel_chain_close(d);
+    }
+    pel_buf_free(&snap2);
+    pel_le_store(fv, PEL_CHAIN_FORMAT, 4);   /* as it was */
+    CHECK_EQ_INT(pel_store_begin(pel_chain_store(c), &w), 0);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_META, "format", 6, fv, 4), 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
     pel_chain_close(c);
     pel_buf_free(&snap);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir2);
@@ -758,6 +862,7 @@ int main(void)
     make_genesis(&gen, "chain-test");
     RUN(build_commit_reopen);
     RUN(other_genesis_refused);
+    RUN(store_format);
     RUN(verify_catches_damage);
     RUN(pipelined_build_matches_sequential);
     RUN(group_commit_matches_one_by_one);
