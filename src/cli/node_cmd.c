@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/codec.h"
 #include "core/hex.h"
 #include "core/log.h"
 #include "rpc/cluster_watch.h"
 #include "node/node.h"
+#include "state/store.h"
 #include "rpc/events.h"
 #include "rpc/http.h"
 #include "rpc/methods.h"
@@ -289,6 +291,7 @@ static void admin_usage(FILE *f)
         "usage: pel admin verify [--dir D]\n"
         "       pel admin rebuild-state-tree [--dir D]\n"
         "       pel admin verifier-key [--dir D]\n"
+        "       pel admin stats [--dir D] [--json]\n"
         "\n"
         "verify              replays every committed block of the (stopped) node in D\n"
         "                    from genesis with the sequential engine and checks heights,\n"
@@ -299,6 +302,9 @@ static void admin_usage(FILE *f)
         "                    state and compares it with the head's state root.\n"
         "verifier-key        prints the note verifier key of the node's checkpoints\n"
         "                    (what `pel verify --key` takes).\n"
+        "stats               what the store holds: per table its entries, B+tree depth\n"
+        "                    and pages; the data file's pages in use and free, the\n"
+        "                    store format. Reads a running node's store too (read-only).\n"
         "Exit status 0 when everything matches, 1 with the first difference.\n");
 }
 
@@ -351,20 +357,80 @@ static int admin_verifier_key(pel_node *n)
     return 0;
 }
 
+/* admin_stats - pel_store_get_stats of D/data, opened read-only: no node
+ * lock, so it works on a running node too. */
+static int admin_stats(const char *dir, int json)
+{
+    char data[4096];
+    pel_store *s;
+    pel_store_stats st;
+    pel_store_opts o = pel_store_defaults();
+    o.read_only = 1;
+    snprintf(data, sizeof data, "%s/data", dir);
+    if (access(data, F_OK) != 0) {
+        fprintf(stderr, "pel admin stats: %s: no node data directory (run `pel init --dir %s` first)\n", data, dir);
+        return 1;
+    }
+    int rc = pel_store_open(data, &o, &s);
+    if (rc) { fprintf(stderr, "pel admin stats: cannot open the store in %s: %s\n", data, pel_strerror(rc)); return 1; }
+    rc = pel_store_get_stats(s, &st);
+    pel_buf b;
+    pel_buf_init(&b);
+    long long format = 0;   /* 0: none recorded (chain.h) */
+    if (!rc && pel_store_get(s, PEL_T_META, "format", 6, &b) == 0)
+        format = b.len == 4 ? (long long)pel_le_load(b.data, 4) : -1;
+    pel_buf_free(&b);
+    pel_store_close(s);
+    if (rc) { fprintf(stderr, "pel admin stats: %s\n", pel_strerror(rc)); return 1; }
+    double mib = st.page_size / 1048576.0;
+    if (json) {
+        printf("{\"page_size\":%u,\"map_size\":%" PRIu64 ",\"pages_used\":%" PRIu64 ",\"free_pages\":%" PRIu64
+               ",\"last_txn\":%" PRIu64 ",\"readers\":%u,\"max_readers\":%u,\"format\":%lld,\"tables\":{",
+               st.page_size, st.map_size, st.pages_used, st.free_pages, st.last_txn, st.readers, st.max_readers, format);
+        for (int t = 0; t < PEL_T_COUNT; t++) {
+            const pel_store_table_stats *x = &st.t[t];
+            printf("%s\"%s\":{\"entries\":%" PRIu64 ",\"depth\":%u,\"branch_pages\":%" PRIu64
+                   ",\"leaf_pages\":%" PRIu64 ",\"overflow_pages\":%" PRIu64 "}", t ? "," : "",
+                   pel_store_table_name((pel_table)t), x->entries, x->depth, x->branch_pages, x->leaf_pages,
+                   x->overflow_pages);
+        }
+        printf("}}\n");
+        return 0;
+    }
+    printf("store %s: format %lld%s, page %u bytes, last transaction %" PRIu64 ", readers %u of %u\n", data, format,
+           format == 0 ? " (none recorded)" : format < 0 ? " (damaged record)" : "", st.page_size, st.last_txn,
+           st.readers, st.max_readers);
+    printf("file: %" PRIu64 " pages (%.1f MiB) in use or free, %" PRIu64 " free (%.1f MiB); map %.0f MiB\n",
+           st.pages_used, st.pages_used * mib, st.free_pages, st.free_pages * mib, st.map_size / 1048576.0);
+    printf("%-12s %12s %5s %10s %12s %10s %10s\n", "table", "entries", "depth", "branch", "leaf", "overflow", "MiB");
+    for (int t = 0; t < PEL_T_COUNT; t++) {
+        const pel_store_table_stats *x = &st.t[t];
+        uint64_t pages = x->branch_pages + x->leaf_pages + x->overflow_pages;
+        printf("%-12s %12" PRIu64 " %5u %10" PRIu64 " %12" PRIu64 " %10" PRIu64 " %10.1f\n",
+               pel_store_table_name((pel_table)t), x->entries, x->depth, x->branch_pages, x->leaf_pages,
+               x->overflow_pages, pages * mib);
+    }
+    return 0;
+}
+
 int pel_cli_admin(int argc, char **argv)
 {
     const char *dir = "devnet";
+    int json = 0;
     if (argc < 1 || want_help(argc, argv)) { admin_usage(argc < 1 ? stderr : stdout); return argc < 1 ? 2 : 0; }
     const char *what = argv[0];
-    if (strcmp(what, "verify") && strcmp(what, "rebuild-state-tree") && strcmp(what, "verifier-key")) {
+    if (strcmp(what, "verify") && strcmp(what, "rebuild-state-tree") && strcmp(what, "verifier-key") &&
+        strcmp(what, "stats")) {
         fprintf(stderr, "pel admin: unknown command '%s'\n", what);
         admin_usage(stderr);
         return 2;
     }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
+        else if (!strcmp(argv[i], "--json") && !strcmp(what, "stats")) json = 1;
         else { admin_usage(stderr); return 2; }
     }
+    if (!strcmp(what, "stats")) return admin_stats(dir, json);
     char err[1024] = "";
     pel_node *n = NULL;
     pel_node_overrides ov = pel_node_no_overrides();

@@ -277,6 +277,65 @@ int pel_store_get(pel_store *s, pel_table t, const void *key, size_t klen, pel_b
     return rc;
 }
 
+const char *pel_store_table_name(pel_table t)
+{
+    return (unsigned)t < PEL_T_COUNT ? table_names[t] : "?";
+}
+
+static void table_stats(const MDB_stat *st, pel_store_table_stats *out)
+{
+    out->entries = st->ms_entries;
+    out->branch_pages = st->ms_branch_pages;
+    out->leaf_pages = st->ms_leaf_pages;
+    out->overflow_pages = st->ms_overflow_pages;
+    out->depth = st->ms_depth;
+}
+
+/* free_pages - pages on LMDB's free list as of txn: the free-list table
+ * (dbi 0) maps a transaction id to the page numbers it freed, a count
+ * followed by the numbers. */
+static int free_pages(MDB_txn *txn, uint64_t *out)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    *out = 0;
+    int mrc = mdb_cursor_open(txn, 0, &c);
+    if (mrc) return mrc;
+    while ((mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+        size_t n = 0;   /* LMDB's ID list: its count first (maybe unaligned here) */
+        if (v.mv_size >= sizeof n) memcpy(&n, v.mv_data, sizeof n);
+        *out += n;
+    }
+    mdb_cursor_close(c);
+    return mrc == MDB_NOTFOUND ? 0 : mrc;
+}
+
+int pel_store_get_stats(pel_store *s, pel_store_stats *out)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    MDB_txn *txn = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = read_begin(s, &txn);
+    if (rc) return rc;
+    /* after the begin: the file's last page is at least this snapshot's */
+    int mrc = mdb_env_info(s->env, &info);
+    if (!mrc) mrc = mdb_env_stat(s->env, &st);
+    if (!mrc) {
+        out->page_size = st.ms_psize;
+        out->map_size = info.me_mapsize;
+        out->pages_used = info.me_last_pgno + 1;
+        out->readers = info.me_numreaders;
+        out->max_readers = info.me_maxreaders;
+        out->last_txn = mdb_txn_id(txn);
+    }
+    for (int t = 0; !mrc && t < PEL_T_COUNT; t++)
+        if (s->have[t] && (mrc = mdb_stat(txn, s->dbi[t], &st)) == 0) table_stats(&st, &out->t[t]);
+    if (!mrc) mrc = free_pages(txn, &out->free_pages);
+    mdb_txn_abort(txn);
+    return mrc ? lmdb_fail(s->path, "stats", mrc) : 0;
+}
+
 /* last_of - the last record of table dbi in txn; an MDB code. */
 static int last_of(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
 {

@@ -195,6 +195,35 @@ int pel_store_clear(pel_store_txn *w, pel_table t) PEL_MUST_USE PEL_NONNULL(1);
 
 /* ---- a consistent copy of everything ---- */
 
+/* What the store holds, table by table and as a whole (pel_store_get_stats). */
+typedef struct pel_store_table_stats {
+    uint64_t entries;
+    uint64_t branch_pages, leaf_pages, overflow_pages;   /* overflow: large values */
+    unsigned depth;          /* of the table's B+tree; 0 when empty */
+} pel_store_table_stats;
+
+typedef struct pel_store_stats {
+    unsigned page_size;
+    uint64_t map_size;       /* bytes of address space (the file's ceiling) */
+    uint64_t pages_used;     /* pages of the data file in use or free: last page + 1 */
+    uint64_t free_pages;     /* of those, free for reuse (LMDB's free list) */
+    uint64_t last_txn;       /* id of the last committed write transaction */
+    unsigned readers, max_readers;   /* reader slots in use, available */
+    pel_store_table_stats t[PEL_T_COUNT];
+} pel_store_stats;
+
+/* pel_store_table_name - the table's name in the environment ("state"). */
+const char *pel_store_table_name(pel_table t);
+
+/*
+ * pel_store_get_stats - the figures above, under one read transaction (so they
+ * describe one committed state; a live node's store may be read this way by
+ * another process, opened read-only). Counting free pages reads the whole
+ * free list: cheap next to the data, but not free on a huge store.
+ * @return 0, PEL_EIO.
+ */
+int pel_store_get_stats(pel_store *s, pel_store_stats *out) PEL_MUST_USE PEL_NONNULL(1, 2);
+
 /*
  * pel_store_dump - call fn for every record of every table, table by table
  * in pel_table order and keys in order within a table, all under ONE read

@@ -301,6 +301,21 @@ static void restart_resumes(void)
     snprintf(head, sizeof head, "%s", info ? h_str(info, "head_hash") : "");
     cJSON_Delete(info);
     CHECK(height > 0);
+    /* the store's figures, read-only beside the running node */
+    char st[8192];
+    const char *sv[] = { "admin", "stats", "--dir", H.dir, "--json", NULL };
+    CHECK_EQ_INT(h_run(&H, st, sizeof st, sv), 0);
+    cJSON *sj = cJSON_Parse(st);
+    cJSON *tabs = cJSON_GetObjectItem(sj, "tables");
+    CHECK(sj && h_num(sj, "format") == PEL_CHAIN_FORMAT && h_num(sj, "page_size") >= 512);
+    CHECK(sj && h_num(sj, "pages_used") > h_num(sj, "free_pages"));
+    CHECK(tabs && h_num(cJSON_GetObjectItem(tabs, "blocks"), "entries") >= height + 1);
+    CHECK(tabs && h_num(cJSON_GetObjectItem(tabs, "txs"), "entries") > 0);
+    CHECK(tabs && h_num(cJSON_GetObjectItem(tabs, "state"), "depth") >= 1);
+    cJSON_Delete(sj);
+    const char *sv2[] = { "admin", "stats", "--dir", "/nonexistent/pel", NULL };
+    CHECK_EQ_INT(h_run(&H, st, sizeof st, sv2), 1);   /* the reason goes to stderr */
+    CHECK_EQ_INT(st[0], 0);
     CHECK_EQ_INT(h_stop(&H, SIGTERM), 0);
     char o[4096];
     const char *v[] = { "admin", "verify", "--dir", H.dir, NULL };

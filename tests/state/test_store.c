@@ -295,6 +295,55 @@ static void dump_and_clear(void)
     test_rmdir_all(dir);
 }
 
+/* pel_store_get_stats: entries per table, a tree of some depth, and pages
+ * freed by a deletion are on the free list after later commits. */
+static void stats_count_entries_and_free_pages(void)
+{
+    char *dir = tmpdir();
+    pel_store *s = open_rw(dir);
+    pel_store_txn *w;
+    pel_store_stats st;
+    uint8_t k[8], v[200];
+    memset(v, 7, sizeof v);
+    CHECK_EQ_INT(pel_store_get_stats(s, &st), 0);
+    CHECK_EQ_INT(st.t[PEL_T_STATE].entries, 0);
+    CHECK_EQ_INT(st.t[PEL_T_STATE].depth, 0);
+    CHECK(st.page_size >= 512 && st.map_size == 64 * MIB && st.max_readers > 0);
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    for (uint64_t i = 0; i < 2000; i++) { be64(k, i); CHECK_EQ_INT(pel_store_put(w, PEL_T_STATE, k, 8, v, sizeof v), 0); }
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_META, "m", 1, "x", 1), 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    CHECK_EQ_INT(pel_store_get_stats(s, &st), 0);
+    CHECK_EQ_INT(st.t[PEL_T_STATE].entries, 2000);
+    CHECK_EQ_INT(st.t[PEL_T_META].entries, 1);
+    CHECK_EQ_INT(st.t[PEL_T_TXS].entries, 0);
+    CHECK(st.t[PEL_T_STATE].depth >= 2 && st.t[PEL_T_STATE].leaf_pages >= 2000 * sizeof v / st.page_size);
+    uint64_t used = st.pages_used, txn = st.last_txn;
+    CHECK(used > st.t[PEL_T_STATE].leaf_pages + st.t[PEL_T_STATE].branch_pages);
+    /* delete everything: the pages go to the free list (seen once a later
+     * transaction has committed the list) */
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    CHECK_EQ_INT(pel_store_clear(w, PEL_T_STATE), 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_META, "m", 1, "y", 1), 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    CHECK_EQ_INT(pel_store_get_stats(s, &st), 0);
+    CHECK_EQ_INT(st.t[PEL_T_STATE].entries, 0);
+    CHECK(st.last_txn >= txn + 2);
+    CHECK(st.free_pages >= 2000 * sizeof v / st.page_size);
+    CHECK(st.pages_used >= used && st.free_pages < st.pages_used);
+    CHECK_EQ_INT(strcmp(pel_store_table_name(PEL_T_STATE), "state"), 0);
+    CHECK_EQ_INT(strcmp(pel_store_table_name(PEL_T_COUNT), "?"), 0);
+    pel_store_close(s);
+    /* read-only, as `pel admin stats` opens it */
+    s = open_opts(dir, 64 * MIB, 0, 1);
+    CHECK_EQ_INT(pel_store_get_stats(s, &st), 0);
+    CHECK_EQ_INT(st.t[PEL_T_META].entries, 1);
+    pel_store_close(s);
+    test_rmdir_all(dir);
+}
+
 static void last_on_empty_and_full_table(void)
 {
     char *dir = tmpdir();
@@ -983,6 +1032,7 @@ int main(void)
     RUN(abort_discards_and_txn_get_sees_staged);
     RUN(scan_ranges_and_stop);
     RUN(last_on_empty_and_full_table);
+    RUN(stats_count_entries_and_free_pages);
     RUN(append_only_after_the_last_key);
     RUN(dump_and_clear);
     RUN(reopen_keeps_committed_data);
