@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "core/codec.h"
 #include "core/hex.h"
 #include "core/log.h"
 #include "rpc/cluster_watch.h"
@@ -374,12 +373,11 @@ static int admin_stats(const char *dir, int json)
     int rc = pel_store_open(data, &o, &s);
     if (rc) { fprintf(stderr, "pel admin stats: cannot open the store in %s: %s\n", data, pel_strerror(rc)); return 1; }
     rc = pel_store_get_stats(s, &st);
-    pel_buf b;
-    pel_buf_init(&b);
-    long long format = 0;   /* 0: none recorded (chain.h) */
-    if (!rc && pel_store_get(s, PEL_T_META, "format", 6, &b) == 0)
-        format = b.len == 4 ? (long long)pel_le_load(b.data, 4) : -1;
-    pel_buf_free(&b);
+    uint32_t f = 0;
+    char ferr[256] = "";
+    long long format = 0;   /* 0: none recorded (chain.h); -1: a damaged record */
+    int frc = rc ? 0 : pel_chain_store_format(s, &f, ferr, sizeof ferr);
+    if (!rc) format = frc == 0 || frc == PEL_EINVAL ? (long long)f : -1;
     pel_store_close(s);
     if (rc) { fprintf(stderr, "pel admin stats: %s\n", pel_strerror(rc)); return 1; }
     double mib = st.page_size / 1048576.0;

@@ -126,8 +126,9 @@ static int put_format(pel_store_txn *w)
     return pel_store_put(w, PEL_T_META, "format", 6, enc, sizeof enc);
 }
 
-/* format_value - a format record's value (chain.h): one this binary reads,
- * or an error that says why not. */
+/* format_value - a format record's value (chain.h) into *out: one this
+ * binary reads, or an error that says why not (*out is set for a newer
+ * format too). */
 static int format_value(const uint8_t *v, size_t len, uint32_t *out, const char *what,
                         char *err, size_t errlen)
 {
@@ -136,24 +137,22 @@ static int format_value(const uint8_t *v, size_t len, uint32_t *out, const char 
         snprintf(err, errlen, "%s's store format record is damaged (%zu bytes)", what, len);
         return PEL_ECORRUPT;
     }
+    *out = (uint32_t)f;
     if (f > PEL_CHAIN_FORMAT) {
         snprintf(err, errlen, "%s has store format %llu, written by a newer PEL; this binary reads "
                  "formats up to %d: use a newer pel (this one could misread it)",
                  what, (unsigned long long)f, PEL_CHAIN_FORMAT);
         return PEL_EINVAL;
     }
-    *out = (uint32_t)f;
     return 0;
 }
 
-/* read_format - the store's format: *f = 0 when it has no record (made
- * before the record existed: a format this binary reads). */
-static int read_format(pel_chain *c, uint32_t *f, char *err, size_t errlen)
+int pel_chain_store_format(pel_store *s, uint32_t *f, char *err, size_t errlen)
 {
     pel_buf b;
     pel_buf_init(&b);
     *f = 0;
-    int rc = pel_store_get(c->store, PEL_T_META, "format", 6, &b);
+    int rc = pel_store_get(s, PEL_T_META, "format", 6, &b);
     if (rc == 0) rc = format_value(b.data, b.len, f, "the data directory", err, errlen);
     else if (rc == PEL_ENOTFOUND) rc = 0;
     else snprintf(err, errlen, "cannot read the store format: %s", pel_strerror(rc));
@@ -523,7 +522,7 @@ static int load_or_init(pel_chain *c, char *err, size_t errlen)
 {
     pel_buf b;
     uint32_t format;
-    int rc = read_format(c, &format, err, errlen);   /* first: a newer layout is not read */
+    int rc = pel_chain_store_format(c->store, &format, err, errlen);   /* first: a newer layout is not read */
     if (rc) return rc;
     pel_buf_init(&b);
     rc = pel_store_get(c->store, PEL_T_META, "genesis", 7, &b);

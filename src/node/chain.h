@@ -102,6 +102,14 @@ pel_chain_opts pel_chain_defaults(void);
  */
 #define PEL_CHAIN_FORMAT 2
 
+/* pel_chain_store_format - the format recorded in store s: *format = 0 when
+ * it has none (made before the record existed: a format this binary reads).
+ * @return 0; PEL_EINVAL (a newer format, still stored in *format) or
+ *         PEL_ECORRUPT (a damaged record), each with its message in err;
+ *         PEL_EIO. */
+int pel_chain_store_format(pel_store *s, uint32_t *format, char *err, size_t errlen)
+    PEL_MUST_USE PEL_NONNULL(1, 2);
+
 /*
  * pel_chain_open - open the store in `data_dir` and make sure it holds the
  * chain of `g`: an empty store gets the genesis block; a store of another
