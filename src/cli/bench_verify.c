@@ -20,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "core/cpu.h"
 #include "core/hash.h"
 #include "core/sign.h"
 
@@ -90,7 +91,7 @@ static int run_threads(unsigned threads, double secs, pel_keycache *cache, int l
 
 int pel_cli_bench_verify(int argc, char **argv)
 {
-    unsigned long long threads = (unsigned long long)sysconf(_SC_NPROCESSORS_ONLN), secs = 3;
+    unsigned long long threads = pel_cpu_count(), secs = 3;
     int json = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -63,6 +63,7 @@
 #include "cli/client.h"
 #include "cli/science_gen.h"
 #include "core/codec.h"
+#include "core/cpu.h"
 #include "core/hash.h"
 #include "core/hex.h"
 
@@ -620,8 +621,8 @@ static void *signer_main(void *arg)
 /* sign_all - sign the stream on every core; then free the bodies. */
 static int sign_all(lg_run *r)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned nt = cpus < 1 ? 1 : cpus > LG_SIGNERS ? LG_SIGNERS : (unsigned)cpus, started = 0;
+    unsigned cpus = pel_cpu_count();
+    unsigned nt = cpus > LG_SIGNERS ? LG_SIGNERS : cpus, started = 0;
     lg_signer w[LG_SIGNERS];
     size_t *off = malloc(((size_t)r->n + 1) * sizeof *off);
     int rc = 0;

@@ -17,7 +17,7 @@
  *                                     one store transaction and sync when
  *                                     the committer falls behind (local
  *                                     ordering; 1 = one block each)
- *     "engine": "blockstm", "threads": 0,            (0 = online CPUs)
+ *     "engine": "blockstm", "threads": 0,            (0 = the CPUs it may run on)
  *     "mempool": { "max_txs": 200000, "max_bytes": 268435456,
  *                  "max_per_sender": 8192 },
  *     "store": { "map_size_mb": 65536 },
@@ -95,7 +95,7 @@ typedef struct pel_node_config {
     uint32_t max_block_txs;
     uint32_t max_commit_group;      /* 1..PEL_MAX_COMMIT_GROUP (local ordering) */
     pel_engine_kind engine;
-    unsigned threads;               /* 0 = online CPUs */
+    unsigned threads;               /* 0 = pel_cpu_count() */
     uint32_t mempool_max_txs;
     uint64_t mempool_max_bytes;
     uint32_t mempool_max_per_sender;

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/cpu.h"
 #include "core/hash.h"
 #include "exec/pool.h"
 
@@ -689,12 +690,11 @@ static void admit_all(pel_mempool *mp, batch *b)
 
 pel_mempool_opts pel_mempool_defaults(void)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     pel_mempool_opts o = {
         .max_txs = 200000,
         .max_bytes = 256ull << 20,
         .max_per_sender = 8192,
-        .verify_threads = cpus > 0 ? (unsigned)cpus : 1,
+        .verify_threads = pel_cpu_count(),
         .reject_memory = 100000,
     };
     return o;

@@ -71,7 +71,7 @@ typedef struct pel_mempool_opts {
                                 nonces above committed + max_per_sender get
                                 PEL_EFUTURE */
     unsigned verify_threads; /* signature workers, the caller included
-                                (default: online CPUs; 1 = the calling thread) */
+                                (default: pel_cpu_count(); 1 = the calling thread) */
     uint32_t reject_memory;  /* recent refusals remembered for lookup (default
                                 100000; 0 = none) */
 } pel_mempool_opts;

@@ -20,6 +20,7 @@
 
 #include "core/clock.h"
 #include "core/codec.h"
+#include "core/cpu.h"
 #include "core/keyfile.h"
 #include "core/log.h"
 #include "modules/modules.h"
@@ -211,10 +212,7 @@ static int open_parts(pel_node *n, char *err, size_t errlen)
     int rc = pel_chain_open(data, &n->g, &co, &n->chain, err, errlen);
     if (rc) return rc;
     unsigned threads = n->cfg.threads;
-    if (threads == 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = c > 0 ? (unsigned)c : 1;
-    }
+    if (threads == 0) threads = pel_cpu_count();
     n->cfg.threads = threads;
     pel_engine_opts eo = pel_engine_defaults(n->cfg.engine, threads);
     rc = pel_engine_new(&eo, &n->engine);
