@@ -79,12 +79,22 @@ int mvmem_base(const mvmem *m, mv_key *k, pel_val *out)
 }
 
 /* below - number of entries with idx < j. Transactions mostly run in block
- * order, so j is usually past the last entry: checked before the binary
- * search. */
+ * order, so j is usually past the last entry or just before it: the search
+ * gallops back from the end (1, 2, 4, ... entries) before it bisects. On a
+ * hot key (a fee pool every transaction adds to) the list holds thousands of
+ * entries and this runs under the key's lock: a plain bisection touched
+ * about 14 cache lines that other cores had just written, a gallop touches
+ * the few at the end (bench/RESULTS.md, tenth session). */
 static uint32_t below(const mv_key *k, uint32_t j)
 {
     uint32_t lo = 0, hi = k->ne;
     if (hi == 0 || k->e[hi - 1].idx < j) return hi;
+    hi--;                                   /* the answer is in [lo, hi] */
+    for (uint32_t step = 1; step <= hi; step *= 2) {
+        uint32_t probe = hi - step;
+        if (k->e[probe].idx < j) { lo = probe + 1; break; }
+        hi = probe;
+    }
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (k->e[mid].idx < j) lo = mid + 1; else hi = mid;
@@ -170,20 +180,36 @@ static void publish(const mvmem *m, mv_key *k, mv_ctr *c)
     atomic_store_explicit(&c->fast_seq, s + 2, memory_order_release);
 }
 
+enum { FAST_TRIES = 64 };   /* snapshots tried before the locked walk */
+
 /* fast_outcome - decide from a consistent snapshot of the bounds, without
  * the lock; 1 if decided. Reader side of the sequence lock: acquire loads
  * keep the second read of the sequence after the fields; a snapshot taken
- * while the sequence was odd or changed is not used. */
+ * while the sequence was odd or changed is not used but taken again, up to
+ * FAST_TRIES times. (Giving up at once sent a reader to the locked walk of
+ * the whole list whenever a publish overlapped it; on a fee pool that every
+ * transaction adds to, with 8-16 threads publishing, that was thousands of
+ * walks a block, each holding the lock every writer needs.) */
+
 static int fast_outcome(mv_key *k, pel_i128 offset, uint64_t bound, int *rc)
 {
     /* acquire: pairs with the release store that published the record */
     mv_ctr *c = atomic_load_explicit(&k->ctr, memory_order_acquire);
     if (!c) return 0;
-    uint32_t s1 = atomic_load_explicit(&c->fast_seq, memory_order_acquire);
-    uint32_t ok = atomic_load_explicit(&c->fast_ok, memory_order_acquire);
-    pel_i128 lo = atomic_load_explicit(&c->fast_lo, memory_order_acquire);
-    pel_i128 hi = atomic_load_explicit(&c->fast_hi, memory_order_acquire);
-    if ((s1 & 1) || s1 != atomic_load_explicit(&c->fast_seq, memory_order_relaxed) || !ok) return 0;
+    uint32_t s1, ok, tries = 0;
+    pel_i128 lo, hi;
+    for (;;) {   /* a snapshot torn by a concurrent publish is taken again */
+        s1 = atomic_load_explicit(&c->fast_seq, memory_order_acquire);
+        ok = atomic_load_explicit(&c->fast_ok, memory_order_acquire);
+        lo = atomic_load_explicit(&c->fast_lo, memory_order_acquire);
+        hi = atomic_load_explicit(&c->fast_hi, memory_order_acquire);
+        if (!(s1 & 1) && s1 == atomic_load_explicit(&c->fast_seq, memory_order_relaxed)) break;
+        if (++tries == FAST_TRIES) return 0;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    if (!ok) return 0;
     int at_lo = pel_view_counter_ok(lo, offset, bound), at_hi = pel_view_counter_ok(hi, offset, bound);
     if (at_lo == 0 && at_hi == 0) { *rc = 0; return 1; }
     if (lo + offset > (pel_i128)bound || hi + offset < 0) { *rc = PEL_EBOUND; return 1; }
