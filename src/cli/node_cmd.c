@@ -365,7 +365,10 @@ static int admin_stats(const char *dir, int json)
     pel_store_stats st;
     pel_store_opts o = pel_store_defaults();
     o.read_only = 1;
-    snprintf(data, sizeof data, "%s/data", dir);
+    if (pel_node_data_path(dir, data, sizeof data)) {
+        fprintf(stderr, "pel admin stats: the directory path is too long\n");
+        return 1;
+    }
     if (access(data, F_OK) != 0) {
         fprintf(stderr, "pel admin stats: %s: no node data directory (run `pel init --dir %s` first)\n", data, dir);
         return 1;

@@ -304,6 +304,12 @@ int pel_node_config_write(const char *dir, const pel_node_config *c)
     return rc;
 }
 
+int pel_node_data_path(const char *dir, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%s/data", dir);
+    return n < 0 || (size_t)n >= len ? PEL_EINVAL : 0;
+}
+
 /* ---- pel init ---- */
 
 static int mkdir_ok(const char *path)
@@ -316,8 +322,11 @@ static int mkdir_ok(const char *path)
 static int make_node_dir(const char *dir, char *err, size_t errlen)
 {
     char path[4200];
+    if (pel_node_data_path(dir, path, sizeof path)) {
+        snprintf(err, errlen, "node directory path too long");
+        return PEL_EINVAL;
+    }
     int rc = mkdir_ok(dir);
-    snprintf(path, sizeof path, "%s/data", dir);
     if (!rc) rc = mkdir_ok(path);
     if (rc) { snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno)); return rc; }
     snprintf(path, sizeof path, "%s/node.key", dir);

@@ -126,6 +126,10 @@ int pel_node_config_load(const char *dir, pel_node_config *cfg, char *err, size_
  * overwrites). @return 0, PEL_EEXIST, PEL_EIO, PEL_ENOMEM. */
 int pel_node_config_write(const char *dir, const pel_node_config *cfg) PEL_MUST_USE;
 
+/* pel_node_data_path - DIR/data, where a node directory keeps its LMDB
+ * store, into buf. @return 0, or PEL_EINVAL when it does not fit in len. */
+int pel_node_data_path(const char *dir, char *buf, size_t len) PEL_MUST_USE;
+
 /* pel_parse_listen - "host:port" -> parts. @return 0 or PEL_EINVAL. */
 int pel_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port) PEL_MUST_USE;
 

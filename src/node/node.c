@@ -204,7 +204,10 @@ static int open_parts(pel_node *n, char *err, size_t errlen)
     co.state_versions_kept = n->cfg.state_versions_kept;
     co.tree_threads = n->cfg.state_tree_threads;
     co.sk = n->sk;
-    snprintf(data, sizeof data, "%s/data", n->dir);
+    if (pel_node_data_path(n->dir, data, sizeof data)) {
+        snprintf(err, errlen, "node directory path too long");
+        return PEL_EINVAL;
+    }
     if (mkdir(data, 0700) != 0 && errno != EEXIST) {  /* a wiped cluster member rejoins */
         snprintf(err, errlen, "cannot create %s: %s", data, strerror(errno));
         return PEL_EIO;

@@ -2,7 +2,7 @@
  * test_config.c - config.json of a node directory: defaults, a written
  * config read back, and values out of range refused with the field named.
  * (Covers the pipeline's max_commit_group; the other fields are exercised
- * by every node test that writes a config.)
+ * by every node test that writes a config.) Also the data path helper.
  */
 #include "test.h"
 #include "tmpdir.h"
@@ -57,9 +57,28 @@ static void commit_group_range(void)
     test_rmdir_all(dir);
 }
 
+/* DIR/data, and a directory whose path would not fit is refused rather
+ * than truncated into another directory's name */
+static void data_path(void)
+{
+    char buf[16];
+    CHECK_EQ_INT(pel_node_data_path("devnet", buf, sizeof buf), 0);
+    CHECK(strcmp(buf, "devnet/data") == 0);
+    CHECK_EQ_INT(pel_node_data_path("/tmp/abcd", buf, sizeof buf), 0);   /* 14 + NUL: fits */
+    CHECK(strcmp(buf, "/tmp/abcd/data") == 0);
+    CHECK_EQ_INT(pel_node_data_path("/tmp/abcdefg", buf, sizeof buf), PEL_EINVAL);
+    char err[256] = "";
+    static char longdir[5000];
+    memset(longdir, 'a', sizeof longdir - 1);
+    longdir[0] = '/';
+    CHECK(pel_node_init_dir(longdir, "x", 1, 0, err, sizeof err) != 0);   /* refused, no crash */
+    CHECK(err[0] != 0);
+}
+
 int main(void)
 {
     RUN(defaults_and_roundtrip);
     RUN(commit_group_range);
+    RUN(data_path);
     return TEST_END("test_config");
 }
