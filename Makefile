@@ -24,7 +24,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all tests test bench bench-node bench-cluster run fuzz soak clean deps crash-test
+.PHONY: all tests test bench bench-node bench-cluster bench-scaling run fuzz soak clean deps crash-test
 all: $(BUILD)/pel
 
 $(BUILD)/obj/%.o: %.c
@@ -85,6 +85,11 @@ bench-cluster: $(BUILD)/pel
 
 bench-node: $(BUILD)/pel
 	scripts/run-bench-node.sh $(BUILD)/pel
+
+# thread scaling up to every core, the node pinned to some cores and the load
+# generator on the others (for many-core machines; not part of make bench)
+bench-scaling: $(BUILD)/pel
+	scripts/run-bench-scaling.sh $(BUILD)/pel
 
 deps:
 	@scripts/install-deps.sh --if-missing
