@@ -429,6 +429,80 @@ static void append_only_after_the_last_key(void)
     test_rmdir_all(dir);
 }
 
+/* scan_ordered - every key of a table in strictly increasing order,
+ * counted (pel_store_scan's callback) */
+typedef struct ordered { uint8_t prev[16]; size_t plen, n; int bad; } ordered;
+
+static int scan_ordered(void *arg, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+    ordered *o = arg;
+    (void)v; (void)vlen;
+    size_t m = klen < o->plen ? klen : o->plen;
+    int c = memcmp(o->prev, k, m);
+    if (o->n && (c > 0 || (c == 0 && o->plen >= klen))) o->bad++;
+    memcpy(o->prev, k, klen < sizeof o->prev ? klen : sizeof o->prev);
+    o->plen = klen;
+    o->n++;
+    return 0;
+}
+
+/* Appends go through a cursor kept at the table's end (store.c); any other
+ * write in the transaction must leave later appends correct: appends to two
+ * tables in turn, a put below the end, a delete of the last key, a clear,
+ * a refused append, then an abort with the cursor open. */
+static void append_cursor_and_other_writes(void)
+{
+    char *dir = tmpdir();
+    pel_store *s = open_rw(dir);
+    pel_store_txn *w;
+    uint8_t key[9] = { 'k' };
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    for (int i = 0; i < 3000; i++) {                       /* two tables in turn */
+        be64(key + 1, (uint64_t)i * 2);
+        CHECK_EQ_INT(pel_store_append(w, i % 3 ? PEL_T_SMT : PEL_T_TXS, key, 9, key, 9), 0);
+        if (i % 500 == 250) {                               /* a put below the end */
+            be64(key + 1, (uint64_t)i - 1);
+            CHECK_EQ_INT(pel_store_put(w, PEL_T_SMT, key, 9, "p", 1), 0);
+        }
+    }
+    be64(key + 1, 2 * 2999);                                /* the last SMT key is 2*2999 */
+    CHECK_EQ_INT(pel_store_append(w, PEL_T_SMT, key, 9, "x", 1), PEL_EEXIST);
+    CHECK_EQ_INT(pel_store_del(w, PEL_T_SMT, key, 9), 0);  /* the end moves back */
+    CHECK_EQ_INT(pel_store_append(w, PEL_T_SMT, key, 9, "again", 5), 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    ordered o = { .n = 0 };
+    CHECK_EQ_INT(pel_store_scan(s, PEL_T_SMT, NULL, 0, NULL, 0, scan_ordered, &o), 0);
+    CHECK_EQ_INT(o.bad, 0);
+    CHECK_EQ_INT(o.n, 2000 + 6);                            /* 2000 appended, 6 put */
+    memset(&o, 0, sizeof o);
+    CHECK_EQ_INT(pel_store_scan(s, PEL_T_TXS, NULL, 0, NULL, 0, scan_ordered, &o), 0);
+    CHECK_EQ_INT(o.bad, 0);
+    CHECK_EQ_INT(o.n, 1000);
+    pel_buf v;
+    pel_buf_init(&v);
+    CHECK_EQ_INT(pel_store_get(s, PEL_T_SMT, key, 9, &v), 0);
+    CHECK(v.len == 5 && !memcmp(v.data, "again", 5));
+
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);               /* a clear, then appends from empty */
+    CHECK_EQ_INT(pel_store_append(w, PEL_T_TXS, "zz", 2, "1", 1), 0);
+    CHECK_EQ_INT(pel_store_clear(w, PEL_T_TXS), 0);
+    CHECK_EQ_INT(pel_store_append(w, PEL_T_TXS, "a", 1, "1", 1), 0);
+    CHECK_EQ_INT(pel_store_append(w, PEL_T_TXS, "b", 1, "2", 1), 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    memset(&o, 0, sizeof o);
+    CHECK_EQ_INT(pel_store_scan(s, PEL_T_TXS, NULL, 0, NULL, 0, scan_ordered, &o), 0);
+    CHECK_EQ_INT(o.n, 2);
+    CHECK_EQ_INT(o.bad, 0);
+
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);               /* abort with the cursor open */
+    CHECK_EQ_INT(pel_store_append(w, PEL_T_TXS, "c", 1, "3", 1), 0);
+    pel_store_abort(w);
+    CHECK_EQ_INT(pel_store_get(s, PEL_T_TXS, "c", 1, &v), PEL_ENOTFOUND);
+    pel_buf_free(&v);
+    pel_store_close(s);
+    test_rmdir_all(dir);
+}
+
 static void reopen_keeps_committed_data(void)
 {
     char *dir = tmpdir();
@@ -1034,6 +1108,7 @@ int main(void)
     RUN(last_on_empty_and_full_table);
     RUN(stats_count_entries_and_free_pages);
     RUN(append_only_after_the_last_key);
+    RUN(append_cursor_and_other_writes);
     RUN(dump_and_clear);
     RUN(reopen_keeps_committed_data);
     RUN(key_length_limits);
