@@ -190,7 +190,6 @@ enum { FAST_TRIES = 64 };   /* snapshots tried before the locked walk */
  * the whole list whenever a publish overlapped it; on a fee pool that every
  * transaction adds to, with 8-16 threads publishing, that was thousands of
  * walks a block, each holding the lock every writer needs.) */
-
 static int fast_outcome(mv_key *k, pel_i128 offset, uint64_t bound, int *rc)
 {
     /* acquire: pairs with the release store that published the record */
