@@ -50,20 +50,61 @@ static void check_reads(mvmem *m, mv_key *k, const model *x, uint64_t base)
     }
 }
 
+/* one key's multi-version memory over an empty pre-block state; the
+ * fixture must stay where it is (m points at st) */
+typedef struct fixture {
+    pel_memstate *ms;
+    pel_state st;
+    pel_arena a;
+    mvmem m;
+    pel_key key;
+    mv_key *k;
+} fixture;
+
+static void fixture_open(fixture *f, uint8_t key_byte)
+{
+    f->ms = NULL;
+    CHECK(pel_memstate_new(&f->ms) == 0);
+    f->st = pel_memstate_reader(f->ms);
+    pel_arena_init(&f->a, 0);
+    CHECK(mvmem_init(&f->m, &f->st, 16) == 0);
+    memset(&f->key, key_byte, sizeof f->key);
+    f->k = mvmem_key(&f->m, &f->key, &f->a);
+    CHECK(f->k != NULL);
+}
+
+static void fixture_close(fixture *f)
+{
+    mvmem_free(&f->m);
+    pel_arena_free(&f->a);
+    pel_memstate_free(f->ms);
+}
+
+/* an addition of acc to key, as a transaction's write set holds it */
+static pel_txent addition(const pel_key *key, pel_i128 acc)
+{
+    pel_txent t;
+    memset(&t, 0, sizeof t);
+    t.key = *key;
+    t.state = PEL_TXE_DELTA;
+    t.acc = acc;
+    return t;
+}
+
+static int sorted_by_idx(const mv_key *k)
+{
+    for (uint32_t p = 1; p < k->ne; p++)
+        if (k->e[p - 1].idx >= k->e[p].idx) return 0;
+    return 1;
+}
+
 static void run_one(uint64_t seed, int deltas)
 {
     pel_rng rng = { seed };
-    pel_memstate *ms = NULL;
-    CHECK(pel_memstate_new(&ms) == 0);
-    pel_state st = pel_memstate_reader(ms);
-    pel_arena a;
-    pel_arena_init(&a, 0);
-    mvmem m;
-    CHECK(mvmem_init(&m, &st, 16) == 0);
-    pel_key key;
-    memset(&key, 7, sizeof key);
-    mv_key *k = mvmem_key(&m, &key, &a);
-    CHECK(k != NULL);
+    static fixture f;
+    fixture_open(&f, 7);
+    mvmem *m = &f.m;
+    mv_key *k = f.k;
     static model x;
     memset(&x, 0, sizeof x);
     static uint8_t bytes[N];
@@ -74,19 +115,18 @@ static void run_one(uint64_t seed, int deltas)
          * ahead), sometimes anywhere (a re-execution far back) */
         uint32_t i = pel_rng_below(&rng, 4) ? (s / 3 + pel_rng_below(&rng, 8)) % N : pel_rng_below(&rng, N);
         if (x.has[i] && pel_rng_below(&rng, 4) == 0) {
-            mvmem_remove(&m, k, i);
+            mvmem_remove(m, k, i);
             x.has[i] = 0;
             continue;
         }
         pel_txent t;
-        memset(&t, 0, sizeof t);
-        t.key = key;
         if (deltas) {
-            t.state = PEL_TXE_DELTA;
-            t.acc = 1 + pel_rng_below(&rng, 100);
+            t = addition(&f.key, 1 + pel_rng_below(&rng, 100));
             x.kind[i] = MV_DELTA;
             x.acc[i] = (int64_t)t.acc;
         } else {
+            memset(&t, 0, sizeof t);
+            t.key = f.key;
             bytes[i] = (uint8_t)pel_rng_below(&rng, 256);
             t.state = PEL_TXE_KNOWN;
             t.present = 1;
@@ -94,18 +134,16 @@ static void run_one(uint64_t seed, int deltas)
             x.kind[i] = MV_VALUE;
             x.byte[i] = bytes[i];
         }
-        CHECK(mvmem_write(&m, k, &a, i, s, &t, 0, &slots[i]) >= 0);
+        CHECK(mvmem_write(m, k, &f.a, i, s, &t, 0, &slots[i]) >= 0);
         x.has[i] = 1;
-        if (s % 97 == 0) check_reads(&m, k, &x, 0);
+        if (s % 97 == 0) check_reads(m, k, &x, 0);
     }
-    check_reads(&m, k, &x, 0);
+    check_reads(m, k, &x, 0);
     uint32_t count = 0;
     for (uint32_t i = 0; i < N; i++) count += x.has[i];
     CHECK_EQ_INT(k->ne, count);
-    for (uint32_t p = 1; p < k->ne; p++) CHECK(k->e[p - 1].idx < k->e[p].idx);
-    mvmem_free(&m);
-    pel_arena_free(&a);
-    pel_memstate_free(ms);
+    CHECK(sorted_by_idx(k));
+    fixture_close(&f);
 }
 
 static void test_values_out_of_order(void)
@@ -135,11 +173,7 @@ static void *hot_writer(void *arg)
 {
     hot *h = arg;
     for (uint32_t n = 0; n < HOT_PER; n++) {
-        pel_txent t;
-        memset(&t, 0, sizeof t);
-        t.key = h->key;
-        t.state = PEL_TXE_DELTA;
-        t.acc = 1 + (n % 7);
+        pel_txent t = addition(&h->key, 1 + (n % 7));
         /* writer w owns the indices w, w + W, w + 2W, ...: interleaved,
          * so they arrive a little out of order, as Block-STM's do */
         if (mvmem_write(h->m, h->k, &h->arena, n * HOT_WRITERS + h->id, 0, &t, 0, &h->slots[n]) < 0) h->bad++;
@@ -165,46 +199,31 @@ static void *hot_reader(void *arg)
 
 static void test_hot_counter_threads(void)
 {
-    pel_memstate *ms = NULL;
-    CHECK(pel_memstate_new(&ms) == 0);
-    pel_state st = pel_memstate_reader(ms);
-    pel_arena a;
-    pel_arena_init(&a, 0);
-    mvmem m;
-    CHECK(mvmem_init(&m, &st, 16) == 0);
+    static fixture f;
+    fixture_open(&f, 9);
+    mv_key *k = f.k;
     static hot h[HOT_WRITERS + 2];
-    pel_key key;
-    memset(&key, 9, sizeof key);
-    mv_key *k = mvmem_key(&m, &key, &a);
     uint64_t total = 0;
     for (uint32_t n = 0; n < HOT_PER; n++) total += HOT_WRITERS * (1 + n % 7);
-    pel_txent first;   /* the counter record exists before the readers start */
-    memset(&first, 0, sizeof first);
-    first.key = key;
-    first.state = PEL_TXE_DELTA;
-    first.acc = 0;
+    pel_txent first = addition(&f.key, 0);   /* the counter record exists before the readers start */
     pel_write slot0;
-    CHECK(mvmem_write(&m, k, &a, HOT_WRITERS * HOT_PER, 0, &first, 0, &slot0) >= 0);
+    CHECK(mvmem_write(&f.m, k, &f.a, HOT_WRITERS * HOT_PER, 0, &first, 0, &slot0) >= 0);
     pthread_t th[HOT_WRITERS + 2];
     for (unsigned i = 0; i < HOT_WRITERS + 2; i++) {
-        h[i] = (hot){ .m = &m, .k = k, .key = key, .id = i, .total = total };
+        h[i] = (hot){ .m = &f.m, .k = k, .key = f.key, .id = i, .total = total };
         pel_arena_init(&h[i].arena, 0);
         CHECK(pthread_create(&th[i], NULL, i < HOT_WRITERS ? hot_writer : hot_reader, &h[i]) == 0);
     }
     for (unsigned i = 0; i < HOT_WRITERS + 2; i++) pthread_join(th[i], NULL);
     for (unsigned i = 0; i < HOT_WRITERS + 2; i++) CHECK_EQ_INT(h[i].bad, 0);
     CHECK_EQ_INT(k->ne, HOT_WRITERS * HOT_PER + 1);
-    int sorted = 1;
-    for (uint32_t p = 1; p < k->ne; p++) sorted &= k->e[p - 1].idx < k->e[p].idx;
-    CHECK(sorted);
+    CHECK(sorted_by_idx(k));
     mv_read r;
-    mvmem_read(&m, k, HOT_WRITERS * HOT_PER + 1, &r);
+    mvmem_read(&f.m, k, HOT_WRITERS * HOT_PER + 1, &r);
     CHECK_EQ_INT(r.kind, MVR_RESOLVED);
     CHECK_EQ_INT(r.value, total);
-    mvmem_free(&m);
-    pel_arena_free(&a);
+    fixture_close(&f);
     for (unsigned i = 0; i < HOT_WRITERS + 2; i++) pel_arena_free(&h[i].arena);
-    pel_memstate_free(ms);
 }
 
 int main(void)
