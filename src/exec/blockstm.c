@@ -51,6 +51,7 @@ _Static_assert(sizeof(bread) == 48, "bread stays 48 bytes");
 /* Everything one incarnation produced; immutable once published. */
 typedef struct txio {
     uint32_t inc;
+    unsigned wid;          /* the worker that ran it: its additions are in that shard */
     bread *reads; uint32_t nreads;
     pel_txent *writes; uint32_t nwrites;   /* sorted by key */
     mv_key **wkeys;                        /* wkeys[i]: record of writes[i].key */
@@ -73,6 +74,7 @@ typedef struct bstm bstm;
 
 typedef struct bworker {
     bstm *b;
+    unsigned id;
     pel_arena *arena;          /* values written and outputs: handed to the result */
     pel_arena *scratch;        /* key records, incarnation records: the engine's */
     bread *reads; uint32_t nreads, capreads;   /* scratch for the running incarnation */
@@ -386,6 +388,7 @@ static txio *build_io(bstm *b, bworker *w, uint32_t inc, const pel_txout *o)
     txio *io = pel_arena_alloc(w->scratch, sizeof(*io));
     if (!io) return NULL;
     io->inc = inc;
+    io->wid = w->id;
     io->receipt = o->receipt;
     io->nreads = w->nreads;
     io->reads = pel_arena_memdup(w->scratch, w->reads, (size_t)w->nreads * sizeof(bread));
@@ -434,19 +437,26 @@ static int record(bstm *b, bworker *w, uint32_t idx, txio *io)
     uint32_t p = 0, np = prev ? prev->nwrites : 0;
     for (uint32_t i = 0; i < io->nwrites; i++) {
         const pel_txent *e = &io->writes[i];
-        int first = mvmem_write(&b->mv, io->wkeys[i], w->scratch, idx, io->inc, e, i, &io->out[i]);
-        if (first < 0 || (first && list_written(w, io->wkeys[i]))) return PEL_ENOMEM;
         /* both lists sorted by key: advance through prev in step */
-        while (p < np && pel_key_cmp(&prev->writes[p].key, &e->key) < 0) {
+        for (; p < np && pel_key_cmp(&prev->writes[p].key, &e->key) < 0; p++) {
             wrote_new |= delta_changed(&prev->writes[p], NULL);
-            mvmem_remove(&b->mv, prev->wkeys[p++], idx);
+            mvmem_remove(&b->mv, prev->wkeys[p], idx, mvmem_loc(&prev->writes[p], prev->wid));
         }
-        if (p < np && pel_key_eq(&prev->writes[p].key, &e->key)) wrote_new |= delta_changed(&prev->writes[p++], e);
-        else wrote_new = 1;
+        int at = MVL_NONE;   /* where the previous incarnation's entry for this key is */
+        if (p < np && pel_key_eq(&prev->writes[p].key, &e->key)) {
+            wrote_new |= delta_changed(&prev->writes[p], e);
+            at = mvmem_loc(&prev->writes[p], prev->wid);
+            p++;
+        } else {
+            wrote_new = 1;
+        }
+        int f = mvmem_write(&b->mv, io->wkeys[i], w->scratch, idx, io->inc, e, i, &io->out[i], w->id, at);
+        if (f < 0 || ((f & MVW_FIRST) && list_written(w, io->wkeys[i]))) return PEL_ENOMEM;
+        if (f & MVW_MOVED) wrote_new = 1;   /* readers may have missed it meanwhile */
     }
     for (; p < np; p++) {
         wrote_new |= delta_changed(&prev->writes[p], NULL);
-        mvmem_remove(&b->mv, prev->wkeys[p], idx);
+        mvmem_remove(&b->mv, prev->wkeys[p], idx, mvmem_loc(&prev->writes[p], prev->wid));
     }
     /* release: validators that load io see the complete record */
     atomic_store_explicit(&b->tx[idx].io, io, memory_order_release);
@@ -479,7 +489,8 @@ static task needs_reexecution(bstm *b, task t)
     int aborted = !validate(b, t.idx) && try_validation_abort(b, t.idx, t.inc);
     if (aborted) {
         const txio *io = atomic_load_explicit(&b->tx[t.idx].io, memory_order_acquire);
-        for (uint32_t i = 0; i < io->nwrites; i++) mvmem_mark_estimate(io->wkeys[i], t.idx);
+        for (uint32_t i = 0; i < io->nwrites; i++)
+            mvmem_mark_estimate(io->wkeys[i], t.idx, mvmem_loc(&io->writes[i], io->wid));
         atomic_fetch_add_explicit(&b->aborts, 1, memory_order_relaxed);
         storm_check(b);
     }
@@ -546,22 +557,29 @@ static void mat_txs(mat *m, uint32_t lo, uint32_t hi)
     }
 }
 
-/* mat_key - the values the additions to k among txs [0, c) produce. */
+/* mat_key - the values the additions to k among txs [0, c) produce: its
+ * entries in block order (mvmem merges the list and the shards), each
+ * addition's result into its writer's slot. */
+typedef struct mat_walk { mat *m; bworker *w; pel_val cur; uint8_t present; } mat_walk;
+
+static int mat_entry(void *ctx, const mv_entry *e)
+{
+    mat_walk *x = ctx;
+    if (e->kind != MV_DELTA) {
+        x->present = e->kind == MV_VALUE;
+        x->cur = x->present ? e->val : (pel_val){ NULL, 0 };
+        return 0;
+    }
+    if (pel_counter_add(x->w->arena, &x->cur, &x->present, e->acc)) return PEL_ENOMEM;
+    x->m->r->tx_writes[e->idx].w[e->wpos].val = x->cur;
+    return 0;
+}
+
 static int mat_key(mat *m, bworker *w, mv_key *k)
 {
-    pel_val cur;
-    uint8_t present = (uint8_t)mvmem_base(&m->b->mv, k, &cur);
-    for (uint32_t p = 0; p < k->ne && k->e[p].idx < m->c; p++) {
-        const mv_entry *e = &k->e[p];
-        if (e->kind != MV_DELTA) {
-            present = e->kind == MV_VALUE;
-            cur = present ? e->val : (pel_val){ NULL, 0 };
-            continue;
-        }
-        if (pel_counter_add(w->arena, &cur, &present, e->acc)) return PEL_ENOMEM;
-        m->r->tx_writes[e->idx].w[e->wpos].val = cur;
-    }
-    return 0;
+    mat_walk x = { m, w, { NULL, 0 }, 0 };
+    x.present = (uint8_t)mvmem_base(&m->b->mv, k, &x.cur);
+    return mvmem_each_below(k, m->c, mat_entry, &x);
 }
 
 static void mat_pass(mat *m, unsigned id, int keys)
@@ -599,7 +617,8 @@ static int materialise(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r)
  * NULL if none of them wrote k. */
 static const pel_write *final_slot(bstm *b, uint32_t c, const pel_block_result *r, const mv_key *k)
 {
-    if (c == b->n && k->last) return k->last;
+    /* `last` is the list's: the last entry overall only without additions */
+    if (c == b->n && k->last && !atomic_load_explicit(&((mv_key *)k)->ctr, memory_order_relaxed)) return k->last;
     const mv_entry *e = mvmem_last_below(k, c);
     return e ? &r->tx_writes[e->idx].w[e->wpos] : NULL;
 }
@@ -669,6 +688,7 @@ static int setup(bstm *b, pel_engine *e, const pel_state *base, const pel_txdesc
     memset(b->w, 0, (size_t)b->nworkers * sizeof(bworker));
     for (unsigned i = 0; i < b->nworkers; i++) {
         b->w[i].b = b;
+        b->w[i].id = i;
         b->w[i].arena = &r->more_arenas[i];
         b->w[i].scratch = &e->scratch[i];
         pel_arena_reset(b->w[i].scratch);
@@ -681,7 +701,7 @@ static int setup(bstm *b, pel_engine *e, const pel_state *base, const pel_txdesc
         s->dep_head = s->dep_next = NO_TX;
         atomic_init(&s->io, NULL);
     }
-    return mvmem_init(&b->mv, base, (size_t)n * 4);
+    return mvmem_init(&b->mv, base, (size_t)n * 4, b->nworkers);
 }
 
 static void teardown(bstm *b)

@@ -1,34 +1,57 @@
 /*
  * mvmem.c - multi-version memory (see mvmem.h).
  *
- * Invariants of a key's list, under its lock: entries sorted by idx, one per
- * transaction; n_values counts VALUE/DEL entries; once the key holds an
- * addition it has a counter record (mv_ctr) whose sum_pos / sum_neg are the
- * sums of positive / negative DELTA entries (ESTIMATE or not); `last` is the
- * slot of the last entry's writer or NULL. The sums make additions cheap:
- * with no VALUE/DEL entry, the
- * value seen by ANY transaction lies in [base - sum_neg, base + sum_pos], and
- * an addition whose bound check gives the same answer at both ends needs no
- * walk down the list. That is what lets thousands of fee payments into one
- * pool run in parallel: the claim "this addition stayed within its bound" is
- * checked, not the exact value.
+ * Invariants, each under its own lock: the key's list holds VALUE/DEL
+ * entries sorted by idx; each shard holds DELTA entries sorted by idx; a
+ * transaction has at most one entry for a key over the list and all shards
+ * (except for the moment mvmem_write moves it); `last` is the slot of the
+ * list's last entry's writer or NULL.
  *
- * An ESTIMATE on an addition does not block readers: its old amount is used.
- * This is safe because Block-STM's record step (blockstm.c: record) reports
- * a re-execution that changes or drops an addition as writing a new path,
- * which re-validates every later transaction after the new value is in place;
- * an unchanged addition leaves every check that used it correct. (An
- * ESTIMATE on a value or deletion still makes readers wait, as in the paper.)
- * Fee payments thus do not wait on an unrelated abort that happens to pay a
- * fee too.
+ * Bound checks without a walk. Once the key holds an addition it has a
+ * counter record (mv_ctr) and a reservation: each shard's additions stay
+ * within the magnitudes it reserved (positive and negative, ESTIMATE
+ * entries included), and the key's reservation is the sum of the shards'.
+ * With no VALUE/DEL entry, the value seen by ANY transaction then lies in
+ * [base - res_neg, base + res_pos], and an addition whose bound check gives
+ * the same answer at both ends needs no walk. A shard reserves more (under
+ * the key's lock, republishing the bounds) only when its own additions
+ * outgrow its share: what it needs plus as much again or as much as it
+ * already holds, but never more than a quarter of the room left to the
+ * bound, split among the shards, so the bounds stay tight where that
+ * matters (a treasury paying out its last units reserves exactly what it
+ * pays). So thousands of fee payments into one pool run in parallel with no
+ * cache line written by more than one worker per addition: each worker adds
+ * to its own shard, and bound checks read bounds that change a few dozen
+ * times a block. (Before, every addition went into one list under one lock
+ * and republished the bounds: the line every other worker's bound check
+ * read; bench/RESULTS.md, eleventh session.)
+ *
+ * Reads that span the list and the shards take one lock at a time, so they
+ * may see a mix of concurrent changes. Block-STM stays exact because every
+ * change that can alter what a later transaction reads is followed, once it
+ * is complete, by validating all later transactions again: the paper's
+ * "wrote a new location", ours "changed or dropped an addition"
+ * (blockstm.c: delta_changed) and "moved" (MVW_MOVED). A read taken during
+ * a change is validated again after it; replacing an entry in place with
+ * the same content changes nothing a reader can see.
+ *
+ * An ESTIMATE on an addition does not block readers: its old amount is used
+ * (same argument: a re-execution that changes or drops the addition
+ * revalidates everything after it). Fee payments thus do not wait on an
+ * unrelated abort that happens to pay a fee too. An ESTIMATE on a value or
+ * deletion still makes readers wait, as in the paper.
  */
 #include "exec/mvmem.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 
-int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys)
+typedef unsigned __int128 u128;
+
+int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys, unsigned workers)
 {
     m->base = base;
+    m->nshards = workers ? workers : 1;
     atomic_init(&m->deltas, NULL);
     return pel_kmap_init(&m->map, expected_keys);
 }
@@ -78,97 +101,145 @@ int mvmem_base(const mvmem *m, mv_key *k, pel_val *out)
     return present;
 }
 
-/* below - number of entries with idx < j. Transactions mostly run in block
- * order, so j is usually past the last entry or just before it: the search
- * gallops back from the end (1, 2, 4, ... entries) before it bisects. On a
- * hot key (a fee pool every transaction adds to) the list holds thousands of
- * entries and this runs under the key's lock: a plain bisection touched
- * about 14 cache lines that other cores had just written, a gallop touches
- * the few at the end (bench/RESULTS.md, tenth session). */
-static uint32_t below(const mv_key *k, uint32_t j)
+/* the counter record (acquire: pairs with its publication in get_ctr) and
+ * a shard of it (acquire: pairs with get_shard) */
+static mv_ctr *ctr_of(const mv_key *k)
 {
-    uint32_t lo = 0, hi = k->ne;
-    if (hi == 0 || k->e[hi - 1].idx < j) return hi;
+    return atomic_load_explicit(&((mv_key *)k)->ctr, memory_order_acquire);
+}
+
+static mv_shard *shard_of(const mv_ctr *c, unsigned w)
+{
+    return atomic_load_explicit(&((mv_ctr *)c)->sh[w], memory_order_acquire);
+}
+
+/* below - number of entries of e[0..n) with idx < j. Transactions mostly
+ * run in block order, so j is usually past the last entry or just before
+ * it: the search gallops back from the end (1, 2, 4, ... entries) before it
+ * bisects, touching the few cache lines at the end of a long list. */
+static uint32_t below(const mv_entry *e, uint32_t n, uint32_t j)
+{
+    uint32_t lo = 0, hi = n;
+    if (hi == 0 || e[hi - 1].idx < j) return hi;
     hi--;                                   /* the answer is in [lo, hi] */
     for (uint32_t step = 1; step <= hi; step *= 2) {
         uint32_t probe = hi - step;
-        if (k->e[probe].idx < j) { lo = probe + 1; break; }
+        if (e[probe].idx < j) { lo = probe + 1; break; }
         hi = probe;
     }
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (k->e[mid].idx < j) lo = mid + 1; else hi = mid;
+        if (e[mid].idx < j) lo = mid + 1; else hi = mid;
     }
     return lo;
 }
 
-/* fold - resolve additions from entry p-1 downwards (lock held). */
-static void fold(const mvmem *m, mv_key *k, uint32_t p, mv_read *out)
+/* insert_at - open a gap at position p of an entry array; a full array
+ * moves to twice its size (at least 4) in `arena` (the old one is simply
+ * left there: geometric growth wastes at most what the array finally
+ * holds). 0 or PEL_ENOMEM. */
+static int insert_at(mv_entry **e, uint32_t *n, uint32_t *cap, pel_arena *arena, uint32_t p)
 {
-    pel_i128 acc = 0;
-    uint64_t base;
-    for (; p > 0; p--) {
-        const mv_entry *e = &k->e[p - 1];
-        if (e->est && e->kind != MV_DELTA) { out->kind = MVR_DEPEND; out->idx = e->idx; return; }
-        if (e->kind != MV_DELTA) {
-            if (pel_val_u64(&e->val, e->kind == MV_VALUE, &base) != 0) { out->kind = MVR_BAD; return; }
-            goto done;
-        }
-        acc += e->acc;
+    if (*n == *cap) {
+        uint32_t c = *cap < 2 ? 4 : *cap * 2;
+        mv_entry *ne = pel_arena_alloc(arena, (size_t)c * sizeof(*ne));
+        if (!ne) return PEL_ENOMEM;
+        if (*n) memcpy(ne, *e, (size_t)*n * sizeof(*ne));
+        *e = ne;
+        *cap = c;
     }
-    load_base(m, k);
-    if (pel_val_u64(&k->base, k->base_present, &base) != 0) { out->kind = MVR_BAD; return; }
-done:
-    acc += base;
+    if (p < *n) memmove(&(*e)[p + 1], &(*e)[p], (size_t)(*n - p) * sizeof(**e));
+    (*n)++;
+    return 0;
+}
+
+/* drop_at - close the gap at position p. */
+static void drop_at(mv_entry *e, uint32_t *n, uint32_t p)
+{
+    memmove(&e[p], &e[p + 1], (size_t)(*n - p - 1) * sizeof(*e));
+    (*n)--;
+}
+
+static u128 magnitude(pel_i128 acc)
+{
+    return acc < 0 ? (u128)(-acc) : (u128)acc;
+}
+
+/* read_any - what transaction j sees of k: the list's nearest value or
+ * deletion below j, then the additions between it and j in every shard
+ * (one lock at a time; see the file comment). */
+static void read_any(const mvmem *m, mv_key *k, uint32_t j, mv_read *out)
+{
+    mv_entry v = { 0 };
+    int has_v = 0;
+    pel_val base = { NULL, 0 };
+    uint8_t base_present = 0;
+    pel_spin_lock(&k->lock);
+    uint32_t p = below(k->e, k->ne, j);
+    if (p) { v = k->e[p - 1]; has_v = 1; }
+    else { load_base(m, k); base = k->base; base_present = k->base_present; }
+    pel_spin_unlock(&k->lock);
+
+    pel_i128 acc = 0;
+    int deltas = 0;
+    uint32_t from = has_v ? v.idx + 1 : 0;   /* additions at [from, j) count */
+    const mv_ctr *c = ctr_of(k);
+    for (unsigned w = 0; c && w < c->nshards; w++) {
+        mv_shard *s = shard_of(c, w);
+        if (!s) continue;
+        pel_spin_lock(&s->lock);
+        for (uint32_t q = below(s->e, s->ne, j); q > 0 && s->e[q - 1].idx >= from; q--) {
+            acc += s->e[q - 1].acc;
+            deltas = 1;
+        }
+        pel_spin_unlock(&s->lock);
+    }
+
+    if (has_v && v.est) { out->kind = MVR_DEPEND; out->idx = v.idx; return; }
+    if (!deltas) {
+        if (!has_v) {
+            out->kind = MVR_STORAGE;
+            out->present = base_present;
+            out->val = base;
+            return;
+        }
+        out->kind = MVR_VERSION;
+        out->idx = v.idx;
+        out->inc = v.inc;
+        out->present = v.kind == MV_VALUE;
+        out->val = v.val;
+        return;
+    }
+    uint64_t start;
+    int rc = has_v ? pel_val_u64(&v.val, v.kind == MV_VALUE, &start) : pel_val_u64(&base, base_present, &start);
+    if (rc != 0) { out->kind = MVR_BAD; return; }
+    acc += start;
     if (acc < 0 || acc > (pel_i128)UINT64_MAX) { out->kind = MVR_BAD; return; }
     out->kind = MVR_RESOLVED;
     out->value = (uint64_t)acc;
 }
 
-static void read_locked(const mvmem *m, mv_key *k, uint32_t j, mv_read *out)
-{
-    uint32_t p = below(k, j);
-    if (p == 0) {
-        load_base(m, k);
-        out->kind = MVR_STORAGE;
-        out->present = k->base_present;
-        out->val = k->base;
-        return;
-    }
-    const mv_entry *e = &k->e[p - 1];
-    if (e->kind == MV_DELTA) { fold(m, k, p, out); return; }
-    if (e->est) { out->kind = MVR_DEPEND; out->idx = e->idx; return; }
-    out->kind = MVR_VERSION;
-    out->idx = e->idx;
-    out->inc = e->inc;
-    out->present = e->kind == MV_VALUE;
-    out->val = e->val;
-}
-
 void mvmem_read(const mvmem *m, mv_key *k, uint32_t j, mv_read *out)
 {
     memset(out, 0, sizeof(*out));
-    pel_spin_lock(&k->lock);
-    read_locked(m, k, j, out);
-    pel_spin_unlock(&k->lock);
+    read_any(m, k, j, out);
 }
 
-/* publish - recompute the fast path's bounds (lock held; only keys with a
- * counter record have them: the others never take the fast path, as their
- * lists hold no addition to bound). Writer side of the
- * sequence lock: odd while updating; the fields are stored with release, so
- * a reader that acquires a new field value also sees the odd marker (and
- * rejects its snapshot); the final release store orders the fields before
- * the even marker. (No fences: GCC's ThreadSanitizer does not model them.) */
+/* publish - recompute the fast path's bounds (key's lock held). Writer side
+ * of the sequence lock: odd while updating; the fields are stored with
+ * release, so a reader that acquires a new field value also sees the odd
+ * marker (and rejects its snapshot); the final release store orders the
+ * fields before the even marker. (No fences: GCC's ThreadSanitizer does not
+ * model them.) */
 static void publish(const mvmem *m, mv_key *k, mv_ctr *c)
 {
     uint64_t base;
     load_base(m, k);
-    uint32_t ok = !k->n_values && pel_val_u64(&k->base, k->base_present, &base) == 0;
+    uint32_t ok = k->ne == 0 && pel_val_u64(&k->base, k->base_present, &base) == 0;
     pel_i128 lo = 0, hi = 0;
     if (ok) {
-        lo = (pel_i128)base - (pel_i128)c->sum_neg;
-        hi = (pel_i128)base + (pel_i128)c->sum_pos;
+        lo = (pel_i128)base - (pel_i128)c->res_neg;
+        hi = (pel_i128)base + (pel_i128)c->res_pos;
         if (lo < 0) lo = 0;   /* a consistent value is never negative ... */
         if (hi > (pel_i128)UINT64_MAX) hi = (pel_i128)UINT64_MAX;   /* ... nor above 2^64-1 */
     }
@@ -182,18 +253,15 @@ static void publish(const mvmem *m, mv_key *k, mv_ctr *c)
 
 enum { FAST_TRIES = 64 };   /* snapshots tried before the locked walk */
 
-/* fast_outcome - decide from a consistent snapshot of the bounds, without
- * the lock; 1 if decided. Reader side of the sequence lock: acquire loads
- * keep the second read of the sequence after the fields; a snapshot taken
- * while the sequence was odd or changed is not used but taken again, up to
- * FAST_TRIES times. (Giving up at once sent a reader to the locked walk of
- * the whole list whenever a publish overlapped it; on a fee pool that every
- * transaction adds to, with 8-16 threads publishing, that was thousands of
- * walks a block, each holding the lock every writer needs.) */
+/* fast_outcome - decide from a consistent snapshot of the bounds, without a
+ * lock; 1 if decided. Reader side of the sequence lock: acquire loads keep
+ * the second read of the sequence after the fields; a snapshot taken while
+ * the sequence was odd or changed is not used but taken again, up to
+ * FAST_TRIES times (giving up at once sent readers to the walk whenever a
+ * publish overlapped them: tenth session). */
 static int fast_outcome(mv_key *k, pel_i128 offset, uint64_t bound, int *rc)
 {
-    /* acquire: pairs with the release store that published the record */
-    mv_ctr *c = atomic_load_explicit(&k->ctr, memory_order_acquire);
+    mv_ctr *c = ctr_of(k);
     if (!c) return 0;
     uint32_t s1, ok, tries = 0;
     pel_i128 lo, hi;
@@ -221,10 +289,7 @@ int mvmem_delta_outcome(const mvmem *m, mv_key *k, uint32_t j, pel_i128 offset, 
     int rc;
     mv_read r;
     if (fast_outcome(k, offset, bound, &rc)) return rc;
-    memset(&r, 0, sizeof(r));
-    pel_spin_lock(&k->lock);
-    read_locked(m, k, j, &r);
-    pel_spin_unlock(&k->lock);
+    mvmem_read(m, k, j, &r);
     switch (r.kind) {
     case MVR_DEPEND: *blocking = r.idx; return PEL_EHALT;
     case MVR_RESOLVED: return pel_view_counter_ok(r.value, offset, bound);
@@ -234,108 +299,238 @@ int mvmem_delta_outcome(const mvmem *m, mv_key *k, uint32_t j, pel_i128 offset, 
     }
 }
 
-/* account - add (sign=+1) or remove (sign=-1) an entry's share of the
- * counts kept for the fast path (lock held; a DELTA entry implies the
- * counter record). */
-static void account(mv_key *k, const mv_entry *e, int sign)
+/* get_ctr - k's counter record, made at its first addition and put on the
+ * list of counters. Release on the record: lock-free readers see it
+ * initialised (its bounds say "not decided" until a reservation publishes
+ * them); release on the list CAS: materialisation, after the pool's
+ * handshake, walks it anyway, the ordering only keeps the loop honest.
+ * NULL on PEL_ENOMEM. */
+static mv_ctr *get_ctr(mvmem *m, mv_key *k, pel_arena *arena)
 {
-    if (e->kind != MV_DELTA) { k->n_values += (uint32_t)sign; return; }
-    mv_ctr *c = atomic_load_explicit(&k->ctr, memory_order_relaxed);   /* ours: lock held */
-    unsigned __int128 mag = e->acc < 0 ? (unsigned __int128)(-e->acc) : (unsigned __int128)e->acc;
-    unsigned __int128 *sum = e->acc < 0 ? &c->sum_neg : &c->sum_pos;
-    if (sign > 0) *sum += mag; else *sum -= mag;
-}
-
-/* insert_at - open a gap at position p (lock held); a full array moves to
- * twice its size (at least 4) in `arena` (the old one is simply left there:
- * geometric growth wastes at most what the list finally holds). */
-static int insert_at(mv_key *k, pel_arena *arena, uint32_t p)
-{
-    if (k->ne == k->cap) {
-        uint32_t cap = k->cap < 2 ? 4 : k->cap * 2;
-        mv_entry *e = pel_arena_alloc(arena, (size_t)cap * sizeof(*e));
-        if (!e) return PEL_ENOMEM;
-        memcpy(e, k->e, (size_t)k->ne * sizeof(*e));
-        k->e = e;
-        k->cap = cap;
+    mv_ctr *c = ctr_of(k);
+    if (c) return c;
+    pel_spin_lock(&k->lock);
+    c = atomic_load_explicit(&k->ctr, memory_order_relaxed);   /* lock held */
+    if (!c) {
+        size_t size = sizeof(*c) + (size_t)m->nshards * sizeof(c->sh[0]);
+        if ((c = pel_arena_alloc(arena, size)) != NULL) {
+            memset(c, 0, size);
+            c->nshards = m->nshards;
+            atomic_store_explicit(&k->ctr, c, memory_order_release);
+            mv_key *head = atomic_load_explicit(&m->deltas, memory_order_relaxed);
+            do c->next = head;
+            while (!atomic_compare_exchange_weak_explicit(&m->deltas, &head, k,
+                       memory_order_release, memory_order_relaxed));
+        }
     }
-    if (p < k->ne) memmove(&k->e[p + 1], &k->e[p], (size_t)(k->ne - p) * sizeof(*k->e));
-    k->ne++;
-    return 0;
+    pel_spin_unlock(&k->lock);
+    return c;
 }
 
-/* add_ctr - give k its counter record at its first addition and put it on
- * the list of counters (lock held). Release on the record: lock-free bound
- * checks (fast_outcome) see it initialised; release on the list CAS:
- * materialisation, after the pool's handshake, walks it anyway, the
- * ordering only keeps the loop honest. 0 or PEL_ENOMEM. */
-static int add_ctr(mvmem *m, mv_key *k, pel_arena *arena)
+/* get_shard - worker w's shard of c, made by w itself at its first
+ * addition to the key (so never two at once); a line of its own. */
+static mv_shard *get_shard(mv_ctr *c, unsigned w, pel_arena *arena)
 {
-    mv_ctr *c = pel_arena_alloc(arena, sizeof(*c));
-    if (!c) return PEL_ENOMEM;
-    memset(c, 0, sizeof(*c));
-    atomic_store_explicit(&k->ctr, c, memory_order_release);
-    mv_key *head = atomic_load_explicit(&m->deltas, memory_order_relaxed);
-    do c->next = head;
-    while (!atomic_compare_exchange_weak_explicit(&m->deltas, &head, k,
-               memory_order_release, memory_order_relaxed));
-    return 0;
+    mv_shard *s = shard_of(c, w);
+    if (s) return s;
+    uint8_t *p = pel_arena_alloc(arena, sizeof(*s) + 63);
+    if (!p) return NULL;
+    s = (mv_shard *)(void *)(p + ((64 - ((uintptr_t)p & 63)) & 63));
+    memset(s, 0, sizeof(*s));
+    pel_spin_init(&s->lock);
+    atomic_store_explicit(&c->sh[w], s, memory_order_release);
+    return s;
 }
 
-const mv_entry *mvmem_last_below(const mv_key *k, uint32_t j)
+/* grant - how much to add to a share of `have` that needs `want` more:
+ * want, plus as much again or as much as it holds, within `spare`. */
+static u128 grant(u128 want, u128 have, u128 spare)
 {
-    uint32_t p = below(k, j);
-    return p ? &k->e[p - 1] : NULL;
+    u128 extra = have > want ? have : want;
+    return want + (extra < spare ? extra : spare);
+}
+
+/* reserve - grow shard s's reservation to cover need_pos / need_neg, and
+ * the key's with it; republish the bounds. Takes the key's lock (the
+ * caller holds no lock). */
+static void reserve(const mvmem *m, mv_key *k, mv_ctr *c, mv_shard *s, u128 need_pos, u128 need_neg)
+{
+    pel_spin_lock(&k->lock);
+    load_base(m, k);
+    uint64_t base = 0;   /* a base that is not a counter leaves the fast path off anyway */
+    if (pel_val_u64(&k->base, k->base_present, &base) != 0) base = 0;
+    u128 parts = 4 * (u128)c->nshards;
+    if (need_pos > s->res_pos) {
+        u128 room = (u128)(UINT64_MAX - base);
+        room = room > c->res_pos ? room - c->res_pos : 0;
+        u128 g = grant(need_pos - s->res_pos, s->res_pos, room / parts);
+        s->res_pos += g;
+        c->res_pos += g;
+    }
+    if (need_neg > s->res_neg) {
+        u128 room = (u128)base > c->res_neg ? (u128)base - c->res_neg : 0;
+        u128 g = grant(need_neg - s->res_neg, s->res_neg, room / parts);
+        s->res_neg += g;
+        c->res_neg += g;
+    }
+    publish(m, k, c);
+    pel_spin_unlock(&k->lock);
+}
+
+/* shard_put - set entry ne (an addition) in worker w's shard. */
+static int shard_put(mvmem *m, mv_key *k, pel_arena *arena, const mv_entry *ne, unsigned w)
+{
+    mv_ctr *c = get_ctr(m, k, arena);
+    mv_shard *s = c ? get_shard(c, w, arena) : NULL;
+    if (!s) return PEL_ENOMEM;
+    pel_spin_lock(&s->lock);
+    for (;;) {
+        uint32_t p = below(s->e, s->ne, ne->idx);
+        int found = p < s->ne && s->e[p].idx == ne->idx;
+        u128 pos = s->used_pos, neg = s->used_neg;
+        if (found) *(s->e[p].acc < 0 ? &neg : &pos) -= magnitude(s->e[p].acc);
+        *(ne->acc < 0 ? &neg : &pos) += magnitude(ne->acc);
+        if (pos <= s->res_pos && neg <= s->res_neg) {
+            if (!found && insert_at(&s->e, &s->ne, &s->cap, arena, p) != 0) {
+                pel_spin_unlock(&s->lock);
+                return PEL_ENOMEM;
+            }
+            s->e[p] = *ne;
+            s->used_pos = pos;
+            s->used_neg = neg;
+            pel_spin_unlock(&s->lock);
+            return 0;
+        }
+        /* reserve first, so the published bounds cover the entry before
+         * anyone can see it; only w adds to s, so the need computed here
+         * still covers it after (others can only remove) */
+        pel_spin_unlock(&s->lock);
+        reserve(m, k, c, s, pos, neg);
+        pel_spin_lock(&s->lock);
+    }
+}
+
+/* list_put - set entry ne (a value or deletion) in the key's list. */
+static int list_put(const mvmem *m, mv_key *k, pel_arena *arena, const mv_entry *ne, pel_write *slot)
+{
+    pel_spin_lock(&k->lock);
+    uint32_t before = k->ne;
+    uint32_t p = below(k->e, k->ne, ne->idx);
+    if (!(p < k->ne && k->e[p].idx == ne->idx) && insert_at(&k->e, &k->ne, &k->cap, arena, p) != 0) {
+        pel_spin_unlock(&k->lock);
+        return PEL_ENOMEM;
+    }
+    k->e[p] = *ne;
+    if (p == k->ne - 1) k->last = slot;
+    mv_ctr *c = atomic_load_explicit(&k->ctr, memory_order_relaxed);   /* lock held */
+    if (c && before == 0) publish(m, k, c);   /* a value now: the fast path is off */
+    pel_spin_unlock(&k->lock);
+    return 0;
 }
 
 int mvmem_write(mvmem *m, mv_key *k, pel_arena *arena, uint32_t idx, uint32_t inc,
-                const pel_txent *t, uint32_t wpos, pel_write *slot)
+                const pel_txent *t, uint32_t wpos, pel_write *slot, unsigned w, int prev)
 {
     mv_entry ne = { .idx = idx, .inc = inc, .wpos = wpos };
     if (t->state == PEL_TXE_DELTA) { ne.kind = MV_DELTA; ne.acc = t->acc; }
     else { ne.kind = t->present ? MV_VALUE : MV_DEL; ne.val = t->val; }
-    pel_spin_lock(&k->lock);
-    mv_ctr *c = atomic_load_explicit(&k->ctr, memory_order_relaxed);   /* lock held */
-    if (ne.kind == MV_DELTA && !c) {
-        if (add_ctr(m, k, arena) != 0) { pel_spin_unlock(&k->lock); return PEL_ENOMEM; }
-        c = atomic_load_explicit(&k->ctr, memory_order_relaxed);
+    int loc = mvmem_loc(t, w);
+    int rc = loc == MVL_LIST ? list_put(m, k, arena, &ne, slot) : shard_put(m, k, arena, &ne, w);
+    if (rc) return rc;
+    int flags = 0;
+    if (prev != MVL_NONE && prev != loc) {
+        mvmem_remove(m, k, idx, prev);
+        flags |= MVW_MOVED;
     }
-    uint32_t values_before = k->n_values;
-    uint32_t p = below(k, idx);
-    if (p < k->ne && k->e[p].idx == idx) account(k, &k->e[p], -1);
-    else if (insert_at(k, arena, p) != 0) { pel_spin_unlock(&k->lock); return PEL_ENOMEM; }
-    k->e[p] = ne;
-    if (p == k->ne - 1) k->last = slot;
-    account(k, &ne, +1);
-    if (c && (values_before == 0 || k->n_values == 0)) publish(m, k, c);
-    int first = !k->written;
-    k->written = 1;
-    pel_spin_unlock(&k->lock);
-    return first;
+    /* relaxed: only which writer reports the key is decided here */
+    if (!atomic_load_explicit(&k->written, memory_order_relaxed) &&
+        !atomic_exchange_explicit(&k->written, 1, memory_order_relaxed))
+        flags |= MVW_FIRST;
+    return flags;
 }
 
-void mvmem_remove(const mvmem *m, mv_key *k, uint32_t idx)
+void mvmem_remove(const mvmem *m, mv_key *k, uint32_t idx, int loc)
 {
-    pel_spin_lock(&k->lock);
-    uint32_t p = below(k, idx);
-    if (p < k->ne && k->e[p].idx == idx) {
-        uint32_t values_before = k->n_values;
-        account(k, &k->e[p], -1);
-        memmove(&k->e[p], &k->e[p + 1], (size_t)(k->ne - p - 1) * sizeof(*k->e));
-        k->ne--;
-        if (p == k->ne) k->last = NULL;
-        mv_ctr *c = atomic_load_explicit(&k->ctr, memory_order_relaxed);   /* lock held */
-        if (c && (values_before == 0 || k->n_values == 0)) publish(m, k, c);
+    if (loc == MVL_LIST) {
+        pel_spin_lock(&k->lock);
+        uint32_t p = below(k->e, k->ne, idx);
+        if (p < k->ne && k->e[p].idx == idx) {
+            drop_at(k->e, &k->ne, p);
+            if (p == k->ne) k->last = NULL;
+            mv_ctr *c = atomic_load_explicit(&k->ctr, memory_order_relaxed);   /* lock held */
+            if (c && k->ne == 0) publish(m, k, c);   /* no value left: the fast path is on */
+        }
+        pel_spin_unlock(&k->lock);
+        return;
     }
-    pel_spin_unlock(&k->lock);
+    const mv_ctr *c = ctr_of(k);
+    mv_shard *s = c && loc > 0 && (unsigned)(loc - 1) < c->nshards ? shard_of(c, (unsigned)(loc - 1)) : NULL;
+    if (!s) return;
+    pel_spin_lock(&s->lock);
+    uint32_t p = below(s->e, s->ne, idx);
+    if (p < s->ne && s->e[p].idx == idx) {
+        *(s->e[p].acc < 0 ? &s->used_neg : &s->used_pos) -= magnitude(s->e[p].acc);
+        drop_at(s->e, &s->ne, p);   /* the reservation stays: bounds only widen */
+    }
+    pel_spin_unlock(&s->lock);
 }
 
-void mvmem_mark_estimate(mv_key *k, uint32_t idx)
+void mvmem_mark_estimate(mv_key *k, uint32_t idx, int loc)
 {
-    pel_spin_lock(&k->lock);
-    uint32_t p = below(k, idx);
-    if (p < k->ne && k->e[p].idx == idx && !k->e[p].est) {
-        k->e[p].est = 1;   /* the fast path's bounds do not change (see above) */
+    pel_spin *lock = &k->lock;
+    mv_entry *e = NULL;
+    uint32_t n = 0;
+    if (loc != MVL_LIST) {
+        const mv_ctr *c = ctr_of(k);
+        mv_shard *s = c && loc > 0 && (unsigned)(loc - 1) < c->nshards ? shard_of(c, (unsigned)(loc - 1)) : NULL;
+        if (!s) return;
+        lock = &s->lock;
+        pel_spin_lock(lock);
+        e = s->e;
+        n = s->ne;
+    } else {
+        pel_spin_lock(lock);
+        e = k->e;
+        n = k->ne;
     }
-    pel_spin_unlock(&k->lock);
+    uint32_t p = below(e, n, idx);
+    if (p < n && e[p].idx == idx) e[p].est = 1;   /* the fast path's bounds do not change */
+    pel_spin_unlock(lock);
+}
+
+const mv_entry *mvmem_last_below(const mv_key *k, uint32_t j)
+{
+    uint32_t p = below(k->e, k->ne, j);
+    const mv_entry *best = p ? &k->e[p - 1] : NULL;
+    const mv_ctr *c = ctr_of(k);
+    for (unsigned w = 0; c && w < c->nshards; w++) {
+        const mv_shard *s = shard_of(c, w);
+        uint32_t q = s ? below(s->e, s->ne, j) : 0;
+        if (q && (!best || s->e[q - 1].idx > best->idx)) best = &s->e[q - 1];
+    }
+    return best;
+}
+
+int mvmem_each_below(const mv_key *k, uint32_t j, int (*fn)(void *ctx, const mv_entry *e), void *ctx)
+{
+    /* a merge of the list and the shards; cursor i < n_lists */
+    enum { ON_STACK = 32 };
+    struct cur { const mv_entry *e, *end; } stack[ON_STACK], *cur = stack;
+    const mv_ctr *c = ctr_of(k);
+    unsigned lists = 1 + (c ? c->nshards : 0), n = 0;
+    if (lists > ON_STACK && !(cur = malloc(lists * sizeof(*cur)))) return PEL_ENOMEM;
+    cur[n++] = (struct cur){ k->e, k->e + below(k->e, k->ne, j) };
+    for (unsigned w = 0; c && w < c->nshards; w++) {
+        const mv_shard *s = shard_of(c, w);
+        if (s && s->ne) cur[n++] = (struct cur){ s->e, s->e + below(s->e, s->ne, j) };
+    }
+    int rc = 0;
+    for (;;) {
+        unsigned min = n;
+        for (unsigned i = 0; i < n; i++)
+            if (cur[i].e < cur[i].end && (min == n || cur[i].e->idx < cur[min].e->idx)) min = i;
+        if (min == n || (rc = fn(ctx, cur[min].e++)) != 0) break;
+    }
+    if (cur != stack) free(cur);
+    return rc;
 }

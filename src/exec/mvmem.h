@@ -9,8 +9,20 @@
  * index below j; additions are folded down to the nearest value or to the
  * pre-block state.
  *
- * Thread safety: every function may be called concurrently; each key's list
- * is guarded by its own spin lock, the key table is lock-free (kmap.h).
+ * Where entries live: values and deletions in the key's own list; additions
+ * in one shard per worker (the worker that recorded the incarnation), so
+ * that a hot counter every transaction adds to (a fee pool) is written by
+ * each worker in its own memory, under its own lock, instead of by all of
+ * them under one (bench/RESULTS.md, eleventh session). A transaction's
+ * entry for a key is therefore at one "location": MVL_LIST or
+ * MVL_SHARD(worker); callers name it when they change or drop an entry
+ * (Block-STM knows which worker recorded each incarnation).
+ *
+ * Thread safety: every function may be called concurrently, except the
+ * ones marked "after execution"; each key's list and each shard is guarded
+ * by its own spin lock (never two held at once), the key table is
+ * lock-free (kmap.h). A read that spans the list and the shards is not one
+ * atomic snapshot: see mvmem.c for why Block-STM stays exact.
  */
 #ifndef PEL_MVMEM_H
 #define PEL_MVMEM_H
@@ -37,34 +49,53 @@ _Static_assert(sizeof(mv_entry) == 32, "mv_entry stays 32 bytes");
 
 typedef struct mv_key mv_key;
 
+/* One worker's additions to a key, sorted by idx; a cache line of its own
+ * (its owner writes it with every addition). used_* are the magnitudes of
+ * its entries (ESTIMATE or not), res_* its share of the key's
+ * reservation; used <= res at all times. Guarded by lock, except res_*,
+ * which only the owner changes, with the key's lock held. */
+typedef struct mv_shard {
+    pel_spin lock;
+    uint32_t ne, cap;
+    mv_entry *e;
+    unsigned __int128 used_pos, used_neg;
+    unsigned __int128 res_pos, res_neg;
+} __attribute__((aligned(64))) mv_shard;
+
 /* What a key that holds additions (a counter) keeps besides its entries;
  * allocated at its first addition, so plain keys stay small. */
 typedef struct mv_ctr {
-    unsigned __int128 sum_pos, sum_neg;  /* over DELTA entries; guarded by the key's lock */
-    /* The fast path's bounds, republished after every change under a
-     * sequence lock so that bound checks never take the lock (or write the
-     * key's cache lines): fast_ok = no VALUE/DEL entry and a counter base;
-     * then every transaction sees a value in [fast_lo, fast_hi]. */
+    /* the sums of the shards' reservations (key's lock): every value any
+     * transaction can see, with no VALUE/DEL entry, lies in
+     * [base - res_neg, base + res_pos] */
+    unsigned __int128 res_pos, res_neg;
+    /* The fast path's bounds, republished when the reservation grows or
+     * values come and go, under a sequence lock, so that bound checks never
+     * take a lock (or write a line that writers write): fast_ok = no
+     * VALUE/DEL entry and a counter base; then every transaction sees a
+     * value in [fast_lo, fast_hi]. */
     _Atomic uint32_t fast_seq;
     _Atomic uint32_t fast_ok;
     _Atomic uint64_t fast_lo, fast_hi;
     mv_key *next;          /* list of counters (mvmem.deltas) */
+    unsigned nshards;      /* = mvmem.nshards */
+    _Atomic(mv_shard *) sh[];   /* each created by its owner, at its first addition */
 } mv_ctr;
 
 struct mv_key {
     pel_kmap_node node;    /* key; must be first */
     pel_spin lock;
-    uint8_t written;       /* ever held an entry this block */
+    _Atomic uint8_t written;   /* ever held an entry this block */
     uint8_t base_loaded;   /* base_present and base hold the pre-block state,
                               looked up at first need (under the lock) */
     uint8_t base_present;
     uint32_t ne;           /* guarded by lock, like everything below */
-    /* the write-set slot of the last entry's writer, or NULL when unknown
-     * (its entry was removed): spares materialisation a lookup */
+    /* the write-set slot of the list's last entry's writer, or NULL when
+     * unknown (its entry was removed): spares materialisation a lookup;
+     * only the last entry overall when the key holds no addition */
     pel_write *last;
-    mv_entry *e;           /* sorted by idx; inl or arena memory */
+    mv_entry *e;           /* VALUE/DEL entries, sorted by idx; inl or arena memory */
     uint32_t cap;
-    uint32_t n_values;     /* entries of kind VALUE or DEL */
     pel_val base;
     /* set once, under the lock, at the first DELTA entry (release: the
      * lock-free bound check loads it with acquire), then immutable */
@@ -85,10 +116,20 @@ typedef struct mv_read {
 typedef struct mvmem {
     pel_kmap map;
     const pel_state *base;
+    unsigned nshards;            /* workers: additions go to shard `worker` */
     _Atomic(mv_key *) deltas;    /* keys that hold additions (via ctr->next), pushed by CAS */
 } mvmem;
 
-int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys) PEL_MUST_USE;
+/* An entry's location: the key's list, or worker w's shard. */
+enum { MVL_NONE = -1, MVL_LIST = 0 };
+#define MVL_SHARD(w) (1 + (int)(w))
+/* mvmem_loc - where a write-set entry of worker w goes. */
+static inline int mvmem_loc(const pel_txent *e, unsigned w)
+{
+    return e->state == PEL_TXE_DELTA ? MVL_SHARD(w) : MVL_LIST;
+}
+
+int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys, unsigned workers) PEL_MUST_USE;
 /* mvmem_free - free the table. Keys and their entry arrays live in the
  * callers' arenas. */
 void mvmem_free(mvmem *m);
@@ -110,21 +151,33 @@ int mvmem_base(const mvmem *m, mv_key *k, pel_val *out);
 int mvmem_delta_outcome(const mvmem *m, mv_key *k, uint32_t j, pel_i128 offset, uint64_t bound,
                         uint32_t *blocking);
 
-/* mvmem_last_below - the entry with the highest idx < j, or NULL. No lock:
- * only for the single-writer phases after execution. */
+/* mvmem_last_below - the entry with the highest idx < j, or NULL. After
+ * execution only. */
 const mv_entry *mvmem_last_below(const mv_key *k, uint32_t j);
+
+/* mvmem_each_below - call fn on every entry with idx < j in idx order (the
+ * list and the shards merged), until fn returns non-zero (that is
+ * returned; PEL_ENOMEM if the merge cannot get its cursors). After
+ * execution only. */
+int mvmem_each_below(const mv_key *k, uint32_t j, int (*fn)(void *ctx, const mv_entry *e), void *ctx);
 
 /* mvmem_write - set transaction idx's entry (incarnation inc) from the dirty
  * buffer entry at position wpos of its sorted write set, whose output slot
- * is `slot`; clears an ESTIMATE. A list that outgrows its array moves to
- * `arena` (the caller's, living as long as m).
- * @return 1 if this is the key's first entry in the block (the caller may
- * list the key then: each key is reported once), 0, or PEL_ENOMEM. */
+ * is `slot`, written by worker w; `prev` is where its previous
+ * incarnation's entry for k is (MVL_NONE if it wrote none). Clears an
+ * ESTIMATE. A list that outgrows its array moves to `arena` (the worker's,
+ * living as long as m).
+ * @return MVW_FIRST if this is the key's first entry in the block (the
+ * caller may list the key then: each key is reported once), MVW_MOVED if
+ * the entry changed location (readers may have seen neither copy: the
+ * caller must validate later transactions again), both, 0, or
+ * PEL_ENOMEM. */
+enum { MVW_FIRST = 1, MVW_MOVED = 2 };
 int mvmem_write(mvmem *m, mv_key *k, pel_arena *arena, uint32_t idx, uint32_t inc,
-                const pel_txent *e, uint32_t wpos, pel_write *slot) PEL_MUST_USE;
-/* mvmem_remove - drop transaction idx's entry, if any. */
-void mvmem_remove(const mvmem *m, mv_key *k, uint32_t idx);
-/* mvmem_mark_estimate - mark transaction idx's entry ESTIMATE, if any. */
-void mvmem_mark_estimate(mv_key *k, uint32_t idx);
+                const pel_txent *e, uint32_t wpos, pel_write *slot, unsigned w, int prev) PEL_MUST_USE;
+/* mvmem_remove - drop transaction idx's entry at location loc, if any. */
+void mvmem_remove(const mvmem *m, mv_key *k, uint32_t idx, int loc);
+/* mvmem_mark_estimate - mark transaction idx's entry at loc ESTIMATE, if any. */
+void mvmem_mark_estimate(mv_key *k, uint32_t idx, int loc);
 
 #endif
