@@ -560,11 +560,18 @@ static void mat_txs(mat *m, uint32_t lo, uint32_t hi)
 /* mat_key - the values the additions to k among txs [0, c) produce: its
  * entries in block order (mvmem merges the list and the shards), each
  * addition's result into its writer's slot. */
-typedef struct mat_walk { mat *m; bworker *w; pel_val cur; uint8_t present; } mat_walk;
+typedef struct mat_walk {
+    mat *m;
+    bworker *w;
+    pel_val cur;
+    uint8_t present;
+    const mv_entry *last;   /* the last entry walked */
+} mat_walk;
 
 static int mat_entry(void *ctx, const mv_entry *e)
 {
     mat_walk *x = ctx;
+    x->last = e;
     if (e->kind != MV_DELTA) {
         x->present = e->kind == MV_VALUE;
         x->cur = x->present ? e->val : (pel_val){ NULL, 0 };
@@ -577,9 +584,11 @@ static int mat_entry(void *ctx, const mv_entry *e)
 
 static int mat_key(mat *m, bworker *w, mv_key *k)
 {
-    mat_walk x = { m, w, { NULL, 0 }, 0 };
+    mat_walk x = { m, w, { NULL, 0 }, 0, NULL };
     x.present = (uint8_t)mvmem_base(&m->b->mv, k, &x.cur);
-    return mvmem_each_below(k, m->c, mat_entry, &x);
+    int rc = mvmem_each_below(k, m->c, mat_entry, &x);
+    k->final = x.last ? &m->r->tx_writes[x.last->idx].w[x.last->wpos] : NULL;
+    return rc;
 }
 
 static void mat_pass(mat *m, unsigned id, int keys)
@@ -617,8 +626,9 @@ static int materialise(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r)
  * NULL if none of them wrote k. */
 static const pel_write *final_slot(bstm *b, uint32_t c, const pel_block_result *r, const mv_key *k)
 {
-    /* `last` is the list's: the last entry overall only without additions */
-    if (c == b->n && k->last && !atomic_load_explicit(&((mv_key *)k)->ctr, memory_order_relaxed)) return k->last;
+    /* a key with additions: materialisation walked its entries below c */
+    if (atomic_load_explicit(&((mv_key *)k)->ctr, memory_order_relaxed)) return k->final;
+    if (c == b->n && k->last) return k->last;   /* the list's last entry is the last */
     const mv_entry *e = mvmem_last_below(k, c);
     return e ? &r->tx_writes[e->idx].w[e->wpos] : NULL;
 }

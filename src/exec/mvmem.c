@@ -316,6 +316,7 @@ static mv_ctr *get_ctr(mvmem *m, mv_key *k, pel_arena *arena)
         if ((c = pel_arena_alloc(arena, size)) != NULL) {
             memset(c, 0, size);
             c->nshards = m->nshards;
+            while ((1u << c->spread) < c->nshards) c->spread++;
             atomic_store_explicit(&k->ctr, c, memory_order_release);
             mv_key *head = atomic_load_explicit(&m->deltas, memory_order_relaxed);
             do c->next = head;
@@ -328,15 +329,15 @@ static mv_ctr *get_ctr(mvmem *m, mv_key *k, pel_arena *arena)
 }
 
 /* get_shard - worker w's shard of c, made by w itself at its first
- * addition to the key (so never two at once); a line of its own. */
+ * addition to the key (so never two at once), in w's arena. */
 static mv_shard *get_shard(mv_ctr *c, unsigned w, pel_arena *arena)
 {
     mv_shard *s = shard_of(c, w);
     if (s) return s;
-    uint8_t *p = pel_arena_alloc(arena, sizeof(*s) + 63);
-    if (!p) return NULL;
-    s = (mv_shard *)(void *)(p + ((64 - ((uintptr_t)p & 63)) & 63));
-    memset(s, 0, sizeof(*s));
+    if (!(s = pel_arena_alloc(arena, sizeof(*s)))) return NULL;
+    memset(s, 0, offsetof(mv_shard, inl));
+    s->e = s->inl;
+    s->cap = 1;
     pel_spin_init(&s->lock);
     atomic_store_explicit(&c->sh[w], s, memory_order_release);
     return s;
@@ -359,17 +360,17 @@ static void reserve(const mvmem *m, mv_key *k, mv_ctr *c, mv_shard *s, u128 need
     load_base(m, k);
     uint64_t base = 0;   /* a base that is not a counter leaves the fast path off anyway */
     if (pel_val_u64(&k->base, k->base_present, &base) != 0) base = 0;
-    u128 parts = 4 * (u128)c->nshards;
+    unsigned split = 2 + c->spread;   /* a quarter of the room, over the shards */
     if (need_pos > s->res_pos) {
         u128 room = (u128)(UINT64_MAX - base);
         room = room > c->res_pos ? room - c->res_pos : 0;
-        u128 g = grant(need_pos - s->res_pos, s->res_pos, room / parts);
+        u128 g = grant(need_pos - s->res_pos, s->res_pos, room >> split);
         s->res_pos += g;
         c->res_pos += g;
     }
     if (need_neg > s->res_neg) {
         u128 room = (u128)base > c->res_neg ? (u128)base - c->res_neg : 0;
-        u128 g = grant(need_neg - s->res_neg, s->res_neg, room / parts);
+        u128 g = grant(need_neg - s->res_neg, s->res_neg, room >> split);
         s->res_neg += g;
         c->res_neg += g;
     }
@@ -519,12 +520,17 @@ int mvmem_each_below(const mv_key *k, uint32_t j, int (*fn)(void *ctx, const mv_
     const mv_ctr *c = ctr_of(k);
     unsigned lists = 1 + (c ? c->nshards : 0), n = 0;
     if (lists > ON_STACK && !(cur = malloc(lists * sizeof(*cur)))) return PEL_ENOMEM;
-    cur[n++] = (struct cur){ k->e, k->e + below(k->e, k->ne, j) };
+    if (k->ne) cur[n++] = (struct cur){ k->e, k->e + below(k->e, k->ne, j) };
     for (unsigned w = 0; c && w < c->nshards; w++) {
         const mv_shard *s = shard_of(c, w);
         if (s && s->ne) cur[n++] = (struct cur){ s->e, s->e + below(s->e, s->ne, j) };
     }
     int rc = 0;
+    if (n <= 1) {   /* one list holds them all (a one-thread block, a one-off counter) */
+        for (const mv_entry *e = n ? cur[0].e : NULL; e && e < cur[0].end && !rc; e++) rc = fn(ctx, e);
+        if (cur != stack) free(cur);
+        return rc;
+    }
     for (;;) {
         unsigned min = n;
         for (unsigned i = 0; i < n; i++)

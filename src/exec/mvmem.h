@@ -49,18 +49,23 @@ _Static_assert(sizeof(mv_entry) == 32, "mv_entry stays 32 bytes");
 
 typedef struct mv_key mv_key;
 
-/* One worker's additions to a key, sorted by idx; a cache line of its own
- * (its owner writes it with every addition). used_* are the magnitudes of
- * its entries (ESTIMATE or not), res_* its share of the key's
- * reservation; used <= res at all times. Guarded by lock, except res_*,
- * which only the owner changes, with the key's lock held. */
+/* One worker's additions to a key, sorted by idx, in its owner's arena
+ * (next to the owner's other shards: only the owner writes them, other
+ * workers only when an entry moves away or is marked). used_* are the
+ * magnitudes of its entries (ESTIMATE or not), res_* its share of the
+ * key's reservation; used <= res at all times. Guarded by lock, except
+ * res_*, which only the owner changes, with the key's lock held. 128
+ * bytes with room for one entry: most counters get one addition a block
+ * (a new object's counts). */
 typedef struct mv_shard {
-    pel_spin lock;
-    uint32_t ne, cap;
-    mv_entry *e;
     unsigned __int128 used_pos, used_neg;
     unsigned __int128 res_pos, res_neg;
-} __attribute__((aligned(64))) mv_shard;
+    mv_entry *e;           /* inl or arena memory */
+    uint32_t ne, cap;
+    pel_spin lock;
+    mv_entry inl[1];
+} mv_shard;
+_Static_assert(sizeof(mv_shard) == 128, "mv_shard stays 128 bytes");
 
 /* What a key that holds additions (a counter) keeps besides its entries;
  * allocated at its first addition, so plain keys stay small. */
@@ -79,6 +84,7 @@ typedef struct mv_ctr {
     _Atomic uint64_t fast_lo, fast_hi;
     mv_key *next;          /* list of counters (mvmem.deltas) */
     unsigned nshards;      /* = mvmem.nshards */
+    unsigned spread;       /* log2 of nshards, rounded up */
     _Atomic(mv_shard *) sh[];   /* each created by its owner, at its first addition */
 } mv_ctr;
 
@@ -94,6 +100,10 @@ struct mv_key {
      * unknown (its entry was removed): spares materialisation a lookup;
      * only the last entry overall when the key holds no addition */
     pel_write *last;
+    /* keys with additions: the slot holding the key's value after the
+     * block's committed prefix, set by Block-STM's materialisation when it
+     * walks the key's entries (after execution) */
+    pel_write *final;
     mv_entry *e;           /* VALUE/DEL entries, sorted by idx; inl or arena memory */
     uint32_t cap;
     pel_val base;
