@@ -12,29 +12,35 @@
 #include <sched.h>
 #include <stdatomic.h>
 
-typedef struct pel_spin { atomic_flag f; } pel_spin;
+typedef struct pel_spin { _Atomic unsigned char held; } pel_spin;
 
-#define PEL_SPIN_INIT { ATOMIC_FLAG_INIT }
+#define PEL_SPIN_INIT { 0 }
 
 static inline void pel_spin_init(pel_spin *s)
 {
-    atomic_flag_clear_explicit(&s->f, memory_order_relaxed);
+    atomic_init(&s->held, 0);
 }
 
+/* Test and test-and-set: a waiter spins on a plain load, which keeps the
+ * line shared in its cache, and tries the exchange only when the lock
+ * looks free; spinning on the exchange itself would pull the line away
+ * from the holder on every try. */
 static inline void pel_spin_lock(pel_spin *s)
 {
     unsigned spins = 0;
-    while (atomic_flag_test_and_set_explicit(&s->f, memory_order_acquire)) {
-        if (++spins >= 1024) { spins = 0; sched_yield(); }
+    while (atomic_exchange_explicit(&s->held, 1, memory_order_acquire)) {
+        while (atomic_load_explicit(&s->held, memory_order_relaxed)) {
+            if (++spins >= 1024) { spins = 0; sched_yield(); }
 #if defined(__x86_64__) || defined(__i386__)
-        else __builtin_ia32_pause();
+            else __builtin_ia32_pause();
 #endif
+        }
     }
 }
 
 static inline void pel_spin_unlock(pel_spin *s)
 {
-    atomic_flag_clear_explicit(&s->f, memory_order_release);
+    atomic_store_explicit(&s->held, 0, memory_order_release);
 }
 
 #endif
