@@ -42,6 +42,7 @@ int pel_engine_new(const pel_engine_opts *opts, pel_engine **out)
     unsigned threads = opts->kind == PEL_ENGINE_SEQUENTIAL ? 1 : opts->threads;
     int rc = pel_pool_new(threads, &e->pool);
     if (rc) { free(e); return rc; }
+    pel_pool_name(e->pool, "pel-exec");
     e->scratch = calloc(threads, sizeof(pel_arena));
     if (!e->scratch) { pel_engine_free(e); return PEL_ENOMEM; }
     for (unsigned i = 0; i < threads; i++) pel_arena_init(&e->scratch[i], 8 << 20);

@@ -9,6 +9,7 @@
 #include "exec/pool.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct pel_pool {
@@ -45,6 +46,15 @@ static void *worker_main(void *a)
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+void pel_pool_name(pel_pool *p, const char *name)
+{
+    for (unsigned i = 1; p && i <= p->started; i++) {
+        char n[16];
+        snprintf(n, sizeof n, "%.10s-%u", name, i);
+        (void)pthread_setname_np(p->threads[i], n);
+    }
 }
 
 int pel_pool_new(unsigned size, pel_pool **out)

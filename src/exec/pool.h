@@ -18,6 +18,10 @@ typedef void (*pel_pool_fn)(void *arg, unsigned worker);
 
 /* pel_pool_new - start size-1 threads. @return 0, PEL_EINVAL (size 0), PEL_ENOMEM. */
 int pel_pool_new(unsigned size, pel_pool **out) PEL_MUST_USE;
+/* pel_pool_name - name the pool's threads "NAME-1", "NAME-2", ... as top -H
+ * and ps -L show them (NAME at most 10 characters; the name is a hint:
+ * failures are ignored). NULL pool is fine. */
+void pel_pool_name(pel_pool *p, const char *name);
 /* pel_pool_free - stop and join the threads. NULL is fine. */
 void pel_pool_free(pel_pool *p);
 unsigned pel_pool_size(const pel_pool *p);

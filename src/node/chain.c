@@ -563,6 +563,7 @@ int pel_chain_open(const char *data_dir, const pel_genesis *g, const pel_chain_o
     int rc = pel_checkpoint_origin(g->params.chain_id, c->origin);
     if (rc) snprintf(err, errlen, "chain id '%s' cannot name checkpoints", g->params.chain_id);
     if (!rc && c->o.trees && c->o.tree_threads > 1) rc = pel_pool_new(c->o.tree_threads, &c->pool);
+    if (!rc) pel_pool_name(c->pool, "pel-tree");
     if (!rc) rc = pel_store_open(data_dir, &c->o.store, &c->store);
     if (rc && !err[0]) snprintf(err, errlen, "cannot open the store in %s: %s", data_dir, pel_strerror(rc));
     if (!rc) rc = load_or_init(c, err, errlen);

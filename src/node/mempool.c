@@ -738,6 +738,7 @@ int pel_mempool_new(const pel_mempool_opts *o, const pel_chain_params *params,
     rc = init_tables(mp);
     if (!rc) rc = pel_keycache_new(&mp->keys);
     if (!rc && opts.verify_threads > 1) rc = pel_pool_new(opts.verify_threads, &mp->pool);
+    if (!rc) pel_pool_name(mp->pool, "pel-verify");
     if (rc) goto fail;
     *out = mp;
     return 0;

@@ -1225,6 +1225,7 @@ int pel_node_start(pel_node *n)
     char err[512];
     if (pthread_create(&n->committer, NULL, direct ? committer_main : applier_main, n) != 0)
         return PEL_ENOMEM;
+    (void)pthread_setname_np(n->committer, direct ? "pel-commit" : "pel-apply");   /* for top -H */
     int rc = pel_order_start(n->order, err, sizeof err);
     if (rc) pel_log(PEL_LOG_ERROR, "cannot start the %s ordering backend: %s",
                     n->cfg.ordering_raft ? "raft" : "local", err);
@@ -1237,6 +1238,7 @@ int pel_node_start(pel_node *n)
         pthread_join(n->committer, NULL);
         return rc ? rc : PEL_ENOMEM;
     }
+    (void)pthread_setname_np(n->producer, direct ? "pel-produce" : "pel-propose");
     n->started = 1;
     return 0;
 }
