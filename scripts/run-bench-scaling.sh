@@ -8,7 +8,8 @@
 # counts; the state and history trees; then the node pinned to 2, 4, 8 cores
 # (taskset) with the load generator on the remaining ones (asked for 30k
 # tx/s per node core: a fixed 60k hid the 8-core figure, eleventh session),
-# and the verification bound on the node's cores. JSON lines to build/bench/
+# the cores each of the node's named threads used in the busiest seconds of
+# the run, and the verification bound on the node's cores. JSON lines to build/bench/
 # scaling-*.jsonl, a summary to stdout. TIMEOUT (per step, default 60 s).
 # On a machine without the project's libraries, copy them next to the binary
 # and set LD_LIBRARY_PATH (the tenth session's note shows how).
@@ -49,9 +50,11 @@ node_on() {   # N WORKLOAD
   taskset -c "0-$((n - 1))" "$pel" node --dir "$dir" --quiet > "$dir/node.log" 2>&1 &
   node_pid=$!
   bench_wait_ready "$url" || { kill "$node_pid"; node_pid=; return 1; }
+  bench_threads_start "$node_pid" "$dir"
   timeout "$to" taskset -c "$n-$((cores - 1))" "$pel" loadgen --rpc "$url" --rate $((30000 * n)) --duration 6 --threads 4 \
     --senders 256 --workload "$2" --key-seed "scaling-$n-$2" --json \
     | sed "s/^{/{\"node_cores\":$n,/"
+  bench_threads_stop "$dir" | sed "s/^{/{\"node_cores\":$n,\"threads_of\":\"$2\",/"
   kill "$node_pid"; wait "$node_pid" 2>/dev/null; node_pid=
   timeout "$to" taskset -c "0-$((n - 1))" "$pel" bench verify --seconds 2 --json \
     | sed "s/^{/{\"node_cores\":$n,\"bound\":\"$2\",/"
@@ -86,6 +89,10 @@ for r in rows("node"):
         bound[(r["node_cores"], r["bound"])] = r
 for r in rows("node"):
     if r.get("bound"):
+        continue
+    if "thread_cores" in r:   # where the node's CPU went (busiest seconds of the run)
+        print("  node threads on %d cores, %s: %s" % (r["node_cores"], r["threads_of"], ", ".join(
+            "%s %.2f" % kv for kv in r["thread_cores"].items())))
         continue
     b = bound.get((r["node_cores"], r["workload"]))
     ratio = " (%.2f of our verification rate, %.2f of libsodium's)" % (
