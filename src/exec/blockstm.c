@@ -557,9 +557,7 @@ static void mat_txs(mat *m, uint32_t lo, uint32_t hi)
     }
 }
 
-/* mat_key - the values the additions to k among txs [0, c) produce: its
- * entries in block order (mvmem merges the list and the shards), each
- * addition's result into its writer's slot. */
+/* A walk of one key's entries in block order (mat_key). */
 typedef struct mat_walk {
     mat *m;
     bworker *w;
@@ -568,6 +566,8 @@ typedef struct mat_walk {
     const mv_entry *last;   /* the last entry walked */
 } mat_walk;
 
+/* mat_entry - one step of the walk: a value or deletion restarts the
+ * running value, an addition adds to it and fills its writer's slot. */
 static int mat_entry(void *ctx, const mv_entry *e)
 {
     mat_walk *x = ctx;
@@ -582,6 +582,9 @@ static int mat_entry(void *ctx, const mv_entry *e)
     return 0;
 }
 
+/* mat_key - the values the additions to k among txs [0, c) produce: its
+ * entries in block order (mvmem merges the list and the shards), each
+ * addition's result into its writer's slot; and k's final slot. */
 static int mat_key(mat *m, bworker *w, mv_key *k)
 {
     mat_walk x = { m, w, { NULL, 0 }, 0, NULL };
@@ -627,7 +630,7 @@ static int materialise(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r)
 static const pel_write *final_slot(bstm *b, uint32_t c, const pel_block_result *r, const mv_key *k)
 {
     /* a key with additions: materialisation walked its entries below c */
-    if (atomic_load_explicit(&((mv_key *)k)->ctr, memory_order_relaxed)) return k->final;
+    if (mvmem_has_additions(k)) return k->final;
     if (c == b->n && k->last) return k->last;   /* the list's last entry is the last */
     const mv_entry *e = mvmem_last_below(k, c);
     return e ? &r->tx_writes[e->idx].w[e->wpos] : NULL;

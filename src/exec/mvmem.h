@@ -161,6 +161,13 @@ int mvmem_base(const mvmem *m, mv_key *k, pel_val *out);
 int mvmem_delta_outcome(const mvmem *m, mv_key *k, uint32_t j, pel_i128 offset, uint64_t bound,
                         uint32_t *blocking);
 
+/* mvmem_has_additions - has k held an addition this block (it has a
+ * counter record)? After execution only. */
+static inline int mvmem_has_additions(const mv_key *k)
+{
+    return atomic_load_explicit(&((mv_key *)k)->ctr, memory_order_relaxed) != NULL;
+}
+
 /* mvmem_last_below - the entry with the highest idx < j, or NULL. After
  * execution only. */
 const mv_entry *mvmem_last_below(const mv_key *k, uint32_t j);
