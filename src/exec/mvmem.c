@@ -113,6 +113,14 @@ static mv_shard *shard_of(const mv_ctr *c, unsigned w)
     return atomic_load_explicit(&((mv_ctr *)c)->sh[w], memory_order_acquire);
 }
 
+/* shard_at - the shard a location names, or NULL (none made yet, or not a
+ * shard). */
+static mv_shard *shard_at(const mv_key *k, int loc)
+{
+    const mv_ctr *c = ctr_of(k);
+    return c && loc > 0 && (unsigned)(loc - 1) < c->nshards ? shard_of(c, (unsigned)(loc - 1)) : NULL;
+}
+
 /* below - number of entries of e[0..n) with idx < j. Transactions mostly
  * run in block order, so j is usually past the last entry or just before
  * it: the search gallops back from the end (1, 2, 4, ... entries) before it
@@ -158,6 +166,14 @@ static void drop_at(mv_entry *e, uint32_t *n, uint32_t p)
 {
     memmove(&e[p], &e[p + 1], (size_t)(*n - p - 1) * sizeof(*e));
     (*n)--;
+}
+
+/* find - the position of idx's entry in e[0..n) (*p, and 1), or where it
+ * would go (*p, and 0). */
+static int find(const mv_entry *e, uint32_t n, uint32_t idx, uint32_t *p)
+{
+    *p = below(e, n, idx);
+    return *p < n && e[*p].idx == idx;
 }
 
 static u128 magnitude(pel_i128 acc)
@@ -386,8 +402,8 @@ static int shard_put(mvmem *m, mv_key *k, pel_arena *arena, const mv_entry *ne, 
     if (!s) return PEL_ENOMEM;
     pel_spin_lock(&s->lock);
     for (;;) {
-        uint32_t p = below(s->e, s->ne, ne->idx);
-        int found = p < s->ne && s->e[p].idx == ne->idx;
+        uint32_t p;
+        int found = find(s->e, s->ne, ne->idx, &p);
         u128 pos = s->used_pos, neg = s->used_neg;
         if (found) *(s->e[p].acc < 0 ? &neg : &pos) -= magnitude(s->e[p].acc);
         *(ne->acc < 0 ? &neg : &pos) += magnitude(ne->acc);
@@ -416,8 +432,8 @@ static int list_put(const mvmem *m, mv_key *k, pel_arena *arena, const mv_entry 
 {
     pel_spin_lock(&k->lock);
     uint32_t before = k->ne;
-    uint32_t p = below(k->e, k->ne, ne->idx);
-    if (!(p < k->ne && k->e[p].idx == ne->idx) && insert_at(&k->e, &k->ne, &k->cap, arena, p) != 0) {
+    uint32_t p;
+    if (!find(k->e, k->ne, ne->idx, &p) && insert_at(&k->e, &k->ne, &k->cap, arena, p) != 0) {
         pel_spin_unlock(&k->lock);
         return PEL_ENOMEM;
     }
@@ -452,10 +468,10 @@ int mvmem_write(mvmem *m, mv_key *k, pel_arena *arena, uint32_t idx, uint32_t in
 
 void mvmem_remove(const mvmem *m, mv_key *k, uint32_t idx, int loc)
 {
+    uint32_t p;
     if (loc == MVL_LIST) {
         pel_spin_lock(&k->lock);
-        uint32_t p = below(k->e, k->ne, idx);
-        if (p < k->ne && k->e[p].idx == idx) {
+        if (find(k->e, k->ne, idx, &p)) {
             drop_at(k->e, &k->ne, p);
             if (p == k->ne) k->last = NULL;
             mv_ctr *c = atomic_load_explicit(&k->ctr, memory_order_relaxed);   /* lock held */
@@ -464,12 +480,10 @@ void mvmem_remove(const mvmem *m, mv_key *k, uint32_t idx, int loc)
         pel_spin_unlock(&k->lock);
         return;
     }
-    const mv_ctr *c = ctr_of(k);
-    mv_shard *s = c && loc > 0 && (unsigned)(loc - 1) < c->nshards ? shard_of(c, (unsigned)(loc - 1)) : NULL;
+    mv_shard *s = shard_at(k, loc);
     if (!s) return;
     pel_spin_lock(&s->lock);
-    uint32_t p = below(s->e, s->ne, idx);
-    if (p < s->ne && s->e[p].idx == idx) {
+    if (find(s->e, s->ne, idx, &p)) {
         *(s->e[p].acc < 0 ? &s->used_neg : &s->used_pos) -= magnitude(s->e[p].acc);
         drop_at(s->e, &s->ne, p);   /* the reservation stays: bounds only widen */
     }
@@ -478,24 +492,13 @@ void mvmem_remove(const mvmem *m, mv_key *k, uint32_t idx, int loc)
 
 void mvmem_mark_estimate(mv_key *k, uint32_t idx, int loc)
 {
-    pel_spin *lock = &k->lock;
-    mv_entry *e = NULL;
-    uint32_t n = 0;
-    if (loc != MVL_LIST) {
-        const mv_ctr *c = ctr_of(k);
-        mv_shard *s = c && loc > 0 && (unsigned)(loc - 1) < c->nshards ? shard_of(c, (unsigned)(loc - 1)) : NULL;
-        if (!s) return;
-        lock = &s->lock;
-        pel_spin_lock(lock);
-        e = s->e;
-        n = s->ne;
-    } else {
-        pel_spin_lock(lock);
-        e = k->e;
-        n = k->ne;
-    }
-    uint32_t p = below(e, n, idx);
-    if (p < n && e[p].idx == idx) e[p].est = 1;   /* the fast path's bounds do not change */
+    mv_shard *s = loc == MVL_LIST ? NULL : shard_at(k, loc);
+    if (loc != MVL_LIST && !s) return;
+    pel_spin *lock = s ? &s->lock : &k->lock;
+    pel_spin_lock(lock);
+    mv_entry *e = s ? s->e : k->e;
+    uint32_t p;
+    if (find(e, s ? s->ne : k->ne, idx, &p)) e[p].est = 1;   /* the fast path's bounds do not change */
     pel_spin_unlock(lock);
 }
 

@@ -4,6 +4,8 @@
  * each other many times, a pool of one runs inline, and size 0 is refused.
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 #include "exec/pool.h"
 #include "test.h"
 
@@ -128,11 +130,45 @@ static void test_two_pools(void)
     pel_pool_free(b);
 }
 
+/* the names each worker reports for itself, by worker id */
+typedef struct names { char n[4][16]; } names;
+
+static void own_name(void *arg, unsigned worker)
+{
+    names *x = arg;
+    if (worker < 4 && pthread_getname_np(pthread_self(), x->n[worker], sizeof x->n[worker]) != 0)
+        x->n[worker][0] = 0;
+}
+
+/* pel_pool_name: workers 1.. are "NAME-1", "NAME-2", ...; the caller
+ * (worker 0) keeps its own name; a long name is cut to fit */
+static void test_names(void)
+{
+    pel_pool *p = NULL;
+    CHECK_EQ_INT(pel_pool_new(4, &p), 0);
+    names before = { 0 }, x = { 0 };
+    pel_pool_run(p, own_name, &before);
+    pel_pool_name(p, "pel-test");
+    pel_pool_run(p, own_name, &x);
+    CHECK(strcmp(x.n[0], before.n[0]) == 0);
+    char want[16];
+    for (unsigned i = 1; i < 4; i++) {
+        snprintf(want, sizeof want, "pel-test-%u", i);
+        CHECK(strcmp(x.n[i], want) == 0);
+    }
+    pel_pool_name(p, "a-very-long-pool-name");
+    pel_pool_run(p, own_name, &x);
+    CHECK(strcmp(x.n[3], "a-very-lon-3") == 0);
+    pel_pool_name(NULL, "nothing");   /* no pool: nothing to name */
+    pel_pool_free(p);
+}
+
 int main(void)
 {
     RUN(test_invalid);
     RUN(test_size_one_inline);
     RUN(test_sizes);
     RUN(test_two_pools);
+    RUN(test_names);
     return TEST_END("test_pool");
 }
