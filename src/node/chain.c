@@ -31,6 +31,7 @@ pel_chain_opts pel_chain_defaults(void)
 {
     pel_chain_opts o = { .store = pel_store_defaults(), .trees = 1,
                          .state_versions_kept = PEL_CHAIN_DEFAULT_VERSIONS,
+                         .state_prune_interval = PEL_CHAIN_DEFAULT_PRUNE_INTERVAL,
                          .tree_threads = 2, .sk = NULL };
     return o;
 }
@@ -230,8 +231,12 @@ static int update_trees(pel_chain *c, pel_store_txn *w, const pel_chain_head *pa
     if (!rc) rc = pel_history_append(w, genesis ? 0 : parent->history_size, leaves,
                                      h->tx_count, h->history_root);
     uint64_t keep = c->o.state_versions_kept;
-    if (!rc && prune && keep && h->height >= keep)
-        rc = pel_smt_prune(c->store, w, h->height - keep + 1, NULL);
+    uint64_t step = c->o.state_prune_interval ? c->o.state_prune_interval : 1;
+    if (!rc && prune && keep && h->height >= keep) {
+        uint64_t floor = h->height - keep + 1;
+        floor -= floor % step;   /* in steps (chain.h): a no-op until the next one */
+        if (floor) rc = pel_smt_prune(c->store, w, floor, NULL);
+    }
     return rc;
 }
 

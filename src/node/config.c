@@ -37,6 +37,7 @@ pel_node_config pel_node_config_defaults(void)
     c.map_size_mb = 65536;
     c.state_trees = 1;
     c.state_versions_kept = PEL_CHAIN_DEFAULT_VERSIONS;
+    c.state_prune_interval = PEL_CHAIN_DEFAULT_PRUNE_INTERVAL;
     c.state_tree_threads = 2;
     c.faucet_enabled = 1;
     c.faucet_amount = 1000000000ull;
@@ -150,6 +151,7 @@ static void rd_all(reader *r, pel_node_config *c)
     rd_u64(r, "store.map_size_mb", 1u << 30, &c->map_size_mb);
     rd_bool(r, "state.trees", &c->state_trees);
     rd_u64(r, "state.versions_kept", UINT64_MAX, &c->state_versions_kept);
+    rd_u32(r, "state.prune_interval", 1, 1000000, &c->state_prune_interval);
     rd_u32(r, "state.tree_threads", 1, 256, &c->state_tree_threads);
     const cJSON *fe = field(r->root, "faucet.enabled");
     if (fe) c->faucet_enabled = cJSON_IsTrue(fe);
@@ -286,6 +288,7 @@ int pel_node_config_write(const char *dir, const pel_node_config *c)
     cJSON *sa = cJSON_AddObjectToObject(root, "state");
     cJSON_AddBoolToObject(sa, "trees", c->state_trees);
     cJSON_AddNumberToObject(sa, "versions_kept", (double)c->state_versions_kept);
+    cJSON_AddNumberToObject(sa, "prune_interval", (double)c->state_prune_interval);
     cJSON_AddNumberToObject(sa, "tree_threads", c->state_tree_threads);
     cJSON *f = cJSON_AddObjectToObject(root, "faucet");
     cJSON_AddBoolToObject(f, "enabled", c->faucet_enabled);

@@ -31,6 +31,12 @@
  *                                        7,000 open-science transactions, so
  *                                        ~16 GB at 1000 under full load
  *                                        (`pel admin stats` shows it)
+ *                "prune_interval": 8,    old versions are removed in steps
+ *                                        of this many blocks, so between
+ *                                        versions_kept and versions_kept +
+ *                                        prune_interval - 1 are kept: far
+ *                                        fewer pages written than removing
+ *                                        one version a block (node/chain.h)
  *                "tree_threads": 2 },    threads updating the state tree
  *     "faucet": { "enabled": true, "amount": "1000000000",
  *                 "max_amount": "100000000000" },
@@ -102,6 +108,7 @@ typedef struct pel_node_config {
     uint64_t map_size_mb;
     int state_trees;
     uint64_t state_versions_kept;
+    uint32_t state_prune_interval;  /* 1..1000000 (chain.h: pruning in steps) */
     uint32_t state_tree_threads;
     int faucet_enabled;
     uint64_t faucet_amount, faucet_max_amount;

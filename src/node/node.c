@@ -202,6 +202,7 @@ static int open_parts(pel_node *n, char *err, size_t errlen)
     co.store.map_size = n->cfg.map_size_mb << 20;
     co.trees = n->cfg.state_trees;
     co.state_versions_kept = n->cfg.state_versions_kept;
+    co.state_prune_interval = n->cfg.state_prune_interval;
     co.tree_threads = n->cfg.state_tree_threads;
     co.sk = n->sk;
     if (pel_node_data_path(n->dir, data, sizeof data)) {

@@ -520,12 +520,13 @@ static cJSON *block_tx_json(pel_node *n, uint64_t height, uint32_t i, const uint
                             int receipts)
 {
     pel_tx tx;
-    if (pel_tx_decode(raw, len, &tx)) return cJSON_CreateNull();
-    if (!receipts) {
+    if (!receipts) {   /* the id alone: no need to decode (a stored block's txs decode) */
         char s[65];
+        if (pel_tx_id(raw, len, tx.id)) return cJSON_CreateNull();
         pel_hex_encode(tx.id, 32, s);
         return cJSON_CreateString(s);
     }
+    if (pel_tx_decode(raw, len, &tx)) return cJSON_CreateNull();
     cJSON *o = cJSON_CreateObject();
     pel_buf rb;
     pel_buf_init(&rb);

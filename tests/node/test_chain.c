@@ -847,6 +847,52 @@ static void baseline_and_retention(void)
     for (int i = 0; i < ACCTS; i++) accts[i].nonce = saved[i];
 }
 
+/* With versions_kept K = 3 and prune_interval S = 4, after block h the
+ * versions kept are floor(h) = (h - 2) rounded down to a multiple of 4 and
+ * up: the floor moves every 4 blocks, never keeps fewer than 3 versions,
+ * and a version below it is gone (chain.h: pruning in steps). */
+static void pruning_in_steps(void)
+{
+    char err[256], d[600];
+    pel_chain *c;
+    pel_engine *e;
+    uint8_t root[32];
+    pel_engine_opts eo = pel_engine_defaults(PEL_ENGINE_SEQUENTIAL, 1);
+    snprintf(d, sizeof d, "%s/steps", dir);
+    CHECK_EQ_INT(mkdir(d, 0700), 0);
+    CHECK_EQ_INT(pel_engine_new(&eo, &e), 0);
+    uint64_t saved[ACCTS];
+    for (int i = 0; i < ACCTS; i++) { saved[i] = accts[i].nonce; accts[i].nonce = 0; }
+    pel_chain_opts so = small_store();
+    so.state_versions_kept = 3;
+    so.state_prune_interval = 4;
+    so.tree_threads = 1;
+    CHECK_EQ_INT(pel_chain_open(d, &gen, &so, &c, err, sizeof err), 0);
+    int moves = 0;
+    uint64_t last = 0;
+    for (uint64_t h = 1; h <= 14; h++) {
+        grow(c, e, 1, node_sk);
+        uint64_t floor = h >= 3 ? (h - 2) / 4 * 4 : 0;
+        CHECK(h - floor + 1 <= 3 + 4 - 1);          /* K .. K + S - 1 versions kept */
+        if (h >= 2) CHECK(h - floor + 1 >= 3);
+        for (uint64_t v = floor; v <= h; v++) CHECK_EQ_INT(pel_smt_root(pel_chain_store(c), v, root), 0);
+        if (floor) CHECK_EQ_INT(pel_smt_root(pel_chain_store(c), floor - 1, root), PEL_ESMT_PRUNED);
+        if (floor != last) moves++;
+        last = floor;
+    }
+    CHECK_EQ_INT(moves, 3);   /* to 4, 8 and 12 */
+    CHECK_EQ_INT(pel_chain_verify(c, NULL, NULL, err, sizeof err), 0);
+    pel_chain_close(c);
+    so.state_prune_interval = 1;   /* one version a block, as before steps */
+    CHECK_EQ_INT(pel_chain_open(d, &gen, &so, &c, err, sizeof err), 0);
+    grow(c, e, 1, node_sk);
+    CHECK_EQ_INT(pel_smt_root(pel_chain_store(c), 13, root), 0);
+    CHECK_EQ_INT(pel_smt_root(pel_chain_store(c), 12, root), PEL_ESMT_PRUNED);
+    pel_chain_close(c);
+    pel_engine_free(e);
+    for (int i = 0; i < ACCTS; i++) accts[i].nonce = saved[i];
+}
+
 int main(void)
 {
     uint8_t seed[32];
@@ -870,6 +916,7 @@ int main(void)
     RUN(checkpoints_and_roots);
     RUN(snapshot_restore_roundtrip);
     RUN(baseline_and_retention);
+    RUN(pruning_in_steps);
     pel_genesis_free(&gen);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
