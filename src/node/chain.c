@@ -88,22 +88,23 @@ static int put_block_record(pel_store_txn *w, const pel_block_header *h, const p
 static int put_tx_index(pel_store_txn *w, uint64_t height, const pel_tx *const *txs,
                         const pel_receipt *rcpts, uint32_t n)
 {
-    pel_buf b, tmp;
+    pel_buf b;
     uint8_t loc[12];
     int rc = 0;
     pel_buf_init(&b);
-    pel_buf_init(&tmp);
-    for (uint32_t i = 0; !rc && i < n; i++) {
+    for (uint32_t i = 0; !rc && i < n; i++) {   /* receipts: keys grow with height */
         loc_key(height, i, loc);
         pel_buf_reset(&b);
         rc = pel_receipt_encode(&rcpts[i], &b);
-        if (!rc) rc = pel_store_put(w, PEL_T_RECEIPTS, loc, 12, b.data, b.len);
-        if (rc) break;
-        rc = pel_store_txn_get(w, PEL_T_TXS, txs[i]->id, 32, &tmp);
-        if (rc == PEL_ENOTFOUND) rc = pel_store_put(w, PEL_T_TXS, txs[i]->id, 32, loc, 12);
+        if (!rc) rc = pel_store_append(w, PEL_T_RECEIPTS, loc, 12, b.data, b.len);
+        if (rc == PEL_EEXIST) rc = pel_store_put(w, PEL_T_RECEIPTS, loc, 12, b.data, b.len);
+    }
+    for (uint32_t i = 0; !rc && i < n; i++) {   /* ids: the first inclusion stays */
+        loc_key(height, i, loc);
+        rc = pel_store_put_new(w, PEL_T_TXS, txs[i]->id, 32, loc, 12);
+        if (rc == PEL_EEXIST) rc = 0;
     }
     pel_buf_free(&b);
-    pel_buf_free(&tmp);
     return rc;
 }
 
@@ -905,11 +906,23 @@ int pel_chain_u64(pel_chain *c, const pel_key *k, uint64_t *out)
 
 int pel_chain_account(pel_chain *c, const pel_addr *a, uint64_t *balance, uint64_t *nonce)
 {
-    pel_key kb, kn;
-    pel_key_balance(a, &kb);
-    pel_key_nonce(a, &kn);
-    int rc = pel_chain_u64(c, &kb, balance);
-    if (!rc) rc = pel_chain_u64(c, &kn, nonce);
+    pel_key k[2];
+    pel_key_balance(a, &k[0]);
+    pel_key_nonce(a, &k[1]);
+    const void *keys[2] = { k[0].b, k[1].b };
+    uint64_t *to[2] = { balance, nonce };
+    pel_buf v[2];
+    int rcs[2];
+    pel_buf_init(&v[0]);
+    pel_buf_init(&v[1]);
+    *balance = *nonce = 0;   /* an absent key reads 0 */
+    int rc = pel_store_get_many(c->store, PEL_T_STATE, keys, PEL_KEY_LEN, 2, v, rcs);   /* one snapshot */
+    for (int i = 0; !rc && i < 2; i++) {
+        if (rcs[i] == 0 && v[i].len != 8) rc = PEL_ECORRUPT;
+        else if (rcs[i] == 0) *to[i] = pel_le_load(v[i].data, 8);
+    }
+    pel_buf_free(&v[0]);
+    pel_buf_free(&v[1]);
     return rc;
 }
 

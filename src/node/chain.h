@@ -294,7 +294,8 @@ int pel_chain_tx_location(pel_chain *c, const uint8_t id[32], uint64_t *height, 
     PEL_MUST_USE;
 /* pel_chain_receipt - stored receipt bytes (decode with pel_receipt_decode). */
 int pel_chain_receipt(pel_chain *c, uint64_t height, uint32_t index, pel_buf *out) PEL_MUST_USE;
-/* pel_chain_account - committed balance and nonce (absent account: 0, 0). */
+/* pel_chain_account - committed balance and nonce (absent account: 0, 0),
+ * both read from one snapshot (the same committed block). */
 int pel_chain_account(pel_chain *c, const pel_addr *a, uint64_t *balance, uint64_t *nonce)
     PEL_MUST_USE;
 /* pel_chain_checkpoint - the stored signed checkpoint after block `height`.

@@ -285,6 +285,28 @@ int pel_store_get(pel_store *s, pel_table t, const void *key, size_t klen, pel_b
     return rc;
 }
 
+int pel_store_get_many(pel_store *s, pel_table t, const void *const *keys, size_t klen,
+                       size_t n, pel_buf *out, int *rcs)
+{
+    int rc = check_table(t);
+    for (size_t i = 0; i < n; i++) {
+        pel_buf_reset(&out[i]);
+        rcs[i] = PEL_ENOTFOUND;
+        if (!rc) rc = check_key(s, keys[i], klen);
+    }
+    MDB_txn *txn = NULL;
+    if (!rc && n) rc = read_begin(s, &txn);
+    for (size_t i = 0; !rc && i < n; i++) {
+        MDB_val v;
+        rcs[i] = lookup(s, txn, t, keys[i], klen, &v);
+        if (rcs[i] == 0) rc = copy_out(&out[i], &v);   /* before abort: v points into the map */
+        else if (rcs[i] != PEL_ENOTFOUND) rc = rcs[i];
+    }
+    if (txn) mdb_txn_abort(txn);
+    for (size_t i = 0; rc && i < n; i++) pel_buf_reset(&out[i]);
+    return rc;
+}
+
 const char *pel_store_table_name(pel_table t)
 {
     return (unsigned)t < PEL_T_COUNT ? table_names[t] : "?";
@@ -515,14 +537,20 @@ static int put_flags(pel_store_txn *w, pel_table t, const void *key, size_t klen
         drop_append(w);
         mrc = mdb_put(w->txn, w->s->dbi[t], &k, &v, flags);
     }
-    if (mrc == MDB_KEYEXIST && (flags & MDB_APPEND)) return PEL_EEXIST;  /* not after the last key: nothing written */
-    return mrc ? stage_fail(w, flags ? "append" : "put", mrc) : 0;
+    if (mrc == MDB_KEYEXIST && flags) return PEL_EEXIST;  /* not after the last key, or there: nothing written */
+    return mrc ? stage_fail(w, flags & MDB_APPEND ? "append" : "put", mrc) : 0;
 }
 
 int pel_store_put(pel_store_txn *w, pel_table t, const void *key, size_t klen,
                   const void *val, size_t vlen)
 {
     return put_flags(w, t, key, klen, val, vlen, 0);
+}
+
+int pel_store_put_new(pel_store_txn *w, pel_table t, const void *key, size_t klen,
+                      const void *val, size_t vlen)
+{
+    return put_flags(w, t, key, klen, val, vlen, MDB_NOOVERWRITE);
 }
 
 int pel_store_append(pel_store_txn *w, pel_table t, const void *key, size_t klen,

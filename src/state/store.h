@@ -108,6 +108,18 @@ int pel_store_get(pel_store *s, pel_table t, const void *key, size_t klen, pel_b
     PEL_MUST_USE PEL_NONNULL(1, 3, 5);
 
 /*
+ * pel_store_get_many - pel_store_get of keys[0..n) (each klen bytes) of
+ * table t in one read transaction: one snapshot (the values are of the
+ * same committed state) and one reader-slot setup instead of n.
+ * rcs[i] = 0 with out[i] the value, or PEL_ENOTFOUND with out[i] empty.
+ * Thread-safe.
+ * @return 0; PEL_ENOMEM, PEL_EIO, PEL_EINVAL (as pel_store_get) with every
+ *         out[i] empty.
+ */
+int pel_store_get_many(pel_store *s, pel_table t, const void *const *keys, size_t klen,
+                       size_t n, pel_buf *out, int *rcs) PEL_MUST_USE PEL_NONNULL(1, 3, 6, 7);
+
+/*
  * pel_store_last - the greatest key in table t and its value (for the head
  * of BLOCKS). key_out / val_out reset first (left empty on failure); either
  * may be NULL. Thread-safe.
@@ -154,6 +166,14 @@ int pel_store_put(pel_store_txn *w, pel_table t, const void *key, size_t klen,
                   const void *val, size_t vlen) PEL_MUST_USE PEL_NONNULL(1, 3);
 int pel_store_del(pel_store_txn *w, pel_table t, const void *key, size_t klen)
     PEL_MUST_USE PEL_NONNULL(1, 3);
+
+/* pel_store_put_new - pel_store_put of a key the table does not hold yet
+ * (MDB_NOOVERWRITE): one search instead of a get and a put.
+ * @return as pel_store_put, and PEL_EEXIST (nothing written, the stored
+ *         value kept, the transaction stays usable) when the key is there,
+ *         staged or committed. */
+int pel_store_put_new(pel_store_txn *w, pel_table t, const void *key, size_t klen,
+                      const void *val, size_t vlen) PEL_MUST_USE PEL_NONNULL(1, 3);
 
 /* pel_store_append - pel_store_put of a key greater than every key of
  * table t (staged ones included): LMDB then skips the search for the

@@ -429,6 +429,65 @@ static void append_only_after_the_last_key(void)
     test_rmdir_all(dir);
 }
 
+/* pel_store_put_new writes an absent key and refuses a present one
+ * (staged or committed) without writing or spoiling the transaction. */
+static void put_new_keeps_the_first(void)
+{
+    char *dir = tmpdir();
+    pel_store *s = open_rw(dir);
+    pel_buf v;
+    pel_buf_init(&v);
+    pel_store_txn *w;
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    CHECK_EQ_INT(pel_store_put_new(w, PEL_T_TXS, "k", 1, "1", 1), 0);
+    CHECK_EQ_INT(pel_store_put_new(w, PEL_T_TXS, "k", 1, "2", 1), PEL_EEXIST);   /* staged */
+    CHECK_EQ_INT(pel_store_put_new(w, PEL_T_TXS, "", 0, "2", 1), PEL_EINVAL);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    CHECK_EQ_INT(pel_store_put_new(w, PEL_T_TXS, "k", 1, "3", 1), PEL_EEXIST);   /* committed */
+    CHECK_EQ_INT(pel_store_put_new(w, PEL_T_TXS, "l", 1, "4", 1), 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);                                       /* not spoilt */
+    CHECK_EQ_INT(pel_store_get(s, PEL_T_TXS, "k", 1, &v), 0);
+    CHECK(v.len == 1 && v.data[0] == '1');
+    CHECK_EQ_INT(pel_store_get(s, PEL_T_TXS, "l", 1, &v), 0);
+    CHECK(v.len == 1 && v.data[0] == '4');
+    pel_buf_free(&v);
+    pel_store_close(s);
+    test_rmdir_all(dir);
+}
+
+/* pel_store_get_many reads several keys from one snapshot: present ones
+ * with their values, absent ones as PEL_ENOTFOUND, bad arguments refused
+ * with every output empty. */
+static void get_many_one_snapshot(void)
+{
+    char *dir = tmpdir();
+    pel_store *s = open_rw(dir);
+    pel_store_txn *w;
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_STATE, "aa", 2, "1", 1), 0);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_STATE, "cc", 2, "333", 3), 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    const void *keys[3] = { "aa", "bb", "cc" };
+    pel_buf out[3];
+    int rcs[3];
+    for (int i = 0; i < 3; i++) pel_buf_init(&out[i]);
+    CHECK_EQ_INT(pel_store_get_many(s, PEL_T_STATE, keys, 2, 3, out, rcs), 0);
+    CHECK_EQ_INT(rcs[0], 0);
+    CHECK(out[0].len == 1 && out[0].data[0] == '1');
+    CHECK_EQ_INT(rcs[1], PEL_ENOTFOUND);
+    CHECK_EQ_INT((int)out[1].len, 0);
+    CHECK_EQ_INT(rcs[2], 0);
+    CHECK(out[2].len == 3 && !memcmp(out[2].data, "333", 3));
+    CHECK_EQ_INT(pel_store_get_many(s, PEL_T_STATE, keys, 2, 0, out, rcs), 0);   /* nothing asked */
+    CHECK_EQ_INT(pel_store_get_many(s, PEL_T_STATE, keys, 0, 3, out, rcs), PEL_EINVAL);
+    CHECK(out[0].len == 0 && out[2].len == 0);
+    CHECK_EQ_INT(pel_store_get_many(s, PEL_T_COUNT, keys, 2, 3, out, rcs), PEL_EINVAL);
+    for (int i = 0; i < 3; i++) pel_buf_free(&out[i]);
+    pel_store_close(s);
+    test_rmdir_all(dir);
+}
+
 /* scan_ordered - every key of a table in strictly increasing order,
  * counted (pel_store_scan's callback) */
 typedef struct ordered { uint8_t prev[16]; size_t plen, n; int bad; } ordered;
@@ -1122,5 +1181,7 @@ int main(void)
     RUN(map_full_then_recovers);
     RUN(survives_kill_9);
     RUN(readers_during_commits);
+    RUN(put_new_keeps_the_first);
+    RUN(get_many_one_snapshot);
     return TEST_END("test_store");
 }
