@@ -68,12 +68,12 @@ static int compute_sighash(const uint8_t *chain, uint32_t chain_len, const uint8
     return pel_hasher_final(&h, out);
 }
 
-/* Fill sighash, id, from and size from the signed encoding p[0..len). */
 int pel_tx_id(const void *p, size_t len, uint8_t out[PEL_TXID_LEN])
 {
     return pel_hash_tagged("PEL/txid", p, len, out);
 }
 
+/* Fill sighash, id, from and size from the signed encoding p[0..len). */
 static int derive(pel_tx *tx, const uint8_t *p, size_t len)
 {
     int rc = compute_sighash(tx->chain_id, tx->chain_id_len, p, len - PEL_SIG_LEN, tx->sighash);

@@ -234,9 +234,9 @@ static int update_trees(pel_chain *c, pel_store_txn *w, const pel_chain_head *pa
     uint64_t keep = c->o.state_versions_kept;
     uint64_t step = c->o.state_prune_interval ? c->o.state_prune_interval : 1;
     if (!rc && prune && keep && h->height >= keep) {
-        uint64_t floor = h->height - keep + 1;
-        floor -= floor % step;   /* in steps (chain.h): a no-op until the next one */
-        if (floor) rc = pel_smt_prune(c->store, w, floor, NULL);
+        uint64_t keep_from = h->height - keep + 1;
+        keep_from -= keep_from % step;   /* in steps (chain.h): a no-op until the next one */
+        if (keep_from) rc = pel_smt_prune(c->store, w, keep_from, NULL);
     }
     return rc;
 }

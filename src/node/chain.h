@@ -96,8 +96,9 @@ typedef struct pel_chain_opts {
  * touches is copied and written whole (LMDB copies on write). Nodes that
  * became stale over S blocks share many of those pages, so removing S
  * versions at once writes far fewer pages than S removals of one: with
- * S = 8 a node under the open-science load writes about 30 % fewer bytes
- * per transaction than with S = 1 (bench/RESULTS.md, twelfth session).
+ * S = 8 a node under the open-science load writes about 25 % fewer bytes
+ * per transaction than with S = 1, and 35-40 % fewer reach the disk
+ * (bench/RESULTS.md, "Pruning in steps").
  */
 #define PEL_CHAIN_DEFAULT_PRUNE_INTERVAL 8
 
