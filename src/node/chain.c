@@ -891,19 +891,6 @@ int pel_chain_receipt(pel_chain *c, uint64_t height, uint32_t index, pel_buf *ou
     return pel_store_get(c->store, PEL_T_RECEIPTS, k, 12, out);
 }
 
-int pel_chain_u64(pel_chain *c, const pel_key *k, uint64_t *out)
-{
-    pel_buf b;
-    pel_buf_init(&b);
-    *out = 0;
-    int rc = pel_store_get(c->store, PEL_T_STATE, k->b, PEL_KEY_LEN, &b);
-    if (rc == PEL_ENOTFOUND) rc = 0;
-    else if (!rc && b.len != 8) rc = PEL_ECORRUPT;
-    else if (!rc) *out = pel_le_load(b.data, 8);
-    pel_buf_free(&b);
-    return rc;
-}
-
 int pel_chain_account(pel_chain *c, const pel_addr *a, uint64_t *balance, uint64_t *nonce)
 {
     pel_key k[2];

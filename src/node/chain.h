@@ -316,8 +316,6 @@ const char *pel_chain_origin(const pel_chain *c);
  * @return 0, PEL_ENOMEM, PEL_EIO, PEL_ECORRUPT. */
 int pel_chain_rebuild_state_root(pel_chain *c, uint8_t root[32], pel_chain_head *head)
     PEL_MUST_USE;
-/* pel_chain_u64 - a committed u64 state value (absent: 0). */
-int pel_chain_u64(pel_chain *c, const pel_key *k, uint64_t *out) PEL_MUST_USE;
 
 /*
  * pel_chain_verify - replay every committed block from genesis with the

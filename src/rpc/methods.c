@@ -519,13 +519,14 @@ static int m_account(void *ctx, const cJSON *params, cJSON **result, pel_rpc_err
 static cJSON *block_tx_json(pel_node *n, uint64_t height, uint32_t i, const uint8_t *raw, uint32_t len,
                             int receipts)
 {
-    pel_tx tx;
     if (!receipts) {   /* the id alone: no need to decode (a stored block's txs decode) */
+        uint8_t id[PEL_TXID_LEN];
         char s[65];
-        if (pel_tx_id(raw, len, tx.id)) return cJSON_CreateNull();
-        pel_hex_encode(tx.id, 32, s);
+        if (pel_tx_id(raw, len, id)) return cJSON_CreateNull();
+        pel_hex_encode(id, sizeof id, s);
         return cJSON_CreateString(s);
     }
+    pel_tx tx;
     if (pel_tx_decode(raw, len, &tx)) return cJSON_CreateNull();
     cJSON *o = cJSON_CreateObject();
     pel_buf rb;

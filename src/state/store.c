@@ -272,17 +272,9 @@ static int lookup(pel_store *s, MDB_txn *txn, pel_table t, const void *key,
 
 int pel_store_get(pel_store *s, pel_table t, const void *key, size_t klen, pel_buf *out)
 {
-    pel_buf_reset(out);
-    int rc = check_table(t);
-    if (!rc) rc = check_key(s, key, klen);
-    MDB_txn *txn = NULL;
-    if (!rc) rc = read_begin(s, &txn);
-    MDB_val v;
-    if (!rc) rc = lookup(s, txn, t, key, klen, &v);
-    if (!rc) rc = copy_out(out, &v);   /* before abort: v points into the map */
-    if (txn) mdb_txn_abort(txn);
-    if (rc) pel_buf_reset(out);
-    return rc;
+    int found;
+    int rc = pel_store_get_many(s, t, &key, klen, 1, out, &found);
+    return rc ? rc : found;
 }
 
 int pel_store_get_many(pel_store *s, pel_table t, const void *const *keys, size_t klen,
