@@ -7,18 +7,18 @@
  * reads (root, proof, walk); pruning.
  *
  * The update: the writes get their paths and value hashes (on the pool)
- * and are sorted by path; then the caller's thread recurses over the old
- * nodes along the sorted paths, reading each touched node once, and
- * builds the changed part of the new tree in memory, one depth-2 subtree
- * (a "unit") at a time, each in its own arena; units are hashed bottom-up
- * on the pool's threads and written by the caller's thread in key order
- * as soon as they are done, then freed; the part above depth 2 is hashed
- * and written last. Independent hashes (the writes' paths and values, the
- * new leaves under a node, the pairs of one level of sibling nodes) are
- * computed together, four at about the cost of one (core/blake2b.h).
- * LMDB write transactions belong to one thread, so every access through
- * the transaction stays on the caller's; the pool's threads read ahead
- * from the committed snapshot instead (see "Prefetch" below).
+ * and are sorted by path; then the changed part of the new tree is built
+ * in memory, reading each touched old node once, one depth-2 subtree (a
+ * "unit") at a time, each in its own arena; units are hashed bottom-up and
+ * written by the caller's thread in key order as soon as they are done,
+ * then freed; the part above depth 2 is hashed and written last.
+ * Independent hashes (the writes' paths and values, the new leaves under a
+ * node, the pairs of one level of sibling nodes) are computed together,
+ * four at about the cost of one (core/blake2b.h). LMDB write transactions
+ * belong to one thread, so every access through the transaction stays on
+ * the caller's; with a pool, the units are read, built and hashed by every
+ * thread from snapshots of the committed state (see "Units built ahead"
+ * below).
  */
 #include "state/smt.h"
 
@@ -679,54 +679,70 @@ typedef struct oref { uint8_t type; uint64_t ver; uint8_t hash[HL]; } oref;
  * hashed and written last. So memory holds the writes plus a few units,
  * and hashing overlaps the store's reads and writes.
  *
- * Prefetch: worker 0's reads through the transaction are the remaining
- * serial work, so when the old root is committed (the committed snapshot
- * holds the same root record), the other workers read each unit's old
- * nodes ahead of worker 0 with pel_store_get, at most PF_LEAD units ahead,
- * into a per-unit table with each record's node hash. Worker 0 takes a
- * record from the table only when its hash equals the one the parent (read
- * through the transaction) stores, and reads through the transaction
- * otherwise. Nodes are write-once and the old version's nodes are never
- * pruned, so the snapshot and the transaction agree on them.
+ * Units built ahead: worker 0's reads through the transaction are the
+ * serial part, so when the old root is committed (the committed snapshot
+ * holds the same root record) every unit position with an old internal
+ * node becomes a job that any worker may run ahead of worker 0, at most
+ * LEAD jobs ahead: read the unit's old nodes from a snapshot of its own
+ * (pel_store_snap, values in place), rebuild the unit in its arena, hash
+ * it, and keep the nodes it replaced in the job's stale list. Worker 0,
+ * reaching the position, takes the finished job (or runs it itself if no
+ * worker took it, or helps with other jobs while one runs), appends its
+ * stale list to the update's in position order, and writes it in turn. A
+ * job that failed is rebuilt by worker 0 through the transaction, which
+ * has the last word. Nodes are write-once and the old version's nodes are
+ * not pruned while it is the latest, so the snapshot and the transaction
+ * agree on every node reachable from the old root; the written tree is
+ * byte for byte the one worker 0 alone would write.
  */
 #define SPLIT 2
 #define NUNITS 256
 #define AHEAD 6
-#define PF_LEAD 16
+#define LEAD 16
 
-enum { U_QUEUED, U_CLAIMED, U_DONE, U_FAILED, U_SKIPPED };
+enum { U_QUEUED, U_CLAIMED, U_DONE, U_SKIPPED };
 
 typedef struct unit { nnode *x; unsigned pos; int state; } unit;
 
-/* A prefetched record: key and record bytes, and the node's hash. */
-typedef struct pfent {
-    const uint8_t *key, *rec;
-    uint32_t rlen;
-    uint8_t klen;
-    uint8_t hash[HL];
-} pfent;
-
-/* The prefetch of one unit: its old root and writes, and the table. */
-typedef struct pfjob {
+/* A unit built ahead: its position, old root and writes; once done, the
+ * new subtree (hashed, in the position's arena; NULL when unchanged), the
+ * stale entries its rebuild found, and its result code. */
+typedef struct bjob {
     unsigned pos;
     oref o;
-    const item *it;
+    item *it;
     size_t n;
     int state;
-    pfent *tab;            /* open addressing, cap a power of two */
-    size_t cap, cnt;
-} pfjob;
+    nnode *out;
+    pel_buf stale;
+    int rc;
+} bjob;
 
-typedef struct uctx {
+typedef struct uctx uctx;
+
+/* A builder: where one rebuild allocates (cur), lists the nodes it
+ * replaces (stale) and reads old nodes from: the write transaction (snap
+ * NULL; records copied into rd) or a snapshot (records in place). */
+typedef struct bctx {
+    uctx *c;
+    pel_arena *cur;
+    pel_buf *stale;
+    pel_store_snap *snap;
+    pel_buf rd;
+    const uint8_t *rec;      /* the last record read, rlen bytes */
+    size_t rlen;
+} bctx;
+
+struct uctx {
     pel_store *s;
     pel_store_txn *w;
     uint64_t newv;
     const pel_writeset *ws;
     item *it;                /* the writes, sorted by path */
     pel_arena top;           /* items, nodes above SPLIT */
-    pel_arena *cur;          /* where nodes are allocated now */
     pel_arena sub[NUNITS];   /* each unit's nodes, by position */
-    pel_buf rd;              /* last record read; leaf records written */
+    bctx b0;                 /* worker 0 through the transaction */
+    pel_buf big;             /* leaf records too large for the stack */
     pel_buf stale;           /* stale node entries, concatenated */
     bool append;             /* the units' nodes go in with pel_store_append */
     uint64_t appended;       /* records appended (for pel_smt_append_stats) */
@@ -739,22 +755,22 @@ typedef struct uctx {
     size_t npub, nclaim, nwritten;
     bool finished;
     unsigned ahead;
-    /* prefetch, under mu too: jobs [0, npf) in position order, workers
-     * claim from pfclaim below cursor + PF_LEAD, worker 0 is at cursor */
-    pfjob pf[NUNITS];
-    int pfidx[NUNITS];       /* job of a position, or -1 */
-    size_t npf, pfclaim, cursor;
-    pfjob *curpf;            /* worker 0: the table of the unit it is in */
-    pel_arena pfa[NUNITS];   /* each job's records */
+    /* units built ahead, under mu too: jobs [0, njobs) in position order,
+     * workers claim from jclaim below cursor + LEAD, worker 0 is at cursor */
+    bjob jobs[NUNITS];
+    int jidx[NUNITS];        /* job of a position, or -1 */
+    size_t njobs, jclaim, cursor;
+    bctx *wb;                /* each worker's builder for jobs (snapshots) */
+    unsigned nworkers;
     atomic_size_t next;      /* prepare: next chunk; relaxed, pool_run orders */
     oref oroot;
     nnode *root;             /* worker 0's result */
     int rc;
-} uctx;
+};
 
-static nnode *new_node(uctx *c, uint8_t type, const uint8_t *path)
+static nnode *new_node(bctx *b, uint8_t type, const uint8_t *path)
 {
-    nnode *x = pel_arena_alloc(c->cur, sizeof *x);
+    nnode *x = pel_arena_alloc(b->cur, sizeof *x);
     if (!x) return NULL;
     memset(x, 0, sizeof *x);
     x->type = type;
@@ -764,7 +780,7 @@ static nnode *new_node(uctx *c, uint8_t type, const uint8_t *path)
 
 /* mark_stale - record node (ver, depth, position) as replaced at newv:
  * version u64 BE, depth u8, the nibbles packed two per byte. */
-static int mark_stale(uctx *c, uint64_t ver, unsigned depth, const uint8_t *path)
+static int mark_stale(bctx *b, uint64_t ver, unsigned depth, const uint8_t *path)
 {
     uint8_t e[9 + HL];
     size_t nb = (depth + 1) / 2;
@@ -772,57 +788,42 @@ static int mark_stale(uctx *c, uint64_t ver, unsigned depth, const uint8_t *path
     e[8] = (uint8_t)depth;
     memcpy(e + 9, path, nb);
     if (depth & 1) e[8 + nb] &= 0xF0;
-    return pel_buf_append(&c->stale, e, 9 + nb) ? PEL_ENOMEM : 0;
-}
-
-static uint64_t key_hash(const uint8_t *k, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ k[i]) * 0x100000001b3ull;
-    return h;
-}
-
-static pfent *pf_find(const pfjob *j, const uint8_t *k, size_t kl)
-{
-    if (!j->cap) return NULL;
-    for (size_t i = key_hash(k, kl) & (j->cap - 1);; i = (i + 1) & (j->cap - 1)) {
-        pfent *e = &j->tab[i];
-        if (!e->key) return NULL;
-        if (e->klen == kl && !memcmp(e->key, k, kl)) return e;
-    }
+    return pel_buf_append(b->stale, e, 9 + nb) ? PEL_ENOMEM : 0;
 }
 
 /* read_at - the record of old node o (at depth, prefix of path) into
- * c->rd: prefetched if its hash is the expected one, else through the
- * transaction. A referenced node that is missing is corruption. */
-static int read_at(uctx *c, const oref *o, unsigned depth, const uint8_t *path)
+ * b->rec / b->rlen: through the transaction or b's snapshot. A referenced
+ * node that is missing is corruption. */
+static int read_at(bctx *b, const oref *o, unsigned depth, const uint8_t *path)
 {
     uint8_t k[NKEY_MAX];
     size_t n = node_key(k, o->ver, depth, path);
-    pfent *e = c->curpf ? pf_find(c->curpf, k, n) : NULL;
-    if (e && !memcmp(e->hash, o->hash, HL)) {
-        pel_buf_reset(&c->rd);
-        return pel_buf_append(&c->rd, e->rec, e->rlen) ? PEL_ENOMEM : 0;
+    int rc;
+    if (b->snap) {
+        rc = pel_store_snap_get(b->snap, PEL_T_SMT, k, n, &b->rec, &b->rlen);
+    } else {
+        rc = pel_store_txn_get(b->c->w, PEL_T_SMT, k, n, &b->rd);
+        b->rec = b->rd.data;
+        b->rlen = b->rd.len;
     }
-    int rc = pel_store_txn_get(c->w, PEL_T_SMT, k, n, &c->rd);
     return rc == PEL_ENOTFOUND ? PEL_ECORRUPT : rc;
 }
 
-/* read_leaf - the old leaf at (ver, depth, path prefix), parsed in c->rd
- * and checked to lie there. */
-static int read_leaf(uctx *c, const oref *o, unsigned depth, const uint8_t *path, leafrec *l)
+/* read_leaf - the old leaf at (ver, depth, path prefix), parsed in
+ * b->rec and checked to lie there. */
+static int read_leaf(bctx *b, const oref *o, unsigned depth, const uint8_t *path, leafrec *l)
 {
-    int rc = read_at(c, o, depth, path);
-    if (!rc) rc = parse_leaf(c->rd.data, c->rd.len, l);
+    int rc = read_at(b, o, depth, path);
+    if (!rc) rc = parse_leaf(b->rec, b->rlen, l);
     if (!rc && !prefix_eq(l->path, path, depth)) rc = PEL_ECORRUPT;
     return rc;
 }
 
 /* leaf_item - a copy of leaf l as an item in the current arena. */
-static int leaf_item(uctx *c, const leafrec *l, item **out)
+static int leaf_item(bctx *b, const leafrec *l, item **out)
 {
-    item *x = pel_arena_alloc(c->cur, sizeof *x);
-    uint8_t *kv = pel_arena_alloc(c->cur, HL + l->len);
+    item *x = pel_arena_alloc(b->cur, sizeof *x);
+    uint8_t *kv = pel_arena_alloc(b->cur, HL + l->len);
     if (!x || !kv) return PEL_ENOMEM;
     memcpy(x->path, l->path, HL);
     memcpy(x->vh, l->vh, HL);
@@ -864,9 +865,9 @@ static void set_slot(kids *k, unsigned v, nnode *x, uint64_t ver)
 
 /* new_kids - children of a new node: none (all), or none changed yet
  * with k->o left for parse_inode to fill. */
-static kids *new_kids(uctx *c, bool all)
+static kids *new_kids(bctx *b, bool all)
 {
-    kids *k = pel_arena_alloc(c->cur, sizeof *k);
+    kids *k = pel_arena_alloc(b->cur, sizeof *k);
     if (!k) return NULL;
     if (all) memset(&k->o, 0, sizeof k->o);
     memset(k->n, 0, sizeof k->n);
@@ -878,26 +879,26 @@ static kids *new_kids(uctx *c, bool all)
  * build - the subtree T(puts of it[0..n), d) as new nodes (deletes are
  * ignored: nothing old is below). A single put is an unplaced leaf.
  */
-static int build(uctx *c, unsigned d, const item *it, size_t n, nnode **out)
+static int build(bctx *b, unsigned d, const item *it, size_t n, nnode **out)
 {
     size_t puts = 0, last = 0;
     for (size_t i = 0; i < n; i++)
         if (!it[i].del) { puts++; last = i; }
     if (puts <= 1) {
-        *out = new_node(c, puts ? T_LEAF : T_EMPTY, it[last].path);
+        *out = new_node(b, puts ? T_LEAF : T_EMPTY, it[last].path);
         if (*out && puts) (*out)->leaf = &it[last];
         return *out ? 0 : PEL_ENOMEM;
     }
-    nnode *x = new_node(c, T_INTERNAL, it[0].path);
-    kids *k = new_kids(c, true);
+    nnode *x = new_node(b, T_INTERNAL, it[0].path);
+    kids *k = new_kids(b, true);
     if (!x || !k) return PEL_ENOMEM;
     x->k = k;
     for (size_t i = 0, j; i < n; i = j) {
         j = group_end(it, n, i, d);
         nnode *ch;
-        int rc = build(c, d + 1, it + i, j - i, &ch);
+        int rc = build(b, d + 1, it + i, j - i, &ch);
         if (rc) return rc;
-        if (ch->type != T_EMPTY) set_slot(k, nib(it[i].path, d), ch, c->newv);
+        if (ch->type != T_EMPTY) set_slot(k, nib(it[i].path, d), ch, b->c->newv);
     }
     *out = x;
     return 0;
@@ -924,11 +925,11 @@ static size_t count_puts(const item *it, size_t n)
 }
 
 /* merge_leaf - the writes plus a copy of old leaf l at its place. */
-static int merge_leaf(uctx *c, const leafrec *l, item **it, size_t *n)
+static int merge_leaf(bctx *b, const leafrec *l, item **it, size_t *n)
 {
-    item *x, *m = pel_arena_alloc(c->cur, (*n + 1) * sizeof *m);
+    item *x, *m = pel_arena_alloc(b->cur, (*n + 1) * sizeof *m);
     if (!m) return PEL_ENOMEM;
-    int rc = leaf_item(c, l, &x);
+    int rc = leaf_item(b, l, &x);
     if (rc) return rc;
     size_t at = 0;
     while (at < *n && memcmp((*it)[at].path, l->path, HL) < 0) at++;
@@ -946,22 +947,22 @@ static int merge_leaf(uctx *c, const leafrec *l, item **it, size_t *n)
  * value). Otherwise it is stale and, unless a write replaces it, joins the
  * writes (*it, *n replaced by the merged set).
  */
-static int old_leaf(uctx *c, oref o, unsigned d, item **it, size_t *n, bool *same)
+static int old_leaf(bctx *b, oref o, unsigned d, item **it, size_t *n, bool *same)
 {
     leafrec l;
-    int rc = read_leaf(c, &o, d, (*it)[0].path, &l);
+    int rc = read_leaf(b, &o, d, (*it)[0].path, &l);
     if (rc) return rc;
     size_t at = find_path(*it, *n, l.path);
     size_t puts = count_puts(*it, *n) - (at < *n && !(*it)[at].del);
     *same = !puts && (at == *n || (!(*it)[at].del && !memcmp((*it)[at].vh, l.vh, HL)));
     if (*same) return 0;
-    rc = mark_stale(c, o.ver, d, l.path);
-    return rc || at < *n ? rc : merge_leaf(c, &l, it, n);
+    rc = mark_stale(b, o.ver, d, l.path);
+    return rc || at < *n ? rc : merge_leaf(b, &l, it, n);
 }
 
 /* collapse - node k at depth d (prefix of path) kept one child only, a
  * leaf: that leaf moves up to d's place (an old one is read and stale). */
-static int collapse(uctx *c, kids *k, unsigned d, const uint8_t *path, nnode **out)
+static int collapse(bctx *b, kids *k, unsigned d, const uint8_t *path, nnode **out)
 {
     unsigned v = (unsigned)__builtin_ctz(k->o.bits);
     if (k->n[v]) { *out = k->n[v]; return 0; }
@@ -972,11 +973,11 @@ static int collapse(uctx *c, kids *k, unsigned d, const uint8_t *path, nnode **o
     item *l;
     oref o = { T_LEAF, k->o.ver[v], { 0 } };
     memcpy(o.hash, k->o.hash[v], HL);
-    int rc = read_leaf(c, &o, d + 1, p, &lr);
-    if (!rc) rc = leaf_item(c, &lr, &l);
-    if (!rc) rc = mark_stale(c, k->o.ver[v], d + 1, p);
+    int rc = read_leaf(b, &o, d + 1, p, &lr);
+    if (!rc) rc = leaf_item(b, &lr, &l);
+    if (!rc) rc = mark_stale(b, k->o.ver[v], d + 1, p);
     if (rc) return rc;
-    *out = new_node(c, T_LEAF, l->path);
+    *out = new_node(b, T_LEAF, l->path);
     if (!*out) return PEL_ENOMEM;
     (*out)->leaf = l;
     return 0;
@@ -984,11 +985,11 @@ static int collapse(uctx *c, kids *k, unsigned d, const uint8_t *path, nnode **o
 
 /* assemble - the new node at depth d with children k: empty, the only
  * child when that is a leaf, or an internal node. */
-static int assemble(uctx *c, kids *k, unsigned d, const uint8_t *path, nnode **out)
+static int assemble(bctx *b, kids *k, unsigned d, const uint8_t *path, nnode **out)
 {
     unsigned cnt = (unsigned)__builtin_popcount(k->o.bits);
-    if (cnt == 1 && k->o.leafbits) return collapse(c, k, d, path, out);
-    *out = new_node(c, cnt ? T_INTERNAL : T_EMPTY, path);
+    if (cnt == 1 && k->o.leafbits) return collapse(b, k, d, path, out);
+    *out = new_node(b, cnt ? T_INTERNAL : T_EMPTY, path);
     if (!*out) return PEL_ENOMEM;
     if (cnt) (*out)->k = k;
     return 0;
@@ -1005,8 +1006,8 @@ static oref child_ref(const inode *o, unsigned v)
     return r;
 }
 
-typedef int (*recurse_fn)(uctx *c, oref o, unsigned d, item *it, size_t n, nnode **out);
-static int upd(uctx *c, oref o, unsigned d, item *it, size_t n, nnode **out);
+typedef int (*recurse_fn)(bctx *b, oref o, unsigned d, item *it, size_t n, nnode **out);
+static int upd(bctx *b, oref o, unsigned d, item *it, size_t n, nnode **out);
 
 /*
  * node - the position at depth d with old node o (any type) under writes
@@ -1016,42 +1017,42 @@ static int upd(uctx *c, oref o, unsigned d, item *it, size_t n, nnode **out);
  * if any child changed; an old leaf that the writes touch is stale and
  * rebuilt with them; an empty position gets the puts.
  */
-static int node(uctx *c, oref o, unsigned d, item *it, size_t n, recurse_fn fn, nnode **out)
+static int node(bctx *b, oref o, unsigned d, item *it, size_t n, recurse_fn fn, nnode **out)
 {
     *out = NULL;
     bool same = false, changed = o.type == T_LEAF;
     int rc = 0;
     if (o.type == T_LEAF) {   /* below SPLIT, or one leaf at most: build */
-        rc = old_leaf(c, o, d, &it, &n, &same);
+        rc = old_leaf(b, o, d, &it, &n, &same);
         if (!rc && !same && (fn == upd || count_puts(it, n) <= 1))
-            return build(c, d, it, n, out);
+            return build(b, d, it, n, out);
     }
     if (rc || same) return rc;
-    kids *k = new_kids(c, o.type != T_INTERNAL);
+    kids *k = new_kids(b, o.type != T_INTERNAL);
     if (!k) return PEL_ENOMEM;
     if (o.type == T_INTERNAL) {
-        rc = read_at(c, &o, d, it[0].path);
-        if (!rc) rc = parse_inode(c->rd.data, c->rd.len, &k->o);
+        rc = read_at(b, &o, d, it[0].path);
+        if (!rc) rc = parse_inode(b->rec, b->rlen, &k->o);
     }
     for (size_t i = 0, j; !rc && i < n; i = j) {
         j = group_end(it, n, i, d);
         unsigned v = nib(it[i].path, d);
         nnode *ch;
-        rc = fn(c, child_ref(&k->o, v), d + 1, it + i, j - i, &ch);
-        if (!rc && ch) { set_slot(k, v, ch, c->newv); changed = true; }
+        rc = fn(b, child_ref(&k->o, v), d + 1, it + i, j - i, &ch);
+        if (!rc && ch) { set_slot(k, v, ch, b->c->newv); changed = true; }
     }
     if (rc || !changed) return rc;
-    if (o.type == T_INTERNAL && (rc = mark_stale(c, o.ver, d, it[0].path))) return rc;
-    return assemble(c, k, d, it[0].path, out);
+    if (o.type == T_INTERNAL && (rc = mark_stale(b, o.ver, d, it[0].path))) return rc;
+    return assemble(b, k, d, it[0].path, out);
 }
 
 /* upd - node() below SPLIT. An empty position takes build() directly. */
-static int upd(uctx *c, oref o, unsigned d, item *it, size_t n, nnode **out)
+static int upd(bctx *b, oref o, unsigned d, item *it, size_t n, nnode **out)
 {
     *out = NULL;
-    if (o.type != T_EMPTY) return node(c, o, d, it, n, upd, out);
+    if (o.type != T_EMPTY) return node(b, o, d, it, n, upd, out);
     for (size_t i = 0; i < n; i++)
-        if (!it[i].del) return build(c, d, it, n, out);
+        if (!it[i].del) return build(b, d, it, n, out);
     return 0;
 }
 
@@ -1125,12 +1126,12 @@ static int put_node(uctx *c, const nnode *x, unsigned d, bool append)
         rec[0] = T_EMPTY;
         return put(c, append, k, kl, rec, 1);
     }
-    const item *l = x->leaf;   /* header then value: on the stack, or in c->rd */
+    const item *l = x->leaf;   /* header then value: on the stack, or in c->big */
     uint8_t *p = rec;
     if (LEAF_HDR + l->len > sizeof rec) {
-        pel_buf_reset(&c->rd);
-        if (pel_buf_reserve(&c->rd, LEAF_HDR + l->len)) return PEL_ENOMEM;
-        p = c->rd.data;
+        pel_buf_reset(&c->big);
+        if (pel_buf_reserve(&c->big, LEAF_HDR + l->len)) return PEL_ENOMEM;
+        p = c->big.data;
     }
     p[0] = T_LEAF;
     memcpy(p + 1, l->path, HL);
@@ -1153,10 +1154,12 @@ static int write_dfs(uctx *c, const nnode *x, unsigned d, bool skip_units)
     return rc;
 }
 
-static void publish(uctx *c, nnode *x, unsigned pos)
+/* publish - unit x (at position pos) for writing in turn; hashed when a
+ * job built it, else for any worker to hash. */
+static void publish(uctx *c, nnode *x, unsigned pos, bool hashed)
 {
     pthread_mutex_lock(&c->mu);
-    c->u[c->npub++] = (unit){ x, pos, U_QUEUED };
+    c->u[c->npub++] = (unit){ x, pos, hashed ? U_DONE : U_QUEUED };
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
 }
@@ -1190,121 +1193,21 @@ static int pump(uctx *c, bool all)
     return 0;
 }
 
-/* take_prefetch - worker 0 enters position pos: the prefetched table if
- * a worker filled it (waiting for one under way), else none (a job no
- * worker took yet is skipped: worker 0 reads for itself). */
-static pfjob *take_prefetch(uctx *c, unsigned pos)
+/* run_job - build and hash job j's unit with builder b (a worker's, reading
+ * from its own snapshot, opened at its first job). */
+static void run_job(uctx *c, bctx *b, bjob *j)
 {
-    if (c->pfidx[pos] < 0) return NULL;
-    pfjob *j = &c->pf[c->pfidx[pos]];
-    pthread_mutex_lock(&c->mu);
-    c->cursor = (size_t)c->pfidx[pos];
-    pthread_cond_broadcast(&c->cv);
-    if (j->state == U_QUEUED) j->state = U_SKIPPED;
-    while (j->state == U_CLAIMED) pthread_cond_wait(&c->cv, &c->mu);
-    pthread_mutex_unlock(&c->mu);
-    return j->state == U_DONE ? j : NULL;
+    b->cur = &c->sub[j->pos];
+    b->stale = &j->stale;
+    j->rc = b->snap ? 0 : pel_store_snap_begin(c->s, &b->snap);
+    if (!j->rc) j->rc = upd(b, j->o, SPLIT, j->it, j->n, &j->out);
+    if (!j->rc && j->out && j->out->type == T_INTERNAL) hash_tree(j->out);
 }
 
-/* unit_at - the position at depth SPLIT, rebuilt in its own arena; a new
- * internal node there is a unit. */
-static int unit_at(uctx *c, oref o, unsigned d, item *it, size_t n, nnode **out)
-{
-    unsigned pos = it[0].path[0];   /* the two nibbles above SPLIT = 2 */
-    (void)d;
-    c->cur = &c->sub[pos];
-    c->curpf = take_prefetch(c, pos);
-    int rc = upd(c, o, SPLIT, it, n, out);
-    c->curpf = NULL;
-    pel_arena_free(&c->pfa[pos]);
-    c->cur = &c->top;
-    if (rc || !*out || (*out)->type != T_INTERNAL) return rc;
-    /* the unit's root lives on in the top arena (its hash is read after
-     * the unit's arena is freed; its children are not) */
-    nnode *x = new_node(c, T_INTERNAL, NULL);
-    if (!x) return PEL_ENOMEM;
-    *x = **out;
-    *out = x;
-    publish(c, x, pos);
-    return pump(c, false);
-}
-
-/* above - node() for the positions above SPLIT (any old type). */
-static int above(uctx *c, oref o, unsigned d, item *it, size_t n, nnode **out)
-{
-    return node(c, o, d, it, n, d + 1 == SPLIT ? unit_at : above, out);
-}
-
-/* reader - worker 0: the whole rebuild, then the last units' writes. */
-static void reader(uctx *c)
-{
-    int rc = 0;
-    if (c->ws->n) rc = above(c, c->oroot, 0, c->it, c->ws->n, &c->root);
-    if (!rc) rc = pump(c, true);
-    pthread_mutex_lock(&c->mu);
-    c->finished = true;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-    c->rc = rc;
-}
-
-/* pf_put - keep a copy of record r (node hash h) under key k. */
-static int pf_put(pfjob *j, pel_arena *a, const uint8_t *k, size_t kl,
-                  const pel_buf *r, const uint8_t h[HL])
-{
-    if (2 * (j->cnt + 1) > j->cap) {          /* grow: rehash into a new table */
-        size_t cap = j->cap ? 2 * j->cap : 64;
-        pfent *t = pel_arena_alloc(a, cap * sizeof *t);
-        if (!t) return PEL_ENOMEM;
-        memset(t, 0, cap * sizeof *t);
-        for (size_t i = 0; i < j->cap; i++) {
-            if (!j->tab[i].key) continue;
-            size_t at = key_hash(j->tab[i].key, j->tab[i].klen) & (cap - 1);
-            while (t[at].key) at = (at + 1) & (cap - 1);
-            t[at] = j->tab[i];
-        }
-        j->tab = t;
-        j->cap = cap;
-    }
-    uint8_t *kc = pel_arena_memdup(a, k, kl), *rc = pel_arena_memdup(a, r->data, r->len);
-    if (!kc || !rc) return PEL_ENOMEM;
-    size_t at = key_hash(k, kl) & (j->cap - 1);
-    while (j->tab[at].key) at = (at + 1) & (j->cap - 1);
-    j->tab[at] = (pfent){ kc, rc, (uint32_t)r->len, (uint8_t)kl, { 0 } };
-    memcpy(j->tab[at].hash, h, HL);
-    j->cnt++;
-    return 0;
-}
-
-/* pf_walk - read the old nodes that worker 0 will read for the writes
- * it[0..n) under old node o at depth d, from the committed snapshot.
- * Gives up (nonzero) at the first record missing or not matching its
- * parent's hash: worker 0 then reads for itself. */
-static int pf_walk(uctx *c, pfjob *j, const oref *o, unsigned d, const item *it,
-                   size_t n, pel_buf *b)
-{
-    uint8_t k[NKEY_MAX], h[HL];
-    size_t kl = node_key(k, o->ver, d, it[0].path);
-    int rc = pel_store_get(c->s, PEL_T_SMT, k, kl, b);
-    if (rc) return rc;
-    leafrec l;
-    inode io;
-    bool leaf;
-    if ((rc = parse_node(b->data, b->len, &l, &io, &leaf, h))) return rc;
-    if (memcmp(h, o->hash, HL) || leaf != (o->type == T_LEAF)) return PEL_ECORRUPT;
-    if ((rc = pf_put(j, &c->pfa[j->pos], k, kl, b, h)) || leaf) return rc;
-    for (size_t i = 0, e; !rc && i < n; i = e) {
-        e = group_end(it, n, i, d);
-        oref ch = child_ref(&io, nib(it[i].path, d));
-        if (ch.type != T_EMPTY) rc = pf_walk(c, j, &ch, d + 1, it + i, e - i, b);
-    }
-    return rc;
-}
-
-/* work_one - under mu: claim and run one task, hashing first (worker 0
- * waits on it to write), then prefetch within the lead. @return false
- * when there is none. */
-static bool work_one(uctx *c, pel_buf *b)
+/* work_one - under mu: claim and run one task for worker w, hashing first
+ * (worker 0 waits on it to write), then a job within the lead. @return
+ * false when there is none. */
+static bool work_one(uctx *c, unsigned w)
 {
     while (c->nclaim < c->npub && c->u[c->nclaim].state != U_QUEUED) c->nclaim++;
     if (c->nclaim < c->npub) {
@@ -1316,38 +1219,121 @@ static bool work_one(uctx *c, pel_buf *b)
         u->state = U_DONE;
         return true;
     }
-    while (c->pfclaim < c->npf && c->pf[c->pfclaim].state != U_QUEUED) c->pfclaim++;
-    if (c->pfclaim < c->npf && c->pfclaim < c->cursor + PF_LEAD) {
-        pfjob *j = &c->pf[c->pfclaim++];
+    while (c->jclaim < c->njobs && c->jobs[c->jclaim].state != U_QUEUED) c->jclaim++;
+    if (c->jclaim < c->njobs && c->jclaim < c->cursor + LEAD) {
+        bjob *j = &c->jobs[c->jclaim++];
         j->state = U_CLAIMED;
         pthread_mutex_unlock(&c->mu);
-        int rc = pf_walk(c, j, &j->o, SPLIT, j->it, j->n, b);
+        run_job(c, &c->wb[w], j);
         pthread_mutex_lock(&c->mu);
-        j->state = rc ? U_FAILED : U_DONE;
+        j->state = U_DONE;
         return true;
     }
     return false;
 }
 
-/* hasher - workers 1..: hash and prefetch until the reader is done. */
-static void hasher(uctx *c)
+static bool same_oref(const oref *a, const oref *b)
 {
-    pel_buf b;
-    pel_buf_init(&b);
+    return a->type == b->type && a->ver == b->ver && !memcmp(a->hash, b->hash, HL);
+}
+
+/* take_job - worker 0 at position pos (old node o, writes it[0..n)): the
+ * finished job of the position, run here if no worker took it, helping
+ * with other tasks while a worker runs it; NULL when there is no job, or
+ * it failed or was planned for other writes (cannot happen; then the
+ * caller rebuilds the unit through the transaction). */
+static bjob *take_job(uctx *c, unsigned pos, const oref *o, const item *it, size_t n)
+{
+    if (c->jidx[pos] < 0) return NULL;
+    bjob *j = &c->jobs[c->jidx[pos]];
+    bool match = j->it == it && j->n == n && same_oref(&j->o, o);
+    pthread_mutex_lock(&c->mu);
+    c->cursor = (size_t)c->jidx[pos];
+    pthread_cond_broadcast(&c->cv);
+    if (!match && j->state == U_QUEUED) j->state = U_SKIPPED;
+    while (j->state != U_DONE && j->state != U_SKIPPED) {
+        if (j->state == U_QUEUED) {
+            j->state = U_CLAIMED;
+            pthread_mutex_unlock(&c->mu);
+            run_job(c, &c->wb[0], j);
+            pthread_mutex_lock(&c->mu);
+            j->state = U_DONE;
+        } else if (work_one(c, 0)) {
+            pthread_cond_broadcast(&c->cv);
+        } else {
+            pthread_cond_wait(&c->cv, &c->mu);
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (match && j->state == U_DONE && !j->rc) return j;
+    pel_arena_free(&c->sub[pos]);   /* what a failed job built */
+    return NULL;
+}
+
+/* unit_at - the position at depth SPLIT, rebuilt in its own arena (by a
+ * job, or here through the transaction); a new internal node there is a
+ * unit. */
+static int unit_at(bctx *b, oref o, unsigned d, item *it, size_t n, nnode **out)
+{
+    uctx *c = b->c;
+    unsigned pos = it[0].path[0];   /* the two nibbles above SPLIT = 2 */
+    (void)d;
+    bjob *j = take_job(c, pos, &o, it, n);
+    int rc;
+    if (j) {
+        *out = j->out;
+        rc = pel_buf_append(&c->stale, j->stale.data, j->stale.len) ? PEL_ENOMEM : 0;
+    } else {
+        b->cur = &c->sub[pos];
+        rc = upd(b, o, SPLIT, it, n, out);
+        b->cur = &c->top;
+    }
+    if (rc || !*out || (*out)->type != T_INTERNAL) return rc;
+    /* the unit's root lives on in the top arena (its hash is read after
+     * the unit's arena is freed; its children are not) */
+    nnode *x = new_node(b, T_INTERNAL, NULL);
+    if (!x) return PEL_ENOMEM;
+    *x = **out;
+    *out = x;
+    publish(c, x, pos, j != NULL);
+    return pump(c, false);
+}
+
+/* above - node() for the positions above SPLIT (any old type). */
+static int above(bctx *b, oref o, unsigned d, item *it, size_t n, nnode **out)
+{
+    return node(b, o, d, it, n, d + 1 == SPLIT ? unit_at : above, out);
+}
+
+/* reader - worker 0: the whole rebuild, then the last units' writes. */
+static void reader(uctx *c)
+{
+    int rc = 0;
+    if (c->ws->n) rc = above(&c->b0, c->oroot, 0, c->it, c->ws->n, &c->root);
+    if (!rc) rc = pump(c, true);
+    pthread_mutex_lock(&c->mu);
+    c->finished = true;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    c->rc = rc;
+}
+
+/* helper - workers 1..: hash and run jobs until the reader is done. */
+static void helper(uctx *c, unsigned w)
+{
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        if (work_one(c, &b)) { pthread_cond_broadcast(&c->cv); continue; }
+        if (work_one(c, w)) { pthread_cond_broadcast(&c->cv); continue; }
         if (c->finished) break;
         pthread_cond_wait(&c->cv, &c->mu);
     }
     pthread_mutex_unlock(&c->mu);
-    pel_buf_free(&b);
 }
 
-/* plan_prefetch - a job per unit position whose old node exists, when the
- * old root is the committed one and depth 1 is internal nodes. Reads the
- * depth-1 nodes through the transaction (worker 0 reads them again). */
-static int plan_prefetch(uctx *c, const pel_buf *oldroot)
+/* plan_jobs - a job per unit position with writes, when the old root is
+ * the committed one and the position's depth-1 node is internal. Reads
+ * the depth-1 nodes through the transaction (worker 0 reads them again). */
+static int plan_jobs(uctx *c, const pel_buf *oldroot)
 {
     pel_buf snap;
     pel_buf_init(&snap);
@@ -1357,21 +1343,24 @@ static int plan_prefetch(uctx *c, const pel_buf *oldroot)
     pel_buf_free(&snap);
     inode r, o1;
     if (!same || c->oroot.type != T_INTERNAL || parse_inode(oldroot->data, oldroot->len, &r))
-        return 0;                                  /* no prefetch, not an error */
+        return 0;                                  /* no jobs, not an error */
     rc = 0;
     for (size_t i = 0, e; !rc && i < c->ws->n; i = e) {
         e = group_end(c->it, c->ws->n, i, 0);
         oref o = child_ref(&r, nib(c->it[i].path, 0));
         if (o.type != T_INTERNAL) continue;
-        rc = read_at(c, &o, 1, c->it[i].path);
-        if (!rc) rc = parse_inode(c->rd.data, c->rd.len, &o1);
+        rc = read_at(&c->b0, &o, 1, c->it[i].path);
+        if (!rc) rc = parse_inode(c->b0.rec, c->b0.rlen, &o1);
         for (size_t a = i, b; !rc && a < e; a = b) {
             b = group_end(c->it, e, a, 1);
             oref u = child_ref(&o1, nib(c->it[a].path, 1));
-            if (u.type == T_EMPTY) continue;
-            c->pfidx[c->it[a].path[0]] = (int)c->npf;
-            c->pf[c->npf++] = (pfjob){ c->it[a].path[0], u, c->it + a, b - a, U_QUEUED,
-                                       NULL, 0, 0 };
+            bjob *j = &c->jobs[c->njobs];
+            c->jidx[c->it[a].path[0]] = (int)c->njobs++;
+            j->pos = c->it[a].path[0];
+            j->o = u;
+            j->it = c->it + a;
+            j->n = b - a;
+            j->state = U_QUEUED;
         }
     }
     return rc;
@@ -1380,7 +1369,7 @@ static int plan_prefetch(uctx *c, const pel_buf *oldroot)
 static void pipeline_worker(void *arg, unsigned w)
 {
     if (w == 0) reader(arg);
-    else hasher(arg);
+    else helper(arg, w);
 }
 
 /* hash_top - the new nodes above SPLIT and leaves at or above it (units
@@ -1537,7 +1526,16 @@ static int run_pipeline(uctx *c, pel_pool *pool, const pel_buf *oldroot)
 {
     unsigned n = pool ? pel_pool_size(pool) : 1;
     c->ahead = n > 1 ? AHEAD : 0;
-    int rc = n > 1 ? plan_prefetch(c, oldroot) : 0;
+    if (n > 1) {
+        c->wb = calloc(n, sizeof *c->wb);
+        if (!c->wb) return PEL_ENOMEM;
+        c->nworkers = n;
+        for (unsigned w = 0; w < n; w++) {
+            c->wb[w].c = c;
+            pel_buf_init(&c->wb[w].rd);
+        }
+    }
+    int rc = n > 1 ? plan_jobs(c, oldroot) : 0;
     if (rc) return rc;
     if (pthread_mutex_init(&c->mu, NULL)) return PEL_ENOMEM;
     if (pthread_cond_init(&c->cv, NULL)) { pthread_mutex_destroy(&c->mu); return PEL_ENOMEM; }
@@ -1557,7 +1555,7 @@ static int finish(uctx *c, const pel_buf *oldroot, uint8_t root_hash[HL])
     bool first = c->oroot.ver == PEL_SMT_NONE;
     int rc = 0;
     if (!first && (!c->root || c->oroot.type == T_EMPTY))
-        rc = mark_stale(c, c->oroot.ver, 0, ZERO);
+        rc = mark_stale(&c->b0, c->oroot.ver, 0, ZERO);
     if (rc) return rc;
     if (c->root) {
         hash_top(c->root, 0);
@@ -1619,14 +1617,15 @@ int pel_smt_update(pel_store *s, pel_store_txn *w, uint64_t old_version,
     c->newv = new_version;
     c->ws = ws;
     pel_arena_init(&c->top, (size_t)1 << 20);
-    c->cur = &c->top;
     for (unsigned i = 0; i < NUNITS; i++) {
         pel_arena_init(&c->sub[i], (size_t)256 << 10);
-        pel_arena_init(&c->pfa[i], (size_t)256 << 10);
-        c->pfidx[i] = -1;
+        pel_buf_init(&c->jobs[i].stale);
+        c->jidx[i] = -1;
     }
-    pel_buf_init(&c->rd);
+    pel_buf_init(&c->big);
     pel_buf_init(&c->stale);
+    c->b0 = (bctx){ c, &c->top, &c->stale, NULL, { 0 }, NULL, 0 };
+    pel_buf_init(&c->b0.rd);
     uint8_t root[HL];
     rc = run_update(c, old_version, pool, root);
     if (!rc) memcpy(new_root, root, HL);
@@ -1635,9 +1634,15 @@ int pel_smt_update(pel_store *s, pel_store_txn *w, uint64_t old_version,
     pel_arena_free(&c->top);
     for (unsigned i = 0; i < NUNITS; i++) {
         pel_arena_free(&c->sub[i]);
-        pel_arena_free(&c->pfa[i]);
+        pel_buf_free(&c->jobs[i].stale);
     }
-    pel_buf_free(&c->rd);
+    for (unsigned i = 0; i < c->nworkers; i++) {
+        pel_store_snap_end(c->wb[i].snap);
+        pel_buf_free(&c->wb[i].rd);
+    }
+    free(c->wb);
+    pel_buf_free(&c->b0.rd);
+    pel_buf_free(&c->big);
     pel_buf_free(&c->stale);
     free(c);
     return rc;

@@ -128,10 +128,10 @@
  * An update of n keys on a tree of N keys reads and rewrites each node on
  * the n paths once (about n * (log16 N + 1) nodes, the upper levels
  * shared), hashes about 5 pairs per changed child of each rewritten node
- * (15 at most), and writes one stale record. With a pool the reads are
- * spread over its threads (snapshot prefetch) and hashing runs on them
- * while the caller's thread writes; memory is the writes plus a few
- * depth-2 subtrees. A proof reads depth + 1 <= log16 N + 2 records and
+ * (15 at most), and writes one stale record. With a pool the depth-2
+ * subtrees are read, rebuilt and hashed on all its threads while the
+ * caller's thread writes them in order; memory is the writes plus a few
+ * dozen depth-2 subtrees. A proof reads depth + 1 <= log16 N + 2 records and
  * hashes one pair per level; verification does 2 + 4 * depth pair or
  * leaf hashes and allocates nothing. Proofs are 2 + depth * (1 + 32 *
  * popcount(mask)) bytes (+64 for ABSENT_LEAF): about 550 bytes at 10^5
@@ -257,13 +257,13 @@ PEL_MUST_USE int pel_smt_proof_decode(const void *data, size_t len,
  * pel_smt_update - apply one block's write set to the tree of old_version,
  * writing the tree of new_version inside the caller's write transaction w
  * on store s (so tree and block commit or abort together). Old nodes are
- * read with pel_store_txn_get (staged writes included); with a pool, the
- * pool's other threads also read them ahead from the committed snapshot
- * (pel_store_get) when old_version's root is committed, and each such
- * record is used only if its hash is the one its parent stores. The new
- * nodes are built in memory per depth-2 subtree, hashed on the pool's
- * threads, and written in key order as each subtree is done, then the
- * nodes above, the stale record and the latest record. Deleting an absent
+ * read with pel_store_txn_get (staged writes included); with a pool, when
+ * old_version's root is committed, each depth-2 subtree is read from a
+ * snapshot of the committed state (pel_store_snap), rebuilt and hashed on
+ * whichever of the pool's threads gets to it first (one that fails is
+ * rebuilt through w). The new nodes are written in key order as each
+ * subtree is done, then the nodes above, the stale record and the latest
+ * record. Deleting an absent
  * key and writing a key's current value change nothing.
  * Only this module may write table PEL_T_SMT: the snapshot reads rely on
  * its records being write-once.

@@ -2,8 +2,9 @@
  * store.c - the node's durable store on LMDB (see store.h).
  *
  * One environment, one named sub-database per pel_table, MDB_NOTLS so read
- * transactions belong to the store, not to a thread. Three kinds of reads:
+ * transactions belong to the store, not to a thread. Four kinds of reads:
  *   - pel_store_get / _last / _scan: a short read transaction per call;
+ *   - pel_store_snap_*: one read transaction held for many gets;
  *   - pel_store_txn_get: inside the single write transaction;
  *   - pel_store_state(): long-lived per-thread read transactions, renewed
  *     lazily after a commit (the "reader" machinery in the last section).
@@ -297,6 +298,47 @@ int pel_store_get_many(pel_store *s, pel_table t, const void *const *keys, size_
     if (txn) mdb_txn_abort(txn);
     for (size_t i = 0; rc && i < n; i++) pel_buf_reset(&out[i]);
     return rc;
+}
+
+/* ---- snapshots ---- */
+
+struct pel_store_snap {
+    pel_store *s;
+    MDB_txn *txn;
+};
+
+int pel_store_snap_begin(pel_store *s, pel_store_snap **out)
+{
+    *out = NULL;
+    pel_store_snap *r = malloc(sizeof *r);
+    if (!r) return PEL_ENOMEM;
+    r->s = s;
+    int rc = read_begin(s, &r->txn);
+    if (rc) { free(r); return rc; }
+    *out = r;
+    return 0;
+}
+
+int pel_store_snap_get(pel_store_snap *r, pel_table t, const void *key, size_t klen,
+                       const uint8_t **val, size_t *len)
+{
+    *val = NULL;
+    *len = 0;
+    int rc = check_table(t);
+    if (!rc) rc = check_key(r->s, key, klen);
+    MDB_val v;
+    if (!rc) rc = lookup(r->s, r->txn, t, key, klen, &v);
+    if (rc) return rc;
+    *val = v.mv_data;
+    *len = v.mv_size;
+    return 0;
+}
+
+void pel_store_snap_end(pel_store_snap *r)
+{
+    if (!r) return;
+    mdb_txn_abort(r->txn);
+    free(r);
 }
 
 const char *pel_store_table_name(pel_table t)

@@ -120,6 +120,31 @@ int pel_store_get_many(pel_store *s, pel_table t, const void *const *keys, size_
                        size_t n, pel_buf *out, int *rcs) PEL_MUST_USE PEL_NONNULL(1, 3, 6, 7);
 
 /*
+ * pel_store_snap - one committed state held open for many reads: one read
+ * transaction (one reader-slot set-up instead of one a get) whose values are
+ * returned in place, not copied. A snapshot is used by one thread at a time
+ * (any thread: the store opens LMDB with MDB_NOTLS) and pins the pages of
+ * its state until it ends, so hold it for one task, not across commits
+ * that should free space. Begin and end are thread-safe.
+ */
+typedef struct pel_store_snap pel_store_snap;
+
+/* pel_store_snap_begin - a snapshot of the last committed state into *out.
+ * @return 0, PEL_ENOMEM, PEL_EIO (e.g. no reader slot left). */
+int pel_store_snap_begin(pel_store *s, pel_store_snap **out) PEL_MUST_USE PEL_NONNULL(1, 2);
+
+/* pel_store_snap_get - the value of key in table t: *val points into the
+ * snapshot (valid until pel_store_snap_end, never to be written), *len its
+ * length; NULL and 0 on failure.
+ * @return 0, PEL_ENOTFOUND, PEL_EIO, PEL_EINVAL (as pel_store_get). */
+int pel_store_snap_get(pel_store_snap *r, pel_table t, const void *key, size_t klen,
+                       const uint8_t **val, size_t *len) PEL_MUST_USE PEL_NONNULL(1, 3, 5, 6);
+
+/* pel_store_snap_end - end the snapshot and free r; its values are then
+ * invalid. NULL is fine. */
+void pel_store_snap_end(pel_store_snap *r);
+
+/*
  * pel_store_last - the greatest key in table t and its value (for the head
  * of BLOCKS). key_out / val_out reset first (left empty on failure); either
  * may be NULL. Thread-safe.

@@ -488,6 +488,56 @@ static void get_many_one_snapshot(void)
     test_rmdir_all(dir);
 }
 
+/* A snapshot keeps the state it began with through later commits, reads
+ * in place, says which keys are absent, refuses bad arguments, and may be
+ * held on another thread while this one writes. */
+static void *snap_thread(void *arg)
+{
+    pel_store_snap *r = arg;
+    const uint8_t *v;
+    size_t n;
+    int rc = pel_store_snap_get(r, PEL_T_STATE, "aa", 2, &v, &n);
+    return (void *)(intptr_t)(rc == 0 && n == 1 && v[0] == '1');
+}
+
+static void snapshot_keeps_its_state(void)
+{
+    char *dir = tmpdir();
+    pel_store *s = open_rw(dir);
+    pel_store_txn *w;
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_STATE, "aa", 2, "1", 1), 0);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    pel_store_snap *r;
+    CHECK_EQ_INT(pel_store_snap_begin(s, &r), 0);
+    CHECK_EQ_INT(pel_store_begin(s, &w), 0);   /* a write transaction meanwhile */
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_STATE, "aa", 2, "22", 2), 0);
+    CHECK_EQ_INT(pel_store_put(w, PEL_T_STATE, "bb", 2, "3", 1), 0);
+    pthread_t t;
+    void *ok = NULL;
+    CHECK_EQ_INT(pthread_create(&t, NULL, snap_thread, r), 0);
+    CHECK_EQ_INT(pthread_join(t, &ok), 0);
+    CHECK(ok != NULL);
+    CHECK_EQ_INT(pel_store_commit(w), 0);
+    const uint8_t *v;
+    size_t n;
+    CHECK_EQ_INT(pel_store_snap_get(r, PEL_T_STATE, "aa", 2, &v, &n), 0);
+    CHECK(n == 1 && v[0] == '1');
+    CHECK_EQ_INT(pel_store_snap_get(r, PEL_T_STATE, "bb", 2, &v, &n), PEL_ENOTFOUND);
+    CHECK(v == NULL && n == 0);
+    CHECK_EQ_INT(pel_store_snap_get(r, PEL_T_COUNT, "aa", 2, &v, &n), PEL_EINVAL);
+    CHECK_EQ_INT(pel_store_snap_get(r, PEL_T_STATE, "aa", 0, &v, &n), PEL_EINVAL);
+    pel_store_snap_end(r);
+    CHECK_EQ_INT(pel_store_snap_begin(s, &r), 0);   /* a new one sees the commit */
+    CHECK_EQ_INT(pel_store_snap_get(r, PEL_T_STATE, "aa", 2, &v, &n), 0);
+    CHECK(n == 2 && !memcmp(v, "22", 2));
+    CHECK_EQ_INT(pel_store_snap_get(r, PEL_T_STATE, "bb", 2, &v, &n), 0);
+    pel_store_snap_end(r);
+    pel_store_snap_end(NULL);
+    pel_store_close(s);
+    test_rmdir_all(dir);
+}
+
 /* scan_ordered - every key of a table in strictly increasing order,
  * counted (pel_store_scan's callback) */
 typedef struct ordered { uint8_t prev[16]; size_t plen, n; int bad; } ordered;
@@ -1183,5 +1233,6 @@ int main(void)
     RUN(readers_during_commits);
     RUN(put_new_keeps_the_first);
     RUN(get_many_one_snapshot);
+    RUN(snapshot_keeps_its_state);
     return TEST_END("test_store");
 }
