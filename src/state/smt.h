@@ -140,6 +140,10 @@
  * update without the commit): 135-150k writes/s on one thread, 235-255k/s
  * with a pool of 2, 310-365k/s with 4 or 8; 75-95k proofs/s per thread
  * (200-240k/s on 4 or more threads); 180-200k verifications/s per thread.
+ * On a 2-core VM with every thread building units from its own snapshot
+ * (bench/RESULTS.md, "State-tree update: every thread builds units from
+ * its own snapshot"; 10^6 accounts, blocks of 3*10^4 writes): 120-150k
+ * writes/s on one thread, 229-273k/s with a pool of 2.
  *
  * ---- Thread safety ----
  * The pure functions (hashes, root_of, verify, encode/decode) are
