@@ -1677,11 +1677,11 @@ int pel_smt_root(pel_store *s, uint64_t version, uint8_t root[HL])
 }
 
 /* proof_leaf - the walk ended at leaf record b at depth d. */
-static int proof_leaf(const pel_buf *b, unsigned d, const uint8_t path[HL],
+static int proof_leaf(const uint8_t *rec, size_t len, unsigned d, const uint8_t path[HL],
                       pel_smt_proof *p, pel_buf *value)
 {
     leafrec l;
-    int rc = parse_leaf(b->data, b->len, &l);
+    int rc = parse_leaf(rec, len, &l);
     if (rc) return rc;
     if (!prefix_eq(l.path, path, d)) return PEL_ECORRUPT;
     p->depth = (uint8_t)d;
@@ -1695,13 +1695,14 @@ static int proof_leaf(const pel_buf *b, unsigned d, const uint8_t path[HL],
     return value && pel_buf_append(value, l.val, l.len) ? PEL_ENOMEM : 0;
 }
 
-/* proof_level - at internal record b (depth d), fill level d of p; *next
- * gets the child's version, or the walk ends in an empty slot (*done). */
-static int proof_level(const pel_buf *b, unsigned d, const uint8_t path[HL],
+/* proof_level - at internal record rec (depth d), fill level d of p;
+ * *next gets the child's version, or the walk ends in an empty slot
+ * (*done). */
+static int proof_level(const uint8_t *rec, size_t len, unsigned d, const uint8_t path[HL],
                        pel_smt_proof *p, uint64_t *next, bool *done)
 {
     inode o;
-    int rc = parse_inode(b->data, b->len, &o);
+    int rc = parse_inode(rec, len, &o);
     if (rc) return rc;
     if (d >= PEL_SMT_MAX_DEPTH) return PEL_ECORRUPT;
     unsigned n = nib(path, d);
@@ -1718,22 +1719,27 @@ static int proof_level(const pel_buf *b, unsigned d, const uint8_t path[HL],
     return 0;
 }
 
-static int proof_walk(pel_store *s, uint64_t version, const uint8_t path[HL],
-                      pel_smt_proof *p, pel_buf *value, pel_buf *b)
+/* proof_walk - the records from version's root down path, all read from
+ * snapshot r (one committed state, records in place). */
+static int proof_walk(pel_store *s, pel_store_snap *r, uint64_t version,
+                      const uint8_t path[HL], pel_smt_proof *p, pel_buf *value)
 {
-    int rc = get_root_rec(s, version, b);
+    const uint8_t *rec;
+    size_t len;
+    uint8_t k[NKEY_MAX];
+    int rc = pel_store_snap_get(r, PEL_T_SMT, k, node_key(k, version, 0, ZERO), &rec, &len);
+    if (rc == PEL_ENOTFOUND) rc = missing(s, version, true);
     for (unsigned d = 0; !rc; d++) {
-        uint8_t t = b->data[0];
+        if (len == 0) return PEL_ECORRUPT;
+        uint8_t t = rec[0];
         if (t == T_EMPTY)
-            return d == 0 && b->len == 1 ? 0 : PEL_ECORRUPT;  /* kind, depth 0 */
-        if (t == T_LEAF) return proof_leaf(b, d, path, p, value);
+            return d == 0 && len == 1 ? 0 : PEL_ECORRUPT;  /* kind, depth 0 */
+        if (t == T_LEAF) return proof_leaf(rec, len, d, path, p, value);
         uint64_t ver;
         bool done;
-        uint8_t k[NKEY_MAX];
-        if ((rc = proof_level(b, d, path, p, &ver, &done)) || done) return rc;
-        rc = pel_store_get(s, PEL_T_SMT, k, node_key(k, ver, d + 1, path), b);
+        if ((rc = proof_level(rec, len, d, path, p, &ver, &done)) || done) return rc;
+        rc = pel_store_snap_get(r, PEL_T_SMT, k, node_key(k, ver, d + 1, path), &rec, &len);
         if (rc == PEL_ENOTFOUND) rc = missing(s, version, false);
-        if (!rc && b->len == 0) rc = PEL_ECORRUPT;
     }
     return rc;
 }
@@ -1747,10 +1753,10 @@ int pel_smt_get_proof(pel_store *s, uint64_t version, const pel_key *key,
     if (pel_crypto_init()) return PEL_ECRYPTO;
     uint8_t path[HL];
     path_of(key->b, path);
-    pel_buf b;
-    pel_buf_init(&b);
-    int rc = proof_walk(s, version, path, out, value, &b);
-    pel_buf_free(&b);
+    pel_store_snap *r;
+    int rc = pel_store_snap_begin(s, &r);
+    if (!rc) rc = proof_walk(s, r, version, path, out, value);
+    pel_store_snap_end(r);
     if (rc) {
         memset(out, 0, sizeof *out);
         if (value) pel_buf_reset(value);

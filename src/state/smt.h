@@ -150,10 +150,11 @@
  * thread-safe. pel_smt_update and pel_smt_prune run on the thread that owns
  * the write transaction (update also uses the pool's threads, which it
  * owns for the call). pel_smt_root, pel_smt_get_proof, pel_smt_versions
- * and pel_smt_walk are thread-safe and may run while a block commits (one
- * short read transaction per record via pel_store_get; records are
- * write-once, so a committed version reads the same until pruned; a node
- * pruned during a read gives PEL_ESMT_PRUNED).
+ * and pel_smt_walk are thread-safe and may run while a block commits
+ * (get_proof reads every record of a proof from one snapshot; the others
+ * use one short read transaction per record via pel_store_get; records
+ * are write-once, so a committed version reads the same until pruned; a
+ * node pruned during a read gives PEL_ESMT_PRUNED).
  */
 #ifndef PEL_SMT_H
 #define PEL_SMT_H
