@@ -200,13 +200,21 @@ int pel_history_verify_consistency(uint64_t size1, uint64_t size2,
 
 /* ==== stored records ==== */
 
-/* A reader reads records either committed (s) or inside a write
- * transaction (w), reusing one buffer. */
+/* A reader reads records either committed, from one snapshot taken at
+ * its first read (s, snap), or inside a write transaction (w, copied into
+ * buf). */
 typedef struct reader {
     pel_store *s;
+    pel_store_snap *snap;
     pel_store_txn *w;
     pel_buf buf;
 } reader;
+
+static void reader_done(reader *r)
+{
+    pel_store_snap_end(r->snap);
+    pel_buf_free(&r->buf);
+}
 
 /* position - the post-order position of node (level, index), history.h's
  * formula; below 2^64 for every node of a tree of at most MAX_SIZE leaves. */
@@ -233,10 +241,19 @@ static int get_node(reader *r, unsigned level, uint64_t index, uint8_t out[HLEN]
 {
     uint8_t key[KEY_LEN];
     node_key(key, level, index);
-    int rc = r->w ? pel_store_txn_get(r->w, PEL_T_HISTORY, key, KEY_LEN, &r->buf)
-                  : pel_store_get(r->s, PEL_T_HISTORY, key, KEY_LEN, &r->buf);
-    if (!rc && r->buf.len != HLEN) rc = PEL_ECORRUPT;
-    if (!rc) memcpy(out, r->buf.data, HLEN);
+    const uint8_t *v = NULL;
+    size_t len = 0;
+    int rc;
+    if (r->w) {
+        rc = pel_store_txn_get(r->w, PEL_T_HISTORY, key, KEY_LEN, &r->buf);
+        v = r->buf.data;
+        len = r->buf.len;
+    } else {
+        rc = r->snap ? 0 : pel_store_snap_begin(r->s, &r->snap);
+        if (!rc) rc = pel_store_snap_get(r->snap, PEL_T_HISTORY, key, KEY_LEN, &v, &len);
+    }
+    if (!rc && len != HLEN) rc = PEL_ECORRUPT;
+    if (!rc) memcpy(out, v, HLEN);
     return rc;
 }
 
@@ -311,7 +328,7 @@ int pel_history_check_append(pel_store *s, pel_history_frontier *f,
         rc = push(f->h, f->size, leaf_hashes[i], check_node, &r);
         if (!rc) f->size++;
     }
-    pel_buf_free(&r.buf);
+    reader_done(&r);
     return rc;
 }
 
@@ -329,7 +346,7 @@ int pel_history_append(pel_store_txn *w, uint64_t size,
         rc = push(frontier, size + j, leaf_hashes[j], put_node, w);
     if (!rc) fold(frontier, size + n, new_root);
     else memset(new_root, 0, HLEN);
-    pel_buf_free(&r.buf);
+    reader_done(&r);
     return rc;
 }
 
@@ -382,7 +399,7 @@ static int fill_path(pel_store *s, const span *sp, size_t n, uint64_t size,
     }
     uint8_t last[HLEN];
     if (!rc && !reaches_end) rc = get_node(&r, 0, size - 1, last);
-    pel_buf_free(&r.buf);
+    reader_done(&r);
     if (rc) memset(path, 0, n * HLEN);
     *path_len = rc ? 0 : n;
     return rc;
@@ -421,7 +438,7 @@ int pel_history_root(pel_store *s, uint64_t size, uint8_t root[HLEN])
     reader r = { .s = s };
     pel_buf_init(&r.buf);
     int rc = size > MAX_SIZE ? PEL_ENOTFOUND : range_hash(&r, 0, size, root);
-    pel_buf_free(&r.buf);
+    reader_done(&r);
     if (rc) memset(root, 0, HLEN);
     return rc;
 }

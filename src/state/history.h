@@ -45,9 +45,9 @@
  * Thread safety: the pure functions are thread-safe. pel_history_append
  * belongs to the thread that owns the write transaction. The read functions
  * (size, root, prove_*) are thread-safe and may run while a block commits:
- * they use one short read transaction per stored hash (pel_store_get),
- * which is safe because records are write-once and a size-n tree's records
- * all exist once size n committed.
+ * each call reads its stored hashes from one snapshot of the committed
+ * store (pel_store_snap), which is safe because records are write-once and
+ * a size-n tree's records all exist once size n committed.
  */
 #ifndef PEL_HISTORY_H
 #define PEL_HISTORY_H
@@ -229,7 +229,7 @@ PEL_MUST_USE int pel_history_root(pel_store *s, uint64_t size,
  * most ceil(log2 size) hashes. Reads one record per hash, except that the
  * one sibling on the right edge that may not be a perfect subtree costs
  * one read per set bit of its width: about log2(size) + popcount(size)
- * reads in all, each a pel_store_get.
+ * reads in all, from one snapshot.
  * @param[out] path      capacity PEL_HISTORY_MAX_PATH; innermost first;
  *                       the written part is zeroed on failure
  * @param[out] path_len  number of hashes; 0 on failure
