@@ -1779,21 +1779,21 @@ int pel_smt_versions(pel_store *s, uint64_t *floor, uint64_t *latest)
 
 typedef struct wctx {
     pel_store *s;
+    pel_store_snap *r;     /* every record of the walk from one snapshot */
     uint64_t version;
     pel_smt_walk_fn fn;
     void *arg;
-    pel_buf b;
 } wctx;
 
 static int walk_node(wctx *c, uint64_t ver, unsigned d, const uint8_t path[HL],
                      uint8_t hash[HL], bool *is_leaf);
 
-static int walk_leaf(wctx *c, const uint8_t *k, size_t kl, unsigned d,
-                     const uint8_t path[HL], uint8_t hash[HL])
+static int walk_leaf(wctx *c, const uint8_t *rec, size_t len, const uint8_t *k, size_t kl,
+                     unsigned d, const uint8_t path[HL], uint8_t hash[HL])
 {
     leafrec l;
     uint8_t p[HL], vh[HL];
-    int rc = parse_leaf(c->b.data, c->b.len, &l);
+    int rc = parse_leaf(rec, len, &l);
     if (rc) return rc;
     path_of(l.key, p);
     value_hash(l.val, l.len, vh);
@@ -1828,19 +1828,21 @@ static int walk_node(wctx *c, uint64_t ver, unsigned d, const uint8_t path[HL],
 {
     uint8_t k[NKEY_MAX];
     size_t kl = node_key(k, ver, d, path);
-    int rc = pel_store_get(c->s, PEL_T_SMT, k, kl, &c->b);
+    const uint8_t *rec;
+    size_t len;
+    int rc = pel_store_snap_get(c->r, PEL_T_SMT, k, kl, &rec, &len);
     if (rc == PEL_ENOTFOUND) rc = missing(c->s, c->version, d == 0);
-    if (!rc && c->b.len == 0) rc = PEL_ECORRUPT;
+    if (!rc && len == 0) rc = PEL_ECORRUPT;
     if (rc) return rc;
-    *is_leaf = c->b.data[0] == T_LEAF;
-    if (*is_leaf) return walk_leaf(c, k, kl, d, path, hash);
-    if (c->b.data[0] == T_EMPTY) {
+    *is_leaf = rec[0] == T_LEAF;
+    if (*is_leaf) return walk_leaf(c, rec, len, k, kl, d, path, hash);
+    if (rec[0] == T_EMPTY) {
         memset(hash, 0, HL);
-        if (d != 0 || c->b.len != 1) return PEL_ECORRUPT;
+        if (d != 0 || len != 1) return PEL_ECORRUPT;
         return c->fn ? c->fn(c->arg, k, kl, NULL, NULL, 0) : 0;
     }
-    inode o;   /* c->b is reused by the children */
-    if (d >= PEL_SMT_MAX_DEPTH || (rc = parse_inode(c->b.data, c->b.len, &o)))
+    inode o;
+    if (d >= PEL_SMT_MAX_DEPTH || (rc = parse_inode(rec, len, &o)))
         return rc ? rc : PEL_ECORRUPT;
     if (c->fn && (rc = c->fn(c->arg, k, kl, NULL, NULL, 0))) return rc;
     if ((rc = walk_kids(c, &o, d, path))) return rc;
@@ -1855,11 +1857,11 @@ int pel_smt_walk(pel_store *s, uint64_t version, pel_smt_walk_fn fn, void *arg,
     if (root) memset(root, 0, HL);
     if (pel_crypto_init()) return PEL_ECRYPTO;
     wctx c = { .s = s, .version = version, .fn = fn, .arg = arg };
-    pel_buf_init(&c.b);
     uint8_t h[HL];
     bool leaf;
-    int rc = walk_node(&c, version, 0, ZERO, h, &leaf);
-    pel_buf_free(&c.b);
+    int rc = pel_store_snap_begin(s, &c.r);
+    if (!rc) rc = walk_node(&c, version, 0, ZERO, h, &leaf);
+    pel_store_snap_end(c.r);
     if (!rc && root) memcpy(root, h, HL);
     return rc;
 }

@@ -151,10 +151,11 @@
  * the write transaction (update also uses the pool's threads, which it
  * owns for the call). pel_smt_root, pel_smt_get_proof, pel_smt_versions
  * and pel_smt_walk are thread-safe and may run while a block commits
- * (get_proof reads every record of a proof from one snapshot; the others
- * use one short read transaction per record via pel_store_get; records
- * are write-once, so a committed version reads the same until pruned; a
- * node pruned during a read gives PEL_ESMT_PRUNED).
+ * (get_proof and walk read all their records from one snapshot, so a
+ * prune meanwhile does not disturb them; root and versions use short read
+ * transactions via pel_store_get; records are write-once, so a committed
+ * version reads the same until pruned; a version pruned before the read
+ * gives PEL_ESMT_PRUNED).
  */
 #ifndef PEL_SMT_H
 #define PEL_SMT_H
@@ -368,8 +369,10 @@ PEL_MUST_USE int pel_smt_versions(pel_store *s, uint64_t *floor, uint64_t *lates
  * hash matches its value. fn (may be NULL) gets each node's store key
  * (with the 'n') and, for leaves, the state key and value (valid during
  * the call; key NULL for other nodes); it returns 0 to go on or a negative
- * code that the walk returns. For `pel admin verify-state-tree`, state export at a
- * height, and tests.
+ * code that the walk returns. Every record comes from one snapshot of
+ * the committed store, held for the whole walk (its pages stay pinned
+ * until the walk ends). For `pel admin verify`, state export at a height,
+ * and tests.
  * @param[out] root  NULL, or the recomputed root hash
  * @return 0, fn's code, PEL_ECORRUPT, PEL_ESMT_PRUNED, PEL_ESMT_VERSION,
  *         PEL_ENOMEM, PEL_EIO, PEL_ECRYPTO.
