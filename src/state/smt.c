@@ -1653,13 +1653,15 @@ int pel_smt_update(pel_store *s, pel_store_txn *w, uint64_t old_version,
 /* reads                                                            */
 /* ================================================================ */
 
-/* get_root_rec - the root record of version into b. */
-static int get_root_rec(pel_store *s, uint64_t version, pel_buf *b)
+/* snap_record - the record under node key k (the root's when root) of
+ * a read of version, from snapshot r, in place: a missing one is pruned,
+ * never written or corrupt (missing()), an empty one corrupt. */
+static int snap_record(pel_store *s, pel_store_snap *r, uint64_t version, const uint8_t *k,
+                       size_t kl, bool root, const uint8_t **rec, size_t *len)
 {
-    uint8_t k[NKEY_MAX];
-    int rc = pel_store_get(s, PEL_T_SMT, k, node_key(k, version, 0, ZERO), b);
-    if (rc == PEL_ENOTFOUND) rc = missing(s, version, true);
-    if (!rc && b->len == 0) rc = PEL_ECORRUPT;
+    int rc = pel_store_snap_get(r, PEL_T_SMT, k, kl, rec, len);
+    if (rc == PEL_ENOTFOUND) rc = missing(s, version, root);
+    if (!rc && *len == 0) rc = PEL_ECORRUPT;
     return rc;
 }
 
@@ -1667,12 +1669,15 @@ int pel_smt_root(pel_store *s, uint64_t version, uint8_t root[HL])
 {
     memset(root, 0, HL);
     if (pel_crypto_init()) return PEL_ECRYPTO;
-    pel_buf b;
-    pel_buf_init(&b);
-    int rc = get_root_rec(s, version, &b);
-    if (!rc) rc = record_hash(b.data, b.len, root);
+    uint8_t k[NKEY_MAX];
+    const uint8_t *rec;
+    size_t len;
+    pel_store_snap *r;
+    int rc = pel_store_snap_begin(s, &r);
+    if (!rc) rc = snap_record(s, r, version, k, node_key(k, version, 0, ZERO), true, &rec, &len);
+    if (!rc) rc = record_hash(rec, len, root);
+    pel_store_snap_end(r);
     if (rc) memset(root, 0, HL);
-    pel_buf_free(&b);
     return rc;
 }
 
@@ -1727,10 +1732,8 @@ static int proof_walk(pel_store *s, pel_store_snap *r, uint64_t version,
     const uint8_t *rec;
     size_t len;
     uint8_t k[NKEY_MAX];
-    int rc = pel_store_snap_get(r, PEL_T_SMT, k, node_key(k, version, 0, ZERO), &rec, &len);
-    if (rc == PEL_ENOTFOUND) rc = missing(s, version, true);
+    int rc = snap_record(s, r, version, k, node_key(k, version, 0, ZERO), true, &rec, &len);
     for (unsigned d = 0; !rc; d++) {
-        if (len == 0) return PEL_ECORRUPT;
         uint8_t t = rec[0];
         if (t == T_EMPTY)
             return d == 0 && len == 1 ? 0 : PEL_ECORRUPT;  /* kind, depth 0 */
@@ -1738,8 +1741,7 @@ static int proof_walk(pel_store *s, pel_store_snap *r, uint64_t version,
         uint64_t ver;
         bool done;
         if ((rc = proof_level(rec, len, d, path, p, &ver, &done)) || done) return rc;
-        rc = pel_store_snap_get(r, PEL_T_SMT, k, node_key(k, ver, d + 1, path), &rec, &len);
-        if (rc == PEL_ENOTFOUND) rc = missing(s, version, false);
+        rc = snap_record(s, r, version, k, node_key(k, ver, d + 1, path), false, &rec, &len);
     }
     return rc;
 }
@@ -1830,9 +1832,7 @@ static int walk_node(wctx *c, uint64_t ver, unsigned d, const uint8_t path[HL],
     size_t kl = node_key(k, ver, d, path);
     const uint8_t *rec;
     size_t len;
-    int rc = pel_store_snap_get(c->r, PEL_T_SMT, k, kl, &rec, &len);
-    if (rc == PEL_ENOTFOUND) rc = missing(c->s, c->version, d == 0);
-    if (!rc && len == 0) rc = PEL_ECORRUPT;
+    int rc = snap_record(c->s, c->r, c->version, k, kl, d == 0, &rec, &len);
     if (rc) return rc;
     *is_leaf = rec[0] == T_LEAF;
     if (*is_leaf) return walk_leaf(c, rec, len, k, kl, d, path, hash);

@@ -151,8 +151,8 @@
  * the write transaction (update also uses the pool's threads, which it
  * owns for the call). pel_smt_root, pel_smt_get_proof, pel_smt_versions
  * and pel_smt_walk are thread-safe and may run while a block commits
- * (get_proof and walk read all their records from one snapshot, so a
- * prune meanwhile does not disturb them; root and versions use short read
+ * (root, get_proof and walk read all their records from one snapshot,
+ * so a prune meanwhile does not disturb them; versions uses short read
  * transactions via pel_store_get; records are write-once, so a committed
  * version reads the same until pruned; a version pruned before the read
  * gives PEL_ESMT_PRUNED).

@@ -238,6 +238,12 @@ static void model_ref_root(const model *m, uint8_t out[HL])
     free(e);
 }
 
+/* model_fill - every key present with a value of len bytes (zeros). */
+static void model_fill(model *m, uint32_t len)
+{
+    for (size_t i = 0; i < m->n; i++) { m->present[i] = true; m->len[i] = len; }
+}
+
 /* model_pairs - the model as a sorted all-puts write set (w owned by caller). */
 static pel_writeset model_pairs(const model *m)
 {
@@ -1115,7 +1121,7 @@ static void failed_job_is_rebuilt(void)
     model m;
     model_init(&m, 6000);
     make_universe(m.k, 6000);
-    for (size_t i = 0; i < m.n; i++) { m.present[i] = true; m.len[i] = 3; }
+    model_fill(&m, 3);
     pel_writeset ws = model_pairs(&m);
     uint8_t r[HL], want[HL];
     CHECK_EQ_INT(apply(s, PEL_SMT_NONE, 1, &ws, NULL, r), 0);
@@ -1167,7 +1173,7 @@ static void corrupt_node_is_reported(void)
     model m;
     model_init(&m, 64);
     make_universe(m.k, 64);
-    for (size_t i = 0; i < m.n; i++) { m.present[i] = true; m.len[i] = 3; }
+    model_fill(&m, 3);
     pel_writeset ws = model_pairs(&m);
     uint8_t r[HL];
     CHECK_EQ_INT(apply(s, PEL_SMT_NONE, 1, &ws, NULL, r), 0);
