@@ -10,9 +10,14 @@
  * waits on its writer (dependency suspension) instead of spinning.
  *
  * Memory ordering: the scheduler counters (execution_idx, validation_idx,
- * num_active, decrease_cnt, done) are sequentially consistent, as in the
- * paper's proof: completion detection reads several of them and must not see
- * them out of order. Transaction status and dependency lists are guarded by
+ * the workers' active counts, decrease_cnt, done) are sequentially
+ * consistent, as in the paper's proof: completion detection reads several of
+ * them and must not see them out of order. The paper's num_active is split
+ * into one count per worker (bworker.active), each written only by its
+ * worker: the four changes a transaction makes to it (task taken, task done,
+ * for its execution and its validation) then stay in that worker's cache
+ * instead of moving a shared line between cores; check_done sums them (see
+ * there why a sum read one count at a time is enough). Transaction status and dependency lists are guarded by
  * one spin lock per transaction; a transaction's latest read/write record
  * (txio) is published with a release store before its status becomes
  * EXECUTED (under the lock), so a validator that saw EXECUTED sees it.
@@ -82,6 +87,8 @@ typedef struct bworker {
     uint32_t blocking;
     int error;
     _Atomic uint64_t executions;   /* written by its worker, read by storm_check */
+    _Atomic int32_t active;        /* tasks held (0 or 1): written by its worker,
+                                      read by check_done (seq_cst) */
 } __attribute__((aligned(64))) bworker;
 
 struct bstm {
@@ -98,7 +105,6 @@ struct bstm {
      * loop iteration reads share none with them. */
     _Alignas(64) _Atomic uint32_t execution_idx;
     _Alignas(64) _Atomic uint32_t validation_idx;
-    _Alignas(64) _Atomic int32_t num_active;
     _Alignas(64) _Atomic uint64_t decrease_cnt;
     _Alignas(64) _Atomic int done, halt, error;
     /* statistics: relaxed; aborts and suspensions are rare, executions are
@@ -220,16 +226,32 @@ static void decrease_validation_idx(bstm *b, uint32_t target)
     atomic_fetch_add(&b->decrease_cnt, 1);
 }
 
+/* active_add - this worker takes (+1) or puts down (-1) a task. A seq_cst
+ * store: ordered before the index fetch that follows it, after the effects
+ * (decreases included) of the task that precedes it. */
+static void active_add(bworker *w, int32_t d)
+{
+    atomic_store(&w->active, atomic_load_explicit(&w->active, memory_order_relaxed) + d);
+}
+
+/* check_done - the paper's test with num_active read as the sum of the
+ * workers' counts, one at a time. A worker seen idle that takes a task
+ * afterwards can only find one below n if some index was decreased after
+ * both were read as >= n; every decrease is made by a worker holding a task
+ * and is counted in decrease_cnt before that worker's count drops. So either
+ * that worker's count is read non-zero, or its decrease is counted before the
+ * second read of decrease_cnt: in both cases the block is not declared done. */
 static void check_done(bstm *b)
 {
     uint64_t observed = atomic_load(&b->decrease_cnt);
     uint32_t e = atomic_load(&b->execution_idx), v = atomic_load(&b->validation_idx);
-    if ((e < v ? e : v) >= b->n && atomic_load(&b->num_active) == 0
-        && observed == atomic_load(&b->decrease_cnt))
-        atomic_store(&b->done, 1);
+    if ((e < v ? e : v) < b->n) return;
+    for (unsigned i = 0; i < b->nworkers; i++)
+        if (atomic_load(&b->w[i].active) != 0) return;
+    if (observed == atomic_load(&b->decrease_cnt)) atomic_store(&b->done, 1);
 }
 
-/* try_incarnate - READY -> EXECUTING; the caller accounts num_active. */
+/* try_incarnate - READY -> EXECUTING; the caller accounts the active count. */
 static int try_incarnate(bstm *b, uint32_t idx, task *t)
 {
     if (idx >= b->n) return 0;
@@ -245,22 +267,22 @@ static int try_incarnate(bstm *b, uint32_t idx, task *t)
     return ok;
 }
 
-static task next_version_to_execute(bstm *b)
+static task next_version_to_execute(bstm *b, bworker *w)
 {
     task t;
     if (atomic_load(&b->execution_idx) >= b->n) { check_done(b); return NO_TASK; }
-    atomic_fetch_add(&b->num_active, 1);
+    active_add(w, 1);
     uint32_t idx = atomic_fetch_add(&b->execution_idx, 1);
     if (try_incarnate(b, idx, &t)) return t;
-    atomic_fetch_sub(&b->num_active, 1);
+    active_add(w, -1);
     return NO_TASK;
 }
 
-static task next_version_to_validate(bstm *b)
+static task next_version_to_validate(bstm *b, bworker *w)
 {
     task t = NO_TASK;
     if (atomic_load(&b->validation_idx) >= b->n) { check_done(b); return NO_TASK; }
-    atomic_fetch_add(&b->num_active, 1);
+    active_add(w, 1);
     uint32_t idx = atomic_fetch_add(&b->validation_idx, 1);
     if (idx < b->n) {
         txstate *s = &b->tx[idx];
@@ -269,15 +291,15 @@ static task next_version_to_validate(bstm *b)
         pel_spin_unlock(&s->lock);
         if (t.kind != T_NONE) return t;
     }
-    atomic_fetch_sub(&b->num_active, 1);
+    active_add(w, -1);
     return NO_TASK;
 }
 
-static task next_task(bstm *b)
+static task next_task(bstm *b, bworker *w)
 {
     if (atomic_load(&b->validation_idx) < atomic_load(&b->execution_idx))
-        return next_version_to_validate(b);
-    return next_version_to_execute(b);
+        return next_version_to_validate(b, w);
+    return next_version_to_execute(b, w);
 }
 
 /* storm_check - wasted work (failed validations plus suspensions) against
@@ -298,7 +320,7 @@ static void storm_check(bstm *b)
 /* add_dependency - suspend idx until `blocking` finishes executing. Returns 0
  * if `blocking` already finished (then idx simply runs again). Lock order:
  * blocking < idx always, and the lower index is locked first. */
-static int add_dependency(bstm *b, uint32_t idx, uint32_t blocking)
+static int add_dependency(bstm *b, bworker *w, uint32_t idx, uint32_t blocking)
 {
     txstate *bs = &b->tx[blocking], *s = &b->tx[idx];
     pel_spin_lock(&bs->lock);
@@ -309,7 +331,7 @@ static int add_dependency(bstm *b, uint32_t idx, uint32_t blocking)
     s->dep_next = bs->dep_head;
     bs->dep_head = idx;
     pel_spin_unlock(&bs->lock);
-    atomic_fetch_sub(&b->num_active, 1);
+    active_add(w, -1);
     atomic_fetch_add_explicit(&b->dependencies, 1, memory_order_relaxed);
     storm_check(b);
     return 1;
@@ -324,7 +346,7 @@ static void set_ready_status(bstm *b, uint32_t idx)
     pel_spin_unlock(&s->lock);
 }
 
-static task finish_execution(bstm *b, uint32_t idx, uint32_t inc, int wrote_new)
+static task finish_execution(bstm *b, bworker *w, uint32_t idx, uint32_t inc, int wrote_new)
 {
     txstate *s = &b->tx[idx];
     pel_spin_lock(&s->lock);
@@ -344,7 +366,7 @@ static task finish_execution(bstm *b, uint32_t idx, uint32_t inc, int wrote_new)
         if (!wrote_new) return (task){ T_VALIDATE, idx, inc };
         decrease_validation_idx(b, idx);
     }
-    atomic_fetch_sub(&b->num_active, 1);
+    active_add(w, -1);
     return NO_TASK;
 }
 
@@ -358,7 +380,7 @@ static int try_validation_abort(bstm *b, uint32_t idx, uint32_t inc)
     return ok;
 }
 
-static task finish_validation(bstm *b, uint32_t idx, int aborted)
+static task finish_validation(bstm *b, bworker *w, uint32_t idx, int aborted)
 {
     task t;
     if (aborted) {
@@ -366,7 +388,7 @@ static task finish_validation(bstm *b, uint32_t idx, int aborted)
         decrease_validation_idx(b, idx + 1);
         if (atomic_load(&b->execution_idx) > idx && try_incarnate(b, idx, &t)) return t;
     }
-    atomic_fetch_sub(&b->num_active, 1);
+    active_add(w, -1);
     return NO_TASK;
 }
 
@@ -474,17 +496,17 @@ static task try_execute(bstm *b, bworker *w, task t)
             atomic_load_explicit(&w->executions, memory_order_relaxed) + 1, memory_order_relaxed);
         int rc = pel_exec_run(b->ex, &b->txs[t.idx], &v, w->scratch, &o);
         if (rc == PEL_EHALT) {
-            if (add_dependency(b, t.idx, w->blocking)) return NO_TASK;
+            if (add_dependency(b, w, t.idx, w->blocking)) return NO_TASK;
             continue;   /* the blocking transaction already finished: go again */
         }
         txio *io = rc == 0 ? build_io(b, w, t.inc, &o) : NULL;
         int wrote_new = io ? record(b, w, t.idx, io) : PEL_ENOMEM;
         if (wrote_new < 0 || rc) { fail(b, w, rc ? rc : wrote_new); return NO_TASK; }
-        return finish_execution(b, t.idx, t.inc, wrote_new);
+        return finish_execution(b, w, t.idx, t.inc, wrote_new);
     }
 }
 
-static task needs_reexecution(bstm *b, task t)
+static task needs_reexecution(bstm *b, bworker *w, task t)
 {
     int aborted = !validate(b, t.idx) && try_validation_abort(b, t.idx, t.inc);
     if (aborted) {
@@ -494,7 +516,7 @@ static task needs_reexecution(bstm *b, task t)
         atomic_fetch_add_explicit(&b->aborts, 1, memory_order_relaxed);
         storm_check(b);
     }
-    return finish_validation(b, t.idx, aborted);
+    return finish_validation(b, w, t.idx, aborted);
 }
 
 static void worker_run(void *arg, unsigned id)
@@ -504,8 +526,8 @@ static void worker_run(void *arg, unsigned id)
     task t = NO_TASK;
     while (!atomic_load(&b->done) && !atomic_load(&b->halt)) {
         if (t.kind == T_EXEC) t = try_execute(b, w, t);
-        else if (t.kind == T_VALIDATE) t = needs_reexecution(b, t);
-        if (t.kind == T_NONE) t = next_task(b);
+        else if (t.kind == T_VALIDATE) t = needs_reexecution(b, w, t);
+        if (t.kind == T_NONE) t = next_task(b, w);
     }
 }
 

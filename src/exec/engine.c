@@ -43,6 +43,9 @@ int pel_engine_new(const pel_engine_opts *opts, pel_engine **out)
     int rc = pel_pool_new(threads, &e->pool);
     if (rc) { free(e); return rc; }
     pel_pool_name(e->pool, "pel-exec");
+    /* a block runs 3-4 jobs back to back (execution, materialisation, the
+     * sort): keep the workers awake between them */
+    pel_pool_set_spin(e->pool, 200);
     e->scratch = calloc(threads, sizeof(pel_arena));
     if (!e->scratch) { pel_engine_free(e); return PEL_ENOMEM; }
     for (unsigned i = 0; i < threads; i++) pel_arena_init(&e->scratch[i], 8 << 20);
@@ -179,9 +182,14 @@ int pel_exec_run(const pel_executor *ex, const pel_txdesc *tx, pel_view *v,
     return 0;
 }
 
-/* ---- sorting writes: a stable merge sort for small sets; for large ones
- * an LSD radix sort on the first 4 key bytes, then a merge sort of each run
- * sharing that prefix (rare: keys are hashes; correct for any keys). ---- */
+/* ---- sorting writes: a stable merge sort for small sets; from RADIX_MIN
+ * writes on an LSD radix sort on the first 4 key bytes, then a merge sort of
+ * each run sharing that prefix (rare: keys are hashes; correct for any
+ * keys). Around 3,000 writes (half a block's on two workers) the merge sort's
+ * dozen passes of key comparisons cost several times the radix sort's three
+ * counting passes, so the radix sort starts low. ---- */
+
+enum { RADIX_MIN = 256 };
 
 static int write_cmp(const pel_write *a, const pel_write *b)
 {
@@ -228,7 +236,7 @@ static void scatter(rkey *src, rkey *dst, uint32_t n, uint32_t *count, int shift
 
 int pel_writes_sort(pel_write *w, uint32_t n)
 {
-    if (n < 4096) return merge_sort(w, n);
+    if (n < RADIX_MIN) return merge_sort(w, n);
     rkey *a = malloc(2 * (size_t)n * sizeof(rkey));
     pel_write *tmp = malloc((size_t)n * sizeof(*tmp));
     uint32_t c0[2048] = { 0 }, c1[2048] = { 0 }, c2[1024] = { 0 };

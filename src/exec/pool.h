@@ -4,7 +4,8 @@
  * pel_pool_run(p, fn, arg) runs fn(arg, w) on every worker w in [0, size):
  * worker 0 is the calling thread, the others are the pool's threads. It
  * returns when all have returned, and everything they wrote is then visible
- * to the caller (the completion handshake is under a mutex).
+ * to the caller (the completion count is released by each worker and
+ * acquired by the caller).
  *
  * Thread safety: one pel_pool_run at a time per pool (an engine owns its pool).
  */
@@ -24,6 +25,11 @@ int pel_pool_new(unsigned size, pel_pool **out) PEL_MUST_USE;
 void pel_pool_name(pel_pool *p, const char *name);
 /* pel_pool_free - stop and join the threads. NULL is fine. */
 void pel_pool_free(pel_pool *p);
+/* pel_pool_set_spin - after a job, workers wait up to usec for the next
+ * one (and pel_pool_run's caller for the workers) by watching a counter
+ * before they sleep: for pools that run short jobs back to back. Default 0
+ * (sleep at once). NULL is fine. */
+void pel_pool_set_spin(pel_pool *p, unsigned usec);
 unsigned pel_pool_size(const pel_pool *p);
 void pel_pool_run(pel_pool *p, pel_pool_fn fn, void *arg);
 

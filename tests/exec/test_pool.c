@@ -1,11 +1,14 @@
 /*
  * test_pool.c - pel_pool: every worker id runs exactly once per run, the
  * workers' writes are visible when pel_pool_run returns, runs can follow
- * each other many times, a pool of one runs inline, and size 0 is refused.
+ * each other many times, a pool of one runs inline, and size 0 is refused;
+ * all of it again with workers that spin between jobs (pel_pool_set_spin),
+ * with jobs back to back and with pauses longer than the spin.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "exec/pool.h"
 #include "test.h"
 
@@ -35,11 +38,15 @@ static uint64_t expected(uint64_t round, unsigned w)
     return x;
 }
 
-static void test_each_worker_once(unsigned size, unsigned rounds)
+/* test_each_worker_once - `rounds` runs on a pool of `size`, its workers
+ * spinning up to spin_us between jobs; a pause of pause_us after every
+ * tenth run (longer than the spin: the workers must be woken). */
+static void test_each_worker_once(unsigned size, unsigned rounds, unsigned spin_us, unsigned pause_us)
 {
     pel_pool *p = NULL;
     CHECK_EQ_INT(pel_pool_new(size, &p), 0);
     if (!p) return;
+    pel_pool_set_spin(p, spin_us);
     CHECK_EQ_INT(pel_pool_size(p), size);
     job *j = calloc(1, sizeof(*j));
     CHECK(j != NULL);
@@ -53,6 +60,7 @@ static void test_each_worker_once(unsigned size, unsigned rounds)
             bad_results += j->result[w] != expected(r, w);
         }
         caller_not_0 += !pthread_equal(j->thread[0], pthread_self());
+        if (pause_us && r % 10 == 0) usleep(pause_us);
     }
     for (unsigned w = size; w < 64; w++) bad_runs += j->runs[w] != 0;   /* no id >= size */
     CHECK_EQ_INT(bad_runs, 0);
@@ -72,9 +80,19 @@ static void test_each_worker_once(unsigned size, unsigned rounds)
 static void test_sizes(void)
 {
     unsigned rounds = test_env_u64("PEL_TEST_TSAN", 0) ? 200 : 2000;
-    test_each_worker_once(2, rounds);
-    test_each_worker_once(4, rounds);
-    test_each_worker_once(16, rounds / 4);
+    test_each_worker_once(2, rounds, 0, 0);
+    test_each_worker_once(4, rounds, 0, 0);
+    test_each_worker_once(16, rounds / 4, 0, 0);
+}
+
+static void test_spinning(void)
+{
+    unsigned rounds = test_env_u64("PEL_TEST_TSAN", 0) ? 200 : 2000;
+    test_each_worker_once(2, rounds, 200, 0);
+    test_each_worker_once(4, rounds, 200, 0);
+    test_each_worker_once(16, rounds / 4, 50, 0);    /* more threads than cores */
+    test_each_worker_once(2, 100, 50, 2000);         /* the spin runs out: sleep, wake */
+    test_each_worker_once(3, 100, 1000000, 0);       /* a long spin: free must not wait it out */
 }
 
 static void test_size_one_inline(void)
@@ -168,6 +186,7 @@ int main(void)
     RUN(test_invalid);
     RUN(test_size_one_inline);
     RUN(test_sizes);
+    RUN(test_spinning);
     RUN(test_two_pools);
     RUN(test_names);
     return TEST_END("test_pool");

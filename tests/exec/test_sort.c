@@ -1,6 +1,6 @@
 /*
  * test_sort.c - sorting write sets by key (engine_int.h): the radix path
- * (n >= 4096), the merge path, keys sharing long prefixes (which the radix
+ * (n >= 256, engine.c's RADIX_MIN), the merge path, keys sharing long prefixes (which the radix
  * pass cannot separate), stability, and the parallel version.
  */
 #include <time.h>
@@ -35,7 +35,7 @@ static int sorted_stably(const pel_write *w, uint32_t n)
 static void check_sizes(uint32_t prefixes)
 {
     pel_rng rng = { test_env_u64("PEL_TEST_SEED", (uint64_t)time(NULL)) + prefixes };
-    static const uint32_t sizes[] = { 0, 1, 2, 63, 4095, 4096, 5000, 40000 };
+    static const uint32_t sizes[] = { 0, 1, 2, 63, 255, 256, 300, 3000, 4096, 40000 };
     for (unsigned s = 0; s < sizeof(sizes) / sizeof(*sizes); s++) {
         pel_write *w = make_writes(&rng, sizes[s], prefixes);
         CHECK(w != NULL);
