@@ -565,6 +565,7 @@ typedef struct mat {
     pel_block_result *r;
     mv_key **dkeys;          /* keys holding additions */
     uint32_t ndkeys;
+    uint32_t key_chunk;      /* keys a worker takes at once */
     _Atomic uint32_t next;   /* relaxed: only distributes work; pool_run orders passes */
 } mat;
 
@@ -619,12 +620,13 @@ static int mat_key(mat *m, bworker *w, mv_key *k)
 static void mat_pass(mat *m, unsigned id, int keys)
 {
     bworker *w = &m->b->w[id];
-    uint32_t total = keys ? m->ndkeys : m->c;
+    uint32_t total = keys ? m->ndkeys : m->c, chunk = keys ? m->key_chunk : MAT_CHUNK;
     for (;;) {
-        uint32_t lo = atomic_fetch_add_explicit(&m->next, keys ? 1 : MAT_CHUNK, memory_order_relaxed);
+        uint32_t lo = atomic_fetch_add_explicit(&m->next, chunk, memory_order_relaxed);
+        uint32_t hi = lo + chunk < total ? lo + chunk : total;
         if (lo >= total || w->error) return;
-        if (keys) w->error = mat_key(m, w, m->dkeys[lo]);
-        else mat_txs(m, lo, lo + MAT_CHUNK < total ? lo + MAT_CHUNK : total);
+        if (!keys) { mat_txs(m, lo, hi); continue; }
+        for (uint32_t i = lo; i < hi && !w->error; i++) w->error = mat_key(m, w, m->dkeys[i]);
     }
 }
 
@@ -633,14 +635,27 @@ static void mat_keys_worker(void *arg, unsigned id) { mat_pass(arg, id, 1); }
 
 static int materialise(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r)
 {
-    mat m = { b, c, r, NULL, 0, 0 };
+    mat m = { b, c, r, NULL, 0, 1, 0 };
     pel_pool_run(pool, mat_txs_worker, &m);
-    for (mv_key *k = atomic_load(&b->mv.deltas); k; k = k->ctr->next) m.ndkeys++;
+    uint32_t nk;
+    for (unsigned i = 0; i < b->nworkers; i++) {
+        (void)mvmem_counters(&b->mv, i, &nk);
+        m.ndkeys += nk;
+    }
     if (m.ndkeys == 0) return 0;
     m.dkeys = malloc((size_t)m.ndkeys * sizeof(mv_key *));
     if (!m.dkeys) return PEL_ENOMEM;
     m.ndkeys = 0;
-    for (mv_key *k = atomic_load(&b->mv.deltas); k; k = k->ctr->next) m.dkeys[m.ndkeys++] = k;
+    for (unsigned i = 0; i < b->nworkers; i++) {
+        mv_key *const *ks = mvmem_counters(&b->mv, i, &nk);
+        if (nk) memcpy(m.dkeys + m.ndkeys, ks, (size_t)nk * sizeof(mv_key *));
+        m.ndkeys += nk;
+    }
+    /* a few hot counters (thousands of additions each) one at a time; tens
+     * of thousands of one-off counters in chunks, so the shared counter is
+     * not taken once per key */
+    m.key_chunk = m.ndkeys / (b->nworkers * 16u);
+    if (m.key_chunk == 0) m.key_chunk = 1;
     atomic_store_explicit(&m.next, 0, memory_order_relaxed);
     pel_pool_run(pool, mat_keys_worker, &m);
     free(m.dkeys);

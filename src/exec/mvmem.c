@@ -52,12 +52,19 @@ int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys, unsigned w
 {
     m->base = base;
     m->nshards = workers ? workers : 1;
-    atomic_init(&m->deltas, NULL);
-    return pel_kmap_init(&m->map, expected_keys);
+    m->counters = aligned_alloc(64, m->nshards * sizeof(mv_klist));
+    if (!m->counters) return PEL_ENOMEM;
+    memset(m->counters, 0, m->nshards * sizeof(mv_klist));
+    int rc = pel_kmap_init(&m->map, expected_keys);
+    if (rc) { free(m->counters); m->counters = NULL; }
+    return rc;
 }
 
 void mvmem_free(mvmem *m)
 {
+    for (unsigned w = 0; m->counters && w < m->nshards; w++) free(m->counters[w].k);
+    free(m->counters);
+    m->counters = NULL;
     pel_kmap_free(&m->map);
 }
 
@@ -315,16 +322,29 @@ int mvmem_delta_outcome(const mvmem *m, mv_key *k, uint32_t j, pel_i128 offset, 
     }
 }
 
-/* get_ctr - k's counter record, made at its first addition and put on the
- * list of counters. Release on the record: lock-free readers see it
- * initialised (its bounds say "not decided" until a reservation publishes
- * them); release on the list CAS: materialisation, after the pool's
- * handshake, walks it anyway, the ordering only keeps the loop honest.
- * NULL on PEL_ENOMEM. */
-static mv_ctr *get_ctr(mvmem *m, mv_key *k, pel_arena *arena)
+/* room_for_counter - room for one more key in a worker's list. */
+static int room_for_counter(mv_klist *l)
+{
+    if (l->n < l->cap) return 0;
+    uint32_t cap = l->cap ? 2 * l->cap : 256;
+    mv_key **k = cap > l->cap ? realloc(l->k, (size_t)cap * sizeof(*k)) : NULL;
+    if (!k) return PEL_ENOMEM;
+    l->k = k;
+    l->cap = cap;
+    return 0;
+}
+
+/* get_ctr - k's counter record, made at its first addition (by worker w)
+ * and put on w's list of counters. Release on the record: lock-free readers
+ * see it initialised (its bounds say "not decided" until a reservation
+ * publishes them). The list is read by materialisation after the pool's
+ * handshake. NULL on PEL_ENOMEM. */
+static mv_ctr *get_ctr(mvmem *m, mv_key *k, pel_arena *arena, unsigned w)
 {
     mv_ctr *c = ctr_of(k);
     if (c) return c;
+    mv_klist *l = &m->counters[w];
+    if (room_for_counter(l)) return NULL;
     pel_spin_lock(&k->lock);
     c = atomic_load_explicit(&k->ctr, memory_order_relaxed);   /* lock held */
     if (!c) {
@@ -334,10 +354,7 @@ static mv_ctr *get_ctr(mvmem *m, mv_key *k, pel_arena *arena)
             c->nshards = m->nshards;
             while ((1u << c->spread) < c->nshards) c->spread++;
             atomic_store_explicit(&k->ctr, c, memory_order_release);
-            mv_key *head = atomic_load_explicit(&m->deltas, memory_order_relaxed);
-            do c->next = head;
-            while (!atomic_compare_exchange_weak_explicit(&m->deltas, &head, k,
-                       memory_order_release, memory_order_relaxed));
+            l->k[l->n++] = k;
         }
     }
     pel_spin_unlock(&k->lock);
@@ -397,7 +414,7 @@ static void reserve(const mvmem *m, mv_key *k, mv_ctr *c, mv_shard *s, u128 need
 /* shard_put - set entry ne (an addition) in worker w's shard. */
 static int shard_put(mvmem *m, mv_key *k, pel_arena *arena, const mv_entry *ne, unsigned w)
 {
-    mv_ctr *c = get_ctr(m, k, arena);
+    mv_ctr *c = get_ctr(m, k, arena, w);
     mv_shard *s = c ? get_shard(c, w, arena) : NULL;
     if (!s) return PEL_ENOMEM;
     pel_spin_lock(&s->lock);

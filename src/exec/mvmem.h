@@ -82,7 +82,6 @@ typedef struct mv_ctr {
     _Atomic uint32_t fast_seq;
     _Atomic uint32_t fast_ok;
     _Atomic uint64_t fast_lo, fast_hi;
-    mv_key *next;          /* list of counters (mvmem.deltas) */
     unsigned nshards;      /* = mvmem.nshards */
     unsigned spread;       /* log2 of nshards, rounded up */
     _Atomic(mv_shard *) sh[];   /* each created by its owner, at its first addition */
@@ -123,11 +122,22 @@ typedef struct mv_read {
     uint64_t value;        /* RESOLVED: counter value after folding additions */
 } mv_read;
 
+/* The keys whose counter record one worker made (its first addition to
+ * them), in a cache line of its own: written by that worker only. */
+typedef struct mv_klist {
+    mv_key **k;
+    uint32_t n, cap;
+} __attribute__((aligned(64))) mv_klist;
+
 typedef struct mvmem {
     pel_kmap map;
     const pel_state *base;
     unsigned nshards;            /* workers: additions go to shard `worker` */
-    _Atomic(mv_key *) deltas;    /* keys that hold additions (via ctr->next), pushed by CAS */
+    /* per worker: the keys that hold additions, each listed once (by the
+     * worker that made its counter record). One list per worker, not one
+     * shared list: a block of new objects makes tens of thousands of
+     * counters, and materialisation reads the lists as arrays */
+    mv_klist *counters;
 } mvmem;
 
 /* An entry's location: the key's list, or worker w's shard. */
@@ -160,6 +170,15 @@ int mvmem_base(const mvmem *m, mv_key *k, pel_val *out);
  * ESTIMATE decides it. */
 int mvmem_delta_outcome(const mvmem *m, mv_key *k, uint32_t j, pel_i128 offset, uint64_t bound,
                         uint32_t *blocking);
+
+/* mvmem_counters - the keys worker w made counters of (*n of them): with
+ * every worker's list, each key that held an addition this block once.
+ * After execution only. */
+static inline mv_key *const *mvmem_counters(const mvmem *m, unsigned w, uint32_t *n)
+{
+    *n = m->counters[w].n;
+    return m->counters[w].k;
+}
 
 /* mvmem_has_additions - has k held an addition this block (it has a
  * counter record)? After execution only. */
