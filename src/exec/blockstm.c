@@ -687,6 +687,32 @@ static int prefix_get(const void *ctx, const pel_key *key, pel_val *out)
     return s->kind == PEL_W_PUT ? 0 : PEL_ENOTFOUND;
 }
 
+/* Gathering the final slots: worker i's list of keys it wrote first goes to
+ * w[at[i], at[i] + got[i]) (a key whose writers all lie past the committed
+ * prefix has no slot), on pool worker i: each key record is a cache miss
+ * (tens of thousands in a block of new objects), so the gather is split
+ * like the rest. */
+typedef struct gather {
+    bstm *b;
+    uint32_t c;
+    const pel_block_result *r;
+    pel_write *w;
+    uint32_t *at, *got;
+} gather;
+
+static void gather_worker(void *arg, unsigned id)
+{
+    gather *g = arg;
+    const bworker *bw = &g->b->w[id];
+    pel_write *out = g->w + g->at[id];
+    uint32_t n = 0;
+    for (uint32_t j = 0; j < bw->nwritten; j++) {
+        const pel_write *s = final_slot(g->b, g->c, g->r, bw->written[j]);
+        if (s) out[n++] = *s;
+    }
+    g->got[id] = n;
+}
+
 /* block_writes - the block write set: every written key's final slot, then
  * the sequential tail's writes (which win over them), sorted by key. */
 static int block_writes(bstm *b, pel_pool *pool, uint32_t c, pel_seq *tail, pel_block_result *r)
@@ -694,14 +720,17 @@ static int block_writes(bstm *b, pel_pool *pool, uint32_t c, pel_seq *tail, pel_
     size_t cap = (tail ? tail->nwritten : 0) + 1;
     for (unsigned i = 0; i < b->nworkers; i++) cap += b->w[i].nwritten;
     pel_write *w = pel_arena_alloc(&r->arena, cap * sizeof(*w));
-    if (!w) return PEL_ENOMEM;
+    uint32_t *at = malloc(2 * (size_t)b->nworkers * sizeof(uint32_t));
+    if (!w || !at) { free(at); return PEL_ENOMEM; }
+    gather g = { b, c, r, w, at, at + b->nworkers };
+    for (unsigned i = 0, sum = 0; i < b->nworkers; sum += b->w[i].nwritten, i++) at[i] = sum;
+    pel_pool_run(pool, gather_worker, &g);
     uint32_t n = 0;
-    for (unsigned i = 0; i < b->nworkers; i++) {
-        for (uint32_t j = 0; j < b->w[i].nwritten; j++) {
-            const pel_write *s = final_slot(b, c, r, b->w[i].written[j]);
-            if (s) w[n++] = *s;
-        }
+    for (unsigned i = 0; i < b->nworkers; i++) {   /* close the gaps */
+        if (at[i] != n) memmove(w + n, w + at[i], (size_t)g.got[i] * sizeof(*w));
+        n += g.got[i];
     }
+    free(at);
     if (tail) n += pel_seq_writes(tail, w + n);
     int rc = pel_writes_sort_par(pool, &r->arena, &w, n);
     if (rc) return rc;
