@@ -91,6 +91,26 @@ static int ref_put(pel_buf *b, const void *v, size_t n)
     return pel_buf_append(b, v, n) == 0;
 }
 
+/* pel_le_store / pel_le_load on raw memory, every width (8 and 4 take a
+ * one-move path): exactly n bytes, low byte first, nothing past them. */
+static void raw_le_matches_bytes(void)
+{
+    int ok = 1;
+    for (int i = 0; i < 2000; i++) {
+        uint64_t v = rnd() >> (rnd() % 64);
+        for (size_t n = 0; n <= 8; n++) {
+            uint8_t out[10];
+            memset(out, 0xA5, sizeof out);
+            pel_le_store(out + 1, v, n);
+            ok &= out[0] == 0xA5 && out[n + 1] == 0xA5;
+            for (size_t b = 0; b < n; b++) ok &= out[1 + b] == (uint8_t)(v >> (8 * b));
+            uint64_t want = n == 8 ? v : v & ((1ull << (8 * n)) - 1);
+            ok &= pel_le_load(out + 1, n) == want;
+        }
+    }
+    CHECK(ok);
+}
+
 static void random_ints_match_reference(void)
 {
     pel_buf got, ref;
@@ -280,6 +300,7 @@ int main(void)
     rng_state = seed;
     RUN(golden_encoding);
     RUN(random_ints_match_reference);
+    RUN(raw_le_matches_bytes);
     RUN(random_records_round_trip);
     RUN(every_truncation_rejected);
     RUN(trailing_bytes_rejected);
