@@ -270,12 +270,48 @@ int pel_writes_sort(pel_write *w, uint32_t n)
 
 /* Parallel sort: scatter by the key's first byte into one range per worker
  * (keys are hashes, so ranges are even), then sort the ranges concurrently.
- * Scattering keeps order within a range, so the whole sort is stable. */
+ * The scatter is parallel too: worker t counts its segment of the input per
+ * range (cnt[t][r]), the caller turns the counts into where each segment's
+ * part of each range starts (segments in input order), and every worker
+ * copies its segment there. Within a range, elements therefore keep their
+ * input order, so the whole sort is stable. */
 typedef struct psort {
+    const pel_write *in;
     pel_write *w;
+    uint32_t n;
+    unsigned parts;
+    uint32_t *cnt;        /* [t * parts + r]: counts, then start offsets */
     uint32_t start[65];   /* range r is w[start[r], start[r+1]) */
     _Atomic int err;
 } psort;
+
+static unsigned range_of(const psort *p, const pel_write *x)
+{
+    return x->key.b[0] * p->parts / 256;
+}
+
+/* segment - worker id's part of the input, [*lo, *hi). */
+static void segment(const psort *p, unsigned id, uint32_t *lo, uint32_t *hi)
+{
+    *lo = (uint32_t)((uint64_t)p->n * id / p->parts);
+    *hi = (uint32_t)((uint64_t)p->n * (id + 1) / p->parts);
+}
+
+static void psort_count(void *arg, unsigned id)
+{
+    psort *p = arg;
+    uint32_t lo, hi, *c = p->cnt + (size_t)id * p->parts;
+    segment(p, id, &lo, &hi);
+    for (uint32_t i = lo; i < hi; i++) c[range_of(p, &p->in[i])]++;
+}
+
+static void psort_scatter(void *arg, unsigned id)
+{
+    psort *p = arg;
+    uint32_t lo, hi, *at = p->cnt + (size_t)id * p->parts;
+    segment(p, id, &lo, &hi);
+    for (uint32_t i = lo; i < hi; i++) p->w[at[range_of(p, &p->in[i])]++] = p->in[i];
+}
 
 static void psort_worker(void *arg, unsigned id)
 {
@@ -288,13 +324,22 @@ int pel_writes_sort_par(pel_pool *pool, pel_arena *a, pel_write **w, uint32_t n)
 {
     unsigned parts = pel_pool_size(pool);
     if (parts == 1 || parts > 64 || n < 4096) return pel_writes_sort(*w, n);
-    psort p = { pel_arena_alloc(a, (size_t)n * sizeof(pel_write)), { 0 }, 0 };
-    if (!p.w) return PEL_ENOMEM;
-    uint32_t fill[65] = { 0 };
-    for (uint32_t i = 0; i < n; i++) p.start[(*w)[i].key.b[0] * parts / 256 + 1]++;
-    for (unsigned r = 0; r < parts; r++) p.start[r + 1] += p.start[r];
-    memcpy(fill, p.start, sizeof(fill));
-    for (uint32_t i = 0; i < n; i++) p.w[fill[(*w)[i].key.b[0] * parts / 256]++] = (*w)[i];
+    psort p = { *w, pel_arena_alloc(a, (size_t)n * sizeof(pel_write)), n, parts,
+                calloc((size_t)parts * parts, sizeof(uint32_t)), { 0 }, 0 };
+    if (!p.w || !p.cnt) { free(p.cnt); return PEL_ENOMEM; }
+    pel_pool_run(pool, psort_count, &p);
+    uint32_t at = 0;
+    for (unsigned r = 0; r < parts; r++) {   /* range by range, segments in order */
+        p.start[r] = at;
+        for (unsigned t = 0; t < parts; t++) {
+            uint32_t c = p.cnt[(size_t)t * parts + r];
+            p.cnt[(size_t)t * parts + r] = at;
+            at += c;
+        }
+    }
+    p.start[parts] = at;
+    pel_pool_run(pool, psort_scatter, &p);
+    free(p.cnt);
     pel_pool_run(pool, psort_worker, &p);
     if (atomic_load(&p.err)) return atomic_load(&p.err);
     *w = p.w;

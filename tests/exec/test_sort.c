@@ -1,7 +1,8 @@
 /*
  * test_sort.c - sorting write sets by key (engine_int.h): the radix path
  * (n >= 256, engine.c's RADIX_MIN), the merge path, keys sharing long prefixes (which the radix
- * pass cannot separate), stability, and the parallel version.
+ * pass cannot separate), stability, and the parallel version (nothing lost
+ * or doubled, on pools of 2-5 workers).
  */
 #include <time.h>
 #include "exec/engine_int.h"
@@ -51,23 +52,44 @@ static void check_sizes(uint32_t prefixes)
 static void test_many_distinct_prefixes(void) { check_sizes(1u << 30); }
 static void test_shared_prefixes(void) { check_sizes(3); }
 
+/* every original position (val.len) exactly once: nothing lost or doubled */
+static int is_permutation(const pel_write *w, uint32_t n)
+{
+    uint8_t *seen = calloc(n ? n : 1, 1);
+    int ok = seen != NULL;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        ok = w[i].val.len < n && !seen[w[i].val.len];
+        if (ok) seen[w[i].val.len] = 1;
+    }
+    free(seen);
+    return ok;
+}
+
+/* the parallel sort (its count, scatter and sort passes) on pools of 2-5
+ * workers, sizes that do not split evenly */
 static void test_parallel(void)
 {
     pel_rng rng = { 7 };
-    pel_pool *pool;
     pel_arena a;
     pel_arena_init(&a, 0);
-    CHECK_EQ_INT(pel_pool_new(3, &pool), 0);
     static const uint32_t prefixes[] = { 3, 1536, 1u << 30 };
-    for (unsigned p = 0; p < 3; p++) {
-        pel_write *w = make_writes(&rng, 30000, prefixes[p]), *out = w;
-        CHECK(w != NULL);
-        if (!w) continue;
-        CHECK_EQ_INT(pel_writes_sort_par(pool, &a, &out, 30000), 0);
-        CHECK(sorted_stably(out, 30000));
-        free(w);
+    static const uint32_t sizes[] = { 4096, 30000, 30001 };
+    for (unsigned workers = 2; workers <= 5; workers++) {
+        pel_pool *pool;
+        CHECK_EQ_INT(pel_pool_new(workers, &pool), 0);
+        pel_pool_set_spin(pool, workers == 3 ? 100 : 0);
+        for (unsigned p = 0; p < 3; p++) {
+            uint32_t n = sizes[(p + workers) % 3];
+            pel_write *w = make_writes(&rng, n, prefixes[p]), *out = w;
+            CHECK(w != NULL);
+            if (!w) continue;
+            CHECK_EQ_INT(pel_writes_sort_par(pool, &a, &out, n), 0);
+            CHECK(sorted_stably(out, n));
+            CHECK(is_permutation(out, n));
+            free(w);
+        }
+        pel_pool_free(pool);
     }
-    pel_pool_free(pool);
     pel_arena_free(&a);
 }
 
