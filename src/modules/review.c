@@ -9,6 +9,7 @@
 
 #include "core/codec.h"
 #include "core/hash.h"
+#include "core/hex.h"
 #include "core/text.h"
 #include "modules/spdx.h"
 
@@ -112,7 +113,7 @@ static int create_object(pel_view *v, const pel_module_ctx *c, const pel_tx *tx,
     char title[64];
     if (!f) return PEL_ENOMEM;
     memcpy(title, "Review of pel:obj:", 18);
-    for (int i = 0; i < PEL_OBJ_ID_LEN; i++) snprintf(title + 18 + 2 * i, 3, "%02x", b->target.b[i]);
+    pel_hex_encode(b->target.b, PEL_OBJ_ID_LEN, title + 18);   /* (a snprintf a byte cost 6 % of a science block) */
     snprintf(title + 18 + 2 * PEL_OBJ_ID_LEN, sizeof title - 18 - 2 * PEL_OBJ_ID_LEN, "@v%u", b->version);
     f->kind = PEL_OBJ_REVIEW;
     f->title = (const uint8_t *)title;

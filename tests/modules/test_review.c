@@ -66,6 +66,11 @@ static void rules(void)
     CHECK_EQ_INT(pel_registry_version(&st, &rid, 1, &raw, &ver), 0);
     CHECK(ver.fields.n_links == 1 && ver.fields.links[0].relation == PEL_REL_REVIEWS &&
           ver.fields.links[0].version == 1);
+    /* the review object's title names what it reviews: "Review of pel:obj:<hex>@v1" */
+    char want[64] = "Review of pel:obj:";
+    for (int i = 0; i < 16; i++) snprintf(want + 18 + 2 * i, 3, "%02x", art.b[i]);
+    strcat(want, "@v1");
+    CHECK(ver.fields.title_len == strlen(want) && memcmp(ver.fields.title, want, strlen(want)) == 0);
     uint64_t refs;
     CHECK_EQ_INT(pel_registry_refs(&st, &art, &refs), 0);
     CHECK_EQ_INT(refs, 1);
