@@ -734,7 +734,9 @@ static int block_writes(bstm *b, pel_pool *pool, uint32_t c, pel_seq *tail, pel_
     if (tail) n += pel_seq_writes(tail, w + n);
     int rc = pel_writes_sort_par(pool, &r->arena, &w, n);
     if (rc) return rc;
-    r->block_writes = (pel_writeset){ w, pel_writes_dedup_last(w, n) };
+    /* each key is on one worker's list once (its first writer's), so only
+     * a sequential tail can repeat a key */
+    r->block_writes = (pel_writeset){ w, tail ? pel_writes_dedup_last(w, n) : n };
     return 0;
 }
 
