@@ -7,7 +7,10 @@
 # markdown table to stdout. RUNS=n sets runs per point (default 7).
 # Then the state- and history-tree benchmark (`pel bench trees`, one process
 # sweeping the same thread counts): JSON lines to build/bench/trees.jsonl and
-# a second table. TREES_OPTS adds options to it (e.g. "--accounts 100000").
+# a second table; TREES_OPTS adds options to it (e.g. "--accounts 100000").
+# Then issue 7's hot-counter block (delta counters against read-and-write and
+# none, build/bench/hot.jsonl) and the open-science workload
+# (build/bench/science.jsonl), a table each.
 set -euo pipefail
 . "$(dirname "$0")/bench-lib.sh"
 pel=${1:-build/pel}
@@ -47,6 +50,32 @@ for line in open(sys.argv[1]):
     print("| {} | {} | {} | {:,.0f} | {} | {} | {} |".format(
         r["bench"], r["what"], r["threads"], r["rate"], r["unit"], t, q))
 PY
+# hot counters (issue 7): 10,000 transfers that all pay one recipient and a
+# fee into one pool, the recipient credited as a delta counter, read and
+# written (rmw), or with no delta counters at all (none: the pool is read and
+# written too, so the block serialises); --work 2000 gives each transfer a
+# ~3 us body. Same run, each against the sequential engine in its process.
+hot=build/bench/hot.jsonl
+: > "$hot"
+for t in $threads; do
+  [ "$t" = 1 ] && continue
+  for credit in delta rmw none; do
+    "$pel" bench exec --accounts 10000 --txs 10000 --hot-recipient 100 --credit "$credit" --work 2000 \
+      --threads "$t" --runs "$runs" --json | tee -a "$hot" >&2
+  done
+done
+python3 - "$hot" <<'PY'
+import json, sys
+print()
+print("| hot recipient and fee pool | threads | Block-STM tx/s | sequential tx/s | speedup (target 1.7x at 2 with delta) | executions / tx |")
+print("|---|---:|---:|---:|---:|---:|")
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print("| credit {} | {} | {:,.0f} | {:,.0f} | {:.2f}x | {:.2f} |".format(
+        r["credit"], r["threads"], r["tps_median"], r["sequential_tps_median"],
+        r["speedup_vs_sequential"], r["executions_per_tx"]))
+PY
+
 # the open-science workload (src/cli/science_gen.h: registrations citing
 # popular objects, versions, reviews, preregistration commits) through the
 # ledger and its modules
