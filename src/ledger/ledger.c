@@ -5,6 +5,7 @@
  */
 #include "ledger/ledger.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "core/codec.h"
@@ -26,9 +27,23 @@ static void addr_key(const char *tag, const pel_addr *a, pel_key *out)
 void pel_key_balance(const pel_addr *a, pel_key *out) { addr_key("PEL/acct-balance", a, out); }
 void pel_key_nonce(const pel_addr *a, pel_key *out) { addr_key("PEL/acct-nonce", a, out); }
 
+/* The fee pool's key is a constant: hashed once per process. */
+static pel_key fee_pool_key;
+static pthread_once_t fee_pool_once = PTHREAD_ONCE_INIT;
+
+static void fee_pool_init(void)
+{
+    if (pel_hash_tagged("PEL/fee-pool", NULL, 0, fee_pool_key.b) != 0) memset(&fee_pool_key, 0, sizeof fee_pool_key);
+}
+
 void pel_key_fee_pool(pel_key *out)
 {
-    if (pel_hash_tagged("PEL/fee-pool", NULL, 0, out->b) != 0) memset(out, 0, sizeof *out);
+    /* a failed pthread_once leaves nothing to read: hash it here instead */
+    if (pthread_once(&fee_pool_once, fee_pool_init) != 0) {
+        if (pel_hash_tagged("PEL/fee-pool", NULL, 0, out->b) != 0) memset(out, 0, sizeof *out);
+        return;
+    }
+    *out = fee_pool_key;
 }
 
 /* ---- fees ---- */
@@ -175,30 +190,42 @@ int pel_ledger_credit(pel_view *v, const pel_addr *from, const pel_addr *to, uin
     return rc ? rc : pel_ledger_emit_transfer(v, from, to, amount);
 }
 
-int pel_ledger_move(pel_view *v, const pel_addr *from, const pel_addr *to, uint64_t amount)
+/* move_from - pel_ledger_move with the sender's balance key (kfrom) known. */
+static int move_from(pel_view *v, const pel_key *kfrom, const pel_addr *from, const pel_addr *to,
+                     uint64_t amount)
 {
-    pel_key k;
     if (amount > INT64_MAX) return PEL_ERANGE;
-    pel_key_balance(from, &k);
-    int rc = pel_view_delta_add(v, &k, -(int64_t)amount, UINT64_MAX);
+    int rc = pel_view_delta_add(v, kfrom, -(int64_t)amount, UINT64_MAX);
     if (rc == PEL_EBOUND) return PEL_EFUNDS;
     return rc ? rc : pel_ledger_credit(v, from, to, amount);
 }
 
-static int exec_transfer(const pel_tx *tx, pel_view *v)
+int pel_ledger_move(pel_view *v, const pel_addr *from, const pel_addr *to, uint64_t amount)
+{
+    pel_key k;
+    pel_key_balance(from, &k);
+    return move_from(v, &k, from, to, amount);
+}
+
+/* The sender's state keys, derived once per transaction (each is a hash;
+ * the nonce is read and written, the balance charged, refunded and, for a
+ * transfer, debited). */
+typedef struct sender_keys { pel_key nonce, balance; } sender_keys;
+
+static int exec_transfer(const pel_tx *tx, const sender_keys *sk, pel_view *v)
 {
     pel_addr to;
     uint64_t amount;
     int rc = pel_transfer_parse(tx->body, tx->body_len, &to, &amount);
-    return rc ? rc : pel_ledger_move(v, &tx->from, &to, amount);
+    return rc ? rc : move_from(v, &sk->balance, &tx->from, &to, amount);
 }
 
 /* exec_body - run the body. A module's exec validates its body itself with
  * check's rules and codes (module.h), so check_body is not called here: the
  * body is decoded once. */
-static int exec_body(const pel_ledger_ctx *c, const pel_tx *tx, pel_view *v)
+static int exec_body(const pel_ledger_ctx *c, const pel_tx *tx, const sender_keys *sk, pel_view *v)
 {
-    if (tx->type == PEL_TX_TRANSFER) return exec_transfer(tx, v);
+    if (tx->type == PEL_TX_TRANSFER) return exec_transfer(tx, sk, v);
     const pel_tx_module *m = pel_module_find(c->params->modules, tx->type);
     if (!m) return PEL_ETXTYPE;
     pel_module_ctx mc = { .height = c->height, .time_ms = c->time_ms };
@@ -213,40 +240,35 @@ static int counter_add(pel_view *v, const pel_key *k, int64_t amount)
 }
 
 /* Step 1 of ledger.h: is the transaction valid at all in this block? */
-static int check_void(const pel_ledger_ctx *c, const pel_tx *tx, pel_view *v, uint64_t *max_fee)
+static int check_void(const pel_ledger_ctx *c, const pel_tx *tx, const sender_keys *sk, pel_view *v,
+                      uint64_t *max_fee)
 {
-    pel_key kn;
     uint64_t nonce;
     if (!chain_matches(c->params, tx)) return PEL_ECHAIN;
     if (tx->expiry_height != 0 && c->height > tx->expiry_height) return PEL_EEXPIRED;
     if (tx->gas_limit < pel_intrinsic_gas(&c->params->gas, tx->size)) return PEL_EGAS;
     if (pel_tx_max_fee(tx, max_fee) || *max_fee > INT64_MAX) return PEL_EGAS;
-    pel_key_nonce(&tx->from, &kn);
-    int rc = pel_view_get_u64(v, &kn, &nonce);
+    int rc = pel_view_get_u64(v, &sk->nonce, &nonce);
     if (rc) return rc;
     return nonce == tx->nonce ? 0 : PEL_ENONCE;
 }
 
 /* Consume the nonce and reserve the max fee. */
-static int reserve(const pel_tx *tx, pel_view *v, uint64_t max_fee)
+static int reserve(const pel_tx *tx, const sender_keys *sk, pel_view *v, uint64_t max_fee)
 {
-    pel_key kn, kb;
     if (tx->nonce == UINT64_MAX) return PEL_ENONCE;
-    pel_key_nonce(&tx->from, &kn);
-    pel_key_balance(&tx->from, &kb);
-    int rc = pel_view_put_u64(v, &kn, tx->nonce + 1);
-    if (!rc) rc = counter_add(v, &kb, -(int64_t)max_fee);
+    int rc = pel_view_put_u64(v, &sk->nonce, tx->nonce + 1);
+    if (!rc) rc = counter_add(v, &sk->balance, -(int64_t)max_fee);
     return rc == PEL_EBOUND ? PEL_EFUNDS : rc;
 }
 
 /* Pay the fee: return what was reserved beyond it, credit the pool. */
-static int settle(const pel_tx *tx, pel_view *v, uint64_t max_fee, uint64_t fee)
+static int settle(const sender_keys *sk, pel_view *v, uint64_t max_fee, uint64_t fee)
 {
-    pel_key kb, kp;
-    pel_key_balance(&tx->from, &kb);
+    pel_key kp;
     pel_key_fee_pool(&kp);
     int rc = 0;
-    if (max_fee > fee) rc = counter_add(v, &kb, (int64_t)(max_fee - fee));
+    if (max_fee > fee) rc = counter_add(v, &sk->balance, (int64_t)(max_fee - fee));
     if (!rc && fee > 0) rc = counter_add(v, &kp, (int64_t)fee);
     return rc;
 }
@@ -256,15 +278,18 @@ int pel_ledger_exec(void *ctx, const void *txp, pel_view *v)
     const pel_ledger_ctx *c = ctx;
     const pel_tx *tx = txp;
     uint64_t max_fee = 0;
-    int rc = check_void(c, tx, v, &max_fee);
-    if (!rc) rc = reserve(tx, v, max_fee);
+    sender_keys sk;
+    pel_key_nonce(&tx->from, &sk.nonce);
+    pel_key_balance(&tx->from, &sk.balance);
+    int rc = check_void(c, tx, &sk, v, &max_fee);
+    if (!rc) rc = reserve(tx, &sk, v, max_fee);
     if (rc) {                          /* void: no effect, no gas */
         pel_view_rollback(v);
         pel_view_set_gas(v, 0);
         return rc;
     }
     uint64_t before = pel_view_gas(v);
-    int status = exec_body(c, tx, v);
+    int status = exec_body(c, tx, &sk, v);
     if (status == PEL_EHALT) return status;
     uint64_t gas = pel_intrinsic_gas(&c->params->gas, tx->size);
     uint64_t body_gas = pel_view_gas(v) - before;
@@ -272,10 +297,10 @@ int pel_ledger_exec(void *ctx, const void *txp, pel_view *v)
     if (gas > tx->gas_limit) { status = PEL_EGAS; gas = tx->gas_limit; }
     if (status) {                      /* failed: undo the body, keep nonce + fee */
         pel_view_rollback(v);
-        rc = reserve(tx, v, max_fee);
+        rc = reserve(tx, &sk, v, max_fee);
         if (rc) { status = rc; goto out; }
     }
-    rc = settle(tx, v, max_fee, gas * tx->gas_price);
+    rc = settle(&sk, v, max_fee, gas * tx->gas_price);
     if (rc) status = rc;
 out:
     pel_view_set_gas(v, gas);
