@@ -36,8 +36,34 @@ static size_t tag_len(const char *tag)
     return n;
 }
 
+/* A thread's recently used tags, each with the BLAKE2b state after
+ * absorbing u8(len) || tag: starting a tagged hash then copies that state
+ * instead of initialising BLAKE2b, checking the tag and absorbing it again
+ * (about a seventh of the instructions of an open-science block, whose
+ * transactions derive a dozen state keys each). Found by the tag's address
+ * (tags are string literals in practice) and checked by content, so a buffer
+ * reused for another tag costs a miss, never a wrong state. Per thread: no
+ * locks; 32 slots of ~0.5 KiB. */
+enum { TAG_SLOTS = 32 };
+typedef struct tag_slot {
+    crypto_generichash_state st;
+    const char *ptr;
+    char tag[PEL_HASH_TAG_MAX + 1];   /* "" while empty */
+} tag_slot;
+static _Thread_local tag_slot tag_cache[TAG_SLOTS];
+
+static tag_slot *slot_for(const char *tag)
+{
+    return &tag_cache[((uintptr_t)tag * 0x9e3779b97f4a7c15ull) >> 59];   /* 5 bits: 32 slots */
+}
+
 int pel_hasher_init(pel_hasher *h, const char *tag)
 {
+    tag_slot *s = slot_for(tag);
+    if (s->ptr == tag && s->tag[0] && strncmp(s->tag, tag, sizeof s->tag) == 0) {
+        memcpy(&h->st, &s->st, sizeof h->st);   /* the tag was checked when cached */
+        return 0;
+    }
     size_t n = tag_len(tag);
     if (n == 0)
         return PEL_EINVAL;
@@ -49,6 +75,9 @@ int pel_hasher_init(pel_hasher *h, const char *tag)
     uint8_t prefix = (uint8_t)n;
     crypto_generichash_update(&h->st, &prefix, 1);
     crypto_generichash_update(&h->st, (const uint8_t *)tag, n);
+    memcpy(&s->st, &h->st, sizeof s->st);
+    memcpy(s->tag, tag, n + 1);
+    s->ptr = tag;
     return 0;
 }
 
