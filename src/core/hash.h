@@ -16,7 +16,9 @@
  * same hash input, so tags cannot collide with each other or with data.
  *
  * Thread safety: the one-shot functions are thread-safe; a pel_hasher or
- * pel_sha256_ctx is used by one thread at a time.
+ * pel_sha256_ctx is used by one thread at a time. Each thread keeps the
+ * BLAKE2b state after its recently used tags (hash.c), so starting a tagged
+ * hash is a copy; that cache is the thread's own.
  */
 #ifndef PEL_HASH_H
 #define PEL_HASH_H
