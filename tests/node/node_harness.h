@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +58,9 @@ static inline void h_sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-/* A port nobody listens on right now (the kernel's pick for port 0). */
-static inline uint16_t h_free_port(void)
+/* h_kernel_port - the kernel's pick for port 0 on loopback, released at
+ * once (0 on failure). */
+static inline uint16_t h_kernel_port(void)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
@@ -71,6 +73,27 @@ static inline uint16_t h_free_port(void)
         getsockname(s, (struct sockaddr *)&a, &len) == 0)
         port = ntohs(a.sin_port);
     if (s >= 0) close(s);
+    return port;
+}
+
+/* A port nobody listens on right now, and not one this process was given
+ * before: the kernel may hand the same free port out again once it is
+ * released, and a test that picks several ports before binding any (a
+ * cluster's members) must not get two alike (test_order_raft did, once). */
+static inline uint16_t h_free_port(void)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static uint16_t given[512];
+    static unsigned ngiven;
+    pthread_mutex_lock(&mu);
+    uint16_t port = 0;
+    for (int tries = 0; tries < 100 && !port; tries++) {
+        port = h_kernel_port();
+        for (unsigned i = 0; port && i < ngiven; i++)
+            if (given[i] == port) port = 0;
+    }
+    if (port && ngiven < sizeof given / sizeof given[0]) given[ngiven++] = port;
+    pthread_mutex_unlock(&mu);
     return port;
 }
 
