@@ -343,7 +343,7 @@ static int setup(decl *d, pel_engine *e, pel_block_result *r)
         d->w[i].d = d;
         d->w[i].arena = &r->more_arenas[i];
     }
-    return pel_kmap_init(&d->map, (size_t)d->n * 4);
+    return pel_kmap_init(&d->map, (size_t)d->n * 4, PEL_KMAP_LISTED);
 }
 
 static void teardown(decl *d)

@@ -16,12 +16,13 @@ static size_t buckets_for(size_t expected)
     return n;
 }
 
-int pel_kmap_init(pel_kmap *m, size_t expected)
+int pel_kmap_init(pel_kmap *m, size_t expected, unsigned flags)
 {
     size_t n = buckets_for(expected);
     m->buckets = calloc(n, sizeof(*m->buckets));
     if (!m->buckets) { m->mask = 0; return PEL_ENOMEM; }
     m->mask = n - 1;
+    m->listed = (flags & PEL_KMAP_LISTED) != 0;
     atomic_init(&m->all, NULL);
     atomic_init(&m->count, 0);
     return 0;
@@ -31,8 +32,9 @@ int pel_kmap_reset(pel_kmap *m, size_t expected)
 {
     size_t n = buckets_for(expected);
     if (n > m->mask + 1) {
+        int listed = m->listed;
         pel_kmap_free(m);
-        return pel_kmap_init(m, expected);
+        return pel_kmap_init(m, expected, listed ? PEL_KMAP_LISTED : 0);
     }
     memset((void *)m->buckets, 0, (m->mask + 1) * sizeof(*m->buckets));
     atomic_store(&m->all, NULL);
@@ -86,7 +88,7 @@ pel_kmap_node *pel_kmap_insert(pel_kmap *m, pel_kmap_node *node, uint64_t hash)
          * failure: we then scan the new nodes pushed since `seen`. */
         if (atomic_compare_exchange_weak_explicit(b, &head, node,
                 memory_order_acq_rel, memory_order_acquire)) {
-            link_all(m, node);
+            if (m->listed) link_all(m, node);
             return node;
         }
     }

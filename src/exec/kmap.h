@@ -31,13 +31,21 @@ struct pel_kmap_node {
 typedef struct pel_kmap {
     _Atomic(pel_kmap_node *) *buckets;
     size_t mask;
-    _Atomic(pel_kmap_node *) all;   /* every node, newest first */
-    _Atomic size_t count;
+    int listed;                     /* PEL_KMAP_LISTED given at init */
+    _Atomic(pel_kmap_node *) all;   /* every node, newest first (listed maps) */
+    _Atomic size_t count;           /* listed maps */
 } pel_kmap;
 
-/* pel_kmap_init - allocate buckets for about `expected` keys.
- * @return 0 or PEL_ENOMEM. */
-int pel_kmap_init(pel_kmap *m, size_t expected) PEL_MUST_USE;
+/* A map created with PEL_KMAP_LISTED keeps a list of every node and a count
+ * (pel_kmap_first, pel_kmap_count); every insert then also updates that list
+ * head and count, two atomic read-modify-writes on one line that all threads
+ * share. Maps whose users track their nodes themselves leave it off: their
+ * inserts touch only the node's bucket, and first/count say NULL and 0. */
+enum { PEL_KMAP_LISTED = 1 };
+
+/* pel_kmap_init - allocate buckets for about `expected` keys; flags: 0 or
+ * PEL_KMAP_LISTED. @return 0 or PEL_ENOMEM. */
+int pel_kmap_init(pel_kmap *m, size_t expected, unsigned flags) PEL_MUST_USE;
 
 /* pel_kmap_reset - forget every node (their memory belongs to the caller);
  * when `expected` needs more buckets than the map has, they are reallocated.
@@ -56,7 +64,7 @@ pel_kmap_node *pel_kmap_find(pel_kmap *m, const pel_key *key, uint64_t hash);
  * visible to any thread that later finds it. */
 pel_kmap_node *pel_kmap_insert(pel_kmap *m, pel_kmap_node *node, uint64_t hash);
 
-/* pel_kmap_first - iterate all nodes (no concurrent inserts allowed):
+/* pel_kmap_first - iterate all nodes of a listed map (no concurrent inserts):
  * for (n = pel_kmap_first(m); n; n = n->all_next). Order is unspecified. */
 static inline pel_kmap_node *pel_kmap_first(pel_kmap *m)
 {

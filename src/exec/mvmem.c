@@ -55,7 +55,7 @@ int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys, unsigned w
     m->counters = aligned_alloc(64, m->nshards * sizeof(mv_klist));
     if (!m->counters) return PEL_ENOMEM;
     memset(m->counters, 0, m->nshards * sizeof(mv_klist));
-    int rc = pel_kmap_init(&m->map, expected_keys);
+    int rc = pel_kmap_init(&m->map, expected_keys, 0);
     if (rc) { free(m->counters); m->counters = NULL; }
     return rc;
 }

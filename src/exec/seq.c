@@ -62,7 +62,7 @@ int pel_seq_init(pel_seq *s, const pel_state *base, const pel_txdesc *txs,
     s->r = r;
     s->arena = &r->arena;
     s->nwritten = 0;
-    return pel_kmap_init(&s->map, expected_keys);
+    return pel_kmap_init(&s->map, expected_keys, PEL_KMAP_LISTED);
 }
 
 void pel_seq_free(pel_seq *s)

@@ -1,7 +1,8 @@
 /*
  * test_kmap.c - pel_kmap: insert and find, a duplicate insert returning the
  * node already published, iteration over every node exactly once, reset,
- * and four threads racing to insert the same keys (one winner per key).
+ * and four threads racing to insert the same keys (one winner per key), with
+ * and without the list of every node (PEL_KMAP_LISTED).
  */
 #include <pthread.h>
 #include "exec/kmap.h"
@@ -21,7 +22,7 @@ static pel_key key_of(uint32_t i)
 static void test_insert_find(void)
 {
     pel_kmap m;
-    CHECK(pel_kmap_init(&m, 10) == 0);   /* far too small: chains grow */
+    CHECK(pel_kmap_init(&m, 10, PEL_KMAP_LISTED) == 0);   /* far too small: chains grow */
     enum { N = 5000 };
     node *nodes = calloc(N, sizeof(node));
     CHECK(nodes != NULL);
@@ -81,7 +82,7 @@ static void test_insert_find(void)
 static void test_same_bucket(void)
 {
     pel_kmap m;
-    CHECK(pel_kmap_init(&m, 1) == 0);
+    CHECK(pel_kmap_init(&m, 1, PEL_KMAP_LISTED) == 0);
     node a[64];
     for (uint32_t i = 0; i < 64; i++) {
         memset(&a[i], 0, sizeof(a[i]));
@@ -131,10 +132,10 @@ static void *race(void *arg)
     return NULL;
 }
 
-static void test_concurrent_same_keys(void)
+static void concurrent_same_keys(unsigned flags)
 {
     pel_kmap m;
-    CHECK(pel_kmap_init(&m, 1024) == 0);
+    CHECK(pel_kmap_init(&m, 1024, flags) == 0);
     pthread_barrier_t go;
     pthread_barrier_init(&go, NULL, THREADS);
     static racer r[THREADS];
@@ -153,7 +154,7 @@ static void test_concurrent_same_keys(void)
         won += r[t].won & ((1u << 30) - 1);
     }
     CHECK_EQ_INT(won, KEYS);
-    CHECK_EQ_INT(pel_kmap_count(&m), KEYS);
+    CHECK_EQ_INT(pel_kmap_count(&m), flags & PEL_KMAP_LISTED ? KEYS : 0);
     uint32_t bad = 0;
     for (uint32_t i = 0; i < KEYS; i++) {
         pel_key k = key_of(i);
@@ -167,22 +168,29 @@ static void test_concurrent_same_keys(void)
         ((node *)n)->seen++;
         visits++;
     }
-    CHECK_EQ_INT(visits, KEYS);
+    CHECK_EQ_INT(visits, flags & PEL_KMAP_LISTED ? KEYS : 0);   /* unlisted: nothing */
     uint32_t not_once = 0;
     for (uint32_t i = 0; i < KEYS; i++) {
         pel_key k = key_of(i);
         node *f = (node *)pel_kmap_find(&m, &k, pel_key_hash(&k));
-        not_once += !f || f->seen != 1;
+        not_once += !f || f->seen != (flags & PEL_KMAP_LISTED ? 1u : 0u);
     }
     CHECK_EQ_INT(not_once, 0);
+    /* a reset keeps the choice */
+    CHECK(pel_kmap_reset(&m, 100000) == 0);
+    CHECK_EQ_INT(m.listed, (flags & PEL_KMAP_LISTED) != 0);
     pel_kmap_free(&m);
     for (uint32_t t = 0; t < THREADS; t++) free(r[t].arena);
 }
+
+static void test_concurrent_same_keys(void) { concurrent_same_keys(PEL_KMAP_LISTED); }
+static void test_concurrent_same_keys_unlisted(void) { concurrent_same_keys(0); }
 
 int main(void)
 {
     RUN(test_insert_find);
     RUN(test_same_bucket);
     RUN(test_concurrent_same_keys);
+    RUN(test_concurrent_same_keys_unlisted);
     return TEST_END("test_kmap");
 }
