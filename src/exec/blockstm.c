@@ -558,18 +558,28 @@ static int first_error(bstm *b)
  * holding additions (walk its entries in block order, which is the order its
  * values follow, and fill each adder's slot, found by the entry's wpos).
  * Every slot is written by one pass only, so the passes need no locks.
- * Values stay in the worker arenas, which the result owns. */
+ * Values stay in the worker arenas, which the result owns.
+ *
+ * A hot counter (additions in several workers' shards, MAT_SPLIT entries or
+ * more) is walked once per shard: the walk for shard w follows every entry
+ * for the running value but fills only the slots of shard w's entries, whose
+ * transactions worker w ran, so their write sets are in w's cache; worker w
+ * takes those walks first (another worker takes one nobody has started).
+ * With one walk per key, half of a 2-worker block's slots were the other
+ * core's lines, and each write fetched one. */
 typedef struct mat {
     bstm *b;
     uint32_t c;
     pel_block_result *r;
-    mv_key **dkeys;          /* keys holding additions */
+    mv_key **dkeys;          /* keys holding additions: split ones first */
     uint32_t ndkeys;
+    uint32_t nsplit;         /* dkeys[0, nsplit) are walked per shard */
+    _Atomic uint8_t *taken;  /* nsplit x nworkers: walk (key, shard) started */
     uint32_t key_chunk;      /* keys a worker takes at once */
     _Atomic uint32_t next;   /* relaxed: only distributes work; pool_run orders passes */
 } mat;
 
-enum { MAT_CHUNK = 256 };
+enum { MAT_CHUNK = 256, MAT_SPLIT = 256 };
 
 static void mat_txs(mat *m, uint32_t lo, uint32_t hi)
 {
@@ -580,53 +590,81 @@ static void mat_txs(mat *m, uint32_t lo, uint32_t hi)
     }
 }
 
-/* A walk of one key's entries in block order (mat_key). */
+/* A walk of one key's entries in block order (mat_key). The running value
+ * is cur/present until the first addition, then the number num. */
 typedef struct mat_walk {
     mat *m;
     bworker *w;
+    int fill;               /* the location whose slots it fills; MVL_NONE: all */
     pel_val cur;
     uint8_t present;
+    uint8_t counting;       /* the value is num */
+    uint64_t num;
     const mv_entry *last;   /* the last entry walked */
 } mat_walk;
 
 /* mat_entry - one step of the walk: a value or deletion restarts the
- * running value, an addition adds to it and fills its writer's slot. */
-static int mat_entry(void *ctx, const mv_entry *e)
+ * running value, an addition adds to it and, if the walk fills its
+ * location, fills its writer's slot with the value it produced. */
+static int mat_entry(void *ctx, const mv_entry *e, int loc)
 {
     mat_walk *x = ctx;
     x->last = e;
     if (e->kind != MV_DELTA) {
         x->present = e->kind == MV_VALUE;
         x->cur = x->present ? e->val : (pel_val){ NULL, 0 };
+        x->counting = 0;
         return 0;
     }
-    if (pel_counter_add(x->w->arena, &x->cur, &x->present, e->acc)) return PEL_ENOMEM;
-    x->m->r->tx_writes[e->idx].w[e->wpos].val = x->cur;
-    return 0;
+    if (!x->counting) {   /* as pel_counter_add: a counter, its checks passed */
+        x->num = 0;
+        (void)!pel_val_u64(&x->cur, x->present, &x->num);
+        x->counting = 1;
+    }
+    x->num = (uint64_t)((pel_i128)x->num + e->acc);
+    if (x->fill != MVL_NONE && x->fill != loc) return 0;
+    return pel_u64_val(x->w->arena, x->num, &x->m->r->tx_writes[e->idx].w[e->wpos].val) ? PEL_ENOMEM : 0;
 }
 
 /* mat_key - the values the additions to k among txs [0, c) produce: its
  * entries in block order (mvmem merges the list and the shards), each
- * addition's result into its writer's slot; and k's final slot. */
-static int mat_key(mat *m, bworker *w, mv_key *k)
+ * addition's result into its writer's slot if it is at `fill` (MVL_NONE:
+ * every slot); the walk that fills MVL_NONE or shard 0 sets k's final slot. */
+static int mat_key(mat *m, bworker *w, mv_key *k, int fill)
 {
-    mat_walk x = { m, w, { NULL, 0 }, 0, NULL };
+    mat_walk x = { m, w, fill, { NULL, 0 }, 0, 0, 0, NULL };
     x.present = (uint8_t)mvmem_base(&m->b->mv, k, &x.cur);
     int rc = mvmem_each_below(k, m->c, mat_entry, &x);
-    k->final = x.last ? &m->r->tx_writes[x.last->idx].w[x.last->wpos] : NULL;
+    if (fill == MVL_NONE || fill == MVL_SHARD(0))
+        k->final = x.last ? &m->r->tx_writes[x.last->idx].w[x.last->wpos] : NULL;
     return rc;
+}
+
+/* mat_split - the per-shard walks of the hot counters: worker `id`'s own
+ * shard's first, then any another worker has not started. */
+static void mat_split(mat *m, bworker *w, unsigned id)
+{
+    unsigned nw = m->b->nworkers;
+    for (unsigned d = 0; d < nw && !w->error; d++) {
+        unsigned sh = (id + d) % nw;
+        for (uint32_t i = 0; i < m->nsplit && !w->error; i++)
+            if (!atomic_exchange_explicit(&m->taken[(size_t)i * nw + sh], 1, memory_order_relaxed))
+                w->error = mat_key(m, w, m->dkeys[i], MVL_SHARD(sh));
+    }
 }
 
 static void mat_pass(mat *m, unsigned id, int keys)
 {
     bworker *w = &m->b->w[id];
-    uint32_t total = keys ? m->ndkeys : m->c, chunk = keys ? m->key_chunk : MAT_CHUNK;
+    if (keys) mat_split(m, w, id);
+    uint32_t total = keys ? m->ndkeys - m->nsplit : m->c, chunk = keys ? m->key_chunk : MAT_CHUNK;
+    mv_key **rest = m->dkeys + m->nsplit;
     for (;;) {
         uint32_t lo = atomic_fetch_add_explicit(&m->next, chunk, memory_order_relaxed);
         uint32_t hi = lo + chunk < total ? lo + chunk : total;
         if (lo >= total || w->error) return;
         if (!keys) { mat_txs(m, lo, hi); continue; }
-        for (uint32_t i = lo; i < hi && !w->error; i++) w->error = mat_key(m, w, m->dkeys[i]);
+        for (uint32_t i = lo; i < hi && !w->error; i++) w->error = mat_key(m, w, rest[i], MVL_NONE);
     }
 }
 
@@ -635,30 +673,41 @@ static void mat_keys_worker(void *arg, unsigned id) { mat_pass(arg, id, 1); }
 
 static int materialise(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r)
 {
-    mat m = { b, c, r, NULL, 0, 1, 0 };
+    mat m = { b, c, r, NULL, 0, 0, NULL, 1, 0 };
     pel_pool_run(pool, mat_txs_worker, &m);
-    uint32_t nk;
+    uint32_t nk, total = 0;
     for (unsigned i = 0; i < b->nworkers; i++) {
         (void)mvmem_counters(&b->mv, i, &nk);
-        m.ndkeys += nk;
+        total += nk;
     }
-    if (m.ndkeys == 0) return 0;
-    m.dkeys = malloc((size_t)m.ndkeys * sizeof(mv_key *));
+    if (total == 0) return 0;
+    m.dkeys = malloc((size_t)total * sizeof(mv_key *));
     if (!m.dkeys) return PEL_ENOMEM;
-    m.ndkeys = 0;
+    /* the hot counters to the front, the others after them */
+    uint32_t back = total;
     for (unsigned i = 0; i < b->nworkers; i++) {
         mv_key *const *ks = mvmem_counters(&b->mv, i, &nk);
-        if (nk) memcpy(m.dkeys + m.ndkeys, ks, (size_t)nk * sizeof(mv_key *));
-        m.ndkeys += nk;
+        for (uint32_t j = 0; j < nk; j++) {
+            uint32_t entries;
+            if (b->nworkers > 1 && mvmem_shards_used(ks[j], &entries) > 1 && entries >= MAT_SPLIT)
+                m.dkeys[m.nsplit++] = ks[j];
+            else
+                m.dkeys[--back] = ks[j];
+        }
     }
-    /* a few hot counters (thousands of additions each) one at a time; tens
-     * of thousands of one-off counters in chunks, so the shared counter is
-     * not taken once per key */
-    m.key_chunk = m.ndkeys / (b->nworkers * 16u);
+    m.ndkeys = total;
+    if (m.nsplit && !(m.taken = calloc((size_t)m.nsplit * b->nworkers, sizeof(*m.taken)))) {
+        free(m.dkeys);
+        return PEL_ENOMEM;
+    }
+    /* tens of thousands of one-off counters go in chunks, so the shared
+     * counter is not taken once per key */
+    m.key_chunk = (total - m.nsplit) / (b->nworkers * 16u);
     if (m.key_chunk == 0) m.key_chunk = 1;
     atomic_store_explicit(&m.next, 0, memory_order_relaxed);
     pel_pool_run(pool, mat_keys_worker, &m);
     free(m.dkeys);
+    free((void *)m.taken);
     return first_error(b);
 }
 

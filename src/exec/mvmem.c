@@ -519,6 +519,19 @@ void mvmem_mark_estimate(mv_key *k, uint32_t idx, int loc)
     pel_spin_unlock(lock);
 }
 
+unsigned mvmem_shards_used(const mv_key *k, uint32_t *entries)
+{
+    const mv_ctr *c = ctr_of(k);
+    unsigned used = 0;
+    uint32_t n = k->ne;
+    for (unsigned w = 0; c && w < c->nshards; w++) {
+        const mv_shard *s = shard_of(c, w);
+        if (s && s->ne) { used++; n += s->ne; }
+    }
+    *entries = n;
+    return used;
+}
+
 const mv_entry *mvmem_last_below(const mv_key *k, uint32_t j)
 {
     uint32_t p = below(k->e, k->ne, j);
@@ -532,22 +545,22 @@ const mv_entry *mvmem_last_below(const mv_key *k, uint32_t j)
     return best;
 }
 
-int mvmem_each_below(const mv_key *k, uint32_t j, int (*fn)(void *ctx, const mv_entry *e), void *ctx)
+int mvmem_each_below(const mv_key *k, uint32_t j, mvmem_entry_fn fn, void *ctx)
 {
     /* a merge of the list and the shards; cursor i < n_lists */
     enum { ON_STACK = 32 };
-    struct cur { const mv_entry *e, *end; } stack[ON_STACK], *cur = stack;
+    struct cur { const mv_entry *e, *end; int loc; } stack[ON_STACK], *cur = stack;
     const mv_ctr *c = ctr_of(k);
     unsigned lists = 1 + (c ? c->nshards : 0), n = 0;
     if (lists > ON_STACK && !(cur = malloc(lists * sizeof(*cur)))) return PEL_ENOMEM;
-    if (k->ne) cur[n++] = (struct cur){ k->e, k->e + below(k->e, k->ne, j) };
+    if (k->ne) cur[n++] = (struct cur){ k->e, k->e + below(k->e, k->ne, j), MVL_LIST };
     for (unsigned w = 0; c && w < c->nshards; w++) {
         const mv_shard *s = shard_of(c, w);
-        if (s && s->ne) cur[n++] = (struct cur){ s->e, s->e + below(s->e, s->ne, j) };
+        if (s && s->ne) cur[n++] = (struct cur){ s->e, s->e + below(s->e, s->ne, j), MVL_SHARD(w) };
     }
     int rc = 0;
     if (n <= 1) {   /* one list holds them all (a one-thread block, a one-off counter) */
-        for (const mv_entry *e = n ? cur[0].e : NULL; e && e < cur[0].end && !rc; e++) rc = fn(ctx, e);
+        for (const mv_entry *e = n ? cur[0].e : NULL; e && e < cur[0].end && !rc; e++) rc = fn(ctx, e, cur[0].loc);
         if (cur != stack) free(cur);
         return rc;
     }
@@ -555,7 +568,7 @@ int mvmem_each_below(const mv_key *k, uint32_t j, int (*fn)(void *ctx, const mv_
         unsigned min = n;
         for (unsigned i = 0; i < n; i++)
             if (cur[i].e < cur[i].end && (min == n || cur[i].e->idx < cur[min].e->idx)) min = i;
-        if (min == n || (rc = fn(ctx, cur[min].e++)) != 0) break;
+        if (min == n || (rc = fn(ctx, cur[min].e++, cur[min].loc)) != 0) break;
     }
     if (cur != stack) free(cur);
     return rc;

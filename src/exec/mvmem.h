@@ -192,10 +192,15 @@ static inline int mvmem_has_additions(const mv_key *k)
 const mv_entry *mvmem_last_below(const mv_key *k, uint32_t j);
 
 /* mvmem_each_below - call fn on every entry with idx < j in idx order (the
- * list and the shards merged), until fn returns non-zero (that is
- * returned; PEL_ENOMEM if the merge cannot get its cursors). After
- * execution only. */
-int mvmem_each_below(const mv_key *k, uint32_t j, int (*fn)(void *ctx, const mv_entry *e), void *ctx);
+ * list and the shards merged), with the entry's location (MVL_LIST or
+ * MVL_SHARD(w)), until fn returns non-zero (that is returned; PEL_ENOMEM
+ * if the merge cannot get its cursors). After execution only. */
+typedef int (*mvmem_entry_fn)(void *ctx, const mv_entry *e, int loc);
+int mvmem_each_below(const mv_key *k, uint32_t j, mvmem_entry_fn fn, void *ctx);
+
+/* mvmem_shards_used - how many of k's shards hold entries; *entries: all
+ * of k's entries (list and shards). After execution only. */
+unsigned mvmem_shards_used(const mv_key *k, uint32_t *entries);
 
 /* mvmem_write - set transaction idx's entry (incarnation inc) from the dirty
  * buffer entry at position wpos of its sorted write set, whose output slot

@@ -46,10 +46,12 @@ static void check_outcomes(mvmem *m, mv_key *k, uint32_t j, uint64_t x)
 
 typedef struct walk { uint32_t n; int64_t last; int ok; const model *x; } walk;
 
-static int walk_entry(void *ctx, const mv_entry *e)
+static int walk_entry(void *ctx, const mv_entry *e, int loc)
 {
     walk *w = ctx;
-    if ((int64_t)e->idx <= w->last || e->idx >= N || !w->x->has[e->idx] || e->kind != w->x->kind[e->idx]) w->ok = 0;
+    if ((int64_t)e->idx <= w->last || e->idx >= N || !w->x->has[e->idx] || e->kind != w->x->kind[e->idx] ||
+        loc != w->x->loc[e->idx])
+        w->ok = 0;
     w->last = e->idx;
     w->n++;
     return 0;
@@ -93,6 +95,15 @@ static void check_reads(mvmem *m, mv_key *k, const model *x)
     for (uint32_t i = 0; i < N; i++) count += x->has[i];
     CHECK(wk.ok);
     CHECK_EQ_INT(wk.n, count);
+    /* the shards that hold entries, and every entry counted */
+    uint32_t used = 0, entries = 0;
+    for (int loc = MVL_SHARD(0); loc < MVL_SHARD(SHARDS); loc++) {
+        int any = 0;
+        for (uint32_t i = 0; i < N; i++) any |= x->has[i] && x->loc[i] == loc;
+        used += (uint32_t)any;
+    }
+    CHECK_EQ_INT(mvmem_shards_used(k, &entries), used);
+    CHECK_EQ_INT(entries, count);
 }
 
 /* one key's multi-version memory over an empty pre-block state; the
@@ -284,8 +295,9 @@ static void *hot_reader(void *arg)
     return NULL;
 }
 
-static int count_entry(void *ctx, const mv_entry *e)
+static int count_entry(void *ctx, const mv_entry *e, int loc)
 {
+    (void)loc;
     uint64_t *sum = ctx;
     *sum += (uint64_t)e->acc;
     return 0;
