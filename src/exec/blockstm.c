@@ -845,6 +845,7 @@ int pel_bstm_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs
                      uint32_t n, const pel_executor *ex, pel_block_result *out)
 {
     bstm b;
+    if (n > 0) pel_pool_wake(e->pool);   /* its wake-up overlaps the setup */
     int rc = pel_result_alloc(out, n);
     if (rc) return rc;
     if ((rc = setup(&b, e, base, txs, n, ex, out)) != 0) goto done;

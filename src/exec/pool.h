@@ -30,6 +30,12 @@ void pel_pool_free(pel_pool *p);
  * before they sleep: for pools that run short jobs back to back. Default 0
  * (sleep at once). NULL is fine. */
 void pel_pool_set_spin(pel_pool *p, unsigned usec);
+/* pel_pool_wake - a job is coming soon: sleeping workers wake now and
+ * watch for it (up to 2 ms, or the spin time if longer) before they sleep
+ * again, so the futex wake-up overlaps the caller's own preparation instead
+ * of delaying the job. Only for pools that spin (pel_pool_set_spin; else it
+ * does nothing). Cheap when no worker sleeps. */
+void pel_pool_wake(pel_pool *p);
 unsigned pel_pool_size(const pel_pool *p);
 void pel_pool_run(pel_pool *p, pel_pool_fn fn, void *arg);
 

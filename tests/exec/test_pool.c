@@ -3,7 +3,9 @@
  * workers' writes are visible when pel_pool_run returns, runs can follow
  * each other many times, a pool of one runs inline, and size 0 is refused;
  * all of it again with workers that spin between jobs (pel_pool_set_spin),
- * with jobs back to back and with pauses longer than the spin.
+ * with jobs back to back and with pauses longer than the spin, and with
+ * pel_pool_wake before runs and before pauses (a woken worker that sees no
+ * job must neither run the last one again nor miss the next).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -38,10 +40,12 @@ static uint64_t expected(uint64_t round, unsigned w)
     return x;
 }
 
-/* test_each_worker_once - `rounds` runs on a pool of `size`, its workers
+/* each_worker_once - `rounds` runs on a pool of `size`, its workers
  * spinning up to spin_us between jobs; a pause of pause_us after every
- * tenth run (longer than the spin: the workers must be woken). */
-static void test_each_worker_once(unsigned size, unsigned rounds, unsigned spin_us, unsigned pause_us)
+ * tenth run (longer than the spin: the workers must be woken); with `wake`,
+ * pel_pool_wake before every run, and after every tenth run a wake followed
+ * by a second pause (no job comes: the woken workers go back to sleep). */
+static void each_worker_once(unsigned size, unsigned rounds, unsigned spin_us, unsigned pause_us, int wake)
 {
     pel_pool *p = NULL;
     CHECK_EQ_INT(pel_pool_new(size, &p), 0);
@@ -54,6 +58,7 @@ static void test_each_worker_once(unsigned size, unsigned rounds, unsigned spin_
     unsigned bad_runs = 0, bad_results = 0, caller_not_0 = 0;
     for (unsigned r = 1; r <= rounds; r++) {
         j->round = r;
+        if (wake) pel_pool_wake(p);
         pel_pool_run(p, work, j);
         for (unsigned w = 0; w < size; w++) {
             bad_runs += j->runs[w] != r;                 /* exactly once per run */
@@ -61,6 +66,7 @@ static void test_each_worker_once(unsigned size, unsigned rounds, unsigned spin_
         }
         caller_not_0 += !pthread_equal(j->thread[0], pthread_self());
         if (pause_us && r % 10 == 0) usleep(pause_us);
+        if (wake && r % 10 == 0) { pel_pool_wake(p); usleep(pause_us); }
     }
     for (unsigned w = size; w < 64; w++) bad_runs += j->runs[w] != 0;   /* no id >= size */
     CHECK_EQ_INT(bad_runs, 0);
@@ -74,7 +80,13 @@ static void test_each_worker_once(unsigned size, unsigned rounds, unsigned spin_
     }
     CHECK_EQ_INT(dup, 0);
     free(j);
+    if (wake) pel_pool_wake(p);   /* free right after a wake */
     pel_pool_free(p);
+}
+
+static void test_each_worker_once(unsigned size, unsigned rounds, unsigned spin_us, unsigned pause_us)
+{
+    each_worker_once(size, rounds, spin_us, pause_us, 0);
 }
 
 static void test_sizes(void)
@@ -93,6 +105,10 @@ static void test_spinning(void)
     test_each_worker_once(16, rounds / 4, 50, 0);    /* more threads than cores */
     test_each_worker_once(2, 100, 50, 2000);         /* the spin runs out: sleep, wake */
     test_each_worker_once(3, 100, 1000000, 0);       /* a long spin: free must not wait it out */
+    each_worker_once(2, 100, 50, 2000, 1);           /* woken before runs and before pauses */
+    each_worker_once(4, 100, 50, 2000, 1);
+    each_worker_once(2, 100, 0, 500, 1);             /* no spin: waking does nothing */
+    each_worker_once(3, 50, 1000000, 1000, 1);       /* woken into a long spin, then freed */
 }
 
 static void test_size_one_inline(void)
@@ -106,6 +122,7 @@ static void test_size_one_inline(void)
     if (!j) { pel_pool_free(p); return; }
     for (unsigned r = 1; r <= 100; r++) {
         j->round = r;
+        pel_pool_wake(p);   /* a pool of one: nothing to wake */
         pel_pool_run(p, work, j);
         CHECK_EQ_INT(j->runs[0], r);
         CHECK(pthread_equal(j->thread[0], pthread_self()));
