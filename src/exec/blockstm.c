@@ -67,13 +67,25 @@ typedef struct txio {
 
 typedef struct txstate {
     pel_spin lock;
-    uint8_t status;            /* guarded by lock */
+    _Atomic uint8_t status;    /* written under lock (st_set); next_task peeks
+                                  at it without (a hint only) */
     uint32_t inc;              /* guarded by lock */
     uint32_t dep_head;         /* first transaction waiting on this one; lock */
     uint32_t dep_next;         /* next waiter in the list this one waits in;
                                   guarded by the lock of the transaction waited on */
     _Atomic(txio *) io;        /* latest recorded incarnation */
 } __attribute__((aligned(64))) txstate;
+
+/* A transaction's status: relaxed atomics, the lock orders them. */
+static inline uint8_t st_get(const txstate *s)
+{
+    return atomic_load_explicit(&((txstate *)s)->status, memory_order_relaxed);
+}
+
+static inline void st_set(txstate *s, uint8_t v)
+{
+    atomic_store_explicit(&s->status, v, memory_order_relaxed);
+}
 
 typedef struct bstm bstm;
 
@@ -258,8 +270,8 @@ static int try_incarnate(bstm *b, uint32_t idx, task *t)
     txstate *s = &b->tx[idx];
     int ok = 0;
     pel_spin_lock(&s->lock);
-    if (s->status == ST_READY) {
-        s->status = ST_EXECUTING;
+    if (st_get(s) == ST_READY) {
+        st_set(s, ST_EXECUTING);
         *t = (task){ T_EXEC, idx, s->inc };
         ok = 1;
     }
@@ -287,7 +299,7 @@ static task next_version_to_validate(bstm *b, bworker *w)
     if (idx < b->n) {
         txstate *s = &b->tx[idx];
         pel_spin_lock(&s->lock);
-        if (s->status == ST_EXECUTED) t = (task){ T_VALIDATE, idx, s->inc };
+        if (st_get(s) == ST_EXECUTED) t = (task){ T_VALIDATE, idx, s->inc };
         pel_spin_unlock(&s->lock);
         if (t.kind != T_NONE) return t;
     }
@@ -295,9 +307,19 @@ static task next_version_to_validate(bstm *b, bworker *w)
     return NO_TASK;
 }
 
+/* next_task - validation first, as in the paper, but not of a transaction
+ * still executing while there are others to execute: taking its index would
+ * only move validation_idx past it, and its executor, finding the index
+ * passed (with new writes, as every first incarnation has), would move it
+ * back (fetch_min) and count the decrease: three read-modify-writes on
+ * shared lines, for nothing, about once per transaction at 2 threads. The
+ * status is a relaxed peek: a stale one only picks the other task kind,
+ * which the paper's scheduler allows anyway (any order of tasks is correct;
+ * only completion is detected from the counters). */
 static task next_task(bstm *b, bworker *w)
 {
-    if (atomic_load(&b->validation_idx) < atomic_load(&b->execution_idx))
+    uint32_t v = atomic_load(&b->validation_idx), e = atomic_load(&b->execution_idx);
+    if (v < e && (e >= b->n || st_get(&b->tx[v]) == ST_EXECUTED))
         return next_version_to_validate(b, w);
     return next_version_to_execute(b, w);
 }
@@ -324,9 +346,9 @@ static int add_dependency(bstm *b, bworker *w, uint32_t idx, uint32_t blocking)
 {
     txstate *bs = &b->tx[blocking], *s = &b->tx[idx];
     pel_spin_lock(&bs->lock);
-    if (bs->status == ST_EXECUTED) { pel_spin_unlock(&bs->lock); return 0; }
+    if (st_get(bs) == ST_EXECUTED) { pel_spin_unlock(&bs->lock); return 0; }
     pel_spin_lock(&s->lock);
-    s->status = ST_ABORTING;
+    st_set(s, ST_ABORTING);
     pel_spin_unlock(&s->lock);
     s->dep_next = bs->dep_head;
     bs->dep_head = idx;
@@ -342,7 +364,7 @@ static void set_ready_status(bstm *b, uint32_t idx)
     txstate *s = &b->tx[idx];
     pel_spin_lock(&s->lock);
     s->inc++;
-    s->status = ST_READY;
+    st_set(s, ST_READY);
     pel_spin_unlock(&s->lock);
 }
 
@@ -350,7 +372,7 @@ static task finish_execution(bstm *b, bworker *w, uint32_t idx, uint32_t inc, in
 {
     txstate *s = &b->tx[idx];
     pel_spin_lock(&s->lock);
-    s->status = ST_EXECUTED;
+    st_set(s, ST_EXECUTED);
     uint32_t dep = s->dep_head;
     s->dep_head = NO_TX;
     pel_spin_unlock(&s->lock);
@@ -375,7 +397,7 @@ static int try_validation_abort(bstm *b, uint32_t idx, uint32_t inc)
     txstate *s = &b->tx[idx];
     int ok = 0;
     pel_spin_lock(&s->lock);
-    if (s->status == ST_EXECUTED && s->inc == inc) { s->status = ST_ABORTING; ok = 1; }
+    if (st_get(s) == ST_EXECUTED && s->inc == inc) { st_set(s, ST_ABORTING); ok = 1; }
     pel_spin_unlock(&s->lock);
     return ok;
 }
@@ -538,7 +560,7 @@ static void worker_run(void *arg, unsigned id)
 static uint32_t committed_prefix(bstm *b)
 {
     for (uint32_t i = 0; i < b->n; i++) {
-        if (b->tx[i].status != ST_EXECUTED || !validate(b, i)) return i;
+        if (st_get(&b->tx[i]) != ST_EXECUTED || !validate(b, i)) return i;
     }
     return b->n;
 }
@@ -560,26 +582,34 @@ static int first_error(bstm *b)
  * Every slot is written by one pass only, so the passes need no locks.
  * Values stay in the worker arenas, which the result owns.
  *
- * A hot counter (additions in several workers' shards, MAT_SPLIT entries or
- * more) is walked once per shard: the walk for shard w follows every entry
- * for the running value but fills only the slots of shard w's entries, whose
- * transactions worker w ran, so their write sets are in w's cache; worker w
- * takes those walks first (another worker takes one nobody has started).
- * With one walk per key, half of a 2-worker block's slots were the other
- * core's lines, and each write fetched one. */
+ * A counter more than one worker added to (mvmem_shared_counters) is walked
+ * once per shard: the walk for shard w follows every entry for the running
+ * value but fills only the slots of shard w's entries, whose transactions
+ * worker w ran, so their write sets are in w's cache; worker w takes those
+ * walks first (another worker takes one nobody has started). With one walk
+ * per key, half of a 2-worker block's slots were the other core's lines,
+ * and each write fetched one. The other counters (one worker's: most are
+ * one-off counters, tens of thousands in a block of new objects) are walked
+ * whole, each worker first through the list of those it made, then helping
+ * with the others' lists. */
+typedef struct mat_list {
+    mv_key *const *k;
+    uint32_t n;
+    _Atomic uint32_t next;   /* relaxed: only distributes work */
+} __attribute__((aligned(64))) mat_list;
+
 typedef struct mat {
     bstm *b;
     uint32_t c;
     pel_block_result *r;
-    mv_key **dkeys;          /* keys holding additions: split ones first */
-    uint32_t ndkeys;
-    uint32_t nsplit;         /* dkeys[0, nsplit) are walked per shard */
+    mv_key **split;          /* the shared counters, walked per shard */
+    uint32_t nsplit;
     _Atomic uint8_t *taken;  /* nsplit x nworkers: walk (key, shard) started */
-    uint32_t key_chunk;      /* keys a worker takes at once */
-    _Atomic uint32_t next;   /* relaxed: only distributes work; pool_run orders passes */
+    mat_list *own;           /* per worker: the counters it made */
+    _Atomic uint32_t next;   /* the transaction pass's; relaxed */
 } mat;
 
-enum { MAT_CHUNK = 256, MAT_SPLIT = 256 };
+enum { MAT_CHUNK = 256, MAT_KEYS = 64 };
 
 static void mat_txs(mat *m, uint32_t lo, uint32_t hi)
 {
@@ -640,8 +670,8 @@ static int mat_key(mat *m, bworker *w, mv_key *k, int fill)
     return rc;
 }
 
-/* mat_split - the per-shard walks of the hot counters: worker `id`'s own
- * shard's first, then any another worker has not started. */
+/* mat_split - the per-shard walks of the shared counters: worker `id`'s
+ * own shard's first, then any another worker has not started. */
 static void mat_split(mat *m, bworker *w, unsigned id)
 {
     unsigned nw = m->b->nworkers;
@@ -649,66 +679,73 @@ static void mat_split(mat *m, bworker *w, unsigned id)
         unsigned sh = (id + d) % nw;
         for (uint32_t i = 0; i < m->nsplit && !w->error; i++)
             if (!atomic_exchange_explicit(&m->taken[(size_t)i * nw + sh], 1, memory_order_relaxed))
-                w->error = mat_key(m, w, m->dkeys[i], MVL_SHARD(sh));
+                w->error = mat_key(m, w, m->split[i], MVL_SHARD(sh));
     }
 }
 
-static void mat_pass(mat *m, unsigned id, int keys)
+/* mat_own - the other counters, whole: worker id's own list first. */
+static void mat_own(mat *m, bworker *w, unsigned id)
 {
-    bworker *w = &m->b->w[id];
-    if (keys) mat_split(m, w, id);
-    uint32_t total = keys ? m->ndkeys - m->nsplit : m->c, chunk = keys ? m->key_chunk : MAT_CHUNK;
-    mv_key **rest = m->dkeys + m->nsplit;
-    for (;;) {
-        uint32_t lo = atomic_fetch_add_explicit(&m->next, chunk, memory_order_relaxed);
-        uint32_t hi = lo + chunk < total ? lo + chunk : total;
-        if (lo >= total || w->error) return;
-        if (!keys) { mat_txs(m, lo, hi); continue; }
-        for (uint32_t i = lo; i < hi && !w->error; i++) w->error = mat_key(m, w, rest[i], MVL_NONE);
+    unsigned nw = m->b->nworkers;
+    for (unsigned d = 0; d < nw && !w->error; d++) {
+        mat_list *l = &m->own[(id + d) % nw];
+        for (;;) {
+            uint32_t lo = atomic_fetch_add_explicit(&l->next, MAT_KEYS, memory_order_relaxed);
+            uint32_t hi = lo + MAT_KEYS < l->n ? lo + MAT_KEYS : l->n;
+            if (lo >= l->n || w->error) break;
+            for (uint32_t i = lo; i < hi && !w->error; i++)
+                if (!mvmem_is_shared(l->k[i])) w->error = mat_key(m, w, (mv_key *)l->k[i], MVL_NONE);
+        }
     }
 }
 
-static void mat_txs_worker(void *arg, unsigned id) { mat_pass(arg, id, 0); }
-static void mat_keys_worker(void *arg, unsigned id) { mat_pass(arg, id, 1); }
+static void mat_txs_worker(void *arg, unsigned id)
+{
+    mat *m = arg;
+    bworker *w = &m->b->w[id];
+    for (;;) {
+        uint32_t lo = atomic_fetch_add_explicit(&m->next, MAT_CHUNK, memory_order_relaxed);
+        if (lo >= m->c || w->error) return;
+        mat_txs(m, lo, lo + MAT_CHUNK < m->c ? lo + MAT_CHUNK : m->c);
+    }
+}
+
+static void mat_keys_worker(void *arg, unsigned id)
+{
+    mat *m = arg;
+    mat_split(m, &m->b->w[id], id);
+    mat_own(m, &m->b->w[id], id);
+}
 
 static int materialise(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r)
 {
-    mat m = { b, c, r, NULL, 0, 0, NULL, 1, 0 };
+    mat m = { b, c, r, NULL, 0, NULL, NULL, 0 };
     pel_pool_run(pool, mat_txs_worker, &m);
-    uint32_t nk, total = 0;
-    for (unsigned i = 0; i < b->nworkers; i++) {
+    unsigned nw = b->nworkers;
+    uint32_t nk, counters = 0;
+    for (unsigned i = 0; i < nw; i++) {
+        (void)mvmem_shared_counters(&b->mv, i, &nk);
+        m.nsplit += nk;
         (void)mvmem_counters(&b->mv, i, &nk);
-        total += nk;
+        counters += nk;
     }
-    if (total == 0) return 0;
-    m.dkeys = malloc((size_t)total * sizeof(mv_key *));
-    if (!m.dkeys) return PEL_ENOMEM;
-    /* the hot counters to the front, the others after them */
-    uint32_t back = total;
-    for (unsigned i = 0; i < b->nworkers; i++) {
-        mv_key *const *ks = mvmem_counters(&b->mv, i, &nk);
-        for (uint32_t j = 0; j < nk; j++) {
-            uint32_t entries;
-            if (b->nworkers > 1 && mvmem_shards_used(ks[j], &entries) > 1 && entries >= MAT_SPLIT)
-                m.dkeys[m.nsplit++] = ks[j];
-            else
-                m.dkeys[--back] = ks[j];
-        }
+    if (counters == 0) return 0;
+    m.own = aligned_alloc(64, nw * sizeof(mat_list));
+    m.split = malloc((size_t)(m.nsplit ? m.nsplit : 1) * sizeof(mv_key *));
+    m.taken = calloc((size_t)(m.nsplit ? m.nsplit : 1) * nw, sizeof(*m.taken));
+    int rc = m.own && m.split && m.taken ? 0 : PEL_ENOMEM;
+    for (unsigned i = 0, at = 0; rc == 0 && i < nw; i++) {
+        mv_key *const *ks = mvmem_shared_counters(&b->mv, i, &nk);
+        if (nk) memcpy(m.split + at, ks, (size_t)nk * sizeof(mv_key *));
+        at += nk;
+        m.own[i].k = mvmem_counters(&b->mv, i, &m.own[i].n);
+        atomic_init(&m.own[i].next, 0);
     }
-    m.ndkeys = total;
-    if (m.nsplit && !(m.taken = calloc((size_t)m.nsplit * b->nworkers, sizeof(*m.taken)))) {
-        free(m.dkeys);
-        return PEL_ENOMEM;
-    }
-    /* tens of thousands of one-off counters go in chunks, so the shared
-     * counter is not taken once per key */
-    m.key_chunk = (total - m.nsplit) / (b->nworkers * 16u);
-    if (m.key_chunk == 0) m.key_chunk = 1;
-    atomic_store_explicit(&m.next, 0, memory_order_relaxed);
-    pel_pool_run(pool, mat_keys_worker, &m);
-    free(m.dkeys);
+    if (rc == 0) pel_pool_run(pool, mat_keys_worker, &m);
+    free(m.own);
+    free(m.split);
     free((void *)m.taken);
-    return first_error(b);
+    return rc ? rc : first_error(b);
 }
 
 /* final_slot - k's write-set slot holding its value after txs [0, c), or
@@ -826,7 +863,7 @@ static int setup(bstm *b, pel_engine *e, const pel_state *base, const pel_txdesc
     for (uint32_t i = 0; i < n; i++) {
         txstate *s = &b->tx[i];
         pel_spin_init(&s->lock);
-        s->status = ST_READY;
+        atomic_init(&s->status, ST_READY);
         s->inc = 0;
         s->dep_head = s->dep_next = NO_TX;
         atomic_init(&s->io, NULL);

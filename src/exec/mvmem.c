@@ -52,9 +52,9 @@ int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys, unsigned w
 {
     m->base = base;
     m->nshards = workers ? workers : 1;
-    m->counters = aligned_alloc(64, m->nshards * sizeof(mv_klist));
+    m->counters = aligned_alloc(64, 2 * m->nshards * sizeof(mv_klist));
     if (!m->counters) return PEL_ENOMEM;
-    memset(m->counters, 0, m->nshards * sizeof(mv_klist));
+    memset(m->counters, 0, 2 * m->nshards * sizeof(mv_klist));
     int rc = pel_kmap_init(&m->map, expected_keys, 0);
     if (rc) { free(m->counters); m->counters = NULL; }
     return rc;
@@ -62,7 +62,7 @@ int mvmem_init(mvmem *m, const pel_state *base, size_t expected_keys, unsigned w
 
 void mvmem_free(mvmem *m)
 {
-    for (unsigned w = 0; m->counters && w < m->nshards; w++) free(m->counters[w].k);
+    for (unsigned w = 0; m->counters && w < 2 * m->nshards; w++) free(m->counters[w].k);
     free(m->counters);
     m->counters = NULL;
     pel_kmap_free(&m->map);
@@ -352,6 +352,7 @@ static mv_ctr *get_ctr(mvmem *m, mv_key *k, pel_arena *arena, unsigned w)
         if ((c = pel_arena_alloc(arena, size)) != NULL) {
             memset(c, 0, size);
             c->nshards = m->nshards;
+            c->owner = w;
             while ((1u << c->spread) < c->nshards) c->spread++;
             atomic_store_explicit(&k->ctr, c, memory_order_release);
             l->k[l->n++] = k;
@@ -362,11 +363,17 @@ static mv_ctr *get_ctr(mvmem *m, mv_key *k, pel_arena *arena, unsigned w)
 }
 
 /* get_shard - worker w's shard of c, made by w itself at its first
- * addition to the key (so never two at once), in w's arena. */
-static mv_shard *get_shard(mv_ctr *c, unsigned w, pel_arena *arena)
+ * addition to the key (so never two at once), in w's arena; the first
+ * worker other than the record's maker to make one lists k as shared. */
+static mv_shard *get_shard(mvmem *m, mv_key *k, mv_ctr *c, unsigned w, pel_arena *arena)
 {
     mv_shard *s = shard_of(c, w);
     if (s) return s;
+    if (w != c->owner) {
+        mv_klist *l = &m->counters[m->nshards + w];
+        if (room_for_counter(l)) return NULL;
+        if (!atomic_exchange_explicit(&c->shared, 1, memory_order_relaxed)) l->k[l->n++] = k;
+    }
     if (!(s = pel_arena_alloc(arena, sizeof(*s)))) return NULL;
     memset(s, 0, offsetof(mv_shard, inl));
     s->e = s->inl;
@@ -415,7 +422,7 @@ static void reserve(const mvmem *m, mv_key *k, mv_ctr *c, mv_shard *s, u128 need
 static int shard_put(mvmem *m, mv_key *k, pel_arena *arena, const mv_entry *ne, unsigned w)
 {
     mv_ctr *c = get_ctr(m, k, arena, w);
-    mv_shard *s = c ? get_shard(c, w, arena) : NULL;
+    mv_shard *s = c ? get_shard(m, k, c, w, arena) : NULL;
     if (!s) return PEL_ENOMEM;
     pel_spin_lock(&s->lock);
     for (;;) {
@@ -517,19 +524,6 @@ void mvmem_mark_estimate(mv_key *k, uint32_t idx, int loc)
     uint32_t p;
     if (find(e, s ? s->ne : k->ne, idx, &p)) e[p].est = 1;   /* the fast path's bounds do not change */
     pel_spin_unlock(lock);
-}
-
-unsigned mvmem_shards_used(const mv_key *k, uint32_t *entries)
-{
-    const mv_ctr *c = ctr_of(k);
-    unsigned used = 0;
-    uint32_t n = k->ne;
-    for (unsigned w = 0; c && w < c->nshards; w++) {
-        const mv_shard *s = shard_of(c, w);
-        if (s && s->ne) { used++; n += s->ne; }
-    }
-    *entries = n;
-    return used;
 }
 
 const mv_entry *mvmem_last_below(const mv_key *k, uint32_t j)

@@ -83,6 +83,9 @@ typedef struct mv_ctr {
     _Atomic uint32_t fast_ok;
     _Atomic uint64_t fast_lo, fast_hi;
     unsigned nshards;      /* = mvmem.nshards */
+    unsigned owner;        /* the worker that made this record */
+    _Atomic uint8_t shared;    /* another worker made a shard: listed in its
+                                  shared list (mvmem_shared_counters) */
     unsigned spread;       /* log2 of nshards, rounded up */
     _Atomic(mv_shard *) sh[];   /* each created by its owner, at its first addition */
 } mv_ctr;
@@ -136,7 +139,10 @@ typedef struct mvmem {
     /* per worker: the keys that hold additions, each listed once (by the
      * worker that made its counter record). One list per worker, not one
      * shared list: a block of new objects makes tens of thousands of
-     * counters, and materialisation reads the lists as arrays */
+     * counters, and materialisation reads the lists as arrays.
+     * counters[nshards + w]: the counters worker w made a shard of after
+     * another worker made the record, each listed once (by the first such
+     * worker): the keys more than one worker added to */
     mv_klist *counters;
 } mvmem;
 
@@ -180,6 +186,23 @@ static inline mv_key *const *mvmem_counters(const mvmem *m, unsigned w, uint32_t
     return m->counters[w].k;
 }
 
+/* mvmem_shared_counters - the counters worker w was the first to add to
+ * after another worker made them (*n of them): with every worker's list,
+ * each key more than one worker added to, once. After execution only. */
+static inline mv_key *const *mvmem_shared_counters(const mvmem *m, unsigned w, uint32_t *n)
+{
+    *n = m->counters[m->nshards + w].n;
+    return m->counters[m->nshards + w].k;
+}
+
+/* mvmem_is_shared - is k in a shared list (k holds additions)? After
+ * execution only. */
+static inline int mvmem_is_shared(const mv_key *k)
+{
+    const mv_ctr *c = atomic_load_explicit(&((mv_key *)k)->ctr, memory_order_relaxed);
+    return atomic_load_explicit(&((mv_ctr *)c)->shared, memory_order_relaxed) != 0;
+}
+
 /* mvmem_has_additions - has k held an addition this block (it has a
  * counter record)? After execution only. */
 static inline int mvmem_has_additions(const mv_key *k)
@@ -198,9 +221,6 @@ const mv_entry *mvmem_last_below(const mv_key *k, uint32_t j);
 typedef int (*mvmem_entry_fn)(void *ctx, const mv_entry *e, int loc);
 int mvmem_each_below(const mv_key *k, uint32_t j, mvmem_entry_fn fn, void *ctx);
 
-/* mvmem_shards_used - how many of k's shards hold entries; *entries: all
- * of k's entries (list and shards). After execution only. */
-unsigned mvmem_shards_used(const mv_key *k, uint32_t *entries);
 
 /* mvmem_write - set transaction idx's entry (incarnation inc) from the dirty
  * buffer entry at position wpos of its sorted write set, whose output slot

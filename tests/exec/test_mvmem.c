@@ -95,15 +95,6 @@ static void check_reads(mvmem *m, mv_key *k, const model *x)
     for (uint32_t i = 0; i < N; i++) count += x->has[i];
     CHECK(wk.ok);
     CHECK_EQ_INT(wk.n, count);
-    /* the shards that hold entries, and every entry counted */
-    uint32_t used = 0, entries = 0;
-    for (int loc = MVL_SHARD(0); loc < MVL_SHARD(SHARDS); loc++) {
-        int any = 0;
-        for (uint32_t i = 0; i < N; i++) any |= x->has[i] && x->loc[i] == loc;
-        used += (uint32_t)any;
-    }
-    CHECK_EQ_INT(mvmem_shards_used(k, &entries), used);
-    CHECK_EQ_INT(entries, count);
 }
 
 /* one key's multi-version memory over an empty pre-block state; the
@@ -337,8 +328,59 @@ static void test_hot_counter_threads(void)
     uint64_t walked = 0;
     CHECK_EQ_INT(mvmem_each_below(k, HOT_WRITERS * HOT_PER + 1, count_entry, &walked), 0);
     CHECK_EQ_INT(walked, total);
+    /* listed once as a counter (by worker 0, which made it) and once as
+     * shared (by one of the other writers) */
+    uint32_t n, listed = 0, shared = 0, shared_by_0 = 0;
+    for (unsigned w = 0; w < HOT_WRITERS; w++) {
+        mv_key *const *ks = mvmem_counters(&f.m, w, &n);
+        for (uint32_t i = 0; i < n; i++) listed += ks[i] == k;
+        ks = mvmem_shared_counters(&f.m, w, &n);
+        for (uint32_t i = 0; i < n; i++) { shared += ks[i] == k; shared_by_0 += w == 0; }
+    }
+    CHECK_EQ_INT(listed, 1);
+    CHECK_EQ_INT(shared, 1);
+    CHECK_EQ_INT(shared_by_0, 0);
+    CHECK(mvmem_is_shared(k));
     fixture_close(&f);
     for (unsigned i = 0; i < HOT_WRITERS + 2; i++) pel_arena_free(&h[i].arena);
+}
+
+/* which counters are shared: more than one worker added to them (listed by
+ * the first worker that added after the record's maker), and only those */
+static void test_shared_counters(void)
+{
+    static fixture f;
+    fixture_open(&f, 3, 3);
+    pel_key kb;
+    memset(&kb, 4, sizeof kb);
+    mv_key *a = f.k, *b = mvmem_key(&f.m, &kb, &f.a);
+    CHECK(b != NULL);
+    if (!b) { fixture_close(&f); return; }
+    pel_write slots[8];
+    pel_txent ta = addition(&f.key, 1), tb = addition(&kb, 1);
+    /* a: worker 1 only; b: worker 1 makes it, then workers 2 and 0 add */
+    for (uint32_t i = 0; i < 3; i++) CHECK(mvmem_write(&f.m, a, &f.a, i, 0, &ta, 0, &slots[i], 1, MVL_NONE) >= 0);
+    CHECK(mvmem_write(&f.m, b, &f.a, 3, 0, &tb, 0, &slots[3], 1, MVL_NONE) >= 0);
+    CHECK(mvmem_write(&f.m, b, &f.a, 4, 0, &tb, 0, &slots[4], 2, MVL_NONE) >= 0);
+    CHECK(mvmem_write(&f.m, b, &f.a, 5, 0, &tb, 0, &slots[5], 0, MVL_NONE) >= 0);
+    CHECK(mvmem_write(&f.m, b, &f.a, 6, 0, &tb, 0, &slots[6], 2, MVL_NONE) >= 0);
+    uint32_t n;
+    mv_key *const *ks = mvmem_counters(&f.m, 1, &n);
+    CHECK_EQ_INT(n, 2);
+    CHECK(n == 2 && ks[0] == a && ks[1] == b);
+    (void)mvmem_counters(&f.m, 0, &n);
+    CHECK_EQ_INT(n, 0);
+    (void)mvmem_counters(&f.m, 2, &n);
+    CHECK_EQ_INT(n, 0);
+    ks = mvmem_shared_counters(&f.m, 2, &n);   /* worker 2 added to b first */
+    CHECK(n == 1 && ks[0] == b);
+    (void)mvmem_shared_counters(&f.m, 0, &n);
+    CHECK_EQ_INT(n, 0);
+    (void)mvmem_shared_counters(&f.m, 1, &n);
+    CHECK_EQ_INT(n, 0);
+    CHECK(!mvmem_is_shared(a));
+    CHECK(mvmem_is_shared(b));
+    fixture_close(&f);
 }
 
 int main(void)
@@ -347,5 +389,6 @@ int main(void)
     RUN(test_additions_out_of_order);
     RUN(test_mixed_moving_between_shards);
     RUN(test_hot_counter_threads);
+    RUN(test_shared_counters);
     return TEST_END("test_mvmem");
 }
