@@ -258,10 +258,10 @@ static int exec_terms(const pel_module_ctx *c, const pel_tx *tx, pel_view *v, te
     for (uint32_t i = 0; !rc && i < b->t.n; i++)
         if (!is_party_ok(&h, &ver.fields, &b->t.party[i].addr)) rc = PEL_ELIC_PARTY;
     if (!rc) {
-        rc = terms_view(v, &b->id, &old);
-        b->t.revision = rc == PEL_ELIC_NONE ? 1 : old.revision + 1;
-        if (rc == PEL_ELIC_NONE) rc = 0;
+        rc = terms_view(v, &b->id, &old);   /* old is set only when rc is 0 */
+        if (rc == PEL_ELIC_NONE) { b->t.revision = 1; rc = 0; }
         else if (!rc && old.revision == UINT32_MAX) rc = PEL_ERANGE;
+        else if (!rc) b->t.revision = old.revision + 1;
     }
     b->t.height = c->height;
     if (!rc) rc = terms_encode(&b->t, &enc);

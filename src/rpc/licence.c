@@ -102,7 +102,7 @@ int pel_rpc_licence(void *ctx, const cJSON *params, cJSON **result, pel_rpc_erro
     pel_node *n = ctx;
     pel_obj_id id;
     pel_addr buyer;
-    pel_obj_purchase after;
+    pel_obj_purchase after = { 0 };   /* set when has_after (zeroed: LTO cannot see that) */
     pel_obj_head h;
     pel_lic_terms t;
     uint64_t sold, revenue;
