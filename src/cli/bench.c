@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/bench_stats.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/hex.h"
@@ -55,18 +56,6 @@ static void bench_usage(FILE *f)
         "science_gen.h: registrations citing popular objects, versions, reviews,\n"
         "preregistration commits) through the ledger and its modules, Block-STM against\n"
         "the sequential engine (pel bench exec --workload science --help).\n");
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static int parse(int argc, char **argv, bench_opts *o)
@@ -147,9 +136,11 @@ static int timed(pel_engine *e, bench_env *env, uint32_t n, pel_block_result *r,
 
 typedef struct bench_out {
     double *seq, *eng;
+    double *ph;           /* [phase * runs + run]: the engine's phase times, ms */
     char digest[65];
     unsigned long long executions, aborts;
 } bench_out;
+
 
 /* one_run - sequential and engine on the same block; 0 if identical. */
 static int one_run(const bench_opts *o, unsigned run, pel_engine *seq, pel_engine *eng, bench_out *out)
@@ -168,6 +159,7 @@ static int one_run(const bench_opts *o, unsigned run, pel_engine *seq, pel_engin
             }
             out->executions += b.stats.executions;
             out->aborts += b.stats.aborts;
+            pel_bench_phases_add(out->ph, (unsigned)o->runs, run, &b.stats);
             if (rc == 0 && pel_memstate_apply(env.ms, &b.block_writes) == 0
                 && pel_memstate_digest(env.ms, dg) == 0)
                 pel_hex_encode(dg, 32, out->digest);
@@ -179,23 +171,33 @@ static int one_run(const bench_opts *o, unsigned run, pel_engine *seq, pel_engin
     return rc;
 }
 
+/* report - medians and minima of both engines (bench_stats.h), and for
+ * Block-STM its phases. */
 static void report(const bench_opts *o, bench_out *out)
 {
-    double ts = median(out->seq, (unsigned)o->runs), te = median(out->eng, (unsigned)o->runs);
+    unsigned runs = (unsigned)o->runs;
+    double ts = pel_bench_median(out->seq, runs), te = pel_bench_median(out->eng, runs);
     const char *name = pel_engine_kind_name(o->kind);
-    if (o->json)
+    int phases = o->kind == PEL_ENGINE_BLOCKSTM;
+    if (o->json) {
         printf("{\"engine\":\"%s\",\"threads\":%llu,\"accounts\":%llu,\"txs\":%llu,\"work\":%llu,"
                "\"hot_recipient_pct\":%llu,\"credit\":\"%s\",\"runs\":%llu,"
                "\"tps_median\":%.0f,\"seconds_median\":%.6f,\"speedup_vs_sequential\":%.3f,"
-               "\"sequential_tps_median\":%.0f,\"executions_per_tx\":%.3f,\"state_digest\":\"%s\"}\n",
+               "\"sequential_tps_median\":%.0f,\"seconds_min\":%.6f,\"sequential_seconds_min\":%.6f,"
+               "\"executions_per_tx\":%.3f,\"state_digest\":\"%s\"",
                name, o->threads, o->accounts, o->txs, o->work, o->hot,
                o->credit == PEL_SYNTH_CREDIT_DELTA ? "delta" : o->credit == PEL_SYNTH_NO_DELTA ? "none" : "rmw",
                o->runs, (double)o->txs / te, te, ts / te,
-               (double)o->txs / ts, (double)out->executions / (double)(o->txs * o->runs), out->digest);
-    else
+               (double)o->txs / ts, out->eng[0], out->seq[0],
+               (double)out->executions / (double)(o->txs * o->runs), out->digest);
+        if (phases) pel_bench_phases_json(out->ph, runs);
+        printf("}\n");
+    } else {
         printf("%-10s threads=%-3llu accounts=%-8llu txs=%-8llu %10.0f tx/s  %8.3f ms  %.2fx sequential (%.0f tx/s)\n",
                name, o->threads, o->accounts, o->txs, (double)o->txs / te, te * 1e3, ts / te,
                (double)o->txs / ts);
+        if (phases) pel_bench_phases_text(out->ph, runs);
+    }
     fflush(stdout);
 }
 
@@ -204,8 +206,9 @@ static int bench_exec(const bench_opts *o)
     pel_engine *seq = NULL, *eng = NULL;
     pel_engine_opts so = pel_engine_defaults(PEL_ENGINE_SEQUENTIAL, 1);
     pel_engine_opts eo = pel_engine_defaults(o->kind, (unsigned)o->threads);
-    bench_out out = { calloc(o->runs, sizeof(double)), calloc(o->runs, sizeof(double)), "", 0, 0 };
-    int rc = !out.seq || !out.eng ? -1 : 0;
+    bench_out out = { calloc(o->runs, sizeof(double)), calloc(o->runs, sizeof(double)),
+                      calloc(o->runs * PEL_PHASES, sizeof(double)), "", 0, 0 };
+    int rc = !out.seq || !out.eng || !out.ph ? -1 : 0;
     if (rc == 0) rc = pel_engine_new(&so, &seq);
     if (rc == 0) rc = pel_engine_new(&eo, &eng);
     for (unsigned r = 0; rc == 0 && r < o->runs; r++) rc = one_run(o, r, seq, eng, &out);
@@ -215,6 +218,7 @@ static int bench_exec(const bench_opts *o)
     pel_engine_free(eng);
     free(out.seq);
     free(out.eng);
+    free(out.ph);
     return rc == 0 ? 0 : 1;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/bench_stats.h"
 #include "cli/cli.h"
 #include "cli/science_gen.h"
 #include "core/clock.h"
@@ -223,13 +224,8 @@ static int setup(const sopts *o, world *w, const pel_chain_params *p, pel_engine
     return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef struct tally { uint64_t ok, executions; double *ts, *tp; } tally;
+/* per run: sequential and Block-STM seconds, Block-STM's phases (ms) */
+typedef struct tally { uint64_t ok, executions; double *ts, *tp, *ph; } tally;
 
 /* one_run - block run_i by both engines (alternating which goes first:
  * the noise of this machine hits both alike); the results must match. */
@@ -247,6 +243,7 @@ static int one_run(const sopts *o, world *w, const pel_chain_params *p, pel_engi
     }
     for (uint32_t i = 0; !rc && i < a.n; i++) t->ok += a.receipts[i].status == 0;
     if (!rc) t->executions += b.stats.executions;
+    if (!rc) pel_bench_phases_add(t->ph, (unsigned)o->runs, (unsigned)run_i, &b.stats);
     /* the state moves on, as the chain's would: next block's nonces follow */
     if (!rc) rc = pel_memstate_apply(w->ms, &a.block_writes);
     if (ra == 0) pel_block_result_free(&a);
@@ -257,13 +254,16 @@ static int one_run(const sopts *o, world *w, const pel_chain_params *p, pel_engi
 
 static void report(const sopts *o, const world *w, const tally *t)
 {
-    double ms_ = t->ts[o->runs / 2], mp = t->tp[o->runs / 2], all = (double)(o->txs * o->runs);
+    unsigned runs = (unsigned)o->runs;
+    double ms_ = pel_bench_median(t->ts, runs), mp = pel_bench_median(t->tp, runs), all = (double)(o->txs * o->runs);
     if (o->json) {
         printf("{\"bench\":\"science\",\"workload\":\"science\",\"txs\":%llu,\"senders\":%llu,\"popular\":%llu,"
                "\"versions\":%u,\"threads\":%llu,\"runs\":%llu,\"seq_ms\":%.3f,\"par_ms\":%.3f,\"speedup\":%.3f,"
-               "\"ok_ratio\":%.3f,\"executions_per_tx\":%.3f,\"mix\":{",
+               "\"seq_ms_min\":%.3f,\"par_ms_min\":%.3f,\"ok_ratio\":%.3f,\"executions_per_tx\":%.3f",
                o->txs, o->senders, o->popular, w->sw.versions, o->threads, o->runs, ms_ * 1e3, mp * 1e3,
-               ms_ / mp, (double)t->ok / all, (double)t->executions / all);
+               ms_ / mp, t->ts[0] * 1e3, t->tp[0] * 1e3, (double)t->ok / all, (double)t->executions / all);
+        pel_bench_phases_json(t->ph, runs);
+        printf(",\"mix\":{");
         for (int k = 0; k < PEL_SCI_KINDS; k++)
             printf("%s\"%s\":%llu", k ? "," : "", pel_sci_kind_names[k], (unsigned long long)w->kinds[k]);
         printf("}}\n");
@@ -273,6 +273,7 @@ static void report(const sopts *o, const world *w, const tally *t)
            "Block-STM/%llu %.1f ms, speedup %.2fx (median of %llu; %.2f executions per tx)\n",
            o->txs, 100.0 * (double)t->ok / all, o->senders, o->popular, ms_ * 1e3, o->threads, mp * 1e3,
            ms_ / mp, o->runs, (double)t->executions / all);
+    pel_bench_phases_text(t->ph, runs);
     printf("mix:");
     for (int k = 0; k < PEL_SCI_KINDS; k++)
         printf(" %s %.1f%%", pel_sci_kind_names[k], 100.0 * (double)w->kinds[k] / all);
@@ -302,17 +303,16 @@ int pel_cli_bench_science(int argc, char **argv)
     pel_engine *seq = NULL, *par = NULL;
     pel_engine_opts so = pel_engine_defaults(PEL_ENGINE_SEQUENTIAL, 1);
     pel_engine_opts po = pel_engine_defaults(PEL_ENGINE_BLOCKSTM, (unsigned)o.threads);
-    tally t = { 0, 0, calloc(o.runs, sizeof(double)), calloc(o.runs, sizeof(double)) };
+    tally t = { 0, 0, calloc(o.runs, sizeof(double)), calloc(o.runs, sizeof(double)),
+                calloc(o.runs * PEL_PHASES, sizeof(double)) };
     uint64_t x = o.seed;
-    rc = w.s && w.cur && w.sci && w.raw && w.tx && w.d && t.ts && t.tp ? 0 : PEL_ENOMEM;
+    rc = w.s && w.cur && w.sci && w.raw && w.tx && w.d && t.ts && t.tp && t.ph ? 0 : PEL_ENOMEM;
     if (!rc) rc = pel_engine_new(&so, &seq);
     if (!rc) rc = pel_engine_new(&po, &par);
     if (!rc) rc = setup(&o, &w, &p, seq);
     for (unsigned long long run_i = 0; !rc && run_i < o.runs; run_i++)
         rc = one_run(&o, &w, &p, seq, par, &x, run_i, &t);
     if (!rc) {
-        qsort(t.ts, o.runs, sizeof *t.ts, cmp_double);
-        qsort(t.tp, o.runs, sizeof *t.tp, cmp_double);
         report(&o, &w, &t);
     } else {
         fprintf(stderr, "pel bench science: %s\n", pel_strerror(rc));
@@ -320,6 +320,6 @@ int pel_cli_bench_science(int argc, char **argv)
     pel_engine_free(seq);
     pel_engine_free(par);
     pel_memstate_free(w.ms);
-    free(w.s); free(w.cur); free(w.sci); free(w.raw); free(w.tx); free(w.d); free(t.ts); free(t.tp);
+    free(w.s); free(w.cur); free(w.sci); free(w.raw); free(w.tx); free(w.d); free(t.ts); free(t.tp); free(t.ph);
     return rc ? 1 : 0;
 }

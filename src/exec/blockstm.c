@@ -28,6 +28,7 @@
  * on the sequential core (seq.c) over that prefix's state. Never an endless
  * loop, never a different answer.
  */
+#include "core/clock.h"
 #include "exec/engine_int.h"
 #include "exec/mvmem.h"
 
@@ -882,19 +883,26 @@ int pel_bstm_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs
                      uint32_t n, const pel_executor *ex, pel_block_result *out)
 {
     bstm b;
+    uint64_t t[PEL_PHASES + 1];
+    t[0] = pel_mono_us();
     if (n > 0) pel_pool_wake(e->pool);   /* its wake-up overlaps the setup */
     int rc = pel_result_alloc(out, n);
     if (rc) return rc;
     if ((rc = setup(&b, e, base, txs, n, ex, out)) != 0) goto done;
+    t[1] = pel_mono_us();
     if (n > 0) pel_pool_run(e->pool, worker_run, &b);
+    t[2] = pel_mono_us();
     if (atomic_load(&b.error)) { rc = first_error(&b); if (!rc) rc = PEL_ENOMEM; goto done; }
     uint32_t c = atomic_load(&b.done) ? n : committed_prefix(&b);
     if ((rc = materialise(&b, e->pool, c, out)) != 0) goto done;
+    t[3] = pel_mono_us();
     for (unsigned i = 0; i < b.nworkers; i++) out->stats.executions += atomic_load(&b.w[i].executions);
     out->stats.aborts = atomic_load(&b.aborts);
     out->stats.dependencies = atomic_load(&b.dependencies);
     out->stats.fallback_from = c;
     rc = c < n ? finish_sequentially(&b, e->pool, c, out) : block_writes(&b, e->pool, n, NULL, out);
+    t[4] = pel_mono_us();
+    for (int i = 0; i < PEL_PHASES; i++) out->stats.phase_us[i] = t[i + 1] - t[i];
 done:
     teardown(&b);
     if (rc) pel_block_result_free(out);

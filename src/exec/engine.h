@@ -71,6 +71,8 @@ typedef struct pel_executor {
     void *ctx;
 } pel_executor;
 
+enum { PEL_PH_SETUP, PEL_PH_EXECUTE, PEL_PH_MATERIALISE, PEL_PH_WRITE_SET, PEL_PHASES };
+
 typedef struct pel_exec_stats {
     uint64_t executions;    /* incarnations run (Block-STM), or txs executed */
     uint64_t aborts;        /* failed validations (Block-STM) */
@@ -79,6 +81,11 @@ typedef struct pel_exec_stats {
     uint64_t reexecutions;  /* declared: transactions re-run by the fallback */
     uint32_t fallback_from; /* index where the sequential fallback began, or n
                                (declared: 0 when the block was re-run sequentially) */
+    /* Block-STM: wall time of each phase in microseconds (the others leave
+     * them 0): result and per-transaction state set up, parallel execution,
+     * materialisation (receipts, write sets, counter values), the block
+     * write set (with the sequential tail after a fallback) */
+    uint64_t phase_us[PEL_PHASES];
 } pel_exec_stats;
 
 /* The result of a block. Everything is owned by `arena`. */

@@ -149,6 +149,38 @@ static void bench_science(void)
     CHECK(h_num(mix, "cite") + h_num(mix, "register") + h_num(mix, "version") + h_num(mix, "review") +
           h_num(mix, "prereg") == 500);
     CHECK(h_num(mix, "review") > 0);
+    /* minima and Block-STM's phases (the execution phase of a 500-tx block
+     * takes time; the minimum is no more than the median) */
+    CHECK(r && h_num(r, "par_ms_min") > 0 && h_num(r, "par_ms_min") <= h_num(r, "par_ms"));
+    CHECK(r && h_num(r, "seq_ms_min") > 0 && h_num(r, "seq_ms_min") <= h_num(r, "seq_ms"));
+    const cJSON *pm = cJSON_GetObjectItemCaseSensitive(r, "phases_ms_median");
+    const cJSON *pn = cJSON_GetObjectItemCaseSensitive(r, "phases_ms_min");
+    CHECK(h_num(pm, "execute") > 0 && h_num(pn, "execute") <= h_num(pm, "execute"));
+    CHECK(cJSON_GetArraySize(pm) == 4 && cJSON_GetArraySize(pn) == 4);
+    CHECK(h_num(pm, "setup") + h_num(pm, "materialise") + h_num(pm, "write_set") > 0);
+    cJSON_Delete(r);
+}
+
+/* pel bench exec (transfers): minima, and phases for Block-STM only */
+static void bench_exec_phases(void)
+{
+    const char *a[] = { "bench", "exec", "--runs", "3", "--txs", "500", "--json", NULL };
+    CHECK_EQ_INT(h_run(&H, out, sizeof out, a), 0);
+    cJSON *r = cJSON_Parse(out);
+    CHECK(r != NULL);
+    CHECK(r && h_num(r, "seconds_min") > 0 && h_num(r, "seconds_min") <= h_num(r, "seconds_median"));
+    CHECK(r && h_num(r, "sequential_seconds_min") > 0);
+    const cJSON *pm = cJSON_GetObjectItemCaseSensitive(r, "phases_ms_median");
+    CHECK(h_num(pm, "execute") > 0);
+    /* the phases are parts of the engine's time */
+    CHECK(r && h_num(pm, "setup") + h_num(pm, "execute") + h_num(pm, "materialise") + h_num(pm, "write_set")
+                   <= 1e3 * h_num(r, "seconds_median") * 1.5 + 0.1);
+    cJSON_Delete(r);
+    const char *d[] = { "bench", "exec", "--runs", "1", "--txs", "200", "--engine", "declared", "--json", NULL };
+    CHECK_EQ_INT(h_run(&H, out, sizeof out, d), 0);
+    r = cJSON_Parse(out);
+    CHECK(r != NULL);
+    CHECK(r && cJSON_GetObjectItemCaseSensitive(r, "phases_ms_median") == NULL);
     cJSON_Delete(r);
 }
 
@@ -165,6 +197,7 @@ int main(int argc, char **argv)
         RUN(mixed_workload_reuses_accounts);
         RUN(bad_workload);
         RUN(bench_science);
+        RUN(bench_exec_phases);
     }
     h_cleanup(&H);
     return TEST_END("test_loadgen");
