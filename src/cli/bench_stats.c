@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const char *const phase_names[PEL_PHASES] = { "setup", "execute", "materialise", "write_set" };
+static const char *const phase_names[PEL_PHASES] = { "setup", "execute", "materialise", "sequential_tail",
+                                                      "write_set" };
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -51,6 +52,6 @@ void pel_bench_phases_text(double *ph, unsigned runs)
     double med[PEL_PHASES], min[PEL_PHASES];
     phase_stats(ph, runs, med, min);
     printf("           Block-STM phases, median (min) ms: setup %.3f (%.3f), execute %.3f (%.3f), "
-           "materialise %.3f (%.3f), write set %.3f (%.3f)\n",
-           med[0], min[0], med[1], min[1], med[2], min[2], med[3], min[3]);
+           "materialise %.3f (%.3f), sequential tail %.3f (%.3f), write set %.3f (%.3f)\n",
+           med[0], min[0], med[1], min[1], med[2], min[2], med[3], min[3], med[4], min[4]);
 }

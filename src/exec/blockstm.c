@@ -827,13 +827,17 @@ static int block_writes(bstm *b, pel_pool *pool, uint32_t c, pel_seq *tail, pel_
     return 0;
 }
 
-static int finish_sequentially(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r)
+/* finish_sequentially - txs [c, n) on the sequential core over the
+ * prefix's state (*tail_us: how long that took), then the block write set. */
+static int finish_sequentially(bstm *b, pel_pool *pool, uint32_t c, pel_block_result *r, uint64_t *tail_us)
 {
     prefix x = { b, c, r };
     pel_state st = { prefix_get, &x };
     pel_seq s;
+    uint64_t t0 = pel_mono_us();
     int rc = pel_seq_init(&s, &st, b->txs, b->ex, r, (size_t)(b->n - c) * 4);
     if (rc == 0) rc = pel_seq_run(&s, c, b->n);
+    *tail_us = pel_mono_us() - t0;
     if (rc == 0) rc = block_writes(b, pool, c, &s, r);
     pel_seq_free(&s);
     return rc;
@@ -883,7 +887,7 @@ int pel_bstm_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs
                      uint32_t n, const pel_executor *ex, pel_block_result *out)
 {
     bstm b;
-    uint64_t t[PEL_PHASES + 1];
+    uint64_t t[5], tail_us = 0;
     t[0] = pel_mono_us();
     if (n > 0) pel_pool_wake(e->pool);   /* its wake-up overlaps the setup */
     int rc = pel_result_alloc(out, n);
@@ -900,9 +904,14 @@ int pel_bstm_execute(pel_engine *e, const pel_state *base, const pel_txdesc *txs
     out->stats.aborts = atomic_load(&b.aborts);
     out->stats.dependencies = atomic_load(&b.dependencies);
     out->stats.fallback_from = c;
-    rc = c < n ? finish_sequentially(&b, e->pool, c, out) : block_writes(&b, e->pool, n, NULL, out);
+    rc = c < n ? finish_sequentially(&b, e->pool, c, out, &tail_us) : block_writes(&b, e->pool, n, NULL, out);
     t[4] = pel_mono_us();
-    for (int i = 0; i < PEL_PHASES; i++) out->stats.phase_us[i] = t[i + 1] - t[i];
+    uint64_t *ph = out->stats.phase_us;
+    ph[PEL_PH_SETUP] = t[1] - t[0];
+    ph[PEL_PH_EXECUTE] = t[2] - t[1];
+    ph[PEL_PH_MATERIALISE] = t[3] - t[2];
+    ph[PEL_PH_TAIL] = tail_us;
+    ph[PEL_PH_WRITE_SET] = t[4] - t[3] - tail_us;
 done:
     teardown(&b);
     if (rc) pel_block_result_free(out);

@@ -71,7 +71,7 @@ typedef struct pel_executor {
     void *ctx;
 } pel_executor;
 
-enum { PEL_PH_SETUP, PEL_PH_EXECUTE, PEL_PH_MATERIALISE, PEL_PH_WRITE_SET, PEL_PHASES };
+enum { PEL_PH_SETUP, PEL_PH_EXECUTE, PEL_PH_MATERIALISE, PEL_PH_TAIL, PEL_PH_WRITE_SET, PEL_PHASES };
 
 typedef struct pel_exec_stats {
     uint64_t executions;    /* incarnations run (Block-STM), or txs executed */
@@ -83,8 +83,9 @@ typedef struct pel_exec_stats {
                                (declared: 0 when the block was re-run sequentially) */
     /* Block-STM: wall time of each phase in microseconds (the others leave
      * them 0): result and per-transaction state set up, parallel execution,
-     * materialisation (receipts, write sets, counter values), the block
-     * write set (with the sequential tail after a fallback) */
+     * materialisation (receipts, write sets, counter values), the
+     * sequential tail after an abort-storm fallback (0 without one), the
+     * block write set */
     uint64_t phase_us[PEL_PHASES];
 } pel_exec_stats;
 

@@ -92,6 +92,12 @@ static int one_block(uint64_t seed, uint32_t iter, uint32_t big_every)
         if (rc) { ok = 0; continue; }
         int same = result_eq(&ref, &r, configs[c].name);
         CHECK(same);
+        /* Block-STM's phase times: a sequential tail only after a fallback,
+         * and one of 64+ transactions takes at least a microsecond */
+        if (configs[c].o.kind == PEL_ENGINE_BLOCKSTM) {
+            CHECK(r.stats.fallback_from < n || r.stats.phase_us[PEL_PH_TAIL] == 0);
+            CHECK(r.stats.fallback_from + 64 > n || r.stats.phase_us[PEL_PH_TAIL] > 0);
+        }
         if (!same) {
             fprintf(stderr, "  iteration %u seed 0x%llx: n=%u keys=%u accounts=%u credit=%u hot=%u%% engine %s\n",
                     iter, (unsigned long long)seed, n, keys, accts, s.credit, s.hot_pct, configs[c].name);
