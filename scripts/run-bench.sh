@@ -64,19 +64,8 @@ for t in $threads; do
       --threads "$t" --runs "$runs" --json | tee -a "$hot" >&2
   done
 done
-python3 - "$hot" <<'PY'
-import json, sys
-print()
-print("| hot recipient and fee pool | threads | Block-STM tx/s | sequential tx/s | speedup (target 1.7x at 2 with delta) | min ms sequential / Block-STM | Block-STM execute / materialise / sequential tail / write set ms | executions / tx |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    ph = r["phases_ms_median"]
-    print("| credit {} | {} | {:,.0f} | {:,.0f} | {:.2f}x | {:.2f} / {:.2f} | {:.2f} / {:.2f} / {:.2f} / {:.2f} | {:.2f} |".format(
-        r["credit"], r["threads"], r["tps_median"], r["sequential_tps_median"],
-        r["speedup_vs_sequential"], 1e3 * r["sequential_seconds_min"], 1e3 * r["seconds_min"],
-        ph["execute"], ph["materialise"], ph["sequential_tail"], ph["write_set"], r["executions_per_tx"]))
-PY
+echo
+python3 scripts/bench-table.py --hot "$hot"
 
 # the open-science workload (src/cli/science_gen.h: registrations citing
 # popular objects, versions, reviews, preregistration commits) through the
@@ -89,15 +78,5 @@ for t in $threads; do
     "$pel" bench exec --workload science --txs 10000 --senders "$senders" --threads "$t" --runs "$runs" --json | tee -a "$science" >&2
   done
 done
-python3 - "$science" <<'PY'
-import json, sys
-print()
-print("| science workload | senders | threads | sequential ms | Block-STM ms | speedup (target 1.7x at 2) | min ms sequential / Block-STM | Block-STM execute / materialise / write set ms |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    ph = r["phases_ms_median"]
-    print("| {} txs | {} | {} | {:.1f} | {:.1f} | {:.2f}x | {:.1f} / {:.1f} | {:.1f} / {:.1f} / {:.1f} |".format(
-        r["txs"], r["senders"], r["threads"], r["seq_ms"], r["par_ms"], r["speedup"],
-        r["seq_ms_min"], r["par_ms_min"], ph["execute"], ph["materialise"], ph["write_set"]))
-PY
+echo
+python3 scripts/bench-table.py --science "$science"

@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/bench_stats.h"
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -207,12 +208,6 @@ static void rnd_bytes(uint64_t *s, uint8_t *out, size_t n)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static int cmp_write(const void *a, const void *b)
 {
     return pel_key_cmp(&((const pel_write *)a)->key, &((const pel_write *)b)->key);
@@ -262,8 +257,7 @@ static void header(const trees_opts *o)
 static void emit(trees_env *e, int w, unsigned threads, uint64_t size, double *v, unsigned n)
 {
     const struct what *d = &WHAT[w];
-    qsort(v, n, sizeof *v, cmp_double);
-    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    double med = pel_bench_median(v, n);   /* sorts v */
     char a[32], b[32], c[32], t[32], r[32];
     if (e->o->json) {
         strcpy(t, "null");
