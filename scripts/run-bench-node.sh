@@ -15,7 +15,11 @@
 # measurement to build/bench/node.jsonl and a summary with the ratios
 # committed / bound, trees / no trees and science / transfers (target
 # >= 0.8), and the science run's success ratio (receipts). RATE (default
-# 40000), DURATION (10), SENDERS (256), ROUNDS (1) tune the run;
+# 40000), DURATION (10), SENDERS (256), ROUNDS (1), THREADS (loadgen's
+# submitting threads, default 2: on a machine of many cores two threads
+# cannot offer more than about 80,000 tx/s) tune the run; NODE_LOGS=DIR
+# keeps each node's log (per block: transactions, execution and commit
+# times) in DIR;
 # VERSIONS_KEPT (default 16, so that pruning of old state-tree versions runs
 # within the measurement, as it does on a long-running node) sets
 # state.versions_kept of the node with trees.
@@ -26,6 +30,8 @@ rate=${RATE:-40000}
 duration=${DURATION:-10}
 senders=${SENDERS:-256}
 rounds=${ROUNDS:-1}
+threads=${THREADS:-2}
+node_logs=${NODE_LOGS:-}
 versions_kept=${VERSIONS_KEPT:-16}
 out=build/bench/node.jsonl
 mkdir -p build/bench
@@ -44,7 +50,12 @@ start_node() {
   url="http://127.0.0.1:$port/rpc"
   "$pel" init --dir "$dir" --port "$port" --chain-id bench >/dev/null
   bench_config "$dir" "$2" "$versions_kept"
-  "$pel" node --dir "$dir" --quiet > "$dir/node.log" 2>&1 &
+  if [ -n "$node_logs" ]; then
+    mkdir -p "$node_logs"
+    "$pel" node --dir "$dir" > "$node_logs/$1.log" 2>&1 &
+  else
+    "$pel" node --dir "$dir" --quiet > "$dir/node.log" 2>&1 &
+  fi
   node_pid=$!
   bench_wait_ready "$url"
 }
@@ -52,7 +63,7 @@ stop_node() { kill "$node_pid"; wait "$node_pid" 2>/dev/null || true; node_pid=;
 
 # throughput PHASE TREES ROUND [WORKLOAD]: offered load above capacity
 throughput() {
-  "$pel" loadgen --rpc "$url" --rate "$rate" --duration "$duration" --senders "$senders" --json \
+  "$pel" loadgen --rpc "$url" --rate "$rate" --duration "$duration" --senders "$senders" --threads "$threads" --json \
     --workload "${4:-transfers}" --key-seed "$1-$3" \
     | sed "s/^{/{\"phase\":\"$1\",\"trees\":$2,\"round\":$3,/" | tee -a "$out" >&2
 }
@@ -62,7 +73,7 @@ for r in $(seq "$rounds"); do
   throughput throughput 1 "$r"
   if [ "$r" = 1 ]; then
     half=$(bench_half)
-    "$pel" loadgen --rpc "$url" --rate "$half" --duration "$duration" --senders "$senders" --json \
+    "$pel" loadgen --rpc "$url" --rate "$half" --duration "$duration" --senders "$senders" --threads "$threads" --json \
       --key-seed half-rate | sed 's/^{/{"phase":"latency",/' | tee -a "$out" >&2
   fi
   stop_node
