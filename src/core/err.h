@@ -44,7 +44,8 @@ typedef enum pel_err {
     PEL_EDUP = -55,       /* transaction already known */
     PEL_EFULL = -56,      /* mempool (or the sender's share of it) is full */
     PEL_ETXTYPE = -57,    /* unknown transaction type or malformed body */
-    PEL_EEVICTED = -58,   /* dropped from the mempool for a better-paying one */
+    PEL_EEVICTED = -58,   /* dropped from the mempool for a better-paying one, or, waiting
+                             on a nonce gap, for one that could be taken */
     PEL_EFEE = -59,       /* gas price below the node's minimum */
     /* node and store */
     PEL_ELOCKED = -70,    /* node directory in use by another process */

@@ -108,12 +108,14 @@ struct sender {
     uint64_t contig;        /* end of the run of pending nonces from `nonce` */
     entry *root;
     uint32_t count, taken, pins;
-    uint32_t ready_idx, evict_idx;  /* heap positions or NONE */
-    entry *ready, *evict;   /* the heap keys (NULL when not in that heap) */
+    uint32_t ready_idx, evict_idx, gap_idx;  /* heap positions or NONE */
+    entry *ready, *evict, *gap;   /* the heap keys (NULL when not in that heap);
+                                     gap: the highest nonce when it waits on a
+                                     nonce gap (above contig) */
     int mark;               /* scratch for pel_mempool_done */
 };
 
-enum { READY = 0, EVICT = 1 };
+enum { READY = 0, EVICT = 1, GAP = 2 };
 typedef struct heap { sender **a; size_t n, cap; int kind; } heap;
 
 typedef struct rej { hnode hn; uint8_t id[PEL_TXID_LEN]; int reason; } rej;
@@ -134,7 +136,7 @@ struct pel_mempool {
      * read with acquire before an account read outside the lock */
     _Atomic uint64_t epoch;
     htab ids, senders, rtab;
-    heap ready, evict;
+    heap ready, evict, gap;
     uint64_t count, bytes, seq, prng;
     rej *ring;
     size_t ring_head, ring_len;
@@ -296,14 +298,19 @@ static entry *t_remove(entry *t, uint64_t k)
 
 static uint32_t *hidx(const heap *h, sender *s)
 {
-    return h->kind == READY ? &s->ready_idx : &s->evict_idx;
+    return h->kind == READY ? &s->ready_idx : h->kind == EVICT ? &s->evict_idx : &s->gap_idx;
 }
 
-/* Does a belong above b? */
+static entry *hkey(const heap *h, const sender *s)
+{
+    return h->kind == READY ? s->ready : h->kind == EVICT ? s->evict : s->gap;
+}
+
+/* Does a belong above b? READY: the highest price, then the earliest
+ * arrival; EVICT and GAP: the lowest price, then the latest arrival. */
 static int above(const heap *h, const sender *a, const sender *b)
 {
-    const entry *x = h->kind == READY ? a->ready : a->evict;
-    const entry *y = h->kind == READY ? b->ready : b->evict;
+    const entry *x = hkey(h, a), *y = hkey(h, b);
     if (x->tx.gas_price != y->tx.gas_price)
         return h->kind == READY ? x->tx.gas_price > y->tx.gas_price
                                 : x->tx.gas_price < y->tx.gas_price;
@@ -369,7 +376,8 @@ static void set_key(heap *h, sender *s, entry *e)
 {
     uint32_t *ix = hidx(h, s);
     if (h->kind == READY) s->ready = e;
-    else s->evict = e;
+    else if (h->kind == EVICT) s->evict = e;
+    else s->gap = e;
     if (!e) {
         if (*ix != NONE) h_remove(h, s);
         return;
@@ -381,22 +389,24 @@ static void set_key(heap *h, sender *s, entry *e)
 
 /* ---- senders and entries (all under mp->mu) ---- */
 
-/* Re-establish s's heap keys and contig after any change to s. */
+/* Re-establish s's contig and heap keys after any change to s. */
 static void refresh(pel_mempool *mp, sender *s)
 {
+    if (s->contig < s->nonce) s->contig = s->nonce;
+    while (s->contig != UINT64_MAX && t_find(s->root, s->contig)) s->contig++;
     entry *r = t_find(s->root, s->next);
     set_key(&mp->ready, s, r && !r->taken ? r : NULL);
     entry *m = t_max(s->root);
     set_key(&mp->evict, s, m && !m->taken ? m : NULL);
-    if (s->contig < s->nonce) s->contig = s->nonce;
-    while (s->contig != UINT64_MAX && t_find(s->root, s->contig)) s->contig++;
+    set_key(&mp->gap, s, m && !m->taken && m->tx.nonce > s->contig ? m : NULL);
 }
 
 static int sender_new(pel_mempool *mp, const entry *e, uint64_t nonce, uint64_t balance,
                       sender **out)
 {
     *out = NULL;
-    if (h_reserve(&mp->ready, mp->senders.n + 1) || h_reserve(&mp->evict, mp->senders.n + 1))
+    if (h_reserve(&mp->ready, mp->senders.n + 1) || h_reserve(&mp->evict, mp->senders.n + 1) ||
+        h_reserve(&mp->gap, mp->senders.n + 1))
         return PEL_ENOMEM;
     sender *s = calloc(1, sizeof *s);
     if (!s) return PEL_ENOMEM;
@@ -404,7 +414,7 @@ static int sender_new(pel_mempool *mp, const entry *e, uint64_t nonce, uint64_t 
     s->hn.h = e->addr_h;
     s->nonce = s->next = s->contig = nonce;
     s->balance = balance;
-    s->ready_idx = s->evict_idx = NONE;
+    s->ready_idx = s->evict_idx = s->gap_idx = NONE;
     ht_insert(&mp->senders, &s->hn);
     *out = s;
     return 0;
@@ -602,11 +612,19 @@ static int covers(const sender *s, const entry *old, const entry *e, uint64_t ba
     return !__builtin_add_overflow(pend, e->spend, &total) && total <= balance;
 }
 
-/* Evict cheaper candidates until e fits (s is pinned by the caller). */
+/* Evict until e fits (s is pinned by the caller): while e does not wait on
+ * a nonce gap itself, transactions that do (each sender's highest nonce
+ * above its contiguous run) go first, whatever they pay, so transactions
+ * that cannot be taken never keep out one that can; then cheaper
+ * candidates. */
 static int make_room(pel_mempool *mp, const sender *s, const entry *e)
 {
     if (e->cost > mp->o.max_bytes) return PEL_EFULL;
     while (mp->count >= mp->o.max_txs || mp->bytes + e->cost > mp->o.max_bytes) {
+        if (mp->gap.n && e->tx.nonce <= s->contig) {
+            drop(mp, mp->gap.a[0]->gap, PEL_EEVICTED);
+            continue;
+        }
         if (mp->evict.n == 0) return PEL_EFULL;
         sender *v = mp->evict.a[0];
         entry *c = v->evict;
@@ -704,6 +722,7 @@ static int init_tables(pel_mempool *mp)
 {
     mp->ready.kind = READY;
     mp->evict.kind = EVICT;
+    mp->gap.kind = GAP;
     if (ht_init(&mp->ids, 1024) || ht_init(&mp->senders, 1024)) return PEL_ENOMEM;
     if (ht_init(&mp->rtab, mp->o.reject_memory)) return PEL_ENOMEM;
     if (mp->o.reject_memory) {
@@ -760,6 +779,7 @@ void pel_mempool_free(pel_mempool *mp)
     free(mp->ring);
     free(mp->ready.a);
     free(mp->evict.a);
+    free(mp->gap.a);
     pel_pool_free(mp->pool);
     pel_keycache_free(mp->keys);
     pthread_mutex_destroy(&mp->mu);

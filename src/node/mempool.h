@@ -17,6 +17,16 @@
  *
  * Bounds: max_txs transactions and max_bytes bytes (raw encodings plus a
  * fixed per-entry overhead), max_per_sender per sender. When full, a new
+ * transaction that does not itself wait on a nonce gap (its nonce is the
+ * sender's committed nonce or follows the sender's pending run from it)
+ * first evicts transactions that do, whatever they pay: a sender's highest
+ * pending nonce when it lies above a gap, the cheapest first (ties: the
+ * most recent arrival). Without that, transactions that cannot be taken
+ * could fill the pool and keep out every transaction that can at the same
+ * price: for free, since they never execute and so never pay a fee (a few
+ * funded accounts, max_per_sender nonces ahead each), or by accident
+ * (clients submitting from several connections, successors arriving
+ * before their predecessors). Otherwise a new
  * transaction evicts the cheapest pending one if it pays strictly more. The
  * candidates for eviction are, for each sender, its highest-nonce pending
  * transaction (so an eviction never leaves a nonce gap below another
@@ -31,8 +41,8 @@
  * Complexity: submit, take (per transaction), done (per transaction) and
  * lookup are O(log n) expected: hash tables for ids and senders, a treap
  * per sender ordered by nonce, a max-heap of senders by the price of their
- * next ready transaction and a min-heap of senders by the price of their
- * eviction candidate. Nothing scans the pool.
+ * next ready transaction and min-heaps of senders by the price of their
+ * eviction candidate and of their highest nonce above a gap. Nothing scans the pool.
  *
  * Thread safety: every function may be called from any thread at the same
  * time, except pel_mempool_free. One mutex guards the pool; signature

@@ -480,6 +480,45 @@ static void test_pool_full_eviction(void)
     pel_mempool_free(mp);
 }
 
+/* A pool full of transactions waiting on nonce gaps (they arrived before
+ * their predecessors) still admits the ones that can be taken, at the same
+ * price: gapped ones are evicted first (the cheapest, then the latest), a
+ * gapped newcomer is refused, and the gap's filler makes its sender's run
+ * ready. */
+static void test_pool_full_gaps(void)
+{
+    pel_mempool *mp = new_pool(4, 16, 1);
+    if (!mp) return;
+    stx a1 = mk(0, 1, 5), a2 = mk(0, 2, 5), a3 = mk(0, 3, 5), b2 = mk(1, 2, 5);
+    stx c3 = mk(2, 3, 5), b0 = mk(1, 0, 5), a0 = mk(0, 0, 5), c0 = mk(2, 0, 5);
+    CHECK_EQ_INT(code(mp, &a1), 0);
+    CHECK_EQ_INT(code(mp, &a2), 0);
+    CHECK_EQ_INT(code(mp, &a3), 0);
+    CHECK_EQ_INT(code(mp, &b2), 0);
+    CHECK(take_is(mp, 10, NULL, 0, NULL));    /* nothing is ready */
+    pel_mempool_result r = sub(mp, &c3);      /* gapped itself: the price rule, refused */
+    CHECK_EQ_INT(r.code, PEL_EFULL);
+    CHECK(r.why && strstr(r.why, "full"));
+    CHECK_EQ_INT(code(mp, &b0), 0);           /* gap candidates A3, B2 (latest): B2 goes */
+    CHECK(rejected_as(mp, &b2, PEL_EEVICTED));
+    CHECK_EQ_INT(code(mp, &a0), 0);           /* A3 goes; A0..A2 become one run */
+    CHECK(rejected_as(mp, &a3, PEL_EEVICTED));
+    CHECK(pending(mp, &a1) && pending(mp, &a2) && pending(mp, &b0) && pending(mp, &a0));
+    CHECK_EQ_INT(code(mp, &c0), PEL_EFULL);   /* no gap left: same price, refused */
+    const stx *want[] = { &b0, &a0, &a1, &a2 };
+    CHECK(take_is(mp, 10, want, 4, NULL));
+    pel_mempool_free(mp);
+
+    /* a gapped transaction gives way even to a cheaper one that is not */
+    mp = new_pool(1, 16, 1);
+    if (!mp) return;
+    stx e1 = mk(4, 1, 9), d0 = mk(3, 0, 1);
+    CHECK_EQ_INT(code(mp, &e1), 0);
+    CHECK_EQ_INT(code(mp, &d0), 0);
+    CHECK(rejected_as(mp, &e1, PEL_EEVICTED));
+    pel_mempool_free(mp);
+}
+
 static void test_pool_full_bytes(void)
 {
     /* learn the accounted size of one transfer */
@@ -1120,6 +1159,27 @@ static int m_candidate(model *m)
     return best;
 }
 
+static uint64_t m_next_nonce(model *m, int s);
+
+/* The gap candidate: each sender's highest nonce if untaken and above the
+ * run of pending nonces from its committed one; cheapest, then latest. */
+static int m_gap_candidate(model *m)
+{
+    int best = -1;
+    for (int s = 0; s < MS; s++) {
+        int top = -1;
+        for (int i = 0; i < m->nlive; i++) {
+            mtx *x = &m->g[m->live[i]];
+            if (x->s == s && (top < 0 || x->nonce > m->g[top].nonce)) top = m->live[i];
+        }
+        if (top < 0 || m->g[top].taken || m->g[top].nonce <= m_next_nonce(m, s)) continue;
+        if (best < 0 || m->g[top].price < m->g[best].price ||
+            (m->g[top].price == m->g[best].price && m->g[top].seq > m->g[best].seq))
+            best = top;
+    }
+    return best;
+}
+
 static int m_submit(model *m, int g)
 {
     mtx *x = &m->g[g];
@@ -1142,7 +1202,12 @@ static int m_submit(model *m, int g)
     int full = 0;
     if (old >= 0) m_remove(m, old, PEL_EEVICTED);
     while (old < 0 && m->nlive >= MT) {
-        int c = m_candidate(m);
+        int c = x->nonce <= m_next_nonce(m, x->s) ? m_gap_candidate(m) : -1;
+        if (c >= 0) {   /* x can be taken once its predecessors are: gaps go first */
+            m_remove(m, c, PEL_EEVICTED);
+            continue;
+        }
+        c = m_candidate(m);
         if (c < 0 || m->g[c].price >= x->price || (m->g[c].s == x->s && m->g[c].nonce < x->nonce)) {
             full = 1;
             break;
@@ -1395,6 +1460,7 @@ int main(void)
     RUN(test_replacement);
     RUN(test_sender_limit);
     RUN(test_pool_full_eviction);
+    RUN(test_pool_full_gaps);
     RUN(test_pool_full_bytes);
     RUN(test_nonce_order);
     RUN(test_fee_priority);
