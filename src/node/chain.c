@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/codec.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -23,9 +24,47 @@ struct pel_chain {
     pel_chain_opts o;
     pel_pool *pool;              /* state-tree updates (committer's thread only) */
     char origin[PEL_CKPT_ORIGIN_MAX + 1];
-    pthread_mutex_t mu;          /* guards head */
+    pthread_mutex_t mu;          /* guards head and times */
     pel_chain_head head;
+    pel_chain_commit_times times;   /* the last commit's */
+    pel_chain_commit_times cur;     /* the commit under way (committer's thread only) */
 };
+
+/* ---- where a commit's time goes ---- */
+
+static void times_start(pel_chain *c)
+{
+    memset(&c->cur, 0, sizeof c->cur);
+}
+
+/* Count the time since *t0 to part, and restart *t0. */
+static void times_add(pel_chain *c, int part, uint64_t *t0)
+{
+    uint64_t now = pel_mono_us();
+    c->cur.us[part] += now - *t0;
+    *t0 = now;
+}
+
+static void times_publish(pel_chain *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->times = c->cur;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void pel_chain_last_commit_times(pel_chain *c, pel_chain_commit_times *out)
+{
+    pthread_mutex_lock(&c->mu);
+    *out = c->times;
+    pthread_mutex_unlock(&c->mu);
+}
+
+const char *pel_chain_commit_part(int part)
+{
+    static const char *const names[PEL_CT_PARTS] = { "trees", "blocks", "tx index", "state",
+                                                     "object index", "other", "sync" };
+    return part >= 0 && part < PEL_CT_PARTS ? names[part] : "?";
+}
 
 pel_chain_opts pel_chain_defaults(void)
 {
@@ -324,9 +363,12 @@ static int prepare(pel_chain *c, const pel_block_header *h, const pel_writeset *
     pel_chain_head parent = pel_chain_get_head(c);
     if (!genesis && h->height != parent.height + 1) return PEL_EINVAL;
     *fin = *h;
+    times_start(c);
+    uint64_t t0 = pel_mono_us();
     int rc = pel_store_begin(c->store, w);
     if (rc) return rc;
     rc = finish(c, *w, &parent, ws, leaves, fin, expect ? NULL : sk, genesis, 1);
+    times_add(c, PEL_CT_TREES, &t0);
     if (!rc && expect) rc = adopt(fin, expect);
     if (rc) pel_store_abort(*w);
     return rc;
@@ -342,14 +384,19 @@ static int write_block(pel_chain *c, pel_store_txn *w, const pel_block_header *f
                        const pel_receipt *rcpts, const pel_writeset *const *post, size_t npost,
                        int genesis)
 {
+    uint64_t t0 = pel_mono_us();
     int rc = put_block_record(w, fin, txs);
+    times_add(c, PEL_CT_BLOCKS, &t0);
     if (!rc) rc = put_tx_index(w, fin->height, txs, rcpts, fin->tx_count);
+    times_add(c, PEL_CT_TXINDEX, &t0);
     if (!rc) rc = put_writes(w, post[0]);
+    times_add(c, PEL_CT_STATE, &t0);
     if (!rc) {
         overlay ov = { pel_store_state(c->store), post, npost };
         pel_state st = { overlay_get, &ov };
         rc = pel_objindex_block(w, &st, fin->height, rcpts, fin->tx_count);
     }
+    times_add(c, PEL_CT_OBJINDEX, &t0);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "objindex", 8,
                                            (uint8_t[]){ PEL_OBJINDEX_VERSION }, 1);
     if (!rc) rc = put_head(w, nh);
@@ -357,6 +404,7 @@ static int write_block(pel_chain *c, pel_store_txn *w, const pel_block_header *f
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "genesis", 7, c->g->hash, 32);
     if (!rc && genesis) rc = pel_store_put(w, PEL_T_META, "trees", 5, c->o.trees ? "\1" : "\0", 1);
     if (!rc && genesis) rc = put_format(w);
+    times_add(c, PEL_CT_OTHER, &t0);
     return rc;
 }
 
@@ -389,8 +437,11 @@ static int complete(pel_chain *c, pel_store_txn *w, pel_block_header *h, const p
     pel_chain_head nh = pel_chain_head_after(fin);
     int rc = write_block(c, w, fin, &nh, txs, rcpts, &ws, 1, genesis);
     if (rc) { pel_store_abort(w); return rc; }
+    uint64_t t0 = pel_mono_us();
     rc = pel_store_commit(w);
     if (rc) return rc;
+    times_add(c, PEL_CT_SYNC, &t0);
+    times_publish(c);
     settle_header(h, fin);
     move_head(c, &nh);
     return 0;
@@ -736,6 +787,8 @@ int pel_chain_commit_group(pel_chain *c, pel_built_block *const *bs, size_t n)
     pel_block_header *fin = malloc(n * sizeof *fin);
     const pel_writeset **post = malloc(n * sizeof *post);   /* post[n-1-i]: block i's */
     pel_store_txn *w = NULL;
+    times_start(c);
+    uint64_t t0 = pel_mono_us();
     int rc = fin && post ? pel_store_begin(c->store, &w) : PEL_ENOMEM;
     pel_chain_head parent = pel_chain_get_head(c);
     for (size_t i = 0; !rc && i < n; i++) {
@@ -743,16 +796,21 @@ int pel_chain_commit_group(pel_chain *c, pel_built_block *const *bs, size_t n)
         if (b->header.height != parent.height + 1) { rc = PEL_EINVAL; break; }
         fin[i] = b->header;
         post[n - 1 - i] = &b->result.block_writes;
+        t0 = pel_mono_us();
         rc = finish(c, w, &parent, post[n - 1 - i], (const uint8_t (*)[32])b->leaves, &fin[i],
                     b->sk, 0, i + 1 == n);
+        times_add(c, PEL_CT_TREES, &t0);
         if (rc) break;
         parent = pel_chain_head_after(&fin[i]);          /* the next block's parent */
         rc = write_block(c, w, &fin[i], &parent, b->txs, b->result.receipts,
                          post + (n - 1 - i), i + 1, 0);
     }
     if (rc && w) pel_store_abort(w);
+    t0 = pel_mono_us();
     if (!rc) rc = pel_store_commit(w);
     if (!rc) {
+        times_add(c, PEL_CT_SYNC, &t0);
+        times_publish(c);
         for (size_t i = 0; i < n; i++) settle_header(&bs[i]->header, &fin[i]);
         move_head(c, &parent);
     }

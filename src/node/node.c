@@ -343,11 +343,17 @@ static void log_block(pel_node *n, const pel_built_block *b, uint32_t failed, ui
     pel_mempool_stats(n->mp, &mtx, &mbytes, &msend);
     pel_node_stats st;
     pel_node_get_stats(n, &st);
-    char grp[48] = "";
-    if (group > 1) snprintf(grp, sizeof grp, " (a group of %zu blocks)", group);
+    char grp[48] = "", parts[256] = "";
+    if (group > 1) snprintf(grp, sizeof grp, ", a group of %zu blocks", group);
+    pel_chain_commit_times ct;
+    pel_chain_last_commit_times(n->chain, &ct);
+    size_t at = 0;
+    for (int i = 0; i < PEL_CT_PARTS && at < sizeof parts; i++)
+        at += (size_t)snprintf(parts + at, sizeof parts - at, "%s%s %.1f", i ? ", " : "",
+                               pel_chain_commit_part(i), ct.us[i] / 1000.0);
     pel_log(PEL_LOG_INFO,
-            "block %" PRIu64 ": %u txs (%u failed), exec %.1f ms, commit %.1f ms%s, %.0f tps, mempool %" PRIu64,
-            b->header.height, b->header.tx_count, failed, exec_us / 1000.0, commit_us / 1000.0, grp,
+            "block %" PRIu64 ": %u txs (%u failed), exec %.1f ms, commit %.1f ms (%s%s), %.0f tps, mempool %" PRIu64,
+            b->header.height, b->header.tx_count, failed, exec_us / 1000.0, commit_us / 1000.0, parts, grp,
             st.tps_recent, mtx);
 }
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/hash.h"
 #include "node/chain.h"
 #include "state/history.h"
@@ -548,12 +549,24 @@ static void group_commit_matches_one_by_one(void)
     /* refused: pending not consecutive; a group out of order */
     pend[0] = &grp[3]; pend[1] = &grp[1];
     CHECK_EQ_INT(pel_chain_build_after(c2, e, pend, 2, x[3].ptr, 1, 8004, node_sk, &bad), PEL_EINVAL);
+    pel_chain_commit_times t1, t2, t3;
+    pel_chain_last_commit_times(c2, &t1);                           /* block 0's */
     pel_built_block *wrong[2] = { &grp[2], &grp[1] };
     CHECK_EQ_INT(pel_chain_commit_group(c2, wrong, 2), PEL_EINVAL);
     CHECK_EQ_INT(pel_chain_get_head(c2).height, 1);                  /* nothing written */
+    pel_chain_last_commit_times(c2, &t2);
+    CHECK(memcmp(&t1, &t2, sizeof t1) == 0);                         /* a failed commit: not published */
     pel_built_block *rest[3] = { &grp[1], &grp[2], &grp[3] };
+    uint64_t t0 = pel_mono_us();
     CHECK_EQ_INT(pel_chain_commit_group(c2, rest, 3), 0);
+    uint64_t took = pel_mono_us() - t0, parts = 0;
     CHECK_EQ_INT(pel_chain_get_head(c2).height, NB);
+    pel_chain_last_commit_times(c2, &t3);                           /* the group's, in its time */
+    for (int i = 0; i < PEL_CT_PARTS; i++) parts += t3.us[i];
+    CHECK(parts > 0 && parts <= took);
+    CHECK(memcmp(&t1, &t3, sizeof t1) != 0);
+    CHECK(strcmp(pel_chain_commit_part(PEL_CT_SYNC), "sync") == 0);
+    CHECK(strcmp(pel_chain_commit_part(PEL_CT_PARTS), "?") == 0);
     for (int k = 0; k < NB; k++) {
         uint8_t h1[32], h2[32];
         CHECK_EQ_INT(pel_block_header_hash(&one[k].header, h1), 0);
