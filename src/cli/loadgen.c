@@ -17,9 +17,10 @@
  *   2. planning: every key's next nonce from the node; the science world's
  *      setup transactions signed (science_gen.h: popular objects with their
  *      versions, one object per sender); then the whole stream planned in
- *      order: for each transaction its sender (round-robin), nonce, type,
- *      body (the mix's generator, seeded from the key seed) and gas limit,
- *      so that each key's spending is known exactly.
+ *      order: for each transaction its sender (stream_sender: each
+ *      submitting thread has its own senders, round-robin among them),
+ *      nonce, type, body (the mix's generator, seeded from the key seed)
+ *      and gas limit, so that each key's spending is known exactly.
  *   3. funding: each key short of what the run can spend (amounts plus
  *      maximum fees) gets one faucet call; then wait until every balance
  *      shows it.
@@ -30,7 +31,11 @@
  *   6. submission: batch k (of B transactions) leaves at t0 + k*B/R via
  *      submit_batch, from T threads with a client each (batch k on thread
  *      k mod T). A thread that falls behind sends at once, never bunches
- *      up to catch up by skipping the schedule.
+ *      up to catch up by skipping the schedule. A sender's transactions
+ *      all leave from one thread, in nonce order, as a wallet's would: were
+ *      they spread over the threads, a later nonce could reach the node
+ *      before an earlier one, wait on that gap, and under overload a full
+ *      mempool would refuse the earlier one and end the sender's stream.
  *   7. watching: one thread polls the height (node_info) every 20 ms and
  *      fetches each new block once (`block`, whose "txs" are the ids);
  *      committed ids are matched to their submission time
@@ -123,6 +128,8 @@ typedef struct lg_run {
     double interval;                  /* seconds between batches */
     size_t overhead;                  /* signed size of a tx without access list - body length */
     /* the plan (filled before signing; bodies freed after) */
+    uint32_t *sender;                 /* per tx (stream_sender) */
+    uint32_t *planned;                /* per sender: transactions planned so far */
     uint16_t *type;                   /* per tx */
     uint64_t *txnonce, *gas;          /* per tx */
     size_t *boff;                     /* per tx: its body in bodies (science) */
@@ -503,20 +510,34 @@ static int plan_setup(lg_run *r)
     return rc;
 }
 
-/* is_science - whether tx i of the stream is of the science mix: all of
- * them, or in mixed each sender's odd-numbered ones. */
-static int is_science(const lg_run *r, uint32_t i)
+/* stream_sender - the sender of tx i. Batch k goes out on thread k mod T
+ * (T = threads, at most K = senders), so it holds only that thread's
+ * senders {g, g+T, g+2T, ...} (g = k mod T), taken round-robin across the
+ * thread's batches: every sender's transactions leave from one thread, in
+ * order. */
+static uint32_t stream_sender(const lg_run *r, uint32_t i)
 {
-    return r->o.workload == LG_SCIENCE || (r->o.workload == LG_MIXED && i / r->o.senders % 2 == 1);
+    uint32_t k = (uint32_t)r->o.senders;
+    uint32_t t = r->o.threads < k ? (uint32_t)r->o.threads : k;
+    uint32_t b = i / r->batch, g = b % t, size = k / t + (g < k % t ? 1 : 0);
+    uint64_t p = (uint64_t)(b / t) * r->batch + i % r->batch;   /* in the thread's own stream */
+    return g + t * (uint32_t)(p % size);
 }
 
-/* plan_one - tx i: sender i mod K, the sender's next nonce; a transfer, or
- * the mix's next body (appended to bodies). */
+/* is_science - whether tx i of the stream, the sender's j-th, is of the
+ * science mix: all of them, or in mixed each sender's odd-numbered ones. */
+static int is_science(const lg_run *r, uint32_t j)
+{
+    return r->o.workload == LG_SCIENCE || (r->o.workload == LG_MIXED && j % 2 == 1);
+}
+
+/* plan_one - tx i: its sender (r->sender[i]), the sender's next nonce; a
+ * transfer, or the mix's next body (appended to bodies). */
 static int plan_one(lg_run *r, uint32_t i, uint64_t *rng, pel_buf *body)
 {
-    uint32_t s = (uint32_t)(i % r->o.senders);
+    uint32_t s = r->sender[i];
     r->txnonce[i] = r->nonce[s]++;
-    if (!is_science(r, i)) {
+    if (!is_science(r, r->planned[s]++)) {
         r->type[i] = PEL_TX_TRANSFER;
         r->gas[i] = r->gas_limit;
         r->need[s] += r->o.amount + r->gas_limit * r->chain.min_gas_price;
@@ -543,9 +564,17 @@ static int plan(lg_run *r)
     r->gas = calloc(r->n, sizeof *r->gas);
     r->boff = calloc(r->n, sizeof *r->boff);
     r->blen = calloc(r->n, sizeof *r->blen);
-    if (!r->type || !r->txnonce || !r->gas || !r->boff || !r->blen) return PEL_ENOMEM;
+    r->sender = malloc((r->n ? r->n : 1) * sizeof *r->sender);
+    r->planned = calloc(r->o.senders, sizeof *r->planned);
+    if (!r->type || !r->txnonce || !r->gas || !r->boff || !r->blen || !r->sender || !r->planned)
+        return PEL_ENOMEM;
+    uint64_t per = 0;   /* the most transactions one sender has in the stream */
+    for (uint32_t i = 0; i < r->n; i++) {
+        uint32_t s = r->sender[i] = stream_sender(r, i);
+        if (++r->planned[s] > per) per = r->planned[s];
+    }
+    memset(r->planned, 0, r->o.senders * sizeof *r->planned);
     if (science(r)) {
-        uint64_t per = (r->n + r->o.senders - 1) / r->o.senders;
         r->sw.n_popular = curators(r);
         r->sw.versions = pel_sci_versions_for(r->sw.n_popular, r->o.workload == LG_MIXED ? (per + 1) / 2 : per);
         if ((rc = plan_setup(r))) return rc;
@@ -584,7 +613,7 @@ static uint32_t recipient(const lg_run *r, uint32_t i, uint32_t sender)
 
 static int sign_transfer(lg_run *r, uint32_t i, pel_buf *b)
 {
-    uint32_t s = (uint32_t)(i % r->o.senders);
+    uint32_t s = r->sender[i];
     pel_cli_transfer t = { &r->chain, r->addr[recipient(r, i, s)], r->o.amount, r->txnonce[i],
                            r->chain.min_gas_price, r->gas[i], 0, r->o.declare };
     pel_tx tx;
@@ -598,7 +627,7 @@ static int sign_one(lg_signer *w, uint32_t i, pel_buf *b)
 {
     lg_run *r = w->r;
     int rc = r->type[i] == PEL_TX_TRANSFER ? sign_transfer(r, i, b)
-             : sign_body(r, (uint32_t)(i % r->o.senders), r->txnonce[i], r->gas[i], r->type[i],
+             : sign_body(r, r->sender[i], r->txnonce[i], r->gas[i], r->type[i],
                          r->bodies.data + r->boff[i], r->blen[i], b, r->ids[i]);
     if (!rc) rc = pel_buf_reserve(w->hex, 2 * b->len + 1);
     if (rc) return rc;
@@ -1185,6 +1214,8 @@ static void lg_free(lg_run *r)
     free(r->addr);
     free(r->nonce);
     free(r->need);
+    free(r->sender);
+    free(r->planned);
     free(r->type);
     free(r->txnonce);
     free(r->gas);
