@@ -66,6 +66,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/loadgen_plan.h"
 #include "cli/science_gen.h"
 #include "core/codec.h"
 #include "core/cpu.h"
@@ -190,7 +191,8 @@ static void lg_usage(FILE *f)
         "                 \"pel-loadgen\")\n"
         "  --batch B      transactions per submit_batch call (default 256; at most R/10,\n"
         "                 so that a batch leaves at least every 100 ms)\n"
-        "  --threads T    submitting threads, each with its own connection (default 2)\n"
+        "  --threads T    submitting threads, each with its own connection (default 2;\n"
+        "                 at most S: each sender's transactions leave from one thread)\n"
         "  --declare      attach declared access lists to the transfers\n"
         "Keys short of funds get one faucet call each (devnet), then every\n"
         "transaction is signed before the clock starts. Recipients of transfers are\n"
@@ -510,18 +512,11 @@ static int plan_setup(lg_run *r)
     return rc;
 }
 
-/* stream_sender - the sender of tx i. Batch k goes out on thread k mod T
- * (T = threads, at most K = senders), so it holds only that thread's
- * senders {g, g+T, g+2T, ...} (g = k mod T), taken round-robin across the
- * thread's batches: every sender's transactions leave from one thread, in
- * order. */
+/* stream_sender - the sender of tx i (loadgen_plan.h; prepare() keeps
+ * threads <= senders). */
 static uint32_t stream_sender(const lg_run *r, uint32_t i)
 {
-    uint32_t k = (uint32_t)r->o.senders;
-    uint32_t t = r->o.threads < k ? (uint32_t)r->o.threads : k;
-    uint32_t b = i / r->batch, g = b % t, size = k / t + (g < k % t ? 1 : 0);
-    uint64_t p = (uint64_t)(b / t) * r->batch + i % r->batch;   /* in the thread's own stream */
-    return g + t * (uint32_t)(p % size);
+    return pel_lg_stream_sender((uint32_t)r->o.senders, (uint32_t)r->o.threads, r->batch, i);
 }
 
 /* is_science - whether tx i of the stream, the sender's j-th, is of the
@@ -1241,6 +1236,7 @@ static int prepare(lg_run *r, pel_rpc_client *c)
     int rc;
     if (pel_cli_node_info(c, &r->chain)) return -1;
     r->n = (uint32_t)(r->o.rate * r->o.duration);
+    if (r->o.threads > r->o.senders) r->o.threads = r->o.senders;   /* a thread per sender at most */
     r->batch = (uint32_t)(r->o.batch < (r->o.rate + 9) / 10 ? r->o.batch : (r->o.rate + 9) / 10);
     r->nbatches = (r->n + r->batch - 1) / r->batch;
     r->interval = (double)r->batch / (double)r->o.rate;

@@ -738,18 +738,22 @@ int pel_chain_build_after(pel_chain *c, pel_engine *e, const pel_built_block *co
     pel_store_hold_readers(c->store, 1);
     /* the block's time, known before execution (fill_header computes the same) */
     uint64_t ts = now_ms > head.timestamp_ms ? now_ms : head.timestamp_ms;
+    uint64_t t0 = pel_mono_us(), t1;
     int rc = pel_chain_execute(e, &st, &c->g->params, head.height + 1, ts, txs, n, &out->result);
     pel_store_hold_readers(c->store, 0);
     free(ws);
     if (rc) return rc;
+    out->build_us[PEL_BT_EXECUTE] = (t1 = pel_mono_us()) - t0;
     out->has_result = 1;
     out->txs = txs;
     out->sk = sk;
     rc = pel_chain_fill_header(&head, txs, &out->result, now_ms, &out->header);
+    out->build_us[PEL_BT_HEADER] = (t0 = pel_mono_us()) - t1;
     if (!rc && c->o.trees) {
         out->leaves = malloc((n ? n : 1) * sizeof *out->leaves);
         rc = out->leaves ? pel_chain_leaves(out->header.height, txs, &out->result, out->leaves)
                          : PEL_ENOMEM;
+        out->build_us[PEL_BT_LEAVES] = pel_mono_us() - t0;
     }
     if (rc) pel_built_block_free(out);
     return rc;

@@ -150,6 +150,11 @@ pel_store *pel_chain_store(pel_chain *c);
 const pel_genesis *pel_chain_genesis(const pel_chain *c);
 
 /* A block executed and signed, not yet committed. */
+/* The parts of building a block (pel_built_block.build_us, microseconds):
+ * executing the transactions (the engine over the store's state), the
+ * header's roots (transactions, receipts, write set), the history leaves. */
+enum { PEL_BT_EXECUTE, PEL_BT_HEADER, PEL_BT_LEAVES, PEL_BT_PARTS };
+
 typedef struct pel_built_block {
     pel_block_header header;    /* final only after pel_chain_commit */
     const pel_tx *const *txs;   /* the caller's, valid until commit/free */
@@ -157,6 +162,7 @@ typedef struct pel_built_block {
     int has_result;
     uint8_t (*leaves)[32];      /* history leaf hashes, one per tx */
     const uint8_t *sk;          /* signs the header at commit; may be NULL */
+    uint64_t build_us[PEL_BT_PARTS];   /* where building it went (logs, benchmarks) */
 } pel_built_block;
 
 /*

@@ -351,10 +351,24 @@ static void log_block(pel_node *n, const pel_built_block *b, uint32_t failed, ui
     for (int i = 0; i < PEL_CT_PARTS && at < sizeof parts; i++)
         at += (size_t)snprintf(parts + at, sizeof parts - at, "%s%s %.1f", i ? ", " : "",
                                pel_chain_commit_part(i), ct.us[i] / 1000.0);
+    /* the build's parts, with Block-STM's phases when it ran them */
+    char build[256];
+    const uint64_t *bu = b->build_us, *ph = b->result.stats.phase_us;
+    at = (size_t)snprintf(build, sizeof build, "execute %.1f", bu[PEL_BT_EXECUTE] / 1000.0);
+    if (ph[PEL_PH_EXECUTE] && at < sizeof build)
+        at += (size_t)snprintf(build + at, sizeof build - at,
+                               " = setup %.1f, run %.1f, materialise %.1f, tail %.1f, write set %.1f",
+                               ph[PEL_PH_SETUP] / 1000.0, ph[PEL_PH_EXECUTE] / 1000.0,
+                               ph[PEL_PH_MATERIALISE] / 1000.0, ph[PEL_PH_TAIL] / 1000.0,
+                               ph[PEL_PH_WRITE_SET] / 1000.0);
+    if (at < sizeof build)
+        snprintf(build + at, sizeof build - at, "; header %.1f, leaves %.1f", bu[PEL_BT_HEADER] / 1000.0,
+                 bu[PEL_BT_LEAVES] / 1000.0);
     pel_log(PEL_LOG_INFO,
-            "block %" PRIu64 ": %u txs (%u failed), exec %.1f ms, commit %.1f ms (%s%s), %.0f tps, mempool %" PRIu64,
-            b->header.height, b->header.tx_count, failed, exec_us / 1000.0, commit_us / 1000.0, parts, grp,
-            st.tps_recent, mtx);
+            "block %" PRIu64 ": %u txs (%u failed), exec %.1f ms (%s), commit %.1f ms (%s%s), %.0f tps, "
+            "mempool %" PRIu64,
+            b->header.height, b->header.tx_count, failed, exec_us / 1000.0, build, commit_us / 1000.0, parts,
+            grp, st.tps_recent, mtx);
 }
 
 /* Wait until the interval ends, a full block is ready, or stop. */

@@ -12,12 +12,42 @@
  * `pel bench exec --workload science` (Block-STM against sequential,
  * which fails on any difference) passes with every transaction successful.
  */
+#include "cli/loadgen_plan.h"
 #include "exec/engine.h"
 #include "test.h"
 #include "node_harness.h"
 
 static harness H;
 static char out[1 << 16];
+
+/* The stream's promise (loadgen_plan.h): each sender's transactions sit in
+ * batches of one submitting thread only (so they leave in nonce order),
+ * every sender is used, and a thread's senders share its batches round-robin. */
+static void stream_order(void)
+{
+    static const uint32_t ks[] = { 1, 3, 8, 256, 257 }, ts[] = { 1, 2, 3, 8 }, bs[] = { 1, 7, 256 };
+    int32_t thread_of[257];
+    uint32_t count[257];
+    for (size_t a = 0; a < sizeof ks / sizeof *ks; a++)
+        for (size_t c = 0; c < sizeof ts / sizeof *ts; c++)
+            for (size_t d = 0; d < sizeof bs / sizeof *bs; d++) {
+                uint32_t k = ks[a], t = ts[c], b = bs[d], n = 2 * k * b + 5, bad = 0;
+                if (t > k) continue;
+                for (uint32_t s = 0; s < k; s++) { thread_of[s] = -1; count[s] = 0; }
+                for (uint32_t i = 0; i < n && !bad; i++) {
+                    uint32_t s = pel_lg_stream_sender(k, t, b, i), th = i / b % t;
+                    if (s >= k) { bad = 1; break; }
+                    if (thread_of[s] < 0) thread_of[s] = (int32_t)th;
+                    bad = thread_of[s] != (int32_t)th;
+                    count[s]++;
+                }
+                /* all used; round-robin within a thread's senders (s mod T) */
+                for (uint32_t s = 0; s < k && !bad; s++)
+                    bad = count[s] == 0 || count[s] + 1 < count[s % t] || count[s] > count[s % t] + 1;
+                if (bad) fprintf(stderr, "  stream_order: K %u T %u B %u\n", k, t, b);
+                CHECK(!bad);
+            }
+}
 
 /* loadgen - run pel loadgen with a workload; its JSON report, or NULL. */
 static cJSON *loadgen(const char *workload, const char *rate, const char *duration, const char *senders)
@@ -191,6 +221,7 @@ int main(int argc, char **argv)
 {
     (void)argc;
     signal(SIGPIPE, SIG_IGN);
+    stream_order();
     if (h_init(&H, argv[0], "loadgen-chain")) { fprintf(stderr, "cannot set up\n"); return 1; }
     if (h_start(&H, NULL) || h_wait_ready(&H, 20)) {
         fprintf(stderr, "node did not start\n");
