@@ -61,8 +61,9 @@ void pel_chain_last_commit_times(pel_chain *c, pel_chain_commit_times *out)
 
 const char *pel_chain_commit_part(int part)
 {
-    static const char *const names[PEL_CT_PARTS] = { "trees", "blocks", "tx index", "state",
-                                                     "object index", "other", "sync" };
+    static const char *const names[PEL_CT_PARTS] = { "state tree", "history", "prune", "blocks",
+                                                     "tx index", "state", "object index", "other",
+                                                     "sync" };
     return part >= 0 && part < PEL_CT_PARTS ? names[part] : "?";
 }
 
@@ -266,16 +267,19 @@ static int update_trees(pel_chain *c, pel_store_txn *w, const pel_chain_head *pa
                         const pel_writeset *ws, const uint8_t (*leaves)[32],
                         pel_block_header *h, int genesis, int prune)
 {
-    uint64_t old = genesis ? PEL_SMT_NONE : parent->height;
+    uint64_t old = genesis ? PEL_SMT_NONE : parent->height, t0 = pel_mono_us();
     int rc = pel_smt_update(c->store, w, old, h->height, ws, c->pool, h->state_root);
+    times_add(c, PEL_CT_STATE_TREE, &t0);
     if (!rc) rc = pel_history_append(w, genesis ? 0 : parent->history_size, leaves,
                                      h->tx_count, h->history_root);
+    times_add(c, PEL_CT_HISTORY, &t0);
     uint64_t keep = c->o.state_versions_kept;
     uint64_t step = c->o.state_prune_interval ? c->o.state_prune_interval : 1;
     if (!rc && prune && keep && h->height >= keep) {
         uint64_t keep_from = h->height - keep + 1;
         keep_from -= keep_from % step;   /* in steps (chain.h): a no-op until the next one */
         if (keep_from) rc = pel_smt_prune(c->store, w, keep_from, NULL);
+        times_add(c, PEL_CT_PRUNE, &t0);
     }
     return rc;
 }
@@ -300,7 +304,10 @@ static int finish(pel_chain *c, pel_store_txn *w, const pel_chain_head *parent,
         if (!rc) rc = pel_state_chain(parent->state_root, wd, h->state_root);
         if (rc) return rc;
     }
-    return sk ? pel_block_header_sign(h, sk) : 0;
+    uint64_t t0 = pel_mono_us();
+    int rc = sk ? pel_block_header_sign(h, sk) : 0;
+    times_add(c, PEL_CT_OTHER, &t0);
+    return rc;
 }
 
 /* Blocks' writes over the store: the state after a run of consecutive
@@ -364,11 +371,9 @@ static int prepare(pel_chain *c, const pel_block_header *h, const pel_writeset *
     if (!genesis && h->height != parent.height + 1) return PEL_EINVAL;
     *fin = *h;
     times_start(c);
-    uint64_t t0 = pel_mono_us();
     int rc = pel_store_begin(c->store, w);
     if (rc) return rc;
     rc = finish(c, *w, &parent, ws, leaves, fin, expect ? NULL : sk, genesis, 1);
-    times_add(c, PEL_CT_TREES, &t0);
     if (!rc && expect) rc = adopt(fin, expect);
     if (rc) pel_store_abort(*w);
     return rc;
@@ -792,7 +797,6 @@ int pel_chain_commit_group(pel_chain *c, pel_built_block *const *bs, size_t n)
     const pel_writeset **post = malloc(n * sizeof *post);   /* post[n-1-i]: block i's */
     pel_store_txn *w = NULL;
     times_start(c);
-    uint64_t t0 = pel_mono_us();
     int rc = fin && post ? pel_store_begin(c->store, &w) : PEL_ENOMEM;
     pel_chain_head parent = pel_chain_get_head(c);
     for (size_t i = 0; !rc && i < n; i++) {
@@ -800,17 +804,15 @@ int pel_chain_commit_group(pel_chain *c, pel_built_block *const *bs, size_t n)
         if (b->header.height != parent.height + 1) { rc = PEL_EINVAL; break; }
         fin[i] = b->header;
         post[n - 1 - i] = &b->result.block_writes;
-        t0 = pel_mono_us();
         rc = finish(c, w, &parent, post[n - 1 - i], (const uint8_t (*)[32])b->leaves, &fin[i],
                     b->sk, 0, i + 1 == n);
-        times_add(c, PEL_CT_TREES, &t0);
         if (rc) break;
         parent = pel_chain_head_after(&fin[i]);          /* the next block's parent */
         rc = write_block(c, w, &fin[i], &parent, b->txs, b->result.receipts,
                          post + (n - 1 - i), i + 1, 0);
     }
     if (rc && w) pel_store_abort(w);
-    t0 = pel_mono_us();
+    uint64_t t0 = pel_mono_us();
     if (!rc) rc = pel_store_commit(w);
     if (!rc) {
         times_add(c, PEL_CT_SYNC, &t0);

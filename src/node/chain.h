@@ -217,20 +217,20 @@ int pel_chain_commit(pel_chain *c, pel_built_block *b) PEL_MUST_USE;
 int pel_chain_commit_group(pel_chain *c, pel_built_block *const *bs, size_t n) PEL_MUST_USE;
 
 /* Where the last successful commit (a group counts as one) spent its time,
- * in microseconds, for the node's log and benchmarks: finishing the header
- * (state- and history-tree updates, pruning, signature), the block records,
- * the transaction-id index (with receipts), the state puts, the object
- * index, the rest (head, checkpoint), and the store's commit (pages written
- * and synced). */
-enum { PEL_CT_TREES, PEL_CT_BLOCKS, PEL_CT_TXINDEX, PEL_CT_STATE, PEL_CT_OBJINDEX, PEL_CT_OTHER,
-       PEL_CT_SYNC, PEL_CT_PARTS };
+ * in microseconds, for the node's log and benchmarks: the state-tree
+ * update, the history-tree append, pruning old state-tree versions, the
+ * block records, the transaction-id index (with receipts), the state puts,
+ * the object index, the rest (header signature, head, checkpoint), and the
+ * store's commit (pages written and synced). */
+enum { PEL_CT_STATE_TREE, PEL_CT_HISTORY, PEL_CT_PRUNE, PEL_CT_BLOCKS, PEL_CT_TXINDEX, PEL_CT_STATE,
+       PEL_CT_OBJINDEX, PEL_CT_OTHER, PEL_CT_SYNC, PEL_CT_PARTS };
 typedef struct pel_chain_commit_times { uint64_t us[PEL_CT_PARTS]; } pel_chain_commit_times;
 
 /* pel_chain_last_commit_times - the last commit's times (all zero before one);
  * any thread. */
 void pel_chain_last_commit_times(pel_chain *c, pel_chain_commit_times *out) PEL_NONNULL(1, 2);
-/* pel_chain_commit_part - a part's name for logs ("trees", "blocks",
- * "tx index", "state", "object index", "other", "sync"). */
+/* pel_chain_commit_part - a part's name for logs ("state tree", "history",
+ * "prune", "blocks", "tx index", "state", "object index", "other", "sync"). */
 const char *pel_chain_commit_part(int part);
 
 /*
