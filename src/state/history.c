@@ -277,11 +277,25 @@ static int range_hash(reader *r, uint64_t lo, uint64_t hi, uint8_t out[HLEN])
 
 /* ==== appending ==== */
 
+/* A writer of new node records: their positions only grow (push emits a
+ * node after its children, and a new leaf's position is past every stored
+ * one), so they go in with pel_store_append (no search for their place,
+ * pages filled to the end); a refused append (a table holding a key out of
+ * that order: not written by this file) turns appending off and the record
+ * is put. */
+typedef struct writer { pel_store_txn *w; bool append; } writer;
+
 static int put_node(void *arg, unsigned level, uint64_t index, const uint8_t h[HLEN])
 {
+    writer *wr = arg;
     uint8_t key[KEY_LEN];
     node_key(key, level, index);
-    return pel_store_put(arg, PEL_T_HISTORY, key, KEY_LEN, h, HLEN);
+    if (wr->append) {
+        int rc = pel_store_append(wr->w, PEL_T_HISTORY, key, KEY_LEN, h, HLEN);
+        if (rc != PEL_EEXIST) return rc;
+        wr->append = false;
+    }
+    return pel_store_put(wr->w, PEL_T_HISTORY, key, KEY_LEN, h, HLEN);
 }
 
 /* load_frontier - read the right-edge pieces of [0, size), largest first.
@@ -342,8 +356,9 @@ int pel_history_append(pel_store_txn *w, uint64_t size,
     int rc = size > MAX_SIZE || n > MAX_SIZE - size ? PEL_ERANGE : 0;
     if (!rc) rc = check_absent(&r, size);
     if (!rc) rc = load_frontier(&r, size, frontier);
+    writer wr = { w, true };
     for (uint32_t j = 0; !rc && j < n; j++)
-        rc = push(frontier, size + j, leaf_hashes[j], put_node, w);
+        rc = push(frontier, size + j, leaf_hashes[j], put_node, &wr);
     if (!rc) fold(frontier, size + n, new_root);
     else memset(new_root, 0, HLEN);
     reader_done(&r);
