@@ -129,7 +129,6 @@ typedef struct lg_run {
     double interval;                  /* seconds between batches */
     size_t overhead;                  /* signed size of a tx without access list - body length */
     /* the plan (filled before signing; bodies freed after) */
-    uint32_t *sender;                 /* per tx (stream_sender) */
     uint32_t *planned;                /* per sender: transactions planned so far */
     uint16_t *type;                   /* per tx */
     uint64_t *txnonce, *gas;          /* per tx */
@@ -526,11 +525,11 @@ static int is_science(const lg_run *r, uint32_t j)
     return r->o.workload == LG_SCIENCE || (r->o.workload == LG_MIXED && j % 2 == 1);
 }
 
-/* plan_one - tx i: its sender (r->sender[i]), the sender's next nonce; a
+/* plan_one - tx i: its sender (stream_sender), the sender's next nonce; a
  * transfer, or the mix's next body (appended to bodies). */
 static int plan_one(lg_run *r, uint32_t i, uint64_t *rng, pel_buf *body)
 {
-    uint32_t s = r->sender[i];
+    uint32_t s = stream_sender(r, i);
     r->txnonce[i] = r->nonce[s]++;
     if (!is_science(r, r->planned[s]++)) {
         r->type[i] = PEL_TX_TRANSFER;
@@ -559,13 +558,11 @@ static int plan(lg_run *r)
     r->gas = calloc(r->n, sizeof *r->gas);
     r->boff = calloc(r->n, sizeof *r->boff);
     r->blen = calloc(r->n, sizeof *r->blen);
-    r->sender = malloc((r->n ? r->n : 1) * sizeof *r->sender);
     r->planned = calloc(r->o.senders, sizeof *r->planned);
-    if (!r->type || !r->txnonce || !r->gas || !r->boff || !r->blen || !r->sender || !r->planned)
-        return PEL_ENOMEM;
+    if (!r->type || !r->txnonce || !r->gas || !r->boff || !r->blen || !r->planned) return PEL_ENOMEM;
     uint64_t per = 0;   /* the most transactions one sender has in the stream */
     for (uint32_t i = 0; i < r->n; i++) {
-        uint32_t s = r->sender[i] = stream_sender(r, i);
+        uint32_t s = stream_sender(r, i);
         if (++r->planned[s] > per) per = r->planned[s];
     }
     memset(r->planned, 0, r->o.senders * sizeof *r->planned);
@@ -608,7 +605,7 @@ static uint32_t recipient(const lg_run *r, uint32_t i, uint32_t sender)
 
 static int sign_transfer(lg_run *r, uint32_t i, pel_buf *b)
 {
-    uint32_t s = r->sender[i];
+    uint32_t s = stream_sender(r, i);
     pel_cli_transfer t = { &r->chain, r->addr[recipient(r, i, s)], r->o.amount, r->txnonce[i],
                            r->chain.min_gas_price, r->gas[i], 0, r->o.declare };
     pel_tx tx;
@@ -622,7 +619,7 @@ static int sign_one(lg_signer *w, uint32_t i, pel_buf *b)
 {
     lg_run *r = w->r;
     int rc = r->type[i] == PEL_TX_TRANSFER ? sign_transfer(r, i, b)
-             : sign_body(r, r->sender[i], r->txnonce[i], r->gas[i], r->type[i],
+             : sign_body(r, stream_sender(r, i), r->txnonce[i], r->gas[i], r->type[i],
                          r->bodies.data + r->boff[i], r->blen[i], b, r->ids[i]);
     if (!rc) rc = pel_buf_reserve(w->hex, 2 * b->len + 1);
     if (rc) return rc;
@@ -1209,7 +1206,6 @@ static void lg_free(lg_run *r)
     free(r->addr);
     free(r->nonce);
     free(r->need);
-    free(r->sender);
     free(r->planned);
     free(r->type);
     free(r->txnonce);

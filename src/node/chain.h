@@ -149,12 +149,12 @@ pel_chain_head pel_chain_get_head(pel_chain *c);
 pel_store *pel_chain_store(pel_chain *c);
 const pel_genesis *pel_chain_genesis(const pel_chain *c);
 
-/* A block executed and signed, not yet committed. */
 /* The parts of building a block (pel_built_block.build_us, microseconds):
  * executing the transactions (the engine over the store's state), the
  * header's roots (transactions, receipts, write set), the history leaves. */
 enum { PEL_BT_EXECUTE, PEL_BT_HEADER, PEL_BT_LEAVES, PEL_BT_PARTS };
 
+/* A block executed and signed, not yet committed. */
 typedef struct pel_built_block {
     pel_block_header header;    /* final only after pel_chain_commit */
     const pel_tx *const *txs;   /* the caller's, valid until commit/free */

@@ -1140,30 +1140,12 @@ static int m_reject(model *m, int g, int code)
     return code;
 }
 
-/* The eviction candidate: each sender's highest nonce if untaken; cheapest,
- * then latest. */
-static int m_candidate(model *m)
-{
-    int best = -1;
-    for (int s = 0; s < MS; s++) {
-        int top = -1;
-        for (int i = 0; i < m->nlive; i++) {
-            mtx *x = &m->g[m->live[i]];
-            if (x->s == s && (top < 0 || x->nonce > m->g[top].nonce)) top = m->live[i];
-        }
-        if (top < 0 || m->g[top].taken) continue;
-        if (best < 0 || m->g[top].price < m->g[best].price ||
-            (m->g[top].price == m->g[best].price && m->g[top].seq > m->g[best].seq))
-            best = top;
-    }
-    return best;
-}
-
 static uint64_t m_next_nonce(model *m, int s);
 
-/* The gap candidate: each sender's highest nonce if untaken and above the
- * run of pending nonces from its committed one; cheapest, then latest. */
-static int m_gap_candidate(model *m)
+/* The eviction candidate: each sender's highest nonce if untaken (gapped:
+ * and above the run of pending nonces from its committed one); cheapest,
+ * then latest. */
+static int m_candidate(model *m, int gapped)
 {
     int best = -1;
     for (int s = 0; s < MS; s++) {
@@ -1172,7 +1154,7 @@ static int m_gap_candidate(model *m)
             mtx *x = &m->g[m->live[i]];
             if (x->s == s && (top < 0 || x->nonce > m->g[top].nonce)) top = m->live[i];
         }
-        if (top < 0 || m->g[top].taken || m->g[top].nonce <= m_next_nonce(m, s)) continue;
+        if (top < 0 || m->g[top].taken || (gapped && m->g[top].nonce <= m_next_nonce(m, s))) continue;
         if (best < 0 || m->g[top].price < m->g[best].price ||
             (m->g[top].price == m->g[best].price && m->g[top].seq > m->g[best].seq))
             best = top;
@@ -1202,12 +1184,12 @@ static int m_submit(model *m, int g)
     int full = 0;
     if (old >= 0) m_remove(m, old, PEL_EEVICTED);
     while (old < 0 && m->nlive >= MT) {
-        int c = x->nonce <= m_next_nonce(m, x->s) ? m_gap_candidate(m) : -1;
+        int c = x->nonce <= m_next_nonce(m, x->s) ? m_candidate(m, 1) : -1;
         if (c >= 0) {   /* x can be taken once its predecessors are: gaps go first */
             m_remove(m, c, PEL_EEVICTED);
             continue;
         }
-        c = m_candidate(m);
+        c = m_candidate(m, 0);
         if (c < 0 || m->g[c].price >= x->price || (m->g[c].s == x->s && m->g[c].nonce < x->nonce)) {
             full = 1;
             break;
