@@ -2,9 +2,12 @@
  * mempool.c - pending transactions (see mempool.h).
  *
  * Admission runs in two stages. Stage 1, outside the lock and in parallel
- * for large batches: size, copy, decode, precheck, expiry, signature, and a
- * read of the sender's committed account. Stage 2, under mp->mu, per
- * transaction in batch order: the stateful checks and the insertion.
+ * for large batches: size, copy, decode, precheck, expiry, signature. Then
+ * a read of the committed account of each sender in the batch that has no
+ * record (read_accounts: one read per such sender, outside the lock; a
+ * sender with a record already holds its committed state, so a busy
+ * sender's stream reads nothing). Stage 2, under mp->mu, per transaction
+ * in batch order: the stateful checks and the insertion.
  *
  * Structures, all guarded by mp->mu:
  *   ids      hash table id -> entry, every pending entry
@@ -49,6 +52,7 @@
 #define LOCK_SPAN 256    /* admissions per hold of the lock */
 #define SMALL_BATCH 16   /* scratch on the stack up to this many */
 #define RETRY 1          /* admit(): re-read the account outside the lock */
+#define UNREAD UINT64_MAX /* item.epoch: no account read was made */
 
 /* Static reasons (pel_mempool_result.why). */
 static const char M_SIZE[] = "transaction larger than the size limit";
@@ -499,8 +503,9 @@ static int expired(const pel_tx *tx, uint64_t height)
 typedef struct item {
     entry *e;               /* owned until admitted; NULL if refused early */
     uint64_t id_h;          /* hash of res.id when has_id */
-    uint64_t nonce, balance, epoch;
+    uint64_t nonce, balance, epoch;     /* epoch UNREAD: not read */
     int acc_rc;
+    int want;               /* read_accounts: this item reads its sender's */
 } item;
 
 typedef struct batch {
@@ -562,7 +567,7 @@ static void check_one(pel_mempool *mp, const uint8_t *raw, size_t len, item *it,
     e->cost = len + ENTRY_OVERHEAD;
     e->addr_h = keyed(mp, e->tx.from.b, PEL_ADDR_LEN);
     it->e = e;
-    read_account(mp, it);
+    it->epoch = UNREAD;                 /* read_accounts decides */
     return;
 fail:
     free(e);
@@ -590,6 +595,40 @@ static void verify_batch(pel_mempool *mp, batch *b)
     } else {
         batch_run(b, 0);
     }
+}
+
+/* Between the stages: read the committed account for the first item of
+ * each sender that has no record, outside the lock. The other items stay
+ * unread: stage 2 finds their sender's record (made by the first item's
+ * admission), or asks for a read then (RETRY) if it is gone or was never
+ * made; so this pass only saves reads and never decides an admission. */
+static void read_accounts(pel_mempool *mp, batch *b)
+{
+    size_t cap = 64;
+    while (cap < 2 * b->n) cap <<= 1;
+    uint32_t small[64], *seen = cap <= 64 ? small : malloc(cap * sizeof *seen);
+    size_t nread = 0;
+    if (!seen) return;                  /* stage 2 reads each one (RETRY) */
+    for (size_t j = 0; j < cap; j++) seen[j] = NONE;
+    pthread_mutex_lock(&mp->mu);
+    for (size_t i = 0; i < b->n; i++) {
+        const entry *e = b->it[i].e;
+        if (!e || sender_find(mp, &e->tx.from, e->addr_h)) continue;
+        size_t j = e->addr_h & (cap - 1);
+        while (seen[j] != NONE && memcmp(b->it[seen[j]].e->tx.from.b, e->tx.from.b, PEL_ADDR_LEN))
+            j = (j + 1) & (cap - 1);
+        if (seen[j] != NONE) continue;  /* an earlier item of this sender reads */
+        seen[j] = (uint32_t)i;
+        b->it[i].want = 1;
+        nread++;
+    }
+    pthread_mutex_unlock(&mp->mu);
+    for (size_t i = 0; i < b->n && nread; i++)
+        if (b->it[i].want) {
+            read_account(mp, &b->it[i]);
+            nread--;
+        }
+    if (seen != small) free(seen);
 }
 
 /* ---- stage 2: admission under the lock ---- */
@@ -805,6 +844,7 @@ int pel_mempool_submit(pel_mempool *mp, const uint8_t *const *raw, const size_t 
     batch b = { .mp = mp, .raw = raw, .len = len, .it = it, .res = res, .n = n };
     atomic_init(&b.next, 0);
     verify_batch(mp, &b);
+    read_accounts(mp, &b);
     admit_all(mp, &b);
     if (it != small) free(it);
     return 0;

@@ -52,6 +52,26 @@ static void invalid_input_rejected(void)
     CHECK_EQ_INT(pel_hex_decode("0\0", 2, out, sizeof out, &n), PEL_EHEX);
 }
 
+/* Every byte value in either place of a pair: a digit exactly when it is
+ * one of [0-9a-fA-F], with its value (the decoder uses a table). */
+static void every_byte_classified(void)
+{
+    for (int c = 0; c < 256; c++) {
+        int v = c >= '0' && c <= '9' ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        char hi[2] = { (char)c, '7' }, lo[2] = { '7', (char)c };
+        uint8_t out[1];
+        size_t n = 5;
+        CHECK_EQ_INT(pel_hex_decode(hi, 2, out, 1, &n), v < 0 ? PEL_EHEX : 0);
+        if (v >= 0) CHECK_EQ_INT(out[0], v << 4 | 7);
+        else CHECK_EQ_INT(out[0], 0);
+        CHECK_EQ_INT(pel_hex_decode(lo, 2, out, 1, &n), v < 0 ? PEL_EHEX : 0);
+        if (v >= 0) CHECK_EQ_INT(out[0], 7 << 4 | v);
+        else CHECK_EQ_INT(n, 0);
+    }
+}
+
 static void small_output_is_erange(void)
 {
     uint8_t out[1];
@@ -68,6 +88,7 @@ int main(void)
     RUN(all_bytes_round_trip);
     RUN(uppercase_accepted);
     RUN(invalid_input_rejected);
+    RUN(every_byte_classified);
     RUN(small_output_is_erange);
     return TEST_END("test_hex");
 }

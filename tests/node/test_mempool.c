@@ -717,6 +717,59 @@ static void window_submit(void)
     window_code = code(window_mp, window_tx);
 }
 
+/* Submit ts[0..n) as one batch; each result code into codes. */
+static void sub_batch(pel_mempool *mp, const stx *const *ts, size_t n, int *codes)
+{
+    const uint8_t *raw[64];
+    size_t len[64];
+    pel_mempool_result res[64];
+    for (size_t i = 0; i < n; i++) { raw[i] = ts[i]->raw; len[i] = ts[i]->len; }
+    CHECK_EQ_INT(pel_mempool_submit(mp, raw, len, n, res), 0);
+    for (size_t i = 0; i < n; i++) codes[i] = res[i].code;
+}
+
+/* The committed account is read once per sender that has no record (for
+ * the first of its transactions in a batch), never for a sender with
+ * something pending; a sender whose first transaction is refused is read
+ * again for the next one, and the answers are those of fresh reads. */
+static void test_account_reads(void)
+{
+    pel_mempool *mp = new_pool(100, 64, 2);
+    if (!mp) return;
+    stx t[16];
+    const stx *b[16];
+    int c[16];
+    for (int i = 0; i < 10; i++) t[i] = mk(0, (uint64_t)i, 10);
+    for (int i = 0; i < 4; i++) t[10 + i] = mk(1, (uint64_t)i, 10);
+    static const int order[14] = { 0, 10, 1, 11, 2, 12, 3, 13, 4, 5, 6, 7, 8, 9 };
+    for (int i = 0; i < 14; i++) b[i] = &t[order[i]];  /* senders interleaved */
+    atomic_store(&B.calls, 0);
+    sub_batch(mp, b, 14, c);
+    for (int i = 0; i < 14; i++) CHECK_EQ_INT(c[i], 0);
+    CHECK_EQ_INT((int)atomic_load(&B.calls), 2);        /* one a new sender */
+    stx more[3] = { mk(0, 10, 10), mk(0, 11, 10), mk(1, 4, 10) };
+    const stx *mb[3] = { &more[0], &more[1], &more[2] };
+    sub_batch(mp, mb, 3, c);
+    for (int i = 0; i < 3; i++) CHECK_EQ_INT(c[i], 0);
+    CHECK_EQ_INT((int)atomic_load(&B.calls), 2);        /* both have records */
+    CHECK_EQ_INT(code(mp, &more[0]), PEL_EDUP);
+    CHECK_EQ_INT((int)atomic_load(&B.calls), 2);
+    /* sender 2 has committed nonce 5: its first transaction (nonce 3) is
+     * refused and makes no record, so the next (nonce 5) reads again; an
+     * underfunded one of sender 3 is refused with the balance read */
+    bank_set(2, 5, BIG);
+    bank_set(3, 0, 1);
+    stx r[3] = { mk(2, 3, 10), mk(2, 5, 10), mk(3, 0, 10) };
+    const stx *rb[3] = { &r[0], &r[1], &r[2] };
+    sub_batch(mp, rb, 3, c);
+    CHECK_EQ_INT(c[0], PEL_ENONCE);
+    CHECK_EQ_INT(c[1], 0);
+    CHECK_EQ_INT(c[2], PEL_EFUNDS);
+    CHECK_EQ_INT((int)atomic_load(&B.calls), 5);
+    CHECK_EQ_INT(n_pending(mp), 18);
+    pel_mempool_free(mp);
+}
+
 static void test_done_window(void)
 {
     pel_mempool *mp = new_pool(100, 16, 1);
@@ -1453,6 +1506,7 @@ int main(void)
     RUN(test_done_abort);
     RUN(test_committed_elsewhere);
     RUN(test_reject_memory);
+    RUN(test_account_reads);
     RUN(test_batch_parallel);
     RUN(test_concurrent);
     RUN(test_model);
