@@ -3,7 +3,10 @@
 # Starts a fresh node on a temporary directory and a free port, measures in
 # the same run (1) the machine's raw Ed25519 verification rate on all cores
 # (`pel bench verify`: the bound no node can beat, with the node's own check
-# (core/ed25519.h) and with libsodium's alone), (2) `pel loadgen` at a
+# (core/ed25519.h) and with libsodium's alone), measured again right before
+# each round's throughput phase, whose ratio uses its own round's bound (on
+# this VM the bound moves by a quarter from one minute to the next), (2)
+# `pel loadgen` at a
 # rate above what the node can take (throughput), (3) loadgen at half the
 # measured throughput (latency), (4) the throughput again on a second fresh
 # node whose chain keeps no state/history trees and no checkpoints
@@ -41,7 +44,6 @@ node_pid=
 cleanup() { [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$base"; }
 trap cleanup EXIT
 bench_machine
-"$pel" bench verify --seconds 3 --json | tee -a "$out" >&2
 
 # start_node NAME TREES: a fresh node directory, started; sets url, node_pid
 start_node() {
@@ -69,6 +71,9 @@ throughput() {
 }
 
 for r in $(seq "$rounds"); do
+  # the bound next to each throughput phase: on a noisy machine it moves by
+  # a quarter between minutes, so a ratio is only a fact within one round
+  "$pel" bench verify --seconds 3 --json | sed "s/^{/{\"round\":$r,/" | tee -a "$out" >&2
   start_node "trees-$r" 1
   throughput throughput 1 "$r"
   if [ "$r" = 1 ]; then
@@ -87,15 +92,20 @@ done
 python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-v = next(r for r in rows if r.get("bench") == "verify")
+vs = {r["round"]: r for r in rows if r.get("bench") == "verify"}
 ts = [r for r in rows if r.get("phase") == "throughput"]
 bs = [r for r in rows if r.get("phase") == "baseline"]
-t = max(ts, key=lambda r: r["committed_tps"])
+# the round whose committed / bound (its own bound) is best
+t = max(ts, key=lambda r: r["committed_tps"] / vs[r["round"]]["per_s"])
+v = vs[t["round"]]
 b = max(bs, key=lambda r: r["committed_tps"])
 l = next(r for r in rows if r.get("phase") == "latency")
 print("| measurement | value |")
 print("|---|---|")
-print(f"| Ed25519 verify, all cores (key known) | {v['per_s']:.0f}/s |")
+if len(vs) > 1:
+    each = ", ".join("%.2f" % (r["committed_tps"] / vs[r["round"]]["per_s"]) for r in ts)
+    print(f"| committed / verification bound, each round against its own bound | {each} |")
+print(f"| Ed25519 verify, all cores (key known), round {t['round']} | {v['per_s']:.0f}/s |")
 print(f"| Ed25519 verify, all cores (key checked each time) | {v['strict_per_s']:.0f}/s |")
 lib = v.get("libsodium_per_s")
 if lib:
