@@ -282,6 +282,34 @@ static int m_submit_tx(void *ctx, const cJSON *params, cJSON **result, pel_rpc_e
 
 typedef struct batch { uint8_t **raw; size_t *len; const uint8_t **ptr; pel_mempool_result *res; size_t n; } batch;
 
+/* submit_batch's "results": 0 "all" (the default: one entry a
+ * transaction), 1 "refused" (the count accepted and an entry, with its
+ * index, for each refused one: a client that knows its ids reads a few
+ * bytes instead of 100 a transaction), -1 anything else. */
+static int results_mode(const cJSON *params)
+{
+    const cJSON *m = pel_rpc_param(params, "results");
+    if (!m) return 0;
+    if (!cJSON_IsString(m)) return -1;
+    return !strcmp(m->valuestring, "all") ? 0 : !strcmp(m->valuestring, "refused") ? 1 : -1;
+}
+
+/* The "refused" reply into o; 0 or PEL_ENOMEM (o then incomplete). */
+static int batch_refused(cJSON *o, const pel_mempool_result *res, size_t n)
+{
+    size_t ok = 0;
+    cJSON *list = cJSON_AddArrayToObject(o, "refused");
+    for (size_t i = 0; list && i < n; i++) {
+        if (res[i].code == 0) { ok++; continue; }
+        cJSON *e = result_entry(&res[i]);
+        if (!e || !cJSON_AddNumberToObject(e, "index", (double)i) || !cJSON_AddItemToArray(list, e)) {
+            cJSON_Delete(e);
+            return PEL_ENOMEM;
+        }
+    }
+    return list && cJSON_AddNumberToObject(o, "accepted", (double)ok) ? 0 : PEL_ENOMEM;
+}
+
 static void batch_free(batch *b)
 {
     for (size_t i = 0; b->raw && i < b->n; i++) free(b->raw[i]);
@@ -296,6 +324,8 @@ static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rp
     int enc = tx_encoding(params);
     if (enc < 0) return pel_rpc_bad_params(err, "encoding must be \"hex\" or \"base64\"");
     if (!cJSON_IsArray(arr)) return pel_rpc_bad_params(err, "expected {\"txs\": [\"<hex>\", ...]}");
+    int refused_only = results_mode(params);
+    if (refused_only < 0) return pel_rpc_bad_params(err, "results must be \"all\" or \"refused\"");
     batch b = { .n = (size_t)cJSON_GetArraySize(arr) };
     size_t m = b.n ? b.n : 1;
     b.raw = calloc(m, sizeof *b.raw); b.len = calloc(m, sizeof *b.len);
@@ -317,7 +347,8 @@ static int m_submit_batch(void *ctx, const cJSON *params, cJSON **result, pel_rp
     }
     if (!rc) rc = pel_node_submit(ctx, b.ptr, b.len, b.n, b.res);
     cJSON *o = rc ? NULL : cJSON_CreateObject();
-    cJSON *list = o ? cJSON_AddArrayToObject(o, "results") : NULL;
+    if (o && refused_only && batch_refused(o, b.res, b.n)) { cJSON_Delete(o); o = NULL; }
+    cJSON *list = o && !refused_only ? cJSON_AddArrayToObject(o, "results") : NULL;
     for (i = 0; list && i < b.n; i++) cJSON_AddItemToArray(list, result_entry(&b.res[i]));
     batch_free(&b);
     if (rc) return pel_rpc_app_error(err, rc, NULL);
