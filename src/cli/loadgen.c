@@ -810,16 +810,20 @@ static void add_reason(lg_run *r, lg_reasons *l, int code, const char *msg, uint
     pthread_mutex_unlock(&r->lock);
 }
 
-/* tally - count a submit_batch reply ("results": "refused": the number
- * accepted and each refusal) for transactions [lo, hi). */
+/* tally - count a submit_batch reply for transactions [lo, hi): the
+ * "refused" form asked for (the number accepted and each refusal), or a
+ * result a transaction from a node that predates it. */
 static void tally(lg_run *r, const cJSON *res, uint32_t lo, uint32_t hi)
 {
     const cJSON *e, *list = cJSON_GetObjectItemCaseSensitive(res, "refused");
     const cJSON *acc = cJSON_GetObjectItemCaseSensitive(res, "accepted");
+    const cJSON *all = cJSON_GetObjectItemCaseSensitive(res, "results");
     uint32_t n = hi - lo, ok = 0, bad = 0;
     if (cJSON_IsNumber(acc) && acc->valuedouble >= 0 && acc->valuedouble <= n) ok = (uint32_t)acc->valuedouble;
+    if (!list && cJSON_IsArray(all)) list = all;
     cJSON_ArrayForEach(e, list) {
         if (ok + bad == n) break;
+        if (list == all && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "ok"))) { ok++; continue; }
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "error");
         add_reason(r, &r->reasons, cJSON_IsNumber(c) ? c->valueint : 0,
