@@ -154,6 +154,19 @@ static pel_mempool_result sub_raw(pel_mempool *mp, const uint8_t *raw, size_t le
 static pel_mempool_result sub(pel_mempool *mp, const stx *t) { return sub_raw(mp, t->raw, t->len); }
 static int code(pel_mempool *mp, const stx *t) { return sub(mp, t).code; }
 
+/* Submit ts[0..n) as one batch; each result code into codes. */
+static void sub_batch(pel_mempool *mp, const stx *const *ts, size_t n, int *codes)
+{
+    const uint8_t *raw[64];
+    size_t len[64];
+    pel_mempool_result res[64];
+    CHECK(n <= 64);
+    if (n > 64) return;
+    for (size_t i = 0; i < n; i++) { raw[i] = ts[i]->raw; len[i] = ts[i]->len; }
+    CHECK_EQ_INT(pel_mempool_submit(mp, raw, len, n, res), 0);
+    for (size_t i = 0; i < n; i++) codes[i] = res[i].code;
+}
+
 static int look(pel_mempool *mp, const stx *t, int *reason)
 {
     *reason = 0;
@@ -382,12 +395,11 @@ static void test_reject_duplicate(void)
     CHECK_EQ_INT(r.code, PEL_EDUP);
     CHECK_EQ_INT(r.has_id, 1);
     CHECK(pending(mp, &t));                 /* a duplicate does not un-pend it */
-    const uint8_t *raws[2] = { u.raw, u.raw };
-    size_t lens[2] = { u.len, u.len };
-    pel_mempool_result rs[2];
-    CHECK_EQ_INT(pel_mempool_submit(mp, raws, lens, 2, rs), 0);
-    CHECK_EQ_INT(rs[0].code, 0);
-    CHECK_EQ_INT(rs[1].code, PEL_EDUP);
+    const stx *twice[2] = { &u, &u };
+    int rs[2];
+    sub_batch(mp, twice, 2, rs);
+    CHECK_EQ_INT(rs[0], 0);
+    CHECK_EQ_INT(rs[1], PEL_EDUP);
     CHECK_EQ_INT(n_pending(mp), 2);
     pel_mempool_free(mp);
 }
@@ -717,59 +729,6 @@ static void window_submit(void)
     window_code = code(window_mp, window_tx);
 }
 
-/* Submit ts[0..n) as one batch; each result code into codes. */
-static void sub_batch(pel_mempool *mp, const stx *const *ts, size_t n, int *codes)
-{
-    const uint8_t *raw[64];
-    size_t len[64];
-    pel_mempool_result res[64];
-    for (size_t i = 0; i < n; i++) { raw[i] = ts[i]->raw; len[i] = ts[i]->len; }
-    CHECK_EQ_INT(pel_mempool_submit(mp, raw, len, n, res), 0);
-    for (size_t i = 0; i < n; i++) codes[i] = res[i].code;
-}
-
-/* The committed account is read once per sender that has no record (for
- * the first of its transactions in a batch), never for a sender with
- * something pending; a sender whose first transaction is refused is read
- * again for the next one, and the answers are those of fresh reads. */
-static void test_account_reads(void)
-{
-    pel_mempool *mp = new_pool(100, 64, 2);
-    if (!mp) return;
-    stx t[16];
-    const stx *b[16];
-    int c[16];
-    for (int i = 0; i < 10; i++) t[i] = mk(0, (uint64_t)i, 10);
-    for (int i = 0; i < 4; i++) t[10 + i] = mk(1, (uint64_t)i, 10);
-    static const int order[14] = { 0, 10, 1, 11, 2, 12, 3, 13, 4, 5, 6, 7, 8, 9 };
-    for (int i = 0; i < 14; i++) b[i] = &t[order[i]];  /* senders interleaved */
-    atomic_store(&B.calls, 0);
-    sub_batch(mp, b, 14, c);
-    for (int i = 0; i < 14; i++) CHECK_EQ_INT(c[i], 0);
-    CHECK_EQ_INT((int)atomic_load(&B.calls), 2);        /* one a new sender */
-    stx more[3] = { mk(0, 10, 10), mk(0, 11, 10), mk(1, 4, 10) };
-    const stx *mb[3] = { &more[0], &more[1], &more[2] };
-    sub_batch(mp, mb, 3, c);
-    for (int i = 0; i < 3; i++) CHECK_EQ_INT(c[i], 0);
-    CHECK_EQ_INT((int)atomic_load(&B.calls), 2);        /* both have records */
-    CHECK_EQ_INT(code(mp, &more[0]), PEL_EDUP);
-    CHECK_EQ_INT((int)atomic_load(&B.calls), 2);
-    /* sender 2 has committed nonce 5: its first transaction (nonce 3) is
-     * refused and makes no record, so the next (nonce 5) reads again; an
-     * underfunded one of sender 3 is refused with the balance read */
-    bank_set(2, 5, BIG);
-    bank_set(3, 0, 1);
-    stx r[3] = { mk(2, 3, 10), mk(2, 5, 10), mk(3, 0, 10) };
-    const stx *rb[3] = { &r[0], &r[1], &r[2] };
-    sub_batch(mp, rb, 3, c);
-    CHECK_EQ_INT(c[0], PEL_ENONCE);
-    CHECK_EQ_INT(c[1], 0);
-    CHECK_EQ_INT(c[2], PEL_EFUNDS);
-    CHECK_EQ_INT((int)atomic_load(&B.calls), 5);
-    CHECK_EQ_INT(n_pending(mp), 18);
-    pel_mempool_free(mp);
-}
-
 static void test_done_window(void)
 {
     pel_mempool *mp = new_pool(100, 16, 1);
@@ -888,6 +847,48 @@ static void test_reject_memory(void)
     o.max_txs = 0;
     CHECK_EQ_INT(pel_mempool_new(&o, &P, acc, &mp), PEL_EINVAL);
     CHECK(mp == NULL);
+}
+
+/* The committed account is read once per sender that has no record (for
+ * the first of its transactions in a batch), never for a sender with
+ * something pending; a sender whose first transaction is refused is read
+ * again for the next one, and the answers are those of fresh reads. */
+static void test_account_reads(void)
+{
+    pel_mempool *mp = new_pool(100, 64, 2);
+    if (!mp) return;
+    stx t[16];
+    const stx *b[16];
+    int c[16];
+    for (int i = 0; i < 10; i++) t[i] = mk(0, (uint64_t)i, 10);
+    for (int i = 0; i < 4; i++) t[10 + i] = mk(1, (uint64_t)i, 10);
+    static const int order[14] = { 0, 10, 1, 11, 2, 12, 3, 13, 4, 5, 6, 7, 8, 9 };
+    for (int i = 0; i < 14; i++) b[i] = &t[order[i]];  /* senders interleaved */
+    atomic_store(&B.calls, 0);
+    sub_batch(mp, b, 14, c);
+    for (int i = 0; i < 14; i++) CHECK_EQ_INT(c[i], 0);
+    CHECK_EQ_INT((int)atomic_load(&B.calls), 2);        /* one a new sender */
+    stx more[3] = { mk(0, 10, 10), mk(0, 11, 10), mk(1, 4, 10) };
+    const stx *mb[3] = { &more[0], &more[1], &more[2] };
+    sub_batch(mp, mb, 3, c);
+    for (int i = 0; i < 3; i++) CHECK_EQ_INT(c[i], 0);
+    CHECK_EQ_INT((int)atomic_load(&B.calls), 2);        /* both have records */
+    CHECK_EQ_INT(code(mp, &more[0]), PEL_EDUP);
+    CHECK_EQ_INT((int)atomic_load(&B.calls), 2);
+    /* sender 2 has committed nonce 5: its first transaction (nonce 3) is
+     * refused and makes no record, so the next (nonce 5) reads again; an
+     * underfunded one of sender 3 is refused with the balance read */
+    bank_set(2, 5, BIG);
+    bank_set(3, 0, 1);
+    stx r[3] = { mk(2, 3, 10), mk(2, 5, 10), mk(3, 0, 10) };
+    const stx *rb[3] = { &r[0], &r[1], &r[2] };
+    sub_batch(mp, rb, 3, c);
+    CHECK_EQ_INT(c[0], PEL_ENONCE);
+    CHECK_EQ_INT(c[1], 0);
+    CHECK_EQ_INT(c[2], PEL_EFUNDS);
+    CHECK_EQ_INT((int)atomic_load(&B.calls), 5);
+    CHECK_EQ_INT(n_pending(mp), 18);
+    pel_mempool_free(mp);
 }
 
 /* ---------------- batches and threads ---------------- */
